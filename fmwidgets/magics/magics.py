@@ -1,0 +1,83 @@
+"""`%fm SUB ...` and `%%fm SUB ...`: split the line, parse it, call the handler, return its result.
+
+The magic text itself is what enters the session history (``fm.repro()``), so a repro script
+repeats the user's own cells.  Errors are raised, never printed: an executed notebook fails on
+a bad call, and IPython shows UsageError and FMError as one line.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+
+from ..config import attach
+from ..records import recording
+from . import COMMAND_MODULES
+from .parser import COMMANDS, HelpShown, parse, split
+
+_GROUPS = ("models", "prompts", "fine-tuning", "embeddings", "inside", "reproducibility")
+
+
+def load_commands() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(f".{name}", __package__)
+
+
+def overview() -> str:
+    """`%fm help`: every subcommand with one line, grouped as in the README."""
+    load_commands()
+    lines = ["fmwidgets magics — `%fm SUB --help` for the options of one subcommand.", ""]
+    for group in _GROUPS:
+        cmds = [c for c in COMMANDS.values() if c.group == group]
+        if not cmds:
+            continue
+        lines.append(f"{group}:")
+        for c in cmds:
+            prefix = "%%fm" if c.cell == "yes" else "%fm"
+            lines.append(f"  {prefix + ' ' + c.name:<22} {c.help}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def run(line: str, cell: str | None, shell) -> object:
+    """Parse and run one magic invocation; returns what the handler returns."""
+    load_commands()
+    argv = split(line)
+    if not argv or argv[0] in ("help", "-h", "--help"):
+        if len(argv) > 1 and argv[1] in COMMANDS:
+            COMMANDS[argv[1]].parser.print_help()
+        else:
+            print(overview())
+        return None
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        raise UsageError(f"%fm: unknown subcommand '{name}'; `%fm help` lists them ({', '.join(COMMANDS)}).")
+    cmd = COMMANDS[name]
+    body = cell if cell is not None and cell.strip() else None
+    if cmd.cell == "yes" and body is None and "--help" not in rest and "-h" not in rest:
+        raise UsageError(f"%%fm {name} needs a cell body: write %%fm {name} on the first line and the text below it.")
+    if cmd.cell == "no" and body is not None:
+        raise UsageError(f"%fm {name} takes no cell body; use the line form %fm {name} ... on its own.")
+    try:
+        args, extra = parse(cmd, rest)
+    except HelpShown:
+        return None
+    code = f"%fm {line}" if cell is None else f"%%fm {line}\n{cell}"
+    with recording(code):
+        return cmd.handler(args, body, shell, **extra) if extra else cmd.handler(args, body, shell)
+
+
+@magics_class
+class FMMagics(Magics):
+    """The %fm line magic and %%fm cell magic."""
+
+    @line_cell_magic
+    def fm(self, line: str, cell: str | None = None):
+        return run(line, cell, self.shell)
+
+
+def register(ipython) -> None:
+    attach(ipython)
+    ipython.register_magics(FMMagics)

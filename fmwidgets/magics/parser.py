@@ -1,0 +1,137 @@
+"""The grammar of `%fm`: one argparse parser per subcommand, errors as one-line UsageErrors.
+
+A subcommand is declared once with ``@command(name, help, arg(...), ...)`` next to its handler;
+the handler receives the parsed arguments, the cell body (or None) and the IPython shell, and
+calls exactly one public API function.  Flags map to keywords by argparse's own rule
+(``--max-new-tokens`` -> ``max_new_tokens``), so magics and Python stay spelled alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+
+
+class HelpShown(Exception):
+    """Raised after argparse printed --help, so the magic returns quietly."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises UsageError (one line in the notebook) instead of exiting."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message}; see {self.prog} --help.")
+
+    def exit(self, status: int = 0, message: str | None = None):
+        if message:
+            raise UsageError(f"{self.prog}: {message.strip()}")
+        raise HelpShown()
+
+
+@dataclass
+class Command:
+    name: str
+    help: str
+    handler: Callable
+    parser: ArgumentParser
+    cell: str = "no"  # "no": line only; "yes": needs a body; "optional"
+    passthrough: bool = False  # unknown --flags become keyword arguments
+    group: str = "models"
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+@dataclass
+class Arg:
+    flags: tuple[str, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def arg(*flags: str, **kwargs: Any) -> Arg:
+    """One argparse argument, as for ``parser.add_argument``."""
+    return Arg(flags, kwargs)
+
+
+def command(name: str, help: str, *args: Arg, cell: str = "no", passthrough: bool = False,
+            group: str = "models", usage: str | None = None):
+    """Register the decorated handler as `%fm NAME` with the given arguments."""
+
+    def decorate(handler: Callable) -> Callable:
+        prefix = "%%fm" if cell == "yes" else "%fm"
+        parser = ArgumentParser(prog=f"{prefix} {name}", description=help, usage=usage, add_help=True)
+        for a in args:
+            parser.add_argument(*a.flags, **a.kwargs)
+        COMMANDS[name] = Command(name, help, handler, parser, cell, passthrough, group)
+        return handler
+
+    return decorate
+
+
+def split(line: str) -> list[str]:
+    """shlex split with a UsageError for unbalanced quotes."""
+    try:
+        return shlex.split(line, posix=True)
+    except ValueError as exc:
+        raise UsageError(f"%fm: cannot read the line ({exc}); check that every quote is closed.") from exc
+
+
+def parse(cmd: Command, argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
+    """Parsed arguments plus, for passthrough commands, the unknown flags as keywords."""
+    if not cmd.passthrough:
+        return cmd.parser.parse_args(argv), {}
+    ns, rest = cmd.parser.parse_known_args(argv)
+    return ns, extra_keywords(cmd, rest)
+
+
+def extra_keywords(cmd: Command, rest: list[str]) -> dict[str, Any]:
+    """['--repetition-penalty', '1.2', '--flag'] -> {'repetition_penalty': 1.2, 'flag': True}."""
+    out: dict[str, Any] = {}
+    i = 0
+    while i < len(rest):
+        token = rest[i]
+        if not token.startswith("--") or len(token) < 3:
+            cmd.parser.error(f"unrecognized argument '{token}'")
+        key, _, value = token[2:].partition("=")
+        key = key.replace("-", "_")
+        if not value and i + 1 < len(rest) and not rest[i + 1].startswith("--"):
+            value, i = rest[i + 1], i + 1
+        out[key] = literal(value) if value else True
+        i += 1
+    return out
+
+
+def literal(text: str) -> Any:
+    """'1.2' -> 1.2, 'true' -> True, "[1, 2]" -> [1, 2], anything else stays a string."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def variable(shell: Any, name: str, what: str = "variable") -> Any:
+    """A notebook variable by name, or a UsageError that names it."""
+    ns = shell.user_ns if shell is not None else {}
+    if name not in ns:
+        raise UsageError(
+            f"%fm: there is no {what} named '{name}' in the notebook; define it first or check the spelling."
+        )
+    return ns[name]
+
+
+def store(shell: Any, name: str | None, value: Any) -> None:
+    """``--out VAR``: put a result into the notebook's namespace."""
+    if name:
+        if not name.isidentifier():
+            raise UsageError(f"%fm: --out needs a Python variable name, not '{name}'.")
+        shell.user_ns[name] = value

@@ -1,0 +1,1 @@
+"""Pure plotting functions: numpy / pandas / result dataclasses in, plotly Figures out."""

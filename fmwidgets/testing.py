@@ -1,0 +1,175 @@
+"""Tiny real checkpoints (GPT-2, BERT with a masked-LM head, CLIP) built from configs, offline.
+
+Each builder trains a tokenizer on a small built-in corpus in well under a second, makes a model
+with random (seeded) weights, and saves both with ``save_pretrained`` into a folder that
+``fm.load(path)`` loads exactly as it loads a user's folder.  Tests, CI notebooks and demos use
+them where the real hub models cannot be downloaded; weights are random, so they show mechanics,
+not quality (the embedded MiniLM is there for quality).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+CORPUS = [
+    "the cat sat on the mat and looked at the dog",
+    "a dog ran across the park to catch the ball",
+    "the weather today is sunny with a light breeze",
+    "it will rain tomorrow so take an umbrella with you",
+    "the movie was wonderful and the actors were great",
+    "i did not like the film, the story was boring",
+    "the soup tastes good but the bread is stale",
+    "our team won the match after a hard second half",
+    "stocks fell sharply as investors worried about rates",
+    "the new phone has a bright screen and a long battery life",
+    "she reads a book every night before she sleeps",
+    "he plays the guitar and sings old songs",
+    "the train to the city leaves at nine in the morning",
+    "scientists found water on a distant planet",
+    "please send me the report by friday afternoon",
+    "the children built a castle out of sand on the beach",
+    "a model learns patterns from data and makes predictions",
+    "language models predict the next word in a sentence",
+    "the quick brown fox jumps over the lazy dog",
+    "hello world, this is a small test of the tokenizer",
+    "red green blue yellow black white orange purple",
+    "one two three four five six seven eight nine ten",
+    "monday tuesday wednesday thursday friday saturday sunday",
+    "good bad happy sad great terrible awful lovely fine",
+]
+
+
+def _words() -> list[str]:
+    return CORPUS * 4
+
+
+def _default_dir(kind: str, path: str | Path | None) -> Path:
+    folder = Path(path) if path is not None else Path(tempfile.mkdtemp(prefix=f"fm-tiny-{kind}-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _bpe_files(folder: Path, vocab_size: int, specials: list[str], word_suffix: str | None = None
+               ) -> tuple[str, str]:
+    """Train a byte-level BPE on the corpus; return (vocab.json, merges.txt) paths.
+
+    GPT-2 marks a word start inside the token ("Ġcat"); CLIP lowercases and marks word ends
+    ("cat</w>"): ``word_suffix`` picks the second style.
+    """
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    suffix = {"end_of_word_suffix": word_suffix} if word_suffix else {}
+    bpe = Tokenizer(models.BPE(**suffix))
+    if word_suffix:
+        bpe.normalizer = normalizers.Lowercase()
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=1, special_tokens=specials,
+                                  show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  **suffix)
+    bpe.train_from_iterator(_words(), trainer)
+    work = folder / "_bpe"
+    work.mkdir(exist_ok=True)
+    vocab, merges = bpe.model.save(str(work))
+    return vocab, merges
+
+
+def tiny_gpt2(path: str | Path | None = None, *, layers: int = 2, heads: int = 2, hidden: int = 32,
+              context: int = 128, seed: int = 0) -> Path:
+    """A GPT-2 style decoder (byte-level BPE tokenizer) saved to ``path``; returns the folder."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+
+    folder = _default_dir("gpt2", path)
+    vocab, merges = _bpe_files(folder, 400, ["<|endoftext|>"])
+    tok = GPT2TokenizerFast(vocab=vocab, merges=merges)
+    tok.model_max_length = context
+    config = GPT2Config(vocab_size=len(tok), n_positions=context, n_embd=hidden, n_layer=layers,
+                        n_head=heads, bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)
+    torch.manual_seed(seed)
+    GPT2LMHeadModel(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    _cleanup(folder)
+    return folder
+
+
+def tiny_chat_gpt2(path: str | Path | None = None, **kwargs) -> Path:
+    """``tiny_gpt2`` with a simple chat template, to exercise chat formatting."""
+    folder = tiny_gpt2(path, **kwargs)
+    cfg_path = folder / "tokenizer_config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["chat_template"] = (
+        "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+        "{% if add_generation_prompt %}assistant:{% endif %}"
+    )
+    cfg_path.write_text(json.dumps(cfg, indent=2))
+    return folder
+
+
+def tiny_bert(path: str | Path | None = None, *, layers: int = 2, heads: int = 2, hidden: int = 32,
+              context: int = 128, seed: int = 0) -> Path:
+    """A BERT encoder with a masked-LM head (WordPiece tokenizer) saved to ``path``."""
+    import torch
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+
+    folder = _default_dir("bert", path)
+    wp = BertWordPieceTokenizer(lowercase=True)
+    wp.train_from_iterator(_words(), vocab_size=300, min_frequency=1, show_progress=False,
+                           special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    work = folder / "_wp"
+    work.mkdir(exist_ok=True)
+    vocab_file = wp.save_model(str(work))[0]
+    tok = BertTokenizerFast(vocab=vocab_file, do_lower_case=True)
+    tok.model_max_length = context
+    config = BertConfig(vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers,
+                        num_attention_heads=heads, intermediate_size=hidden * 2,
+                        max_position_embeddings=context, pad_token_id=tok.pad_token_id)
+    torch.manual_seed(seed)
+    BertForMaskedLM(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    _cleanup(folder)
+    return folder
+
+
+def tiny_clip(path: str | Path | None = None, *, hidden: int = 32, image_size: int = 32,
+              patch: int = 8, seed: int = 0) -> Path:
+    """A CLIP-style image-text model with its processor saved to ``path``."""
+    import torch
+    from transformers import (CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor,
+                              CLIPTokenizerFast)
+
+    folder = _default_dir("clip", path)
+    vocab, merges = _bpe_files(folder, 400, ["<|startoftext|>", "<|endoftext|>"], "</w>")
+    tok = CLIPTokenizerFast(vocab=vocab, merges=merges)
+    tok.model_max_length = 32
+    image_processor = CLIPImageProcessor(size={"shortest_edge": image_size},
+                                         crop_size={"height": image_size, "width": image_size})
+    text = dict(vocab_size=len(tok), hidden_size=hidden, intermediate_size=hidden * 2,
+                num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=32,
+                bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                pad_token_id=tok.pad_token_id)
+    vision = dict(hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=2,
+                  num_attention_heads=2, image_size=image_size, patch_size=patch)
+    config = CLIPConfig(text_config=text, vision_config=vision, projection_dim=hidden)
+    torch.manual_seed(seed)
+    CLIPModel(config).save_pretrained(folder)
+    CLIPProcessor(image_processor=image_processor, tokenizer=tok).save_pretrained(folder)
+    _cleanup(folder)
+    return folder
+
+
+def _cleanup(folder: Path) -> None:
+    import shutil
+
+    for scratch in ("_bpe", "_wp"):
+        shutil.rmtree(folder / scratch, ignore_errors=True)
+
+
+def color_images(n: int = 4, size: int = 48):
+    """``n`` solid-colour PIL images (red, green, blue, ...) for CLIP tests and demos."""
+    from PIL import Image
+
+    palette = [(220, 30, 30), (30, 180, 60), (40, 60, 220), (240, 220, 40), (20, 20, 20), (250, 250, 250)]
+    return [Image.new("RGB", (size, size), palette[i % len(palette)]) for i in range(n)]

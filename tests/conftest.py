@@ -1,0 +1,111 @@
+"""Shared fixtures: offline hub, tiny local checkpoints, a clean registry per test, an IPython shell.
+
+Tiny checkpoints are built once per test session from configs (fmwidgets.testing) and loaded
+through fm.load(path), the same path users take.  Each test starts with an empty registry and
+history; the session-loaded handles are re-registered by the fixtures that name them.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest
+
+from fmwidgets import testing
+from fmwidgets.core.registry import registry
+from fmwidgets.records import history
+
+
+@pytest.fixture(autouse=True)
+def clean_registry():
+    """Every test starts with no model loaded and an empty history, and leaves nothing behind."""
+    saved, current = dict(registry._models), registry.current
+    registry._models.clear()
+    registry.current = None
+    history.clear()
+    yield registry
+    registry._models.clear()
+    registry._models.update(saved)
+    registry.current = current
+    history.clear()
+
+
+@pytest.fixture(scope="session")
+def tiny_paths(tmp_path_factory):
+    """Folders of the tiny checkpoints: {'gpt2', 'chat', 'bert', 'clip'} -> Path."""
+    root = tmp_path_factory.mktemp("tiny")
+    return {
+        "gpt2": testing.tiny_gpt2(root / "gpt2"),
+        "chat": testing.tiny_chat_gpt2(root / "chat"),
+        "bert": testing.tiny_bert(root / "bert"),
+        "clip": testing.tiny_clip(root / "clip"),
+    }
+
+
+_loaded: dict[str, object] = {}
+
+
+def _handle(key: str, loader):
+    """Load once per session, then register the same handle in each test's clean registry."""
+    if key not in _loaded:
+        _loaded[key] = loader()
+        registry._models.pop(_loaded[key].name, None)
+    handle = _loaded[key]
+    registry.add(handle)
+    return handle
+
+
+@pytest.fixture
+def gpt2(tiny_paths):
+    """A tiny GPT-2 decoder, registered as 'gpt2' and current."""
+    import fmwidgets as fm
+
+    return _handle("gpt2", lambda: fm.load(str(tiny_paths["gpt2"]), as_="gpt2"))
+
+
+@pytest.fixture
+def chat_gpt2(tiny_paths):
+    """A tiny GPT-2 with a chat template, registered as 'chat'."""
+    import fmwidgets as fm
+
+    return _handle("chat", lambda: fm.load(str(tiny_paths["chat"]), as_="chat"))
+
+
+@pytest.fixture
+def bert(tiny_paths):
+    """A tiny BERT with a masked-LM head, registered as 'bert'."""
+    import fmwidgets as fm
+
+    return _handle("bert", lambda: fm.load(str(tiny_paths["bert"]), as_="bert"))
+
+
+@pytest.fixture
+def clip(tiny_paths):
+    """A tiny CLIP model with its processor, registered as 'clip'."""
+    import fmwidgets as fm
+
+    return _handle("clip", lambda: fm.load(str(tiny_paths["clip"]), as_="clip"))
+
+
+@pytest.fixture
+def minilm():
+    """The embedded all-MiniLM-L6-v2 (real weights), registered as 'all-MiniLM-L6-v2'."""
+    import fmwidgets as fm
+
+    return _handle("minilm", lambda: fm.load())
+
+
+@pytest.fixture
+def ip():
+    """A real IPython shell with `%load_ext fmwidgets` done."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.extension_manager.load_extension("fmwidgets")
+    yield shell
+    for name in [n for n in shell.user_ns if not n.startswith("_")]:
+        if name not in ("In", "Out", "exit", "quit", "get_ipython"):
+            shell.user_ns.pop(name, None)
