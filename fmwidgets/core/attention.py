@@ -1,0 +1,162 @@
+"""Attention weights of one input, exactly as the model returns them with ``output_attentions``.
+
+``attention(text)`` runs the model once (eager attention, set at load time) and keeps every
+layer's weights as float32 numpy arrays without copying them into one big tensor; the views only
+ever need one layer at a time (``layer_float16``), which is what keeps a 512-token input fast
+where tools that ship the whole layers x heads x T x T tensor as JSON stall.  Encoders, decoders,
+the encoder of encoder-decoder models and the text tower of CLIP-style models are supported.
+Inputs longer than the model (or ``FM.max_attention_tokens``) are truncated with a warning.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..config import settings
+from ..errors import BadArgumentError, DataError
+from ..records import Recorded, RunRecord, recorded
+from .data import FMWarning
+from .registry import ModelHandle, _context_length, get_model
+from .tokens import readable_tokens, special_mask
+
+
+@dataclass
+class AttentionResult(Recorded):
+    """Tokens and attention weights of one input: ``weights[layer, head, query, key]``."""
+
+    tokens: list[str]
+    special: list[bool]
+    layers: list[np.ndarray]  # one float32 [heads, T, T] array per layer (the model's own memory)
+    record: RunRecord
+    token_ids: list[int] = field(default_factory=list)
+    truncated: int = 0  # tokens dropped from the end of the input
+
+    @property
+    def weights(self) -> np.ndarray:
+        """All layers as one float32 array [layers, heads, T, T] (built on first use)."""
+        if not hasattr(self, "_weights"):
+            self._weights = np.stack(self.layers)
+        return self._weights
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layers)
+
+    @property
+    def n_heads(self) -> int:
+        return self.layers[0].shape[0]
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def check(self, layer: int, head: int | None = None) -> None:
+        """BadArgumentError unless ``layer`` (and ``head``, None = mean) exist in this result."""
+        if not 0 <= layer < self.n_layers:
+            raise BadArgumentError(
+                f"Layer {layer} does not exist; this model has layers 0 to {self.n_layers - 1}."
+            )
+        if head is not None and not 0 <= head < self.n_heads:
+            raise BadArgumentError(
+                f"Head {head} does not exist; this model has heads 0 to {self.n_heads - 1} "
+                "(leave the head out for the mean over heads)."
+            )
+
+    def matrix(self, layer: int, head: int | None = None) -> np.ndarray:
+        """[T, T] weights of one head, or the mean over heads when ``head`` is None."""
+        self.check(layer, head)
+        block = self.layers[layer]
+        return block.mean(axis=0) if head is None else block[head]
+
+    def layer_float16(self, layer: int) -> bytes:
+        """One layer [heads, T, T] as little-endian float16 bytes: what a view sends to the browser."""
+        self.check(layer)
+        return self.layers[layer].astype("<f2").tobytes()
+
+    def summary(self) -> str:
+        return (
+            f"attention of {len(self.tokens)} tokens · {self.n_layers} layers x {self.n_heads} heads"
+            + (f" · {self.truncated} tokens truncated" if self.truncated else "")
+        )
+
+    def _display_data(self) -> dict[str, Any]:
+        grey = " style='color:#888'"
+        tokens = " ".join(
+            f"<code{grey if sp else ''}>{html.escape(tok)}</code>"
+            for tok, sp in zip(self.tokens, self.special)
+        )
+        return {
+            "text/plain": f"<AttentionResult: {self.summary()}>",
+            "text/html": (
+                f"<div class='fm-attention'><b>{html.escape(self.summary())}</b>"
+                f"<div>{tokens}</div><div style='font-size:11px;color:#777'>"
+                "show it with fm.AttentionView(result) or %fm attention</div></div>"
+            ),
+        }
+
+
+def token_limit(handle: ModelHandle) -> int:
+    """Longest input a view takes: the model's context, capped by ``FM.max_attention_tokens``."""
+    cap = settings().max_attention_tokens
+    context = _context_length(handle)
+    return min(cap, context) if context else cap
+
+
+def encode(handle: ModelHandle, text: str, text_pair: str | None = None) -> tuple[Any, int]:
+    """(tokenizer output as tensors on the model's device, tokens cut off), with a warning on cuts."""
+    if not isinstance(text, str) or not text.strip():
+        raise DataError("The text is empty; pass the sentence whose attention you want to see.")
+    if text_pair is not None and (not isinstance(text_pair, str) or not text_pair.strip()):
+        raise DataError("text_pair is empty; pass a second sentence or leave it out.")
+    tok = handle.tokenizer
+    limit = token_limit(handle)
+    full = len(tok(text, text_pair)["input_ids"])
+    cut = max(0, full - limit)
+    if cut:
+        warnings.warn(
+            f"The input has {full} tokens; showing the first {limit} (the most "
+            f"'{handle.name}' or FM.max_attention_tokens allows), so {cut} were left out.",
+            FMWarning, stacklevel=3,
+        )
+    enc = tok(text, text_pair, truncation=bool(cut), max_length=limit if cut else None,
+              return_tensors="pt")
+    return enc.to(handle.model.device), cut
+
+
+def _forward(handle: ModelHandle, enc: Any, **kwargs: Any) -> Any:
+    """The module whose attentions are shown: the text tower of CLIP, the encoder of seq2seq."""
+    net = handle.model
+    if handle.family == "clip":
+        net = net.text_model
+    elif handle.family == "encoder-decoder":
+        net = net.get_encoder()
+    return net(**enc, output_attentions=True, **kwargs)
+
+
+@recorded
+def attention(text: str, text_pair: str | None = None, model: "str | ModelHandle | None" = None
+              ) -> AttentionResult:
+    """Attention weights of every layer and head for one input (a sentence, or a pair).
+
+    Equal to the model's own ``output_attentions``; for CLIP-style models the text tower's, for
+    encoder-decoder models the encoder's.  ``result.weights`` is [layers, heads, T, T].
+    """
+    import torch
+
+    handle = get_model(model, "attention")
+    enc, cut = encode(handle, text, text_pair)
+    with torch.inference_mode():
+        out = _forward(handle, enc)
+    layers = [a[0].float().cpu().numpy() for a in out.attentions]
+    ids = enc["input_ids"][0].tolist()
+    record = RunRecord.for_model(
+        "attention", handle, {"text": text, "text_pair": text_pair, "tokens": len(ids), "truncated": cut}
+    )
+    return AttentionResult(
+        tokens=readable_tokens(handle.tokenizer, ids), special=special_mask(handle.tokenizer, ids),
+        layers=layers, record=record, token_ids=ids, truncated=cut,
+    )

@@ -1,0 +1,108 @@
+"""The logit lens: what a decoder would predict next if it stopped after each layer.
+
+Each layer's hidden state goes through the model's final norm and its output head (the "unembed"),
+giving a next-token distribution per layer and position; the top guesses show how the
+prediction forms through the depth of the model.  The last row is the model's real output
+(its own logits), so the lens always ends on what the model actually predicts.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import BadArgumentError
+from ..records import Recorded, RunRecord, recorded
+from .attention import encode
+from .registry import ModelHandle, get_model
+from .tokens import readable_tokens
+
+_NORM_NAMES = ("ln_f", "norm", "final_layernorm", "final_layer_norm", "norm_f")
+
+
+@dataclass
+class LensResult(Recorded):
+    """Top-k next-token guesses per layer and position: ``probs[layer, position, k]``."""
+
+    tokens: list[str]  # the input tokens (positions)
+    layers: list[str]  # "embeddings", "layer 1", ..., "layer L"
+    guesses: list[list[list[str]]]  # [layer][position][k] readable guessed tokens
+    ids: np.ndarray  # int64 [layers, positions, k]
+    probs: np.ndarray  # float32 [layers, positions, k]
+    record: RunRecord
+
+    def to_frame(self):
+        """One row per layer and position with the top guess and its probability."""
+        import pandas as pd
+
+        rows = [
+            {"layer": name, "position": t, "token": self.tokens[t], "guess": self.guesses[li][t][0],
+             "probability": float(self.probs[li, t, 0])}
+            for li, name in enumerate(self.layers) for t in range(len(self.tokens))
+        ]
+        return pd.DataFrame(rows)
+
+    def _display_data(self) -> dict[str, Any]:
+        head = "".join(f"<th>{html.escape(tok)}</th>" for tok in self.tokens)
+        body = "".join(
+            f"<tr><th>{html.escape(name)}</th>" + "".join(
+                f"<td title='{self.probs[li, t, 0]:.3f}'>{html.escape(self.guesses[li][t][0])}</td>"
+                for t in range(len(self.tokens))) + "</tr>"
+            for li, name in enumerate(self.layers)
+        )
+        return {
+            "text/plain": f"<LensResult: {len(self.layers)} layers x {len(self.tokens)} positions>",
+            "text/html": f"<table class='fm-lens'><tr><th></th>{head}</tr>{body}</table>",
+        }
+
+
+def final_norm(net: Any) -> Any:
+    """The norm applied before the output head (ln_f, norm...), or None when the model has none."""
+    base = net.base_model
+    for owner in (base, getattr(base, "decoder", None)):
+        for name in _NORM_NAMES:
+            module = getattr(owner, name, None) if owner is not None else None
+            if module is not None:
+                return module
+    return None
+
+
+@recorded
+def logit_lens(text: str, model: "str | ModelHandle | None" = None, top_k: int = 5) -> LensResult:
+    """Top ``top_k`` next-token guesses and their probabilities after every layer of a decoder."""
+    import torch
+
+    if not isinstance(top_k, int) or top_k < 1:
+        raise BadArgumentError(f"top_k must be a whole number of at least 1, not {top_k!r}.")
+    handle = get_model(model, "logit_lens")
+    net = handle.model
+    enc, cut = encode(handle, text)
+    norm = final_norm(net)
+    head = net.get_output_embeddings()
+    with torch.inference_mode():
+        out = net(**enc, output_hidden_states=True)
+        per_layer = []
+        for hidden in out.hidden_states[:-1]:
+            h = norm(hidden) if norm is not None else hidden
+            per_layer.append(head(h)[0])
+        per_layer.append(out.logits[0])  # the model's own prediction, exactly
+        k = min(top_k, per_layer[-1].shape[-1])
+        tops = [torch.softmax(logits.float(), dim=-1).topk(k, dim=-1) for logits in per_layer]
+    probs = np.stack([t.values.cpu().numpy() for t in tops]).astype(np.float32)
+    ids = np.stack([t.indices.cpu().numpy() for t in tops])
+    flat = readable_tokens(handle.tokenizer, ids.reshape(-1).tolist())
+    n_layers, n_pos = ids.shape[:2]
+    guesses = [[flat[(li * n_pos + t) * k:(li * n_pos + t + 1) * k] for t in range(n_pos)]
+               for li in range(n_layers)]
+    input_ids = enc["input_ids"][0].tolist()
+    record = RunRecord.for_model(
+        "logit_lens", handle, {"text": text, "top_k": top_k, "tokens": len(input_ids), "truncated": cut}
+    )
+    return LensResult(
+        tokens=readable_tokens(handle.tokenizer, input_ids),
+        layers=["embeddings"] + [f"layer {i}" for i in range(1, n_layers)],
+        guesses=guesses, ids=ids, probs=probs, record=record,
+    )
