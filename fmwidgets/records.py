@@ -168,11 +168,35 @@ def recorded(func: Callable) -> Callable:
         if _inside_call.get():
             return func(*args, **kwargs)
         bound = signature.bind_partial(*args, **kwargs)
-        parts = [f"{k}={_code_repr(v)}" for k, v in bound.arguments.items()]
+        names = _caller_names(inspect.currentframe().f_back, bound.arguments.values())
+        parts = [f"{k}={_arg_code(v, names)}" for k, v in bound.arguments.items()]
         with recording(f"fm.{func.__name__}({', '.join(parts)})"):
             return func(*args, **kwargs)
 
     return wrapper
+
+
+def _caller_names(frame: Any, values: Any) -> dict[int, str]:
+    """id(value) -> the caller's variable name, for arguments with no literal form.
+
+    ``fm.finetune(df, ...)`` is then recorded as ``fm.finetune(df=df, ...)``, which a replay
+    can run once ``df`` is defined, instead of an unrunnable ``<DataFrame>`` placeholder.
+    """
+    wanted = {id(v) for v in values if not isinstance(v, (type(None), bool, int, float, str))}
+    if not wanted or frame is None:
+        return {}
+    found: dict[int, str] = {}
+    for scope in (frame.f_locals, frame.f_globals):
+        for name, value in scope.items():
+            if id(value) in wanted and not name.startswith("_") and id(value) not in found:
+                found[id(value)] = name
+    return found
+
+
+def _arg_code(value: Any, names: dict[int, str]) -> str:
+    """The literal when there is one, else the caller's variable name, else a placeholder."""
+    code = _code_repr(value)
+    return names.get(id(value), code) if code.startswith("<") else code
 
 
 def _code_repr(value: Any) -> str:

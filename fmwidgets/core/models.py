@@ -161,6 +161,21 @@ def folder_hash(path: Path) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
+def hub_commit(model_id: str, revision: str | None) -> str | None:
+    """The commit a hub load resolved to, read from the local cache it was just loaded from.
+
+    transformers 5 no longer sets ``config._commit_hash``; the cache path of config.json
+    (``.../snapshots/<commit>/config.json``) names the commit for any branch, tag or commit.
+    """
+    from transformers.utils.hub import cached_file, extract_commit_hash
+
+    try:
+        path = cached_file(model_id, "config.json", revision=revision, local_files_only=True)
+    except Exception:  # noqa: BLE001 - provenance is best effort, the load itself succeeded
+        return None
+    return extract_commit_hash(path, None)
+
+
 # --------------------------------------------------------------------------------------------
 # Errors
 
@@ -307,9 +322,9 @@ def load(
         if isinstance(exc, KeyboardInterrupt):
             raise
         gc.collect()
-        raise _explain_load_error(exc, model_id, device) from exc
+        raise _explain_load_error(exc, model_id, device, local=folder is not None) from exc
 
-    commit = getattr(net.config, "_commit_hash", None) if folder is None else folder_hash(folder)
+    commit = hub_commit(model_id, revision) if folder is None else folder_hash(folder)
     handle = ModelHandle(
         name=name, model_id=model_id, family=family, model=net, tokenizer=tokenizer,
         processor=processor, task=task, head=head, device=device,
