@@ -322,7 +322,7 @@ def load(
         if isinstance(exc, KeyboardInterrupt):
             raise
         gc.collect()
-        raise _explain_load_error(exc, model_id, device, local=folder is not None) from exc
+        raise _explain_load_error(exc, model_id, device) from exc
 
     commit = hub_commit(model_id, revision) if folder is None else folder_hash(folder)
     handle = ModelHandle(
