@@ -167,13 +167,22 @@ def recorded(func: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         if _inside_call.get():
             return func(*args, **kwargs)
-        bound = signature.bind_partial(*args, **kwargs)
-        names = _caller_names(inspect.currentframe().f_back, bound.arguments.values())
-        parts = [f"{k}={_arg_code(v, names)}" for k, v in bound.arguments.items()]
+        arguments = _flat_arguments(signature, signature.bind_partial(*args, **kwargs))
+        names = _caller_names(inspect.currentframe().f_back, arguments.values())
+        parts = [f"{k}={_arg_code(v, names)}" for k, v in arguments.items()]
         with recording(f"fm.{func.__name__}({', '.join(parts)})"):
             return func(*args, **kwargs)
 
     return wrapper
+
+
+def _flat_arguments(signature: inspect.Signature, bound: inspect.BoundArguments) -> dict[str, Any]:
+    """The bound arguments with ``**kwargs`` spread out, so passthrough keywords replay as keywords."""
+    arguments = dict(bound.arguments)
+    for param in signature.parameters.values():
+        if param.kind is param.VAR_KEYWORD and param.name in arguments:
+            arguments.update(arguments.pop(param.name))
+    return arguments
 
 
 def _caller_names(frame: Any, values: Any) -> dict[int, str]:

@@ -1,0 +1,356 @@
+"""Text generation with a decoder: ``generate`` for one prompt, ``run_batch`` for several.
+
+Everything goes through transformers' own ``model.generate`` with the user's settings, so greedy
+output is the same, token for token, as calling it by hand.  fmwidgets adds three things around
+it: a streamer that collects tokens as they come (to call ``on_text`` for live display, and to
+keep the partial text when the user interrupts the kernel), a stopping criterion that watches a
+``threading.Event`` (the playground's Stop button), and the bookkeeping of a ``Generation``:
+prompt as sent, tokens, per-token log-probabilities, timings and a RunRecord.
+
+This module is headless; the notebook display of a stream lives in ``widgets/stream.py``.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from ..errors import BadArgumentError, DataError
+from ..records import Recorded, RunRecord, recorded
+from . import template
+from .data import FMWarning
+from .registry import ModelHandle, _context_length, get_model
+from .seeding import set_seed
+from .tokens import readable_tokens
+
+# Words in a model id that mark an instruction-tuned (chat) checkpoint.
+_INSTRUCT_MARKERS = ("instruct", "chat", "-it", "_it", "sft", "dpo", "rlhf", "assistant", "zephyr")
+
+
+@dataclass(eq=False)
+class Generation(Recorded):
+    """One generation: ``text`` (first sample), all ``texts``, tokens, log-probs and timings."""
+
+    text: str
+    texts: list[str]
+    prompt: str
+    tokens: list[str]
+    token_ids: list[int]
+    prompt_ids: list[int]
+    logprobs: list[float]
+    seconds: float
+    first_token_seconds: float | None
+    steps: int
+    stopped: str  # "eos" | "length" | "stop" | "stopped" | "interrupted"
+    record: RunRecord
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.steps / self.seconds if self.seconds > 0 else float("nan")
+
+    def __str__(self) -> str:
+        return self.text
+
+    def summary(self) -> str:
+        """One compact line: model, tokens, time, speed, parameters that were set, why it stopped."""
+        p = self.record.params
+        mode = "greedy" if not p.get("do_sample") else ", ".join(
+            f"{k}={p[k]}" for k in ("temperature", "top_p", "top_k") if p.get(k) is not None
+        ) or "sampled"
+        extra = ", ".join(
+            f"{k}={v}" for k, v in p.items()
+            if v not in (None, False) and k not in ("do_sample", "temperature", "top_p", "top_k", "n")
+        )
+        seed = f" · seed {self.record.seed}" if self.record.seed is not None else ""
+        n = f" · {p['n']} samples" if p.get("n", 1) > 1 else ""
+        return (f"{self.record.model_name} · {self.steps} tokens in {self.seconds:.2f} s "
+                f"({self.tokens_per_s:.1f} tok/s) · {mode}{n} · {extra}{seed} · stopped: {self.stopped}")
+
+    def _bodies(self) -> list[str]:
+        if len(self.texts) == 1:
+            return [self.text]
+        return [f"[{i + 1}] {t}" for i, t in enumerate(self.texts)]
+
+    def _display_data(self) -> dict[str, Any]:
+        bodies = self._bodies()
+        pre = "".join(
+            f'<pre style="white-space:pre-wrap;margin:0 0 4px 0">{html.escape(b)}</pre>' for b in bodies
+        )
+        line = html.escape(self.summary())
+        return {
+            "text/plain": "\n".join(bodies) + "\n— " + self.summary(),
+            "text/html": f'<div class="fm-generation">{pre}'
+                         f'<div style="font-size:11px;color:#777">{line}</div></div>',
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers around transformers' generate
+
+
+class _Collector:
+    """A transformers streamer that keeps every generated token per row and reports new text."""
+
+    def __init__(self, tokenizer: Any, eos_ids: set[int], on_text: Callable | None) -> None:
+        self.tokenizer, self.eos_ids, self.on_text = tokenizer, eos_ids, on_text
+        self.rows: list[list[int]] | None = None
+        self.first_token_at: float | None = None
+
+    def put(self, value: Any) -> None:
+        if self.rows is None:  # the first call carries the prompts
+            self.rows = [[] for _ in range(value.shape[0])]
+            return
+        if self.first_token_at is None:
+            self.first_token_at = time.perf_counter()
+        for row, new in zip(self.rows, value.reshape(len(self.rows), -1).tolist()):
+            row.extend(new)
+        if self.on_text is not None:
+            self.on_text([self.decode(cut_at_eos(r, self.eos_ids)) for r in self.rows])
+
+    def end(self) -> None:
+        pass
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+
+
+def _stop_criteria(stop_event: threading.Event | None):
+    """A StoppingCriteria that ends every row once ``stop_event`` is set (the Stop button)."""
+    if stop_event is None:
+        return None
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class _OnEvent(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full((input_ids.shape[0],), stop_event.is_set(), dtype=torch.bool,
+                              device=input_ids.device)
+
+    return StoppingCriteriaList([_OnEvent()])
+
+
+def cut_at_eos(ids: Sequence[int], eos_ids: set[int]) -> list[int]:
+    """The ids before the first end-of-sequence token."""
+    out = []
+    for i in ids:
+        if i in eos_ids:
+            break
+        out.append(i)
+    return out
+
+
+def eos_ids(handle: ModelHandle) -> set[int]:
+    eos = handle.model.generation_config.eos_token_id
+    ids = set(eos if isinstance(eos, (list, tuple)) else [eos] if eos is not None else [])
+    if handle.tokenizer.eos_token_id is not None:
+        ids.add(handle.tokenizer.eos_token_id)
+    return ids
+
+
+def instruction_tuned(handle: ModelHandle) -> bool:
+    """Whether the model id says it is a chat / instruction-tuned checkpoint."""
+    last = str(handle.model_id).rstrip("/").split("/")[-1].lower()
+    return any(m in last for m in _INSTRUCT_MARKERS)
+
+
+def render_prompt(handle: ModelHandle, prompt: str, chat: bool | None, system: str | None) -> tuple[str, bool]:
+    """(text to tokenize, whether the chat template was used)."""
+    has_template = bool(getattr(handle.tokenizer, "chat_template", None))
+    if chat is None:
+        chat = has_template and (system is not None or instruction_tuned(handle))
+    if system is not None and not chat:
+        raise BadArgumentError("A system message needs the chat template; add --chat (chat=True) or drop --system.")
+    if chat and not has_template:
+        raise BadArgumentError(
+            f"Model '{handle.name}' has no chat template, so --chat/--system cannot be used; leave "
+            "them out to prompt it with plain text."
+        )
+    if not chat:
+        return prompt, False
+    messages = ([{"role": "system", "content": system}] if system is not None else []) + [
+        {"role": "user", "content": prompt}]
+    return handle.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False), True
+
+
+def fit_context(handle: ModelHandle, ids: list[int], room: int, strict: bool) -> list[int]:
+    """``ids`` cut from the left so that ``room`` more tokens fit in the context (strict: error)."""
+    context = _context_length(handle)
+    if context is None:
+        return ids
+    if room >= context:
+        raise BadArgumentError(
+            f"max_new_tokens={room} does not fit in the context of '{handle.name}' ({context} tokens); "
+            "ask for fewer new tokens."
+        )
+    limit = context - room
+    if len(ids) <= limit:
+        return ids
+    if strict:
+        raise DataError(
+            f"The input has {len(ids)} tokens and only {limit} fit in the context of "
+            f"'{handle.name}' ({context}); shorten it, or leave strict off to keep its last {limit} tokens."
+        )
+    warnings.warn(f"The input has {len(ids)} tokens; kept the last {limit} so it fits the context of "
+                  f"'{handle.name}' ({context}).", FMWarning, stacklevel=4)
+    return ids[-limit:]
+
+
+def sampling_settings(handle: ModelHandle, *, greedy, temperature, top_p, top_k, n, seed) -> tuple[dict, int | None]:
+    """(generate keywords for the decoding mode, seed to use): sampling gets a seed, always."""
+    if n < 1:
+        raise BadArgumentError(f"n={n} asks for no samples; use n=1 or more.")
+    asked = any(v is not None for v in (temperature, top_p, top_k))
+    if greedy is None:
+        do_sample = asked or n > 1 or bool(handle.model.generation_config.do_sample)
+    else:
+        do_sample = not greedy
+    if not do_sample and n > 1:
+        raise BadArgumentError(f"Greedy decoding gives the same text every time, so n={n} makes no sense; "
+                               "drop --greedy to sample, or use n=1.")
+    if temperature is not None and temperature <= 0:
+        raise BadArgumentError(f"temperature={temperature} must be above 0; use --greedy for the most likely text.")
+    kw: dict[str, Any] = {"do_sample": do_sample}
+    if do_sample:
+        kw.update({k: v for k, v in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k))
+                   if v is not None})
+        if seed is None:  # pick one and record it, so that the run can be repeated
+            seed = random.SystemRandom().randrange(2**31)
+    return kw, seed
+
+
+def run_batch(handle: ModelHandle, prompts: list[str], *, max_new_tokens: int, decoding: dict,
+              n: int = 1, seed: int | None = None, stop: Sequence[str] | None = None,
+              strict: bool = False, on_text: Callable | None = None,
+              stop_event: threading.Event | None = None, extra: dict | None = None) -> list[dict]:
+    """Generate for ``prompts`` (already rendered) in one left-padded batch; one dict per prompt.
+
+    A KeyboardInterrupt ends the batch and returns what was generated so far (marked
+    "interrupted").  Each dict has texts, token_ids (first sample), prompt_ids, logprobs,
+    seconds, first_token_seconds, steps, stopped.
+    """
+    import torch
+
+    tok, model = handle.tokenizer, handle.model
+    encoded = [fit_context(handle, tok(p, add_special_tokens=True)["input_ids"], max_new_tokens, strict)
+               for p in prompts]
+    width = max(len(e) for e in encoded)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+    input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=model.device)
+    mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=model.device)
+    ends = eos_ids(handle)
+    collector = _Collector(tok, ends, on_text)
+    kwargs = dict(extra or {}, **decoding, max_new_tokens=max_new_tokens, num_return_sequences=n,
+                  pad_token_id=pad, streamer=collector, return_dict_in_generate=True, output_logits=True)
+    if stop:
+        kwargs.update(stop_strings=list(stop), tokenizer=tok)
+    criteria = _stop_criteria(stop_event)
+    if criteria is not None:
+        kwargs["stopping_criteria"] = criteria
+    set_seed(seed)
+    start = time.perf_counter()
+    interrupted = False
+    try:
+        with torch.inference_mode():
+            out = model.generate(input_ids=input_ids, attention_mask=mask, **kwargs)
+        rows = out.sequences[:, width:].tolist()
+        logits = torch.stack(out.logits, dim=1) if out.logits else None
+    except KeyboardInterrupt:
+        interrupted, rows, logits = True, collector.rows or [[] for _ in range(len(prompts) * n)], None
+    seconds = time.perf_counter() - start
+    first = collector.first_token_at - start if collector.first_token_at else None
+    steps = max((len(r) for r in rows), default=0)
+
+    results = []
+    for i, prompt_ids in enumerate(encoded):
+        samples = [cut_at_eos(rows[i * n + j], ends) for j in range(n)]
+        texts = [collector.decode(s) for s in samples]
+        stopped = _why_stopped(rows[i * n], samples[0], texts[0], max_new_tokens, stop, interrupted, stop_event)
+        texts = [_trim_stop(t, stop) for t in texts]
+        ids = samples[0]
+        if logits is not None:
+            lp = torch.log_softmax(logits[i * n, : len(ids)].float(), dim=-1)
+            logprobs = lp.gather(1, torch.tensor(ids, device=lp.device).view(-1, 1)).view(-1).tolist()
+        else:
+            from .token_probs import sequence_logprobs
+
+            logprobs = sequence_logprobs(handle, prompt_ids, ids)
+        results.append(dict(texts=texts, token_ids=ids, prompt_ids=prompt_ids, logprobs=logprobs,
+                            seconds=seconds, first_token_seconds=first, steps=steps, stopped=stopped))
+    return results
+
+
+def _why_stopped(row, ids, text, max_new_tokens, stop, interrupted, stop_event) -> str:
+    if interrupted:
+        return "interrupted"
+    if stop and any(s in text for s in stop):
+        return "stop"
+    if len(ids) < len(row):
+        return "eos"
+    if stop_event is not None and stop_event.is_set():
+        return "stopped"
+    return "length"
+
+
+def _trim_stop(text: str, stop: Sequence[str] | None) -> str:
+    """The text before the first stop string (the stop string itself is not part of the answer)."""
+    cuts = [text.find(s) for s in stop or () if s in text]
+    return text[: min(cuts)] if cuts else text
+
+
+def check_prompt(prompt: Any, what: str = "prompt") -> str:
+    if not isinstance(prompt, str):
+        raise DataError(f"The {what} must be text, not {type(prompt).__name__}; pass a string.")
+    if not prompt.strip():
+        raise DataError(f"The {what} is empty; write some text to continue.")
+    return prompt
+
+
+@recorded
+def generate(prompt: str, model: str | ModelHandle | None = None, *, max_new_tokens: int = 64,
+             temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
+             greedy: bool | None = None, seed: int | None = None, n: int = 1,
+             stop: str | Sequence[str] | None = None, chat: bool | None = None,
+             system: str | None = None, strict: bool = False, variables: dict | None = None,
+             on_text: Callable[[list[str]], None] | None = None,
+             stop_event: threading.Event | None = None, **generate_kwargs: Any) -> Generation:
+    """Continue ``prompt`` with a decoder and return a ``Generation``.
+
+    ``variables`` (a notebook namespace) fills ``{name}`` placeholders safely (core.template).
+    ``greedy=None`` samples when temperature/top_p/top_k or n>1 is given, else follows the
+    model's generation config.  Other keywords (``repetition_penalty``, ``min_new_tokens``...)
+    go to transformers' ``generate``.  ``on_text(texts)`` is called after every token.
+    """
+    handle = get_model(model, "generate")
+    if variables is not None:
+        prompt = template.fill(check_prompt(prompt), variables)
+    check_prompt(prompt)
+    stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
+    sent, used_chat = render_prompt(handle, prompt, chat, system)
+    decoding, seed = sampling_settings(handle, greedy=greedy, temperature=temperature, top_p=top_p,
+                                       top_k=top_k, n=n, seed=seed)
+    (res,) = run_batch(handle, [sent], max_new_tokens=max_new_tokens, decoding=decoding, n=n,
+                       seed=seed, stop=stop, strict=strict, on_text=on_text, stop_event=stop_event,
+                       extra=generate_kwargs)
+    params = dict(max_new_tokens=max_new_tokens, **decoding, n=n, stop=stop, chat=used_chat,
+                  system=system, **generate_kwargs)
+    return to_generation(handle, res, sent, params, seed)
+
+
+def to_generation(handle: ModelHandle, res: dict, sent: str, params: dict, seed: int | None) -> Generation:
+    """A ``Generation`` from one ``run_batch`` result."""
+    record = RunRecord.for_model("generate", handle, params, seed=seed)
+    texts = res["texts"]
+    if res["stopped"] == "interrupted":
+        warnings.warn(f"Generation interrupted after {len(res['token_ids'])} tokens; kept the partial text.",
+                      FMWarning, stacklevel=3)
+    return Generation(
+        text=texts[0], texts=texts, prompt=sent, tokens=readable_tokens(handle.tokenizer, res["token_ids"]),
+        token_ids=res["token_ids"], prompt_ids=res["prompt_ids"], logprobs=res["logprobs"],
+        seconds=res["seconds"], first_token_seconds=res["first_token_seconds"], steps=res["steps"],
+        stopped=res["stopped"], record=record,
+    )

@@ -1,0 +1,85 @@
+"""One generation per DataFrame row: ``generate_df(df, "Summarise: {review}")``.
+
+The template's placeholders name columns and are filled by ``core.template`` (no code runs).
+Rows go through ``model.generate`` one by one or in left-padded batches: batching pays off on
+a GPU, while on a CPU the padding and the longer attention often make it slower (see
+``bench/bench_generate_df.py``), so the default batch size follows the device.  An interrupt
+keeps the rows already generated and leaves the others empty.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Sequence
+
+from ..errors import DataError
+from ..records import RunRecord, recorded
+from .data import FMWarning, require_columns, require_rows
+from .generate import check_prompt, render_prompt, run_batch, sampling_settings
+from .registry import ModelHandle, get_model
+from .template import fields, fill
+
+
+def default_batch_size(handle: ModelHandle) -> int:
+    """1 on a CPU (batching is slower there), 8 on an accelerator."""
+    return 1 if str(handle.device).startswith("cpu") else 8
+
+
+def fill_rows(df: Any, template: str) -> list[str]:
+    """The template filled from each row; a placeholder naming no column is a DataError."""
+    require_rows(df)
+    check_prompt(template, what="template")
+    require_columns(df, fields(template), "DataFrame")
+    prompts = []
+    for pos, row in enumerate(df.to_dict("records")):
+        prompt = fill(template, row)
+        check_prompt(prompt, what=f"prompt of row {pos} (index {df.index[pos]!r})")
+        prompts.append(prompt)
+    return prompts
+
+
+@recorded
+def generate_df(df: Any, template: str, model: str | ModelHandle | None = None, *,
+                column: str = "output", batch_size: int | None = None, max_new_tokens: int = 64,
+                temperature: float | None = None, top_p: float | None = None,
+                top_k: int | None = None, greedy: bool | None = None, seed: int | None = None,
+                n: int = 1, stop: str | Sequence[str] | None = None, chat: bool | None = None,
+                system: str | None = None, strict: bool = False,
+                progress: Callable[[int, int], None] | None = None, **generate_kwargs: Any):
+    """A copy of ``df`` with ``column`` holding the generated text for each row.
+
+    With ``n > 1`` each cell holds a list of ``n`` samples.  ``progress(done, total)`` is called
+    after each batch.  The result's ``attrs["fmwidgets"]`` holds the RunRecord.
+    """
+    handle = get_model(model, "generate")
+    prompts = [render_prompt(handle, p, chat, system)[0] for p in fill_rows(df, template)]
+    decoding, seed = sampling_settings(handle, greedy=greedy, temperature=temperature, top_p=top_p,
+                                       top_k=top_k, n=n, seed=seed)
+    size = batch_size or default_batch_size(handle)
+    if size < 1:
+        raise DataError(f"batch_size={size} must be 1 or more.")
+    stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
+    outputs: list[Any] = [None] * len(prompts)
+    done = 0
+    for first in range(0, len(prompts), size):
+        chunk = prompts[first:first + size]
+        results = run_batch(handle, chunk, max_new_tokens=max_new_tokens, decoding=decoding, n=n,
+                            seed=None if seed is None else seed + first, stop=stop, strict=strict,
+                            extra=generate_kwargs)
+        if results[0]["stopped"] == "interrupted":
+            break
+        for k, res in enumerate(results):
+            outputs[first + k] = res["texts"] if n > 1 else res["texts"][0]
+        done = first + len(chunk)
+        if progress is not None:
+            progress(done, len(prompts))
+    if done < len(prompts):
+        warnings.warn(f"Interrupted after {done} of {len(prompts)} rows; the others are left empty.",
+                      FMWarning, stacklevel=3)
+    out = df.copy()
+    out[column] = outputs
+    params = dict(template=template, column=column, batch_size=size,
+                  max_new_tokens=max_new_tokens, **decoding, n=n, stop=stop, chat=chat, system=system,
+                  **generate_kwargs)
+    out.attrs["fmwidgets"] = RunRecord.for_model("generate_df", handle, params, seed=seed, data=df).to_dict()
+    return out

@@ -1,0 +1,128 @@
+"""Filling ``{name}`` / ``{obj.attr}`` / ``{d[key]}`` placeholders without evaluating code.
+
+A prompt cell is text, not code: it must not be able to run anything in the kernel.  Python's
+own ``str.format`` already avoids ``eval`` but lets a placeholder walk into dunder attributes
+(``{obj.__class__.__init__.__globals__}``), which leaks the kernel's state into a prompt.  Here
+``string.Formatter`` only parses; each field is resolved by plain ``getattr`` / ``[]`` steps,
+attributes that start with ``_`` are refused, and an unknown name is an InterpolationError that
+names it.  ``{{`` and ``}}`` stay literal braces, as in f-strings.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any, Mapping
+
+from ..errors import InterpolationError
+
+_PARSER = string.Formatter()
+
+
+def _split_field(field: str) -> tuple[str, list[tuple[bool, Any]]]:
+    """('obj', [(True, 'attr'), (False, 'key')]) for 'obj.attr[key]'."""
+    import _string  # the parser string.Formatter itself uses
+
+    try:
+        first, rest = _string.formatter_field_name_split(field)
+        steps = list(rest)
+    except ValueError as exc:
+        raise InterpolationError(
+            f"The placeholder '{{{field}}}' cannot be read; write {{name}}, {{obj.attr}} or "
+            "{d[key]}, and double a brace ({{ or }}) to keep it as text."
+        ) from exc
+    if first == "" or isinstance(first, int):
+        raise InterpolationError(
+            f"The prompt has a placeholder '{{{field}}}' with no variable name; put a name inside "
+            "the braces, or write {{ and }} for literal braces."
+        )
+    return first, steps
+
+
+def fields(template: str) -> list[str]:
+    """The top-level names the template's placeholders use, in order, without repeats."""
+    names: list[str] = []
+    for _, field, _, _ in _parse(template):
+        if field is not None:
+            first, _ = _split_field(field)
+            if first not in names:
+                names.append(first)
+    return names
+
+
+def _parse(template: str) -> list[tuple]:
+    try:
+        return list(_PARSER.parse(template))
+    except ValueError as exc:
+        raise InterpolationError(
+            f"The prompt has an unmatched brace ({exc}); write {{{{ or }}}} for a literal brace."
+        ) from exc
+
+
+def _resolve(field: str, namespace: Mapping[str, Any]) -> Any:
+    first, steps = _split_field(field)
+    if first not in namespace:
+        raise InterpolationError(
+            f"The prompt uses '{{{field}}}' but nothing named '{first}' is defined; define the "
+            "variable first, or write {{ and }} for literal braces."
+        )
+    value = namespace[first]
+    path = first
+    for is_attr, key in steps:
+        if is_attr:
+            if key.startswith("_"):
+                raise InterpolationError(
+                    f"The placeholder '{{{field}}}' reads the private attribute '{key}', which prompts "
+                    "may not do; use a public attribute or put the value in a variable."
+                )
+            try:
+                value = getattr(value, key)
+            except AttributeError as exc:
+                raise InterpolationError(
+                    f"'{path}' has no attribute '{key}' (placeholder '{{{field}}}'); check the name."
+                ) from exc
+            path += f".{key}"
+        else:
+            try:
+                value = value[key]
+            except (KeyError, IndexError, TypeError) as exc:
+                raise InterpolationError(
+                    f"'{path}' has no item [{key!r}] (placeholder '{{{field}}}'); check the key."
+                ) from exc
+            path += f"[{key!r}]"
+    if callable(value) and not isinstance(value, type):
+        # A bound method would be shown as "<bound method ...>": almost surely a mistake.
+        raise InterpolationError(
+            f"The placeholder '{{{field}}}' names a function, and prompts do not call functions; "
+            "call it in a code cell and put the result in a variable."
+        )
+    return value
+
+
+def fill(template: str, namespace: Mapping[str, Any]) -> str:
+    """``template`` with every placeholder replaced by its value from ``namespace``.
+
+    Conversions (``!r``) and format specs (``{x:.2f}``) work as in ``str.format``; nested
+    placeholders inside a format spec are resolved the same safe way.
+    """
+    out: list[str] = []
+    for literal, field, spec, conversion in _parse(template):
+        out.append(literal)
+        if field is None:
+            continue
+        value = _resolve(field, namespace)
+        if conversion:
+            value = {"r": repr, "s": str, "a": ascii}[conversion](value)
+        if spec and "{" in spec:
+            spec = fill(spec, namespace)
+        try:
+            out.append(format(value, spec or ""))
+        except (ValueError, TypeError) as exc:
+            raise InterpolationError(
+                f"The format '{spec}' does not apply to '{{{field}}}' ({exc}); fix or drop the ':{spec}'."
+            ) from exc
+    return "".join(out)
+
+
+def escape(text: str) -> str:
+    """``text`` with its braces doubled, so that ``fill`` gives it back unchanged."""
+    return text.replace("{", "{{").replace("}", "}}")

@@ -1,0 +1,111 @@
+"""How likely a decoder finds each token of a text: ``token_probs(text)`` -> ``TokenProbs``.
+
+One forward pass gives, at every position, the distribution over the next token; the token that
+actually follows gets its probability, and the top-k alternatives show what the model expected
+instead.  The first token has no left context, so a beginning-of-text token is put before it
+when the tokenizer has one (GPT-2's <|endoftext|>); otherwise its probability is NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..records import Recorded, RunRecord, recorded
+from .registry import ModelHandle, get_model
+from .tokens import readable_tokens
+
+
+def position_logprobs(handle: ModelHandle, ids: Sequence[int]):
+    """(len(ids) - 1, vocab) log-probabilities of the token after each position."""
+    import torch
+
+    model = handle.model
+    with torch.inference_mode():
+        logits = model(input_ids=torch.tensor([list(ids)], device=model.device)).logits[0, :-1]
+    return torch.log_softmax(logits.float(), dim=-1)
+
+
+def sequence_logprobs(handle: ModelHandle, prompt_ids: Sequence[int], ids: Sequence[int]) -> list[float]:
+    """Log-probability of each of ``ids`` following ``prompt_ids`` and the ids before it."""
+    import torch
+
+    if not ids:
+        return []
+    lp = position_logprobs(handle, list(prompt_ids) + list(ids))[len(prompt_ids) - 1:]
+    return lp.gather(1, torch.tensor(list(ids), device=lp.device).view(-1, 1)).view(-1).tolist()
+
+
+@dataclass(eq=False)
+class TokenProbs(Recorded):
+    """Per-token probabilities of a text, with the top-k alternatives at each position."""
+
+    tokens: list[str]
+    ids: list[int]
+    probs: list[float]  # NaN where there is no left context
+    alternatives: list[list[tuple[str, float]]]
+    generated: list[bool]  # True for tokens a Generation produced, False for its prompt
+    record: RunRecord
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame({
+            "token": self.tokens, "id": self.ids, "probability": self.probs,
+            "generated": self.generated,
+            "alternatives": [", ".join(f"{t} {p:.3f}" for t, p in alt) for alt in self.alternatives],
+        })
+
+    def figure(self):
+        from ..plots.figure import with_record
+        from ..plots.tokens import token_probs_figure
+
+        return with_record(token_probs_figure(self.tokens, self.probs, self.alternatives,
+                                              self.generated), self.record)
+
+    def _display_data(self) -> dict[str, Any]:
+        data = dict(self.figure()._repr_mimebundle_()[0])
+        data["text/plain"] = " ".join(f"{t}({p:.2f})" for t, p in zip(self.tokens, self.probs))
+        return data
+
+
+@recorded
+def token_probs(text: Any, model: str | ModelHandle | None = None, *, top_k: int = 5,
+                strict: bool = False) -> TokenProbs:
+    """Probability of each token of ``text`` (a string or a ``Generation``) under a decoder.
+
+    For a Generation the model that produced it is used (unless ``model`` is given) and the
+    exact token ids it produced are scored, so nothing is lost to re-tokenization.
+    """
+    from .generate import Generation, check_prompt, fit_context
+
+    if isinstance(text, Generation):
+        handle = get_model(model if model is not None else text.record.model_name, "token_probs")
+        ids, n_generated = list(text.prompt_ids) + list(text.token_ids), len(text.token_ids)
+        source = "generation"
+    else:
+        handle = get_model(model, "token_probs")
+        check_prompt(text, what="text")
+        ids, source = handle.tokenizer(text)["input_ids"], "text"
+        n_generated = len(ids)
+    bos = handle.tokenizer.bos_token_id
+    lead = [bos] if bos is not None and (not ids or ids[0] != bos) else []
+    shown = fit_context(handle, ids, len(lead), strict)
+    lp = position_logprobs(handle, lead + shown)
+    top = lp.topk(min(top_k, lp.shape[-1]), dim=-1)
+    probs, alternatives = [], []
+    for pos, token_id in enumerate(shown):
+        at = pos + len(lead) - 1  # the row of lp that predicts this token
+        if at < 0:
+            probs.append(math.nan)
+            alternatives.append([])
+            continue
+        probs.append(math.exp(lp[at, token_id].item()))
+        alt_tokens = readable_tokens(handle.tokenizer, top.indices[at].tolist())
+        alternatives.append([(t, math.exp(v)) for t, v in zip(alt_tokens, top.values[at].tolist())])
+    generated = [pos >= len(shown) - n_generated for pos in range(len(shown))]
+    record = RunRecord.for_model("token_probs", handle, {"top_k": top_k, "source": source,
+                                                          "tokens": len(shown)})
+    return TokenProbs(tokens=readable_tokens(handle.tokenizer, shown), ids=shown, probs=probs,
+                      alternatives=alternatives, generated=generated, record=record)
