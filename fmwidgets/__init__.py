@@ -40,8 +40,8 @@ _LAZY = {
     "unload": ".core.models",
     "ModelHandle": ".core.registry",
     # prompts
-    "generate": ".core.generate",
-    "generate_df": ".core.generate",
+    "generate": ".widgets.stream",
+    "generate_df": ".widgets.stream",
     "Generation": ".core.generate",
     "fill_mask": ".core.fill_mask",
     "token_probs": ".core.token_probs",

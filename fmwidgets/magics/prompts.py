@@ -1,0 +1,131 @@
+"""Subcommands for prompts: prompt, compare, fill, probs, playground.
+
+The generation flags are declared once (``GENERATION_ARGS``) and shared by ``prompt`` and
+``compare``, so both spell every setting alike; unknown ``--flags`` pass through to
+transformers' ``generate`` (``--no-repeat-ngram-size 3``).
+"""
+
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+
+import fmwidgets as fm
+
+from .parser import arg, command, store, variable
+
+GENERATION_ARGS = (
+    arg("--max-new-tokens", type=int, default=64, metavar="N", help="tokens to generate (default 64)"),
+    arg("--temperature", type=float, default=None, metavar="T", help="sampling temperature (> 0)"),
+    arg("--top-p", type=float, default=None, metavar="P", help="nucleus sampling: keep the top P of probability"),
+    arg("--top-k", type=int, default=None, metavar="K", help="sample among the K most likely tokens"),
+    arg("--greedy", action="store_const", const=True, default=None, help="always take the most likely token"),
+    arg("--seed", type=int, default=None, metavar="S", help="seed for sampling (one is picked and recorded if not given)"),
+    arg("--n", type=int, default=1, metavar="N", help="number of samples"),
+    arg("--repetition-penalty", type=float, default=None, metavar="R", help="penalise repeated tokens (> 1)"),
+    arg("--stop", action="append", default=None, metavar="TEXT", help="stop at this text (repeatable)"),
+    arg("--chat", action="store_const", const=True, default=None,
+        help="use the tokenizer's chat template (default: on for instruction-tuned models that have one)"),
+    arg("--no-chat", dest="chat", action="store_const", const=False, help="send the text as it is"),
+    arg("--system", default=None, metavar="TEXT", help="system message (chat models)"),
+    arg("--strict", action="store_true", help="a prompt longer than the context is an error, not cut"),
+    arg("--out", default=None, metavar="VAR", help="also store the result in this notebook variable"),
+)
+
+
+def generation_params(args, extra: dict) -> dict:
+    """The keyword arguments of fm.generate from the shared flags (unset ones left out)."""
+    names = ("max_new_tokens", "temperature", "top_p", "top_k", "greedy", "seed", "n",
+             "repetition_penalty", "stop", "chat", "system")
+    params = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
+    if args.strict:
+        params["strict"] = True
+    return {**params, **extra}
+
+
+@command(
+    "prompt", "generate from the cell body ({name} placeholders filled from the notebook), or one row per --df row",
+    arg("text", nargs="?", default=None, help="the prompt, for the line form (else the cell body)"),
+    arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
+    *GENERATION_ARGS,
+    arg("--df", default=None, metavar="DF", help="a DataFrame in the notebook: one generation per row"),
+    arg("--template", default=None, help="with --df: the prompt with {column} placeholders (or the cell body)"),
+    arg("--column", default="output", help="with --df: name of the column added (default output)"),
+    arg("--batch-size", type=int, default=None, metavar="B", help="with --df: rows per batch (default: 1 on CPU, 8 on GPU)"),
+    arg("--no-stream", action="store_true", help="show the text only when it is complete"),
+    cell="optional", passthrough=True, group="prompts",
+)
+def prompt(args, cell, shell, **extra):
+    params = generation_params(args, extra)
+    if args.df is not None:
+        frame = variable(shell, args.df, "DataFrame")
+        template = args.template or cell or args.text
+        if template is None:
+            raise UsageError("%fm prompt --df needs a template: --template \"...{column}...\" or a cell body.")
+        result = fm.generate_df(frame, template, model=args.model, column=args.column,
+                                batch_size=args.batch_size, **params)
+    else:
+        text = cell if cell is not None else args.text
+        if text is None:
+            raise UsageError("%%fm prompt needs the prompt as the cell body (or %fm prompt \"TEXT\", or --df DF).")
+        result = fm.generate(text, model=args.model, variables=shell.user_ns,
+                             stream=False if args.no_stream else None, keep=False, **params)
+    store(shell, args.out, result)
+    return result
+
+
+@command(
+    "compare", "the cell's prompt across several models side by side (or prompt variants, one per line)",
+    arg("models", nargs="*", metavar="NAME", help="loaded models to compare (default: the current one)"),
+    arg("--variants", action="store_true", help="each non-empty line of the body is a prompt variant"),
+    *GENERATION_ARGS,
+    cell="yes", passthrough=True, group="prompts",
+)
+def compare(args, cell, shell, **extra):
+    prompts = [line for line in cell.splitlines() if line.strip()] if args.variants else cell
+    result = fm.compare(prompts, models=args.models or None, variables=shell.user_ns,
+                        **generation_params(args, extra))
+    store(shell, args.out, result)
+    return result
+
+
+@command(
+    "fill", "masked-LM predictions for [MASK] in the text, as a table and a bar chart",
+    arg("text", nargs="+", help="the text with [MASK] (quote it, or write it plainly)"),
+    arg("--top-k", type=int, default=5, metavar="K"),
+    arg("--model", default=None, metavar="NAME"),
+    arg("--out", default=None, metavar="VAR"),
+    group="prompts",
+)
+def fill(args, cell, shell):
+    from IPython.display import display
+
+    result = fm.fill_mask(" ".join(args.text), model=args.model, top_k=args.top_k)
+    display(result.figure())
+    store(shell, args.out, result)
+    return result
+
+
+@command(
+    "probs", "probability of each token of a text under a decoder, top-k alternatives on hover",
+    arg("text", nargs="*", help="the text (or --of VAR for a Generation or string in the notebook)"),
+    arg("--of", default=None, metavar="VAR", help="a notebook variable: a Generation or a string"),
+    arg("--top-k", type=int, default=5, metavar="K"),
+    arg("--model", default=None, metavar="NAME"),
+    arg("--strict", action="store_true", help="a text longer than the context is an error, not cut"),
+    arg("--out", default=None, metavar="VAR"),
+    group="prompts",
+)
+def probs(args, cell, shell):
+    source = variable(shell, args.of) if args.of else " ".join(args.text)
+    result = fm.token_probs(source, model=args.model, top_k=args.top_k, strict=args.strict)
+    store(shell, args.out, result)
+    return result
+
+
+@command(
+    "playground", "widget: prompt box, sliders, Generate/Stop, streaming, several models side by side, history",
+    arg("models", nargs="*", metavar="NAME", help="models to offer (default: every loaded decoder)"),
+    group="prompts",
+)
+def playground(args, cell, shell):
+    return fm.Playground(models=args.models or None)
