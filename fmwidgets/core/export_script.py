@@ -1,0 +1,139 @@
+"""``--export-script PATH``: the same fine-tuning run as a standalone script for several GPUs.
+
+The notebook run and the script share one plan (``TrainingPlan``): the same model, head,
+label mapping, tokenisation, LoRA settings and ``TrainingArguments``.  The script needs only
+transformers (and peft for LoRA), reads the rows from JSON-lines files written beside it, and
+runs unchanged under ``python``, ``accelerate launch`` or ``torchrun``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import BadArgumentError
+
+
+@dataclass
+class TrainingPlan:
+    """Everything that defines a run, in plain JSON-able values."""
+
+    model: str  # hub id or folder the base weights load from
+    task: str  # "classification" | "regression" | "causal-lm"
+    classes: list = field(default_factory=list)
+    max_length: int = 128
+    lora: dict[str, Any] | None = None  # peft LoraConfig keywords, or None for full fine-tuning
+    arguments: dict[str, Any] = field(default_factory=dict)  # TrainingArguments keywords
+
+
+_TEMPLATE = '''#!/usr/bin/env python
+"""Fine-tune {model} ({task}), exported by fmwidgets.
+
+Run on one machine:     python {name}
+Run on several GPUs:    accelerate launch {name}      or      torchrun --nproc-per-node N {name}
+The training rows are in {train}, the evaluation rows in {eval}.
+"""
+
+import argparse
+import json
+import pathlib
+
+import transformers
+
+HERE = pathlib.Path(__file__).resolve().parent
+PLAN = json.loads(r"""{plan}""")
+
+
+def rows(name):
+    with open(HERE / name, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def encode(tokenizer, items):
+    texts = [r["text"] for r in items]
+    enc = tokenizer(texts, truncation=True, max_length=PLAN["max_length"])
+    out = []
+    for i, r in enumerate(items):
+        row = {{k: enc[k][i] for k in enc.keys()}}
+        if "label" in r:
+            row["labels"] = r["label"]
+        out.append(row)
+    return out
+
+
+def build_model(tokenizer):
+    task, classes = PLAN["task"], PLAN["classes"]
+    kwargs = {{"attn_implementation": "eager"}}
+    if task == "causal-lm":
+        auto = transformers.AutoModelForCausalLM
+    else:
+        auto = transformers.AutoModelForSequenceClassification
+        kwargs.update(ignore_mismatched_sizes=True, pad_token_id=tokenizer.pad_token_id)
+        if task == "classification":
+            kwargs.update(num_labels=len(classes), problem_type="single_label_classification",
+                          id2label={{i: str(c) for i, c in enumerate(classes)}},
+                          label2id={{str(c): i for i, c in enumerate(classes)}})
+        else:
+            kwargs.update(num_labels=1, problem_type="regression")
+    model = auto.from_pretrained(PLAN["model"], **kwargs)
+    if PLAN["lora"]:
+        import peft
+
+        model = peft.get_peft_model(model, peft.LoraConfig(**PLAN["lora"]))
+    return model
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output-dir", default=str(HERE / "{stem}-output"))
+    parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (a quick check)")
+    cli = parser.parse_args()
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(PLAN["model"])
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = build_model(tokenizer)
+    if PLAN["task"] == "causal-lm":
+        collator = transformers.DataCollatorForLanguageModeling(tokenizer, mlm=False)
+    else:
+        collator = transformers.DataCollatorWithPadding(tokenizer)
+    args = transformers.TrainingArguments(output_dir=cli.output_dir, max_steps=cli.max_steps, **PLAN["arguments"])
+    trainer = transformers.Trainer(
+        model=model, args=args, data_collator=collator,
+        train_dataset=encode(tokenizer, rows("{train}")), eval_dataset=encode(tokenizer, rows("{eval}")),
+    )
+    result = trainer.train()
+    print(json.dumps({{"train": result.metrics, "eval": trainer.evaluate()}}, default=str))
+    if PLAN["lora"]:
+        model = model.merge_and_unload()
+    if trainer.is_world_process_zero():
+        model.save_pretrained(cli.output_dir)
+        tokenizer.save_pretrained(cli.output_dir)
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def write_script(path: str | Path, plan: TrainingPlan, train: tuple[list, list | None],
+                 evaluation: tuple[list, list | None]) -> Path:
+    """Write the script at ``path`` and its two data files beside it; returns the script path."""
+    path = Path(path).expanduser()
+    if path.suffix != ".py":
+        raise BadArgumentError(f"--export-script needs a path ending in .py, not '{path}'.")
+    if not path.parent.exists():
+        raise BadArgumentError(f"The folder '{path.parent}' does not exist; create it or pick another --export-script path.")
+    names = {"train": f"{path.stem}.train.jsonl", "eval": f"{path.stem}.eval.jsonl"}
+    for key, (texts, labels) in (("train", train), ("eval", evaluation)):
+        with open(path.parent / names[key], "w", encoding="utf-8") as fh:
+            for i, text in enumerate(texts):
+                row = {"text": text} if labels is None else {"text": text, "label": labels[i]}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    plan_json = json.dumps(asdict(plan), indent=2, default=str)
+    path.write_text(_TEMPLATE.format(
+        model=plan.model, task=plan.task, name=path.name, stem=path.stem, plan=plan_json, **names,
+    ), encoding="utf-8")
+    return path

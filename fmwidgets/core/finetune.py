@@ -1,0 +1,567 @@
+"""Fine-tune a loaded model on a DataFrame: classification, regression or causal-LM, full or LoRA.
+
+``finetune()`` checks the data (finetune_data.py) before anything heavy happens, copies the base
+model with the right head (the base is never touched), and trains through
+``transformers.Trainer`` in a background thread, so that a Stop button is heard and a kernel
+interrupt ends training cleanly after the current step.  However training ends (finished,
+stopped, interrupted) the tuned model is evaluated and registered under a new name beside the
+base, so what it learned is never lost.  The same plan can be exported as a standalone script
+for ``accelerate launch`` / ``torchrun`` (export_script.py).
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import BadArgumentError, OutOfMemoryError, WrongFamilyError
+from ..records import Recorded, RunRecord, recorded
+from .data import as_texts, clean_text_list, require_columns
+from .export_script import TrainingPlan, write_script
+from .finetune_data import TrainingData, prepare
+from .metrics import classification_metrics, perplexity, regression_metrics, scalar_metrics
+from .models import auto_class, embedded_model_path
+from .registry import ModelHandle, get_model, registry
+from .seeding import set_seed
+from .training_monitor import TrainingMonitor
+
+# peft's defaults cover common architectures (bert: query/value, gpt2: c_attn, llama: q/v...);
+# for others every linear layer gets an adapter.
+LORA_FALLBACK_TARGETS = "all-linear"
+
+
+@dataclass
+class FinetuneResult(Recorded):
+    """What a fine-tuning run produced: the tuned model, metrics, the loss history."""
+
+    name: str  # the tuned model's name in the registry
+    base: str  # the base model's name
+    task: str
+    task_reason: str
+    status: str  # "finished" | "stopped" | "interrupted"
+    metrics: dict[str, float]
+    before: dict[str, float]  # the same metrics before training
+    history: list[dict[str, Any]]
+    classes: list = field(default_factory=list)
+    per_class: Any = None  # DataFrame (classification)
+    confusion: Any = None  # ndarray (classification)
+    y_true: list = field(default_factory=list)  # evaluation targets, in the user's label values
+    y_pred: list = field(default_factory=list)
+    steps: int = 0
+    total_steps: int = 0
+    seconds: float = 0.0
+    samples_per_second: float = 0.0
+    train_rows: int = 0
+    eval_rows: int = 0
+    eval_source: str = "split"
+    output_dir: str | None = None
+    script: str | None = None
+    record: RunRecord | None = None
+
+    @property
+    def model(self) -> ModelHandle:
+        """The tuned model's handle (from the registry)."""
+        return get_model(self.name)
+
+    def history_frame(self):
+        """The logged points as a DataFrame (columns: kind, step, epoch, loss, eval_loss, ...)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.history)
+
+    def headline(self) -> str:
+        end = {"finished": "finished", "stopped": "stopped by request",
+               "interrupted": "stopped by an interrupt"}[self.status]
+        return (
+            f"Fine-tuned '{self.base}' as '{self.name}' for {self.task} ({self.task_reason}); "
+            f"{end} after {self.steps}/{self.total_steps} steps in {self.seconds:.1f} s, "
+            f"{self.train_rows} training rows, {self.eval_rows} evaluation rows"
+            + (" (the training rows: no rows were held out)" if self.eval_source == "train" else "")
+            + "."
+        )
+
+    def _metric_rows(self) -> list[tuple[str, str, str]]:
+        return [(k, _fmt(self.before.get(k)), _fmt(v)) for k, v in self.metrics.items()]
+
+    def _display_data(self) -> dict[str, Any]:
+        e = html.escape
+        rows = "".join(f"<tr><td>{e(k)}</td><td>{e(b)}</td><td>{e(a)}</td></tr>" for k, b, a in self._metric_rows())
+        parts = [f"<div class='fm-finetune'><p>{e(self.headline())}</p>",
+                 f"<table><tr><th>metric</th><th>before</th><th>after</th></tr>{rows}</table>"]
+        if self.per_class is not None:
+            parts.append(self.per_class.round(3).to_html(escape=True))
+        if self.output_dir:
+            parts.append(f"<p>Saved to {e(self.output_dir)}</p>")
+        parts.append("</div>")
+        text = [self.headline()] + [f"  {k}: {b} -> {a}" for k, b, a in self._metric_rows()]
+        return {"text/html": "".join(parts), "text/plain": "\n".join(text)}
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# The Trainer callback: progress to the monitor, Stop to the Trainer
+
+
+def _callback_class():
+    from transformers import TrainerCallback
+
+    class MonitorCallback(TrainerCallback):
+        """Feeds a TrainingMonitor and the run's history; stops when the stop event is set."""
+
+        def __init__(self, job: "_Job") -> None:
+            self.job = job
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.job.started = time.perf_counter()
+            self.job.total_steps = state.max_steps
+            self.job.monitor.on_start(self.job.info())
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.job.steps = state.global_step
+            elapsed = time.perf_counter() - self.job.started
+            self.job.monitor.on_step(state.global_step, state.max_steps, state.epoch or 0.0, elapsed)
+            if self.job.stop.is_set():
+                control.should_training_stop = True
+            return control
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            self.job.log(state, logs or {})
+
+    return MonitorCallback
+
+
+# --------------------------------------------------------------------------------------------
+# One run
+
+
+class _Job:
+    """A prepared run: the Trainer, the data, and what happens after training."""
+
+    def __init__(self, base, data: TrainingData, params: dict, monitor: TrainingMonitor,
+                 name: str, record: RunRecord) -> None:
+        self.base, self.data, self.params, self.monitor = base, data, params, monitor
+        self.name, self.record = name, record
+        self.stop = monitor.stop_event
+        self.interrupted = False
+        self.history: list[dict[str, Any]] = []
+        self.steps = self.total_steps = 0
+        self.started = time.perf_counter()
+        self.result: FinetuneResult | None = None
+        self.error: BaseException | None = None
+        self.trainer = None
+
+    def info(self) -> dict[str, Any]:
+        return {"task": self.data.task, "reason": self.data.task_reason, "name": self.name,
+                "base": self.base.name, "total_steps": self.total_steps,
+                "epochs": self.params["epochs"], "train_rows": len(self.data.train_texts),
+                "eval_rows": len(self.data.eval_texts)}
+
+    def log(self, state, logs: dict[str, Any]) -> None:
+        point = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 3)}
+        if "loss" in logs:
+            point.update(kind="train", loss=float(logs["loss"]))
+        elif "eval_loss" in logs:
+            point["kind"] = "eval"
+            for key, value in logs.items():
+                if key.startswith("eval_") and not key.endswith(("runtime", "per_second", "_time")):
+                    point[key[5:] if key != "eval_loss" else key] = float(value)
+            if self.data.task == "causal-lm":
+                point["perplexity"] = perplexity(point["eval_loss"])
+        else:
+            return
+        self.history.append(point)
+        self.monitor.on_log(point)
+
+    def run(self) -> None:
+        """Training thread: evaluate, train, evaluate, register; errors go to ``self.error``."""
+        try:
+            before = self._evaluate_loss_only() if self.data.task == "causal-lm" else self._scores()
+            output = self.trainer.train()
+            status = "interrupted" if self.interrupted else "stopped" if self.stop.is_set() else "finished"
+            self.result = self._finish(before, output.metrics, status)
+            self.monitor.on_end(self.result)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            self.error = exc
+
+    def _evaluate_loss_only(self) -> dict[str, float]:
+        loss = self.trainer.evaluate()["eval_loss"]
+        return {"loss": loss, "perplexity": perplexity(loss)}
+
+    def _scores(self) -> dict[str, float]:
+        """Headline metrics of the current weights on the evaluation rows."""
+        out = self.trainer.predict(self.trainer.eval_dataset)
+        scores = scalar_metrics(self.data.task, out.label_ids, out.predictions, self.data.classes)
+        return {"loss": float(out.metrics["test_loss"]), **scores}
+
+    def _finish(self, before: dict, train_metrics: dict, status: str) -> FinetuneResult:
+        data, trainer = self.data, self.trainer
+        net = trainer.model
+        net.eval()
+        extra: dict[str, Any] = {}
+        y_true: list = []
+        y_pred: list = []
+        if data.task == "causal-lm":
+            metrics = self._evaluate_loss_only()
+        else:
+            out = trainer.predict(trainer.eval_dataset)
+            metrics = {"loss": float(out.metrics["test_loss"])}
+            if data.task == "classification":
+                ids = out.predictions.argmax(-1)
+                full = classification_metrics(out.label_ids, ids, data.classes)
+                metrics.update(accuracy=full["accuracy"], f1_macro=full["f1_macro"])
+                extra = {"per_class": full["per_class"], "confusion": full["confusion"]}
+                y_true = [data.classes[i] for i in out.label_ids]
+                y_pred = [data.classes[i] for i in ids]
+            else:
+                y_true = [float(v) for v in out.label_ids]
+                y_pred = [float(v) for v in out.predictions.reshape(-1)]
+                metrics.update(regression_metrics(y_true, y_pred))
+        if self.params["lora"]:
+            net = net.merge_and_unload()
+            net.eval()
+        handle = self._register(net)
+        output_dir = self._save(handle, metrics) if self.params["output_dir"] else None
+        return FinetuneResult(
+            name=handle.name, base=self.base.name, task=data.task, task_reason=data.task_reason,
+            status=status, metrics=metrics, before=before, history=list(self.history),
+            classes=list(data.classes), y_true=y_true, y_pred=y_pred, steps=self.steps,
+            total_steps=self.total_steps, seconds=float(train_metrics.get("train_runtime", 0.0)),
+            samples_per_second=float(train_metrics.get("train_samples_per_second", 0.0)),
+            train_rows=len(data.train_texts), eval_rows=len(data.eval_texts),
+            eval_source=data.eval_source, output_dir=output_dir, script=self.params["export_script"],
+            record=self.record, **extra,
+        )
+
+    def _register(self, net) -> ModelHandle:
+        base, data = self.base, self.data
+        handle = ModelHandle(
+            name=self.name, model_id=base.model_id, family=base.family, model=net,
+            tokenizer=base.tokenizer, processor=base.processor, task=data.task,
+            head=data.task, device=base.device, dtype=str(net.dtype).replace("torch.", ""),
+            commit=base.commit, source="tuned", revision=base.revision, base=base.name,
+            extra={"labels": list(data.classes), "max_length": self.params["max_length"],
+                   "finetune": dict(self.params)},
+        )
+        return registry.add(handle)
+
+    def _save(self, handle: ModelHandle, metrics: dict) -> str:
+        import json
+
+        folder = Path(self.params["output_dir"]).expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        handle.model.save_pretrained(folder)
+        handle.tokenizer.save_pretrained(folder)
+        card = {"record": self.record.to_dict(), "task": self.data.task, "labels": self.data.classes,
+                "metrics": metrics, "steps": self.steps, "total_steps": self.total_steps}
+        (folder / "fmwidgets_run.json").write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
+        return str(folder)
+
+
+class FinetuneRun:
+    """A fine-tuning run in its thread: ``stop()``, ``wait()`` -> FinetuneResult, ``done``.
+
+    ``fm.finetune(..., background=True)`` returns one at once; otherwise finetune waits on it,
+    and a kernel interrupt while waiting stops training after the current step.
+    """
+
+    def __init__(self, job: _Job) -> None:
+        self._job = job
+        self._thread = threading.Thread(target=job.run, name=f"fm-finetune-{job.name}", daemon=True)
+        self._thread.start()
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    @property
+    def name(self) -> str:
+        return self._job.name
+
+    def stop(self) -> None:
+        """End training after the current step; the model is kept with what it learned."""
+        self._job.stop.set()
+
+    def wait(self) -> FinetuneResult:
+        """Block until training and evaluation are over; an interrupt stops training first."""
+        while self._thread.is_alive():
+            try:
+                self._job.monitor.wait(self._thread, 0.1)
+            except KeyboardInterrupt:
+                self._job.interrupted = True
+                self._job.stop.set()
+        if self._job.error is not None:
+            raise _explain(self._job.error, self._job) from self._job.error
+        return self._job.result
+
+    def _repr_html_(self) -> str:
+        job = self._job
+        state = "done: call .wait() for the result" if self.done else \
+            f"step {job.steps}/{job.total_steps}; .stop() ends it, .wait() waits for the result"
+        return f"<p>Fine-tuning '{html.escape(job.name)}' in the background, {html.escape(state)}.</p>"
+
+
+def _explain(exc: BaseException, job: _Job) -> BaseException:
+    text = str(exc).lower()
+    if type(exc).__name__ in ("OutOfMemoryError", "MemoryError") or "out of memory" in text:
+        return OutOfMemoryError(
+            f"Training '{job.name}' ran out of memory at step {job.steps}; lower --batch-size or "
+            "--max-length, or train adapters only with --lora."
+        )
+    return exc
+
+
+# --------------------------------------------------------------------------------------------
+# Building the run
+
+
+def model_source(handle: ModelHandle) -> str:
+    """Where the base weights load from outside this kernel: a folder or a hub id."""
+    if handle.source == "embedded":
+        return str(embedded_model_path())
+    return handle.model_id
+
+
+def copy_with_head(base: ModelHandle, task: str, classes: list):
+    """A fresh float32 copy of ``base``'s current weights with the head ``task`` needs."""
+    import torch
+    import transformers
+
+    kwargs: dict[str, Any] = {"dtype": torch.float32, "attn_implementation": "eager"}
+    if task != "causal-lm":
+        kwargs.update(ignore_mismatched_sizes=True, pad_token_id=base.tokenizer.pad_token_id)
+        if task == "classification":
+            kwargs.update(num_labels=len(classes), problem_type="single_label_classification",
+                          id2label={i: str(c) for i, c in enumerate(classes)},
+                          label2id={str(c): i for i, c in enumerate(classes)})
+        else:
+            kwargs.update(num_labels=1, problem_type="regression")
+    log = transformers.utils.logging
+    verbosity, bars = log.get_verbosity(), log.is_progress_bar_enabled()
+    log.set_verbosity_error()  # "newly initialized head" is expected here
+    log.disable_progress_bar()
+    try:
+        with tempfile.TemporaryDirectory(prefix="fm-finetune-") as folder:
+            base.model.save_pretrained(folder)
+            net = auto_class(task).from_pretrained(folder, **kwargs)
+    finally:
+        log.set_verbosity(verbosity)
+        if bars:
+            log.enable_progress_bar()
+    return net.to(base.device)
+
+
+def lora_config(net, task: str, r: int, alpha: int, dropout: float, targets: Any) -> dict[str, Any]:
+    """peft LoraConfig keywords; targets None = peft's default for the architecture."""
+    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as known
+
+    if targets is None and net.config.model_type not in known:
+        targets = LORA_FALLBACK_TARGETS
+    return {"r": r, "lora_alpha": alpha, "lora_dropout": dropout, "target_modules": targets,
+            "task_type": "CAUSAL_LM" if task == "causal-lm" else "SEQ_CLS"}
+
+
+def training_arguments(params: dict, seed: int, n_train: int, has_eval: bool, base: ModelHandle) -> dict[str, Any]:
+    """TrainingArguments keywords shared by the notebook run and the exported script."""
+    import math
+
+    per_epoch = max(1, math.ceil(math.ceil(n_train / params["batch_size"]) / params["grad_accum"]))
+    total = per_epoch * params["epochs"]
+    cuda = base.device.startswith("cuda")
+    return {
+        "num_train_epochs": params["epochs"], "learning_rate": params["lr"],
+        "per_device_train_batch_size": params["batch_size"],
+        "per_device_eval_batch_size": params["batch_size"],
+        "gradient_accumulation_steps": params["grad_accum"], "warmup_steps": params["warmup"],
+        "weight_decay": params["weight_decay"], "seed": seed,
+        "logging_strategy": "steps", "logging_steps": max(1, total // 40),
+        "eval_strategy": "epoch" if has_eval else "no", "save_strategy": "no",
+        "report_to": "none", "dataloader_num_workers": 0,
+        "bf16": cuda and base.dtype == "bfloat16", "fp16": cuda and base.dtype == "float16",
+    }
+
+
+def encode_rows(tokenizer, texts: list[str], labels: list | None, max_length: int) -> list[dict]:
+    """Tokenised rows (padding is left to the collator, batch by batch)."""
+    enc = tokenizer(texts, truncation=True, max_length=max_length)
+    rows = []
+    for i in range(len(texts)):
+        row = {k: enc[k][i] for k in enc.keys()}
+        if labels is not None:
+            row["labels"] = labels[i]
+        rows.append(row)
+    return rows
+
+
+def _build_trainer(job: _Job, net, args: dict, scratch: str):
+    import transformers
+
+    data, tokenizer = job.data, job.base.tokenizer
+    max_length = job.params["max_length"]
+    if data.task == "causal-lm":
+        collator = transformers.DataCollatorForLanguageModeling(tokenizer, mlm=False)
+        compute = None
+    else:
+        collator = transformers.DataCollatorWithPadding(tokenizer)
+
+        def compute(prediction):
+            return scalar_metrics(data.task, prediction.label_ids, prediction.predictions, data.classes)
+
+    arguments = transformers.TrainingArguments(
+        output_dir=scratch, disable_tqdm=True, use_cpu=job.base.device == "cpu", **args
+    )
+    trainer = transformers.Trainer(
+        model=net, args=arguments, data_collator=collator,
+        train_dataset=encode_rows(tokenizer, data.train_texts, data.train_labels, max_length),
+        eval_dataset=encode_rows(tokenizer, data.eval_texts, data.eval_labels, max_length),
+        compute_metrics=compute, callbacks=[_callback_class()(job)],
+    )
+    trainer.remove_callback(transformers.trainer_callback.PrinterCallback)  # the monitor shows logs
+    return trainer
+
+
+def _tuned_name(base: ModelHandle, as_: str | None) -> str:
+    if as_ is None:
+        return registry.unique_name(f"{base.name}-ft")
+    if as_ in registry:
+        raise BadArgumentError(
+            f"The name '{as_}' is already used by a loaded model; pick another --as name, or free it "
+            f"first with %fm unload {as_}."
+        )
+    return as_
+
+
+@recorded
+def finetune(
+    df: Any,
+    text: str = "text",
+    label: str | None = None,
+    task: str | None = None,
+    *,
+    model: "str | ModelHandle | None" = None,
+    epochs: float = 3,
+    lr: float | None = None,
+    batch_size: int = 8,
+    max_length: int = 128,
+    warmup: float = 0.0,
+    weight_decay: float = 0.0,
+    grad_accum: int = 1,
+    val_split: float | None = None,
+    eval_df: Any = None,
+    seed: int = 42,
+    lora: bool = False,
+    lora_r: int = 8,
+    lora_alpha: int = 16,
+    lora_dropout: float = 0.05,
+    lora_targets: "str | list[str] | None" = None,
+    as_: str | None = None,
+    output_dir: str | None = None,
+    export_script: str | None = None,
+    strict: bool = False,
+    monitor: TrainingMonitor | None = None,
+    background: bool = False,
+) -> "FinetuneResult | FinetuneRun":
+    """Fine-tune a copy of ``model`` on ``df`` and register it as ``as_`` (default NAME-ft).
+
+    The task comes from the label column when not given: text or a few integers ->
+    classification, other numbers -> regression, no label -> causal-LM (decoders).  Rows are
+    split ``val_split`` (default 0.2, stratified by class; 0 = evaluate on the training rows)
+    unless ``eval_df`` is given.  ``lr`` defaults to 5e-5, or 2e-4 with ``lora``; ``warmup`` is
+    a fraction of the steps (below 1) or a number of steps.  ``monitor`` receives live progress
+    (the notebook's ``fm.finetune`` passes the live view); ``background=True`` returns a
+    FinetuneRun at once instead of waiting.  Stopping or interrupting keeps the tuned model.
+    """
+    base = get_model(model, "finetune")
+    data = prepare(df, text, label, task, val_split=val_split, eval_df=eval_df, strict=strict, seed=seed)
+    if data.task == "causal-lm" and base.family != "decoder":
+        raise WrongFamilyError(
+            f"Model '{base.name}' is an {base.family} and cannot learn to continue texts (causal-LM, "
+            f"chosen because {data.task_reason}); pass --label COLUMN to train a classifier or "
+            "regressor, or load a GPT-style decoder."
+        )
+    for key, value in (("epochs", epochs), ("batch_size", batch_size), ("max_length", max_length),
+                       ("grad_accum", grad_accum)):
+        if value <= 0:
+            raise BadArgumentError(f"{key} must be positive (got {value}).")
+    name = _tuned_name(base, as_)
+    lr = lr if lr is not None else (2e-4 if lora else 5e-5)
+    params = dict(text=text, label=label, task=data.task, epochs=epochs, lr=lr, batch_size=batch_size,
+                  max_length=max_length, warmup=warmup, weight_decay=weight_decay, grad_accum=grad_accum,
+                  val_split=val_split, eval_df=eval_df is not None, lora=lora, lora_r=lora_r,
+                  lora_alpha=lora_alpha, lora_dropout=lora_dropout, lora_targets=lora_targets, as_=name,
+                  output_dir=output_dir, export_script=export_script, strict=strict)
+    record = RunRecord.for_model("finetune", base, params, seed=seed, data=df)
+
+    set_seed(seed)  # the new head's initial weights
+    net = copy_with_head(base, data.task, data.classes)
+    lora_kwargs = None
+    if lora:
+        import peft
+
+        lora_kwargs = lora_config(net, data.task, lora_r, lora_alpha, lora_dropout, lora_targets)
+        net = peft.get_peft_model(net, peft.LoraConfig(**lora_kwargs))
+    args = training_arguments(params, seed, len(data.train_texts), bool(data.eval_texts), base)
+    if export_script:
+        plan = TrainingPlan(model=model_source(base), task=data.task, classes=data.classes,
+                            max_length=max_length, lora=lora_kwargs, arguments=args)
+        params["export_script"] = str(write_script(
+            export_script, plan, (data.train_texts, data.train_labels), (data.eval_texts, data.eval_labels)))
+
+    job = _Job(base, data, params, monitor or TrainingMonitor(), name, record)
+    scratch = tempfile.mkdtemp(prefix="fm-trainer-")  # save_strategy "no": stays empty
+    job.trainer = _build_trainer(job, net, args, scratch)
+    run = FinetuneRun(job)
+    return run if background else run.wait()
+
+
+# --------------------------------------------------------------------------------------------
+# Prediction with a tuned head
+
+
+@recorded
+def predict(texts: Any, model: "str | ModelHandle | None" = None, text: str | None = None,
+            batch_size: int = 32) -> Any:
+    """Labels for ``texts`` from a tuned classifier (the user's label values) or regressor.
+
+    ``texts`` is a str (one label back), a list / Series (a Series back, same index), or a
+    DataFrame with ``text=`` naming the column.  Blank texts get None.
+    """
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    handle = get_model(model, "predict")
+    if isinstance(texts, pd.DataFrame) and text is not None:
+        require_columns(texts, [text])
+        texts = texts[text]
+    single = isinstance(texts, str)
+    index = texts.index if isinstance(texts, pd.Series) else None
+    raw = as_texts(texts, "texts to predict")
+    items, positions = clean_text_list(raw, what="texts to predict")
+    labels = handle.extra.get("labels") or [
+        handle.config.id2label[i] for i in range(handle.config.num_labels)]
+    max_length = handle.extra.get("max_length") or min(512, handle.tokenizer.model_max_length)
+    outputs = []
+    with torch.no_grad():
+        for start in range(0, len(items), batch_size):
+            batch = handle.tokenizer(items[start:start + batch_size], padding=True, truncation=True,
+                                     max_length=max_length, return_tensors="pt").to(handle.device)
+            outputs.append(handle.model(**batch).logits.float().cpu().numpy())
+    logits = np.concatenate(outputs)
+    if handle.head == "regression":
+        values = [float(v) for v in logits.reshape(-1)]
+    else:
+        values = [labels[i] for i in logits.argmax(-1)]
+    if single:
+        return values[0]
+    full: list = [None] * len(raw)
+    for pos, value in zip(positions, values):
+        full[pos] = value
+    return pd.Series(full, index=index, name="prediction")
