@@ -48,9 +48,13 @@ _LAZY = {
     "compare": ".core.compare",
     "Playground": ".widgets.playground",
     # fine-tuning
-    "finetune": ".core.finetune",
+    "finetune": ".widgets.training",
     "predict": ".core.finetune",
     "FinetuneResult": ".core.finetune",
+    "TrainingView": ".widgets.training",
+    "plot_loss_curve": ".plots.training",
+    "plot_confusion_matrix": ".plots.training",
+    "plot_predicted_vs_true": ".plots.training",
     # embeddings
     "embed": ".core.embed",
     "similar": ".core.embed",

@@ -1,0 +1,96 @@
+"""Pictures of a fine-tuning run: loss curve, confusion matrix, predicted-vs-true scatter.
+
+Pure functions: a run's history (list of logged points or a DataFrame) or a FinetuneResult in,
+a plotly Figure out.  The live view redraws ``loss_curve`` while training; after training the
+same functions draw the result, which carries its RunRecord.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+from .figure import RecordedFigure, with_record
+
+
+def loss_traces(history: Any) -> list[go.Scatter]:
+    """The two loss lines (training, validation) against the step, for a figure or a live view."""
+    import pandas as pd
+
+    frame = pd.DataFrame(history) if not isinstance(history, pd.DataFrame) else history
+    lines = []
+    for kind, column, name, mode in (("train", "loss", "training loss", "lines"),
+                                     ("eval", "eval_loss", "validation loss", "lines+markers")):
+        part = frame[frame["kind"] == kind] if "kind" in frame else frame.iloc[0:0]
+        lines.append(go.Scatter(
+            x=part["step"].tolist() if len(part) else [], y=part[column].tolist() if len(part) else [],
+            mode=mode, name=name, hovertemplate="step %{x}<br>" + name + " %{y:.4f}<extra></extra>",
+        ))
+    return lines
+
+
+def loss_layout(title: str = "Loss") -> dict[str, Any]:
+    return {"title": title, "xaxis_title": "step", "yaxis_title": "loss", "template": "plotly_white",
+            "height": 320, "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
+            "legend": {"orientation": "h", "y": -0.25}}
+
+
+def plot_loss_curve(history: Any, record: Any = None, title: str = "Loss") -> RecordedFigure:
+    """Training and validation loss against the optimizer step."""
+    fig = go.Figure(data=loss_traces(history), layout=loss_layout(title))
+    return with_record(fig, record)
+
+
+def plot_confusion_matrix(result: Any) -> RecordedFigure:
+    """Rows: true label, columns: predicted label (the user's label values), counts in cells."""
+    if result.confusion is None:
+        raise _not_for(result, "a confusion matrix", "classification")
+    labels = [str(c) for c in result.classes]
+    counts = result.confusion
+    fig = go.Figure(go.Heatmap(
+        z=counts, x=labels, y=labels, colorscale="Blues", text=counts, texttemplate="%{text}",
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} rows<extra></extra>", showscale=False,
+    ))
+    fig.update_layout(title=f"Confusion matrix ({result.eval_rows} evaluation rows)",
+                      xaxis_title="predicted", yaxis_title="true", template="plotly_white",
+                      yaxis_autorange="reversed", height=360,
+                      xaxis={"type": "category"}, yaxis={"type": "category"})
+    return with_record(fig, result.record)
+
+
+def plot_predicted_vs_true(result: Any) -> RecordedFigure:
+    """Regression: each evaluation row at (true, predicted), with the y = x line."""
+    if result.task != "regression":
+        raise _not_for(result, "a predicted-vs-true scatter", "regression")
+    lo = min(result.y_true + result.y_pred)
+    hi = max(result.y_true + result.y_pred)
+    fig = go.Figure([
+        go.Scatter(x=result.y_true, y=result.y_pred, mode="markers", name="evaluation rows",
+                   hovertemplate="true %{x:.4g}<br>predicted %{y:.4g}<extra></extra>"),
+        go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="predicted = true",
+                   line={"dash": "dash", "color": "gray"}),
+    ])
+    r2 = result.metrics.get("r2")
+    fig.update_layout(title=f"Predicted vs true (R2 {r2:.3f})" if r2 is not None else "Predicted vs true",
+                      xaxis_title="true", yaxis_title="predicted", template="plotly_white", height=360)
+    return with_record(fig, result.record)
+
+
+def result_figures(result: Any) -> list[RecordedFigure]:
+    """The figures that apply to a result: loss curve, then confusion matrix or scatter."""
+    figures = [plot_loss_curve(result.history, result.record)]
+    if result.task == "classification":
+        figures.append(plot_confusion_matrix(result))
+    elif result.task == "regression":
+        figures.append(plot_predicted_vs_true(result))
+    return figures
+
+
+def _not_for(result: Any, what: str, task: str):
+    from ..errors import BadArgumentError
+
+    return BadArgumentError(
+        f"Model '{result.name}' was tuned for {result.task}, and {what} applies only to {task}; "
+        "use fm.plot_loss_curve(result.history) for any task."
+    )

@@ -1,0 +1,156 @@
+"""The live fine-tuning view, and the public ``fm.finetune`` that shows it in a notebook.
+
+``TrainingView`` is a ``TrainingMonitor`` (core/training_monitor.py) made of ipywidgets: a
+progress bar with ETA, a Plotly loss curve (training and validation), a table with one row per
+evaluation, and a Stop button.  Training calls it from its own thread; the view redraws at most
+every ``interval`` seconds (0.5 s) so a fast GPU does not flood the front end.  While the cell
+waits for training, the view keeps the kernel's widget messages flowing (jupyter-ui-poll), so
+a click on Stop is heard although the cell is still running.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import threading
+import time
+from typing import Any
+
+import ipywidgets as w
+import plotly.graph_objects as go
+
+from ..core import finetune as core_finetune
+from ..core.training_monitor import TrainingMonitor
+from ..plots.training import loss_layout, loss_traces, result_figures
+from ..records import recorded
+from .stream import in_kernel
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TrainingView(TrainingMonitor):
+    """Progress with ETA, live loss curve, metrics per evaluation, and a Stop button."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        super().__init__()
+        self.interval = interval
+        self.header = w.HTML()
+        self.progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="50%"))
+        self.status = w.Label("starting...")
+        self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
+                                    tooltip="end training after the current step and keep the model")
+        self.stop_button.on_click(lambda _button: self.request_stop())
+        self.figure = go.FigureWidget(data=loss_traces([]), layout=loss_layout())
+        self.table = w.HTML()
+        self.results = w.VBox()
+        self.box = w.VBox([self.header, w.HBox([self.progress, self.status, self.stop_button]),
+                           self.figure, self.table, self.results])
+        self.points: list[dict[str, Any]] = []
+        self.draws = 0  # how many times the curve was redrawn (tests check the throttle)
+        self._step = (0, 1, 0.0, 0.0)  # step, total, epoch, elapsed
+        self._last_draw = float("-inf")
+        self._lock = threading.Lock()
+
+    # -- TrainingMonitor ------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        super().request_stop()
+        self.stop_button.disabled = True
+        self.status.value = "stopping after the current step..."
+
+    def on_start(self, info: dict[str, Any]) -> None:
+        e = html.escape
+        self.header.value = (
+            f"<b>Training '{e(info['name'])}'</b> from '{e(info['base'])}' for "
+            f"<b>{e(info['task'])}</b> ({e(info['reason'])}): {info['train_rows']} training rows, "
+            f"{info['eval_rows']} evaluation rows, {e(str(info['epochs']))} epochs."
+        )
+        self.progress.max = max(1, info["total_steps"])
+
+    def on_step(self, step: int, total: int, epoch: float, elapsed: float) -> None:
+        self._step = (step, total, epoch, elapsed)
+        self._draw()
+
+    def on_log(self, point: dict[str, Any]) -> None:
+        with self._lock:
+            self.points.append(point)
+        self._draw(force=point["kind"] == "eval")
+
+    def on_end(self, result: Any) -> None:
+        self._draw(force=True)
+        end = {"finished": "finished", "stopped": "stopped", "interrupted": "interrupted"}[result.status]
+        self.progress.bar_style = "success" if result.status == "finished" else "warning"
+        self.status.value = f"{end} at step {result.steps}/{result.total_steps} in {_clock(result.seconds)}"
+        self.stop_button.disabled = True
+        self.results.children = [w.HTML(result._display_data()["text/html"])] + [
+            go.FigureWidget(fig) for fig in result_figures(result)[1:]]
+
+    def wait(self, worker: threading.Thread, seconds: float) -> None:
+        if not in_kernel():
+            return super().wait(worker, seconds)
+        from jupyter_ui_poll import ui_events
+
+        with ui_events() as poll:  # handle widget messages (Stop) while the cell is running
+            deadline = time.perf_counter() + seconds
+            while worker.is_alive() and time.perf_counter() < deadline:
+                poll(20)
+                worker.join(0.02)
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def _draw(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_draw < self.interval:
+            return
+        self._last_draw = now
+        step, total, epoch, elapsed = self._step
+        self.progress.value = min(step, self.progress.max)
+        if not self.stop_event.is_set() and step:
+            eta = elapsed / step * (total - step)
+            self.status.value = (f"step {step}/{total} · epoch {epoch:.2f} · {_clock(elapsed)} elapsed"
+                                 f" · ETA {_clock(eta)}")
+        with self._lock:
+            points = list(self.points)
+        train, evaluation = loss_traces(points)
+        with self.figure.batch_update():
+            self.figure.data[0].x, self.figure.data[0].y = train.x, train.y
+            self.figure.data[1].x, self.figure.data[1].y = evaluation.x, evaluation.y
+        self.table.value = metrics_table([p for p in points if p["kind"] == "eval"])
+        self.draws += 1
+
+    def _repr_mimebundle_(self, **kwargs: Any):
+        return self.box._repr_mimebundle_(**kwargs)
+
+
+def metrics_table(evaluations: list[dict[str, Any]]) -> str:
+    """HTML table, one row per evaluation (step, epoch, then every metric)."""
+    if not evaluations:
+        return ""
+    keys = [k for k in evaluations[-1] if k not in ("kind",)]
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(p.get(k)))}</td>" for k in keys) + "</tr>"
+        for p in evaluations
+    )
+    return f"<table class='fm-metrics'><tr>{head}</tr>{rows}</table>"
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@recorded
+@functools.wraps(core_finetune.finetune)
+def finetune(*args: Any, **kwargs: Any):
+    # fm.finetune: core.finetune plus the live TrainingView when it runs inside a Jupyter kernel
+    # (pass monitor= to use your own, or a plain TrainingMonitor() for no view).
+    if kwargs.get("monitor") is None and in_kernel():
+        from IPython.display import display
+
+        kwargs["monitor"] = TrainingView()
+        display(kwargs["monitor"])
+    return core_finetune.finetune(*args, **kwargs)
