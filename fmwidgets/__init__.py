@@ -66,6 +66,10 @@ _LAZY = {
     "attention": ".core.attention",
     "AttentionResult": ".core.attention",
     "logit_lens": ".core.lens",
+    "LensResult": ".core.lens",
+    "plot_attention": ".plots.attention",
+    "plot_attention_grid": ".plots.attention",
+    "plot_logit_lens": ".plots.attention",
     "AttentionView": ".widgets.attention",
     # reproducibility
     "environment": ".core.environment",
