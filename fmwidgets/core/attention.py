@@ -77,6 +77,19 @@ class AttentionResult(Recorded):
         self.check(layer)
         return self.layers[layer].astype("<f2").tobytes()
 
+    def thumbnails(self, size: int) -> np.ndarray:
+        """uint8 [layers, heads, s, s] pictures of every head, s = min(size, T), by max-pooling.
+
+        Max rather than mean pooling keeps a sharp diagonal or a single strong column visible
+        when 512 tokens shrink to a few dozen pixels.
+        """
+        n = len(self.tokens)
+        s = max(1, min(int(size), n))
+        edges = np.linspace(0, n, s + 1).astype(int)[:-1]
+        pooled = np.stack([np.maximum.reduceat(np.maximum.reduceat(block, edges, axis=1), edges, axis=2)
+                           for block in self.layers])
+        return np.clip(np.rint(pooled * 255), 0, 255).astype(np.uint8)
+
     def summary(self) -> str:
         return (
             f"attention of {len(self.tokens)} tokens · {self.n_layers} layers x {self.n_heads} heads"
