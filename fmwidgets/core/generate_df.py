@@ -61,18 +61,21 @@ def generate_df(df: Any, template: str, model: str | ModelHandle | None = None, 
     stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
     outputs: list[Any] = [None] * len(prompts)
     done = 0
-    for first in range(0, len(prompts), size):
-        chunk = prompts[first:first + size]
-        results = run_batch(handle, chunk, max_new_tokens=max_new_tokens, decoding=decoding, n=n,
-                            seed=None if seed is None else seed + first, stop=stop, strict=strict,
-                            extra=generate_kwargs)
-        if results[0]["stopped"] == "interrupted":
-            break
-        for k, res in enumerate(results):
-            outputs[first + k] = res["texts"] if n > 1 else res["texts"][0]
-        done = first + len(chunk)
-        if progress is not None:
-            progress(done, len(prompts))
+    try:
+        for first in range(0, len(prompts), size):
+            chunk = prompts[first:first + size]
+            results = run_batch(handle, chunk, max_new_tokens=max_new_tokens, decoding=decoding, n=n,
+                                seed=None if seed is None else seed + first, stop=stop, strict=strict,
+                                extra=generate_kwargs)
+            if results[0]["stopped"] == "interrupted":
+                break
+            for k, res in enumerate(results):
+                outputs[first + k] = res["texts"] if n > 1 else res["texts"][0]
+            done = first + len(chunk)
+            if progress is not None:
+                progress(done, len(prompts))
+    except KeyboardInterrupt:  # between batches: keep the rows already done
+        pass
     if done < len(prompts):
         warnings.warn(f"Interrupted after {done} of {len(prompts)} rows; the others are left empty.",
                       FMWarning, stacklevel=3)
