@@ -1,0 +1,173 @@
+"""AttentionView: heatmap, head view and model view of an AttentionResult, in one anywidget.
+
+The front end (js/src/attention.js, built into static/attention.js, no CDN) asks for a layer by
+setting ``layer``; this side answers with that one layer as float16 bytes (``layer_data``), a
+binary buffer, never JSON.  The model view gets uint8 thumbnails of every head (``grid``) sized
+to fit in one layer's float16 bytes.  So the widget state, saved with the notebook, holds what is
+on screen and no more.
+
+A saved notebook opened without a kernel, or exported to HTML without widget state, shows the
+``text/html`` part of the display: a PNG picture of the view as it was displayed, with the tokens
+as escaped text.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import struct
+import zlib
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from ..core.attention import AttentionResult
+from ..errors import BadArgumentError
+
+VIEWS = ("heatmap", "head", "model")
+_GRID_MAX = 48  # px per head thumbnail in the model view
+
+
+def grid_side(n_tokens: int, n_layers: int) -> int:
+    """Thumbnail side so that layers x heads x side^2 bytes fit in one layer's float16 bytes."""
+    return max(1, min(n_tokens, _GRID_MAX, math.floor(n_tokens * math.sqrt(2 / n_layers))))
+
+
+def colorize(weights: np.ndarray) -> np.ndarray:
+    """[rows, cols] weights in 0..1 -> uint8 RGB on the white-to-dark-blue scale of the JS views."""
+    v = np.clip(weights, 0, 1)[..., None]
+    return np.rint(np.array([247, 251, 255]) - v * np.array([239, 203, 148])).astype(np.uint8)
+
+
+def png(rgb: np.ndarray) -> bytes:
+    """A [height, width, 3] uint8 image as PNG bytes (zlib only, no imaging library needed)."""
+    height, width, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(height))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6))
+            + chunk(b"IEND", b""))
+
+
+def mosaic(thumbs: np.ndarray) -> np.ndarray:
+    """[layers, heads, s, s] uint8 thumbnails -> one RGB picture with 1-px white gaps."""
+    n_layers, n_heads, s, _ = thumbs.shape
+    out = np.full((n_layers * (s + 1), n_heads * (s + 1), 3), 255, dtype=np.uint8)
+    for l in range(n_layers):
+        for h in range(n_heads):
+            out[l * (s + 1):l * (s + 1) + s, h * (s + 1):h * (s + 1) + s] = colorize(thumbs[l, h] / 255)
+    return out
+
+
+class AttentionView(anywidget.AnyWidget):
+    """Interactive attention views: ``view`` is "heatmap", "head" (token lines) or "model" (grid)."""
+
+    _esm = Path(__file__).parent / "static" / "attention.js"
+
+    tokens = t.List(t.Unicode()).tag(sync=True)
+    special = t.List(t.Bool()).tag(sync=True)
+    n_layers = t.Int(0).tag(sync=True)
+    n_heads = t.Int(0).tag(sync=True)
+    view = t.Enum(VIEWS, default_value="head").tag(sync=True)
+    layer = t.Int(0).tag(sync=True)
+    head = t.Int(-1).tag(sync=True)  # -1: mean over heads (heatmap)
+    heads_on = t.List(t.Bool()).tag(sync=True)
+    layer_data = t.Bytes(b"").tag(sync=True)  # float16 [heads, T, T] of data_layer
+    data_layer = t.Int(-1).tag(sync=True)
+    grid = t.Bytes(b"").tag(sync=True)  # uint8 [layers, heads, grid_size, grid_size]
+    grid_size = t.Int(0).tag(sync=True)
+
+    def __init__(self, result: AttentionResult, view: str = "head", layer: int = 0,
+                 head: int | None = None) -> None:
+        if not isinstance(result, AttentionResult):
+            raise BadArgumentError(
+                f"AttentionView takes the result of fm.attention(text), not {type(result).__name__}; "
+                "call fm.AttentionView(fm.attention(text))."
+            )
+        if view not in VIEWS:
+            raise BadArgumentError(f"'{view}' is not an attention view; use one of {', '.join(VIEWS)}.")
+        result.check(layer, head)
+        self.result = result
+        self.record = result.record
+        self._thumbs: np.ndarray | None = None
+        super().__init__(
+            tokens=result.tokens, special=result.special, n_layers=result.n_layers,
+            n_heads=result.n_heads, view=view, layer=layer, head=-1 if head is None else head,
+            heads_on=[True] * result.n_heads, **self._wire_state(view, layer, -1),
+        )
+        self.observe(self._send_view, names=["view", "layer"])
+
+    @t.validate("layer")
+    def _valid_layer(self, proposal):
+        if hasattr(self, "result"):
+            self.result.check(proposal["value"])
+        return proposal["value"]
+
+    @t.validate("head")
+    def _valid_head(self, proposal):
+        head = proposal["value"]
+        if hasattr(self, "result") and head != -1:
+            self.result.check(0, head)
+        return head
+
+    def thumbnails(self) -> np.ndarray:
+        """The model view's thumbnails (computed once)."""
+        if self._thumbs is None:
+            self._thumbs = self.result.thumbnails(grid_side(len(self.result), self.result.n_layers))
+        return self._thumbs
+
+    def _wire_state(self, view: str, layer: int, data_layer: int) -> dict:
+        """What the view shows and no more: one layer's float16 bytes, or the model-view grid."""
+        if view == "model":
+            thumbs = self.thumbnails()
+            return dict(grid=thumbs.tobytes(), grid_size=thumbs.shape[-1], layer_data=b"", data_layer=-1)
+        state = dict(grid=b"", grid_size=0)
+        if data_layer != layer:
+            state.update(layer_data=self.result.layer_float16(layer), data_layer=layer)
+        return state
+
+    def _send_view(self, change=None) -> None:
+        """Answer a change of view or layer with one message carrying the new data."""
+        with self.hold_sync():
+            for name, value in self._wire_state(self.view, self.layer, self.data_layer).items():
+                setattr(self, name, value)
+
+    def static_picture(self) -> np.ndarray:
+        """RGB picture of the view as it stands: the grid, or the heatmap of the layer/head."""
+        if self.view == "model":
+            return mosaic(self.thumbnails())
+        return colorize(self.result.matrix(self.layer, None if self.head < 0 else self.head))
+
+    def static_html(self) -> str:
+        """The no-kernel fallback: a PNG of the view plus the tokens, all text escaped."""
+        picture = self.static_picture()
+        scale = max(1, 480 // max(picture.shape[:2]))
+        uri = base64.b64encode(png(picture)).decode("ascii")
+        which = "every layer and head" if self.view == "model" else (
+            f"layer {self.layer}, " + ("mean of heads" if self.head < 0 else f"head {self.head}"))
+        tokens = " ".join(
+            f"<code style='color:{'#999' if sp else '#222'}'>{html.escape(tok)}</code>"
+            for tok, sp in zip(self.result.tokens, self.result.special)
+        )
+        return (
+            "<div class='fm-attention-static'>"
+            f"<div><b>{html.escape(self.result.summary())}</b> — {html.escape(which)} "
+            "(static picture: run the cell for the interactive view)</div>"
+            f"<img alt='attention, {html.escape(which)}' src='data:image/png;base64,{uri}' "
+            f"width='{picture.shape[1] * scale}' style='image-rendering:pixelated'>"
+            f"<div style='font-size:12px'>{tokens}</div></div>"
+        )
+
+    def __repr__(self) -> str:
+        return f"<AttentionView: {self.result.summary()} · {self.view} view, layer {self.layer}>"
+
+    def _repr_mimebundle_(self, **kwargs):
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data = {**data, "text/html": self.static_html()}
+        return data, {**(metadata or {}), "fmwidgets": self.record.to_dict()}

@@ -1,0 +1,166 @@
+"""AttentionView: what goes over the wire (one layer of float16 at a time), the model view grid,
+the static fallback for saved notebooks, and hostile tokens."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import comm
+import numpy as np
+import pytest
+from PIL import Image
+
+import fmwidgets as fm
+from fmwidgets.core.attention import AttentionResult
+from fmwidgets.errors import BadArgumentError
+from fmwidgets.records import RunRecord
+from fmwidgets.widgets.attention import AttentionView, grid_side
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+class RecordingComm(comm.DummyComm):
+    """A comm that keeps every message the widget publishes, buffers included."""
+
+    def __init__(self, *args, **kwargs):
+        self.messages = []
+        super().__init__(*args, **kwargs)
+
+    def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+        self.messages.append((msg_type, data or {}, [bytes(b) for b in (buffers or [])]))
+
+
+@pytest.fixture
+def wire(monkeypatch):
+    comms = []
+
+    def create(*args, **kwargs):
+        comms.append(RecordingComm(*args, **kwargs))
+        return comms[-1]
+
+    monkeypatch.setattr(comm, "create_comm", create)
+    return comms
+
+
+def _result(tokens, layers=3, heads=4, seed=0):
+    rng = np.random.default_rng(seed)
+    n = len(tokens)
+    w = rng.random((layers, heads, n, n)).astype(np.float32) ** 4
+    w /= w.sum(-1, keepdims=True)
+    return AttentionResult(tokens=list(tokens), special=[i == 0 for i in range(n)], layers=list(w),
+                           record=RunRecord(kind="attention"))
+
+
+def _front_end_sets(widget, **state):
+    """Deliver an 'update' message from the browser, as the kernel would."""
+    widget._handle_msg({"content": {"data": {"method": "update", "state": state, "buffer_paths": []}},
+                      "buffers": []})
+
+
+def test_open_state_holds_one_layer_of_float16(wire, minilm):
+    result = fm.attention("Attention views should be fast at long inputs.")
+    view = AttentionView(result)
+    n, heads = len(result), result.n_heads
+    one_layer = heads * n * n * 2
+    opened = view.comm.messages[0]
+    assert opened[0] == "comm_open"
+    assert sum(len(b) for b in opened[2]) == one_layer  # the only binary state: layer 0
+    assert bytes(view.layer_data) == result.layer_float16(0)
+    back = np.frombuffer(view.layer_data, "<f2").reshape(heads, n, n)
+    np.testing.assert_allclose(back, result.weights[0], atol=1e-3)
+    state = opened[1]["state"]
+    assert state["tokens"] == result.tokens and state["n_layers"] == 6 and state["n_heads"] == 12
+
+
+def test_a_layer_request_is_answered_with_that_layer_only(wire, minilm):
+    result = fm.attention("One layer at a time, as float16 bytes.")
+    view = AttentionView(result, view="head")
+    channel = view.comm
+    channel.messages.clear()
+    _front_end_sets(view, layer=4)
+    updates = [m for m in channel.messages if m[0] == "comm_msg"]
+    sent = [b for m in updates for b in m[2]]
+    assert sent == [result.layer_float16(4)]
+    assert view.data_layer == 4
+    # going back to a layer costs one layer again, never the whole tensor
+    _front_end_sets(view, layer=0)
+    total = sum(len(b) for m in channel.messages for b in m[2])
+    assert total == 2 * len(result.layer_float16(0)) < result.weights.nbytes / 2
+
+
+def test_model_view_sends_the_grid_within_one_layer(wire):
+    result = _result([f"t{i}" for i in range(30)], layers=6, heads=4)
+    view = AttentionView(result, view="model")
+    one_layer = 4 * 30 * 30 * 2
+    s = grid_side(30, 6)
+    assert view.grid_size == s and len(view.grid) == 6 * 4 * s * s <= one_layer
+    assert view.layer_data == b""
+    np.testing.assert_array_equal(np.frombuffer(view.grid, np.uint8).reshape(6, 4, s, s), result.thumbnails(s))
+    # clicking a head in the model view: the browser sets layer, head and view together
+    view.comm.messages.clear()
+    _front_end_sets(view, layer=2, head=3, view="heatmap")
+    sent = [b for m in view.comm.messages for b in m[2] if b]  # plus the emptied grid
+    assert sent == [result.layer_float16(2)]
+    assert view.grid == b"" and view.head == 3
+
+
+@pytest.mark.parametrize("n,layers", [(512, 12), (128, 6), (8, 2), (3, 12)])
+def test_grid_side_fits_one_layer(n, layers):
+    s = grid_side(n, layers)
+    heads = 12
+    assert 1 <= s <= min(n, 48)
+    assert layers * heads * s * s <= heads * n * n * 2
+
+
+def test_static_fallback_is_a_png_and_escaped_tokens(wire):
+    result = _result(["[CLS]", HOSTILE, "b", "c"], layers=2, heads=2)
+    view = AttentionView(result, view="heatmap", layer=1, head=0)
+    data, meta = view._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    page = data["text/html"]
+    assert HOSTILE not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "layer 1, head 0" in page
+    png = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", page).group(1))
+    image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert image.shape == (4, 4, 3)
+    # darker blue where the weight is larger
+    w = result.weights[1, 0]
+    i, j = np.unravel_index(np.argmax(w), w.shape)
+    k, m = np.unravel_index(np.argmin(w), w.shape)
+    assert image[i, j].sum() < image[k, m].sum()
+    assert meta["fmwidgets"]["kind"] == "attention"
+    model = AttentionView(result, view="model")._repr_mimebundle_()[0]["text/html"]
+    assert "every layer and head" in model
+
+
+def test_hostile_tokens_travel_as_plain_strings(wire):
+    result = _result(["[CLS]", HOSTILE], layers=1, heads=1)
+    view = AttentionView(result)
+    assert view.tokens[1] == HOSTILE  # the JS writes them with textContent (see js/tests)
+
+
+def test_bad_arguments_are_one_sentence(wire):
+    result = _result(["a", "b"], layers=2, heads=2)
+    with pytest.raises(BadArgumentError, match="layers 0 to 1"):
+        AttentionView(result, layer=2)
+    with pytest.raises(BadArgumentError, match="not an attention view"):
+        AttentionView(result, view="neuron")
+    with pytest.raises(BadArgumentError, match="fm.attention"):
+        AttentionView("some text")
+    view = AttentionView(result)
+    with pytest.raises(BadArgumentError, match="heads 0 to 1"):
+        view.head = 5
+
+
+def test_esm_bundle_ships_in_the_package():
+    from pathlib import Path
+
+    import fmwidgets.widgets.attention as mod
+
+    bundle = Path(mod.__file__).parent / "static" / "attention.js"
+    text = bundle.read_text()
+    assert "export" in text and "render" in text
+    assert "innerHTML" not in text and "http://" not in text and "https://" not in text
+    assert "layer_data" in str(AttentionView._esm)
