@@ -13,6 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..config import attach
+from ..display import static_plotly
 from ..records import recording
 from . import COMMAND_MODULES
 from .parser import COMMANDS, HelpShown, parse, split
@@ -80,4 +81,5 @@ class FMMagics(Magics):
 
 def register(ipython) -> None:
     attach(ipython)
+    static_plotly()
     ipython.register_magics(FMMagics)

@@ -10,6 +10,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from ..display import static_plotly
 from ..records import RunRecord
 
 
@@ -20,12 +21,25 @@ class RecordedFigure(go.Figure):
         super().__init__(*args, **kwargs)
         self._fm_record = record
 
+    # plotly's _ipython_display_ publishes its own bundle and bypasses _repr_mimebundle_, which
+    # would drop the record from the output metadata; without it IPython uses the bundle below.
+    _ipython_display_ = None
+
     @property
     def record(self) -> RunRecord | None:
         return self._fm_record
 
     def _repr_mimebundle_(self, include=None, exclude=None, validate=True, **kwargs):
-        data = super()._repr_mimebundle_(include, exclude, validate, **kwargs)
+        import plotly.io as pio
+        from plotly.io._utils import validate_coerce_fig_to_dict
+
+        static_plotly()  # the saved notebook shows the figure without a kernel or a CDN
+        # Default renderers, activated once per kernel: go.Figure._repr_mimebundle_ names them
+        # explicitly, which re-activates them and embeds plotly.js (4 MB) again for every figure.
+        data = pio.renderers._build_mime_bundle(validate_coerce_fig_to_dict(self, validate), **kwargs)
+        # a short text form, so IPython does not fall back to the figure's full repr
+        title = self.layout.title.text or f"{len(self.data)} traces"
+        data.setdefault("text/plain", f"<Figure: {title}>")
         if self._fm_record is None:
             return data
         return data, {"fmwidgets": self._fm_record.to_dict()}

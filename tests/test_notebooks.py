@@ -1,0 +1,183 @@
+"""The tour notebooks run top to bottom, re-run to the same results, and export to static HTML.
+
+Each ``notebooks/*.ipynb`` present is executed in a real kernel (nbclient, HF_HUB_OFFLINE=1) in
+a temporary copy of the folder, so CI proves the tour works on the embedded MiniLM and the tiny
+local models.  Executed notebooks and their HTML are kept under ``test-artifacts/notebooks``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+ARTIFACTS = REPO / "test-artifacts" / "notebooks"
+CELL_TIMEOUT = 300
+PLOTLY = "application/vnd.plotly.v1+json"
+WIDGET = "application/vnd.jupyter.widget-view+json"
+# The notebook whose re-run is compared: generated text, projections and metrics all matter.
+RERUN_PREFERENCE = ("02-prompting", "04-embeddings", "03-finetune", "05-attention", "01-quickstart")
+
+
+def execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
+    """Run every cell in a fresh kernel started in ``cwd``; raises on the first error."""
+    nb = copy.deepcopy(nb)
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd)}})
+    client.execute(env=dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false"))
+    return nb
+
+
+def outputs(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+def to_html(nb: nbformat.NotebookNode) -> str:
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    return html
+
+
+def save_artifacts(name: str, nb: nbformat.NotebookNode, html: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, ARTIFACTS / f"{name}.ipynb")
+    (ARTIFACTS / f"{name}.html").write_text(html, encoding="utf-8")
+
+
+def assert_static_pictures(nb: nbformat.NotebookNode, html: str) -> None:
+    """Every plotly figure draws from the HTML alone: data inline, plotly.js embedded once."""
+    figures = [o for o in outputs(nb) if PLOTLY in o.get("data", {})]
+    for fig in figures:
+        assert "text/html" in fig["data"], "a plotly output has no static HTML rendering"
+        div = re.search(r'<div id="([0-9a-f-]{36})"', fig["data"]["text/html"]).group(1)
+        assert f'document.getElementById("{div}")' in html, "a figure's drawing script is not in the HTML"
+    if figures:
+        assert len(re.findall(r"\* plotly\.js v\d", html)) == 1, "plotly.js must be embedded exactly once"
+        assert not re.search(r"<script[^>]+src=\"[^\"]*cdn\.plot\.ly", html), "a figure needs the plotly CDN"
+    if any(WIDGET in o.get("data", {}) for o in outputs(nb)):
+        state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+        assert state.get("state"), "widgets are shown but their state was not saved in the notebook"
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    """A copy of notebooks/ (with any data files next to them) to run in."""
+    target = tmp_path_factory.mktemp("tour") / "notebooks"
+    shutil.copytree(REPO / "notebooks", target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return target
+
+
+_executed: dict[str, nbformat.NotebookNode] = {}
+
+
+def executed(path: Path, workdir: Path) -> nbformat.NotebookNode:
+    """Each tour notebook runs once per test session; later tests reuse that run."""
+    if path.stem not in _executed:
+        _executed[path.stem] = execute(nbformat.read(path, as_version=4), workdir)
+    return _executed[path.stem]
+
+
+# ---------------------------------------------------------------------------------------------
+# A small purpose-made notebook: fmwidgets figures export without a kernel or a CDN
+
+FIGURE_CELLS = [
+    "%load_ext fmwidgets",
+    "import plotly.graph_objects as go\n"
+    "from fmwidgets.plots.figure import with_record\n"
+    "from fmwidgets.records import RunRecord\n"
+    "fig = with_record(go.Figure(go.Scatter(x=[1, 2, 3], y=[4.5, 5.5, 6.5], name='fm-trace-a')),\n"
+    "                  RunRecord(kind='demo', params={'points': 3}, seed=7))\n"
+    "fig",
+    "with_record(go.Figure(go.Bar(x=['a', 'b'], y=[1, 2], name='fm-trace-b')), RunRecord(kind='demo'))",
+]
+
+
+def test_fmwidgets_figures_render_in_static_html_without_a_cdn(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in FIGURE_CELLS])
+    nb = execute(nb, tmp_path)
+    html = to_html(nb)
+    save_artifacts("static-figures", nb, html)
+    figures = [o for o in outputs(nb) if PLOTLY in o.get("data", {})]
+    assert len(figures) == 2
+    assert figures[0]["metadata"]["fmwidgets"]["kind"] == "demo"
+    assert figures[0]["metadata"]["fmwidgets"]["seed"] == 7
+    assert figures[0]["data"]["text/plain"] == "<Figure: 1 traces>"
+    assert "fm-trace-a" in html and "fm-trace-b" in html
+    assert_static_pictures(nb, html)
+
+
+# ---------------------------------------------------------------------------------------------
+# The tour
+
+
+def test_the_tour_is_there():
+    """CI runs the tour; an empty notebooks/ folder must not pass silently."""
+    assert NOTEBOOKS, "notebooks/ holds no .ipynb files"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_tour_notebook_runs_records_and_exports(path, workdir):
+    nb = executed(path, workdir)
+    outs = outputs(nb)
+    errors = [o for o in outs if o.output_type == "error"]
+    assert not errors, f"{path.name}: {errors[0].ename}: {errors[0].evalue}" if errors else ""
+    assert not [o for o in outs if o.output_type == "stream" and o.name == "stderr"
+                and "Traceback" in o.text], f"{path.name} printed a traceback"
+    recorded = [o for o in outs if "fmwidgets" in o.get("metadata", {})]
+    assert recorded, f"{path.name}: no displayed result carries its RunRecord in the output metadata"
+    for out in recorded:
+        record = out["metadata"]["fmwidgets"]
+        assert record["kind"] and record["versions"]["transformers"]
+    html = to_html(nb)
+    save_artifacts(path.stem, nb, html)
+    assert_static_pictures(nb, html)
+
+
+_TIMING = re.compile(r"\d+(\.\d+)?\s*(s|ms|sec|seconds|it/s|s/it|tokens/s|tok/s|samples/s)\b")
+_FLOAT = re.compile(r"-?\d+\.\d+(e-?\d+)?")
+
+
+def comparable(nb: nbformat.NotebookNode) -> list[list[str]]:
+    """Each code cell's text outputs and figure data, without timings, ids and float noise."""
+
+    def clean(text: str) -> str:
+        text = _TIMING.sub("<time>", text)
+        text = re.sub(r"0x[0-9a-f]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<id>", text)
+        text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\+00:00|Z)?", "<when>", text)
+        return _FLOAT.sub(lambda m: f"{float(m.group()):.4g}", text)
+
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        seen = []
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream" and out.name == "stdout":
+                seen.append(clean(out.text))
+            data = out.get("data", {})
+            if PLOTLY in data:
+                seen.append(clean(str([trace for trace in data[PLOTLY]["data"]])))
+            elif "text/plain" in data and WIDGET not in data:
+                seen.append(clean(data["text/plain"]))
+        cells.append(seen)
+    return cells
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not NOTEBOOKS, reason="notebooks/ holds no .ipynb files")
+def test_a_rerun_gives_the_same_results(workdir):
+    by_stem = {p.stem: p for p in NOTEBOOKS}
+    stem = next((s for s in RERUN_PREFERENCE if s in by_stem), NOTEBOOKS[0].stem)
+    first = executed(by_stem[stem], workdir)
+    second = execute(nbformat.read(by_stem[stem], as_version=4), workdir)
+    for i, (a, b) in enumerate(zip(comparable(first), comparable(second))):
+        assert a == b, f"{stem}: code cell {i} gave different outputs on a re-run"
