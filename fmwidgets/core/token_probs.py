@@ -90,7 +90,8 @@ def token_probs(text: Any, model: str | ModelHandle | None = None, *, top_k: int
         ids, source = handle.tokenizer(text)["input_ids"], "text"
         n_generated = len(ids)
     bos = handle.tokenizer.bos_token_id
-    lead = [bos] if bos is not None and (not ids or ids[0] != bos) else []
+    # A Generation is scored in exactly the context the model saw; plain text gets a lead token.
+    lead = [bos] if source == "text" and bos is not None and ids[0] != bos else []
     shown = fit_context(handle, ids, len(lead), strict)
     lp = position_logprobs(handle, lead + shown)
     top = lp.topk(min(top_k, lp.shape[-1]), dim=-1)
