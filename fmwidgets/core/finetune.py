@@ -156,6 +156,7 @@ class _Job:
         self.started = time.perf_counter()
         self.result: FinetuneResult | None = None
         self.error: BaseException | None = None
+        self.finished = threading.Event()  # set when run() returns, whatever happened
         self.trainer = None
 
     def info(self) -> dict[str, Any]:
@@ -190,6 +191,8 @@ class _Job:
             self.monitor.on_end(self.result)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
             self.error = exc
+        finally:
+            self.finished.set()
 
     def _evaluate_loss_only(self) -> dict[str, float]:
         loss = self.trainer.evaluate()["eval_loss"]
@@ -274,12 +277,11 @@ class FinetuneRun:
 
     def __init__(self, job: _Job) -> None:
         self._job = job
-        self._thread = threading.Thread(target=job.run, name=f"fm-finetune-{job.name}", daemon=True)
-        self._thread.start()
+        threading.Thread(target=job.run, name=f"fm-finetune-{job.name}", daemon=True).start()
 
     @property
     def done(self) -> bool:
-        return not self._thread.is_alive()
+        return self._job.finished.is_set()
 
     @property
     def name(self) -> str:
@@ -291,9 +293,11 @@ class FinetuneRun:
 
     def wait(self) -> FinetuneResult:
         """Block until training and evaluation are over; an interrupt stops training first."""
-        while self._thread.is_alive():
+        # An Event, not Thread.join: a KeyboardInterrupt inside join() can leave the thread
+        # marked as finished while it still runs (CPython issue 90882).
+        while not self._job.finished.is_set():
             try:
-                self._job.monitor.wait(self._thread, 0.1)
+                self._job.monitor.wait(self._job.finished, 0.1)
             except KeyboardInterrupt:
                 self._job.interrupted = True
                 self._job.stop.set()
@@ -531,7 +535,7 @@ def predict(texts: Any, model: "str | ModelHandle | None" = None, text: str | No
     """Labels for ``texts`` from a tuned classifier (the user's label values) or regressor.
 
     ``texts`` is a str (one label back), a list / Series (a Series back, same index), or a
-    DataFrame with ``text=`` naming the column.  Blank texts get None.
+    DataFrame with ``text=`` naming the column.  Blank texts get None (NaN for a regressor).
     """
     import numpy as np
     import pandas as pd
@@ -564,4 +568,5 @@ def predict(texts: Any, model: "str | ModelHandle | None" = None, text: str | No
     full: list = [None] * len(raw)
     for pos, value in zip(positions, values):
         full[pos] = value
-    return pd.Series(full, index=index, name="prediction")
+    dtype = float if handle.head == "regression" else object  # object keeps the user's label types
+    return pd.Series(full, index=index, name="prediction", dtype=dtype)

@@ -17,7 +17,8 @@ from ..errors import BadArgumentError, DataError
 from .data import FMWarning, clean_texts, require_columns, require_rows
 
 TASKS = ("classification", "regression", "causal-lm")
-# An integer label column with at most this many distinct values is read as classes.
+# An integer label column with at most this many distinct values (and values that repeat: no
+# more distinct values than half the rows) is read as classes.
 MAX_INTEGER_CLASSES = 20
 
 
@@ -54,7 +55,7 @@ def infer_task(df: Any, label: str | None) -> tuple[str, str]:
     kind = values.dtype
     if pd.api.types.is_bool_dtype(kind) or not pd.api.types.is_numeric_dtype(kind):
         return "classification", f"label column '{label}' holds categories"
-    if pd.api.types.is_integer_dtype(kind) and values.nunique() <= MAX_INTEGER_CLASSES:
+    if pd.api.types.is_integer_dtype(kind) and values.nunique() <= min(MAX_INTEGER_CLASSES, len(values) / 2):
         return "classification", f"label column '{label}' holds {values.nunique()} distinct integers"
     return "regression", f"label column '{label}' holds numbers"
 

@@ -33,6 +33,6 @@ class TrainingMonitor:
     def on_end(self, result: Any) -> None:
         """After training and the final evaluation, with the FinetuneResult."""
 
-    def wait(self, worker: threading.Thread, seconds: float) -> None:
-        """Called by the waiting cell between checks; a widget pumps UI events here."""
-        worker.join(seconds)
+    def wait(self, finished: threading.Event, seconds: float) -> None:
+        """Called by the waiting cell until ``finished`` is set; a widget pumps UI events here."""
+        finished.wait(seconds)

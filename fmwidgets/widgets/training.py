@@ -89,16 +89,16 @@ class TrainingView(TrainingMonitor):
         self.results.children = [w.HTML(result._display_data()["text/html"])] + [
             go.FigureWidget(fig) for fig in result_figures(result)[1:]]
 
-    def wait(self, worker: threading.Thread, seconds: float) -> None:
+    def wait(self, finished: threading.Event, seconds: float) -> None:
         if not in_kernel():
-            return super().wait(worker, seconds)
+            return super().wait(finished, seconds)
         from jupyter_ui_poll import ui_events
 
         with ui_events() as poll:  # handle widget messages (Stop) while the cell is running
             deadline = time.perf_counter() + seconds
-            while worker.is_alive() and time.perf_counter() < deadline:
+            while not finished.is_set() and time.perf_counter() < deadline:
                 poll(20)
-                worker.join(0.02)
+                finished.wait(0.02)
 
     # -- drawing --------------------------------------------------------------------------------
 
