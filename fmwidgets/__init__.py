@@ -61,6 +61,9 @@ _LAZY = {
     "project": ".core.project",
     "clip_similarity": ".core.clip",
     "plot_embeddings": ".plots.embeddings",
+    "ClipResult": ".core.clip",
+    "plot_clip_similarity": ".plots.clip",
+    "plot_clip_map": ".plots.clip",
     "EmbeddingExplorer": ".widgets.embeddings",
     # inside the model
     "attention": ".core.attention",

@@ -154,6 +154,15 @@ def prepare_inputs(inputs: Any, text: str | None = None, *, strict: bool = False
     return texts, positions, "text"
 
 
+def row_labels(inputs: Any, positions: list[int]) -> list:
+    """The index labels of the rows at ``positions`` (the positions themselves for a plain list)."""
+    import pandas as pd
+
+    if isinstance(inputs, (pd.Series, pd.DataFrame)):
+        return [inputs.index[p] for p in positions]
+    return list(positions)
+
+
 def _drop_missing(items: list, strict: bool, what: str) -> tuple[list, list[int], str]:
     """Images without the missing (None/NaN) entries, warned about or refused (strict)."""
     keep = [i for i, v in enumerate(items) if v is not None and not (isinstance(v, float) and v != v)]
@@ -281,7 +290,7 @@ def embed_rows(inputs: Any, model: Any = None, *, text: str | None = None, pooli
         raise BadArgumentError(f"'{pooling}' is not a pooling fmwidgets knows; use one of {', '.join(POOLINGS)}.")
     items, positions, kind = prepare_inputs(inputs, text, strict=strict)
     vectors = encode(handle, items, kind, pooling=pooling, normalize=normalize, batch_size=batch_size,
-                     max_length=max_length, progress=progress, labels=positions)
+                     max_length=max_length, progress=progress, labels=row_labels(inputs, positions))
     return vectors, positions, handle
 
 

@@ -1,0 +1,168 @@
+"""The embedding explorer: a WebGL map of a DataFrame's rows with search, colour-by and selection.
+
+``EmbeddingExplorer`` embeds the rows once (``fm.embed``), projects them (``fm.project``) and
+draws them with the same figure builder as ``fm.plot_embeddings``, inside a ``go.FigureWidget``
+so that lasso and box selections come back to Python: ``explorer.selected`` is the DataFrame
+of the selected rows (and ``%fm embed ... --out VAR`` keeps a notebook variable in step).  The
+search box embeds what is typed and lights up its nearest rows; the colour picker re-colours
+the map by any column.  Errors inside a callback cannot reach the cell, so they are shown as
+one sentence in the status line.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import ipywidgets as w
+import numpy as np
+import plotly.graph_objects as go
+
+from ..core.embed import default_pooling, embed_rows, nearest
+from ..core.project import project
+from ..errors import FMError
+from ..plots.embeddings import embedding_figure, hover_lines
+from ..records import RunRecord
+
+_NO_COLOUR = "(none)"
+
+
+class EmbeddingExplorer(w.VBox):
+    """Interactive map of the rows of ``source`` (a DataFrame, list or Series of texts or images).
+
+    ``text`` names the column to embed (a DataFrame with one column needs none); ``color`` and
+    ``hover`` name columns; ``method`` / ``dims`` / ``seed`` go to ``fm.project``; ``k`` is how
+    many rows a search lights up; ``on_select`` is called with the selected rows' DataFrame.
+    """
+
+    def __init__(self, source: Any, text: str | None = None, model: Any = None, *,
+                 color: str | None = None, hover: Any = None, method: str = "pca", dims: int = 2,
+                 pooling: str | None = None, seed: int = 0, k: int = 10, title: str | None = None,
+                 strict: bool = False, on_select: Callable[[Any], None] | None = None) -> None:
+        import pandas as pd
+
+        frame = source if isinstance(source, pd.DataFrame) else pd.DataFrame({"text": list(source)})
+        column = text if text is not None else ("text" if not isinstance(source, pd.DataFrame)
+                                                else frame.columns[0] if frame.shape[1] == 1 else None)
+        vectors, positions, handle = embed_rows(frame, model, text=column, pooling=pooling,
+                                                strict=strict)
+        self.handle = handle
+        self.column = column if column is not None else frame.columns[0]
+        self.data = frame.iloc[positions]
+        self.vectors = vectors
+        self.points = project(vectors, method=method, dims=dims, seed=seed)
+        self.pooling = pooling or default_pooling(handle)
+        self.k = k
+        self.hover = hover if hover is not None else [self.column]
+        self.title = title
+        self.on_select = on_select
+        self.matches = self.data.iloc[0:0]
+        self.record = RunRecord.for_model("embedding_explorer", handle, {
+            "text": self.column, "color": color, "method": method, "dims": dims,
+            "pooling": self.pooling, "k": k}, seed=seed, data=frame)
+        self._picked: dict[int, np.ndarray] = {}
+        self._trace_rows: list[np.ndarray] = []
+        self._query: str | None = None
+        self._match_rows = np.arange(0)
+
+        self.search_box = w.Text(placeholder="search: type a text and press Enter",
+                                 continuous_update=False, layout=w.Layout(width="50%"))
+        options = [_NO_COLOUR] + [str(c) for c in self.data.columns]
+        self.color_picker = w.Dropdown(options=options, value=color if color in options else _NO_COLOUR,
+                                       description="colour by")
+        self.status = w.Label(value=f"{len(self.data):,} rows · {method.upper()} · select with lasso or box")
+        self.figure = go.FigureWidget()
+        self._draw()
+        self.search_box.observe(lambda change: self._guard(self.search, change["new"]), names="value")
+        self.color_picker.observe(lambda change: self._guard(self._draw), names="value")
+        super().__init__([w.HBox([self.search_box, self.color_picker]), self.figure, self.status])
+
+    # ---------------------------------------------------------------------------------------
+    # What the user reads back
+
+    @property
+    def selected(self):
+        """The rows selected with lasso or box, as a DataFrame (empty when nothing is selected)."""
+        if not self._picked:
+            return self.data.iloc[0:0]
+        rows = np.unique(np.concatenate(list(self._picked.values())))
+        return self.data.iloc[rows]
+
+    def search(self, query: str, k: int | None = None):
+        """Light up the ``k`` rows nearest to ``query``; returns them with a score column."""
+        query = (query or "").strip()
+        self._query = query or None
+        if not query:
+            self.matches = self.data.iloc[0:0]
+            self._draw()
+            self.status.value = "search cleared"
+            return self.matches
+        query_vector = embed_rows([query], self.handle, pooling=self.pooling)[0][0]
+        top, scores = nearest(self.vectors, query_vector, k or self.k)
+        self.matches = self.data.iloc[top].assign(score=scores.astype(float))
+        self._match_rows = top
+        self._draw()
+        self.status.value = f"{len(top)} nearest rows to the search are outlined in red"
+        return self.matches
+
+    # ---------------------------------------------------------------------------------------
+    # Drawing and events
+
+    def _draw(self) -> None:
+        colour = self.color_picker.value
+        colour = None if colour == _NO_COLOUR else self.data.columns[[str(c) for c in self.data.columns].index(colour)]
+        fig, trace_rows = embedding_figure(self.points, color=colour, hover=self.hover, data=self.data,
+                                           title=self.title, record=self.record)
+        traces = list(fig.data)
+        if self._query:
+            traces.append(self._match_trace())
+            trace_rows.append(self._match_rows)
+        self._picked = {}
+        self._trace_rows = trace_rows
+        with self.figure.batch_update():
+            self.figure.data = []
+            self.figure.add_traces(traces)
+            self.figure.layout = fig.layout
+        for trace in self.figure.data:
+            trace.on_selection(self._on_selection)
+            trace.on_deselect(self._on_deselect)
+
+    def _match_trace(self):
+        rows = self._match_rows
+        pts = self.points[rows]
+        hover = hover_lines(self.hover, self.data, len(self.data), rows)
+        common = dict(mode="markers", name="search: nearest", text=hover.tolist(),
+                      hovertemplate="%{text}<extra>nearest</extra>",
+                      marker={"size": 12, "color": "rgba(0,0,0,0)", "line": {"color": "red", "width": 2}})
+        if pts.shape[1] == 3:
+            return go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], **common)
+        return go.Scattergl(x=pts[:, 0], y=pts[:, 1], **common)
+
+    def _on_selection(self, trace, points, selector) -> None:
+        index = list(self.figure.data).index(trace)
+        if points.point_inds:
+            self._picked[index] = self._trace_rows[index][points.point_inds]
+        else:
+            self._picked.pop(index, None)
+        self._selection_changed()
+
+    def _on_deselect(self, trace, points) -> None:
+        if self._picked:
+            self._picked = {}
+            self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        chosen = self.selected
+        self.status.value = f"{len(chosen):,} rows selected (explorer.selected)"
+        if self.on_select is not None:
+            self.on_select(chosen)
+
+    def _guard(self, action: Callable, *args: Any) -> None:
+        """Run a callback; an FMError becomes the status line (a callback cannot raise to the cell)."""
+        try:
+            action(*args)
+        except FMError as exc:
+            self.status.value = f"{type(exc).__name__}: {exc}"
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = super()._repr_mimebundle_(**kwargs)
+        return data, {"fmwidgets": self.record.to_dict()}
