@@ -2,7 +2,8 @@
 
 The generation flags are declared once (``GENERATION_ARGS``) and shared by ``prompt`` and
 ``compare``, so both spell every setting alike; unknown ``--flags`` pass through to
-transformers' ``generate`` (``--no-repeat-ngram-size 3``).
+transformers' ``generate`` (``--no-repeat-ngram-size 3``; in ``compare``, whose model names
+are positional, write ``--no-repeat-ngram-size=3``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ def generation_params(args, extra: dict) -> dict:
 
 @command(
     "prompt", "generate from the cell body ({name} placeholders filled from the notebook), or one row per --df row",
-    arg("text", nargs="?", default=None, help="the prompt, for the line form (else the cell body)"),
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
     *GENERATION_ARGS,
     arg("--df", default=None, metavar="DF", help="a DataFrame in the notebook: one generation per row"),
@@ -58,16 +58,15 @@ def prompt(args, cell, shell, **extra):
     params = generation_params(args, extra)
     if args.df is not None:
         frame = variable(shell, args.df, "DataFrame")
-        template = args.template or cell or args.text
+        template = args.template or cell
         if template is None:
             raise UsageError("%fm prompt --df needs a template: --template \"...{column}...\" or a cell body.")
         result = fm.generate_df(frame, template, model=args.model, column=args.column,
                                 batch_size=args.batch_size, **params)
     else:
-        text = cell if cell is not None else args.text
-        if text is None:
-            raise UsageError("%%fm prompt needs the prompt as the cell body (or %fm prompt \"TEXT\", or --df DF).")
-        result = fm.generate(text, model=args.model, variables=shell.user_ns,
+        if cell is None:
+            raise UsageError("%%fm prompt needs the prompt as the cell body (or --df DF --template \"...\").")
+        result = fm.generate(cell, model=args.model, variables=shell.user_ns,
                              stream=False if args.no_stream else None, keep=False, **params)
     store(shell, args.out, result)
     return result

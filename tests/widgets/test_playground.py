@@ -1,0 +1,95 @@
+"""The playground driven headless: Generate, Stop, double click, copy as cell, escaping."""
+
+import pytest
+
+from fmwidgets.core.generate import generate
+from fmwidgets.errors import NoModelLoadedError, WrongFamilyError
+from fmwidgets.widgets.playground import Playground
+
+
+def make(models=None, prompt="the cat sat", **settings):
+    pg = Playground(models=models, prompt=prompt)
+    pg.greedy.value = settings.pop("greedy", True)
+    for name, value in settings.items():
+        getattr(pg, name).value = value
+    return pg
+
+
+def test_generate_runs_in_the_background_and_shows_the_text(gpt2):
+    pg = make(max_new_tokens=6)
+    pg.generate_button.click()
+    pg.wait(30)
+    assert not pg.running and not pg.generate_button.disabled and pg.stop_button.disabled
+    (run,) = pg.runs
+    expected = generate("the cat sat", max_new_tokens=6, greedy=True).text
+    assert run["generation"].text == expected
+    assert pg.status.value == "done" and not pg.copy_button.disabled
+    assert pg.history.loc[0, "output"] == expected
+
+
+def test_stop_ends_a_running_generation_and_keeps_its_text(gpt2):
+    pg = make(max_new_tokens=100)
+    box = pg._boxes["gpt2"]
+    box.observe(lambda change: pg.stop_button.click(), names="value")  # Stop at the first streamed text
+    pg.generate_button.click()
+    pg.wait(60)
+    (run,) = pg.runs
+    gen = run["generation"]
+    assert gen.stopped == "stopped" and 0 < gen.steps < 100
+    assert pg.status.value == "stopped"
+
+
+def test_double_click_starts_one_run(gpt2):
+    pg = make(max_new_tokens=60)
+    assert pg.generate() is True
+    assert pg.generate_button.disabled
+    assert pg.generate() is False  # the second click while running is ignored
+    pg.generate_button.click()
+    pg.wait(60)
+    assert len(pg.runs) == 1
+
+
+def test_copy_as_cell_reproduces_the_run(gpt2, ip):
+    pg = make(prompt="the {cat} sat {{", greedy=False, max_new_tokens=8, temperature=1.2, seed=11, top_k=40)
+    pg.generate_button.click()
+    pg.wait(30)
+    pg.copy_button.click()
+    cell = pg.cell.value
+    first, body = cell.split("\n", 1)
+    assert first.startswith("%%fm prompt --model gpt2 --max-new-tokens 8 --temperature 1.2 --top-k 40 --seed 11")
+    assert body == "the {{cat}} sat {{{{"  # braces escaped: the magic gives back the same prompt
+    again = ip.run_cell_magic("fm", first[len("%%fm "):], body)
+    assert again.prompt == "the {cat} sat {{"
+    assert again.text == pg.runs[0]["generation"].text
+
+
+def test_several_models_side_by_side_and_escaped_history(gpt2, chat_gpt2):
+    pg = make(models=["gpt2", "chat"], prompt="<b>bold</b> & more", max_new_tokens=3)
+    pg.picker.value = ("gpt2", "chat")
+    assert len(pg.outputs.children) == 2
+    pg.generate_button.click()
+    pg.wait(30)
+    assert [r["model"] for r in pg.runs] == ["gpt2", "chat"]
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in pg.history_view.value
+    assert "<b>bold</b>" not in pg.history_view.value
+    for run, box in zip(pg.runs, pg._boxes.values()):
+        assert box.value.startswith("<pre") and run["generation"].summary().split(" · ")[1] in box.value
+
+
+def test_errors_are_shown_as_one_sentence_and_nothing_hangs(gpt2):
+    pg = make(prompt="   ")
+    pg.generate_button.click()
+    pg.wait(30)
+    assert "empty" in pg.status.value and not pg.running and not pg.runs
+    with pytest.raises(Exception, match="no run to copy"):
+        pg.copy_as_cell()
+
+
+def test_needs_a_decoder(bert):
+    with pytest.raises(WrongFamilyError):
+        Playground(models=["bert"])
+
+
+def test_needs_a_model():
+    with pytest.raises(NoModelLoadedError, match="needs a decoder"):
+        Playground()
