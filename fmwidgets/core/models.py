@@ -190,7 +190,7 @@ def _chain(exc: BaseException):
         exc = exc.__cause__ or exc.__context__
 
 
-def _explain_load_error(exc: BaseException, model_id: str, device: str) -> FMError:
+def _explain_load_error(exc: BaseException, model_id: str, device: str, local: bool) -> FMError:
     """Turn whatever transformers/hub raised into one FMError sentence."""
     names = {type(e).__name__ for e in _chain(exc)}
     text = " ".join(str(e) for e in _chain(exc))
@@ -200,10 +200,18 @@ def _explain_load_error(exc: BaseException, model_id: str, device: str) -> FMErr
             "allow it; if you trust its authors, load it again with --trust-remote-code "
             "(trust_remote_code=True)."
         )
-    if names & {"OutOfMemoryError", "MemoryError"} or "out of memory" in text.lower():
+    lowered = text.lower()
+    if names & {"OutOfMemoryError", "MemoryError"} or "out of memory" in lowered \
+            or "allocate memory" in lowered:
         return OutOfMemoryError(
             f"Model '{model_id}' does not fit in the free memory of {device}; unload models you no "
             "longer need (%fm unload NAME), or load it with --dtype float16 or on another --device."
+        )
+    if local:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return ModelLoadError(
+            f"The model files in '{model_id}' could not be read ({first[:160]}); save the model "
+            "again with save_pretrained, or check that the folder was copied completely."
         )
     if "RevisionNotFoundError" in names:
         return ModelNotFoundError(
@@ -220,8 +228,8 @@ def _explain_load_error(exc: BaseException, model_id: str, device: str) -> FMErr
             "it); check the spelling, log in for a private model, or give the path of a local folder."
         )
     if _hub_offline() or names & {"LocalEntryNotFoundError", "OfflineModeIsEnabled", "ConnectionError",
-                                  "ConnectError", "ConnectTimeout"} or "offline" in text.lower() \
-            or "couldn't connect" in text.lower() or "connection" in text.lower():
+                                  "ConnectError", "ConnectTimeout"} or "offline" in lowered \
+            or "couldn't connect" in lowered or "connection" in lowered:
         why = "HF_HUB_OFFLINE=1 is set" if _hub_offline() else "the hub could not be reached"
         return ModelNotFoundError(
             f"Model '{model_id}' is not in the local cache and {why}, so it cannot be downloaded; "
@@ -322,7 +330,7 @@ def load(
         if isinstance(exc, KeyboardInterrupt):
             raise
         gc.collect()
-        raise _explain_load_error(exc, model_id, device) from exc
+        raise _explain_load_error(exc, model_id, device, local=folder is not None) from exc
 
     commit = hub_commit(model_id, revision) if folder is None else folder_hash(folder)
     handle = ModelHandle(
