@@ -127,7 +127,7 @@ def encode(handle: ModelHandle, text: str, text_pair: str | None = None) -> tupl
         raise DataError("text_pair is empty; pass a second sentence or leave it out.")
     tok = handle.tokenizer
     limit = token_limit(handle)
-    full = len(tok(text, text_pair)["input_ids"])
+    full = len(tok(text, text_pair, verbose=False)["input_ids"])  # no "too long" log: we warn below
     cut = max(0, full - limit)
     if cut:
         warnings.warn(
