@@ -191,6 +191,23 @@ class LabPage:
         """The output area of code cell ``index`` as a Playwright locator."""
         return self.page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea")
 
+    def plots(self, index: int):
+        """The plotly graph divs in code cell ``index``'s output."""
+        return self.cell_output(index).locator(".js-plotly-plot")
+
+    def hover_point(self, plot, trace: int, point: int) -> str:
+        """Move the mouse onto one point of a plotly figure; the hover label's text."""
+        x, y = plot.evaluate(
+            "(gd, [t, i]) => { const fl = gd._fullLayout, tr = gd._fullData[t];"
+            " const r = gd.getBoundingClientRect();"
+            " return [r.left + fl.xaxis._offset + fl.xaxis.l2p(tr.x[i]),"
+            "         r.top + fl.yaxis._offset + fl.yaxis.l2p(tr.y[i])]; }", [trace, point])
+        self.page.mouse.move(x - 3, y - 3)
+        self.page.mouse.move(x, y)
+        label = plot.locator(".hoverlayer .hovertext")
+        label.first.wait_for(timeout=10_000)
+        return label.first.text_content()
+
     def screenshot(self, label: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{Path(self.name).stem}-{label}.png"
