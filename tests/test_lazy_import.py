@@ -1,0 +1,36 @@
+"""`import fmwidgets` and `%load_ext fmwidgets` must stay cheap: no torch, transformers, plotly..."""
+
+import subprocess
+import sys
+
+HEAVY = ("torch", "transformers", "datasets", "peft", "plotly", "sklearn", "ipywidgets", "anywidget")
+
+
+def _heavy_after(code: str) -> list[str]:
+    probe = f"{code}\nimport sys\nprint('HEAVY:', *[m for m in {HEAVY!r} if m in sys.modules])"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("HEAVY:"), proc.stdout
+    return last.split()[1:]
+
+
+def test_import_fmwidgets_imports_nothing_heavy():
+    assert _heavy_after("import fmwidgets") == []
+
+
+def test_load_ext_imports_nothing_heavy():
+    code = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "sh = InteractiveShell.instance()\n"
+        "sh.extension_manager.load_extension('fmwidgets')\n"
+        "sh.run_line_magic('fm', 'help')\n"
+    )
+    assert _heavy_after(code) == []
+
+
+def test_public_names_resolve_on_first_use():
+    import fmwidgets as fm
+
+    assert callable(fm.load) and fm.load.__module__ == "fmwidgets.core.models"
+    assert "load" in dir(fm)
