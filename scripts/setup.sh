@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Set up fmwidgets in ./.venv: torch (CPU build by default), the package in editable mode with its
+# test tools, and, with --browser, Debian's Chromium for the real-browser tests.
+#   FM_TORCH   pip requirement for torch (default torch==2.13.0; e.g. "torch" for your CUDA build)
+#   PYTHON     interpreter that creates the venv (default python3, >= 3.10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+  "${PYTHON:-python3}" -m venv .venv
+fi
+pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  "${pip[@]}" "${FM_TORCH:-torch==2.13.0}"
+fi
+"${pip[@]}" -e ".[dev]"
+
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: install Chromium (e.g. sudo apt-get install chromium) to run the browser tests" >&2
+  fi
+fi
