@@ -1,0 +1,75 @@
+"""The live TrainingView on real tiny-model runs: progress, curve, table, Stop, throttling."""
+
+from __future__ import annotations
+
+import inspect
+
+import ipywidgets as w
+import pandas as pd
+import plotly.graph_objects as go
+
+import fmwidgets as fm
+from fmwidgets.core.registry import registry
+from fmwidgets.records import history
+from fmwidgets.testing import CORPUS
+from fmwidgets.widgets.training import TrainingView, metrics_table
+
+
+def frame():
+    return pd.DataFrame({"text": CORPUS, "label": ["<b>pos</b>", "neg"] * (len(CORPUS) // 2)})
+
+
+def test_view_follows_a_run_to_the_end(bert):
+    view = TrainingView(interval=0)
+    result = fm.finetune(frame(), label="label", epochs=2, batch_size=4, max_length=16,
+                         monitor=view, as_="<i>tuned</i>")
+    assert view.progress.max == view.progress.value == result.total_steps == 10
+    assert view.progress.bar_style == "success" and view.stop_button.disabled
+    assert view.status.value.startswith("finished at step 10/10")
+    assert "&lt;i&gt;tuned&lt;/i&gt;" in view.header.value and "<i>" not in view.header.value
+    train_logs = [p for p in result.history if p["kind"] == "train"]
+    assert list(view.figure.data[0].x) == [p["step"] for p in train_logs]
+    assert list(view.figure.data[1].x) == [5, 10]  # one validation point per epoch
+    assert view.table.value.count("<tr>") == 3 and "accuracy" in view.table.value
+    html_result, confusion = view.results.children
+    assert isinstance(html_result, w.HTML) and "&lt;b&gt;pos&lt;/b&gt;" in html_result.value
+    assert "<b>pos</b>" not in html_result.value
+    assert isinstance(confusion, go.FigureWidget) and confusion.data[0].type == "heatmap"
+    assert "application/vnd.jupyter.widget-view+json" in view._repr_mimebundle_()
+
+
+def test_redraws_are_throttled(bert):
+    view = TrainingView(interval=60)
+    fm.finetune(frame(), label="label", epochs=2, batch_size=2, max_length=16, val_split=0, monitor=view)
+    # 20 steps and their logs, but only the first step, the two evaluations and the end redraw
+    assert view.draws == 4
+    assert len(view.figure.data[0].x) == len([p for p in view.points if p["kind"] == "train"])
+
+
+class ClickStop(TrainingView):
+    """Clicks its own Stop button at step 2, as the user would."""
+
+    def on_step(self, step, total, epoch, elapsed):
+        super().on_step(step, total, epoch, elapsed)
+        if step == 2:
+            self.stop_button.click()
+
+
+def test_stop_button_ends_training_and_keeps_the_model(bert):
+    view = ClickStop(interval=0)
+    result = fm.finetune(frame(), label="label", epochs=5, batch_size=2, max_length=16, monitor=view)
+    assert result.status == "stopped" and result.steps == 2
+    assert view.progress.bar_style == "warning" and view.status.value.startswith("stopped at step 2/")
+    assert result.name in registry and fm.predict("the cat sat") in ("<b>pos</b>", "neg")
+
+
+def test_public_finetune_has_the_core_signature_and_records_itself(bert):
+    params = inspect.signature(fm.finetune).parameters
+    assert list(params)[:4] == ["df", "text", "label", "task"] and "monitor" in params
+    fm.finetune(frame(), label="label", epochs=1, batch_size=8, max_length=8)
+    assert history[-1].startswith("fm.finetune(df=<DataFrame>, label='label', epochs=1")
+
+
+def test_metrics_table_escapes_and_formats():
+    table = metrics_table([{"kind": "eval", "step": 3, "<x>": 0.123456}])
+    assert "&lt;x&gt;" in table and "0.1235" in table and metrics_table([]) == ""
