@@ -1,0 +1,64 @@
+"""%fm finetune and %fm predict through a real IPython shell."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from IPython.core.error import UsageError
+
+from fmwidgets.core.finetune import FinetuneResult
+from fmwidgets.core.registry import registry
+from fmwidgets.errors import DataError
+from fmwidgets.records import history
+from fmwidgets.testing import CORPUS
+
+
+@pytest.fixture
+def reviews(ip):
+    ip.user_ns["reviews"] = pd.DataFrame({"review": CORPUS, "stars": [1, 2] * (len(CORPUS) // 2)})
+    ip.user_ns["holdout"] = pd.DataFrame({"review": CORPUS[:4], "stars": [1, 2, 1, 2]})
+    return ip.user_ns["reviews"]
+
+
+def test_finetune_then_predict(ip, bert, reviews):
+    line = ("finetune reviews --text review --label stars --epochs 1 --batch-size 4 --max-length 16 "
+            "--eval-df holdout --as tuned --lr 1e-3 --out res")
+    result = ip.run_line_magic("fm", line)
+    assert isinstance(result, FinetuneResult) and ip.user_ns["res"] is result
+    assert result.task == "classification" and result.eval_source == "eval_df" and result.eval_rows == 4
+    assert registry.names() == ["bert", "tuned"] and result.record.params["lr"] == 1e-3
+    assert history[-1] == f"%fm {line}"
+
+    ip.user_ns["new"] = ["the cat sat on the mat", "stocks fell sharply"]
+    predictions = ip.run_line_magic("fm", "predict new --model tuned --out preds")
+    assert predictions.tolist() == ip.user_ns["preds"].tolist() and set(predictions) <= {1, 2}
+    frame = ip.run_line_magic("fm", "predict reviews --text review")
+    assert len(frame) == len(CORPUS)
+    assert ip.run_line_magic("fm", 'predict "a dog ran in the park"') in (1, 2)
+
+
+def test_lora_and_task_flags_reach_the_api(ip, bert, reviews):
+    result = ip.run_line_magic(
+        "fm", "finetune reviews --text review --label stars --task regression --lora --lora-r 4 "
+              "--lora-targets query,key --epochs 1 --max-length 16 --val-split 0.25")
+    assert result.task == "regression" and result.task_reason == "given"
+    params = result.record.params
+    assert (params["lora"], params["lora_r"], params["lora_targets"]) == (True, 4, ["query", "key"])
+
+
+def test_mistakes_are_one_line(ip, bert, reviews):
+    with pytest.raises(UsageError, match="no DataFrame named 'missing'"):
+        ip.run_line_magic("fm", "finetune missing --label stars")
+    with pytest.raises(UsageError, match="invalid choice: 'sentiment'"):
+        ip.run_line_magic("fm", "finetune reviews --task sentiment")
+    with pytest.raises(UsageError, match="argument --epochs: invalid float value"):
+        ip.run_line_magic("fm", "finetune reviews --epochs many")
+    with pytest.raises(DataError, match="no column 'text'; its columns are 'review', 'stars'"):
+        ip.run_line_magic("fm", "finetune reviews --label stars")
+    assert registry.names() == ["bert"]
+
+
+def test_help_lists_the_fine_tuning_group(ip, capsys):
+    ip.run_line_magic("fm", "help")
+    out = capsys.readouterr().out
+    assert "fine-tuning:" in out and "%fm finetune" in out and "%fm predict" in out
