@@ -197,6 +197,7 @@ class LabPage:
 
     def hover_point(self, plot, trace: int, point: int) -> str:
         """Move the mouse onto one point of a plotly figure; the hover label's text."""
+        plot.scroll_into_view_if_needed()
         x, y = plot.evaluate(
             "(gd, [t, i]) => { const fl = gd._fullLayout, tr = gd._fullData[t];"
             " const r = gd.getBoundingClientRect();"
