@@ -111,6 +111,8 @@ def _tsne(matrix, dims: int, seed: int | None, options: dict):
     if n < 3:
         raise DataError(f"t-SNE needs at least 3 points, and got {n}; pass more points or use method='pca'.")
     params = {"n_components": dims, "perplexity": min(30.0, (n - 1) / 3), "init": "pca",
-              "random_state": seed}
+              "random_state": seed,
+              # exact gradients are faster than Barnes-Hut's tree on a few hundred points
+              "method": "exact" if n <= 500 else "barnes_hut"}
     params.update(options)
     return np.asarray(TSNE(**params).fit_transform(matrix), dtype=np.float32)
