@@ -133,7 +133,7 @@ def encode(handle: ModelHandle, text: str, text_pair: str | None = None) -> tupl
         warnings.warn(
             f"The input has {full} tokens; showing the first {limit} (the most "
             f"'{handle.name}' or FM.max_attention_tokens allows), so {cut} were left out.",
-            FMWarning, stacklevel=3,
+            FMWarning, stacklevel=4,  # the user's call, past attention() and @recorded
         )
     enc = tok(text, text_pair, truncation=bool(cut), max_length=limit if cut else None,
               return_tensors="pt")

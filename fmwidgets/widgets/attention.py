@@ -6,9 +6,10 @@ binary buffer, never JSON.  The model view gets uint8 thumbnails of every head (
 to fit in one layer's float16 bytes.  So the widget state, saved with the notebook, holds what is
 on screen and no more.
 
-A saved notebook opened without a kernel, or exported to HTML without widget state, shows the
-``text/html`` part of the display: a PNG picture of the view as it was displayed, with the tokens
-as escaped text.
+Displaying the view makes two outputs: a static picture (``text/html``: a PNG of the view as it
+was displayed, with the tokens as escaped text), then the widget, whose front end hides that
+picture as soon as it renders.  So a live notebook shows the widget alone, and a notebook opened
+without a kernel or widget state, an nbconvert HTML export, GitHub or nbviewer show the picture.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import base64
 import html
 import math
 import struct
+import uuid
 import zlib
 from pathlib import Path
 
@@ -82,6 +84,7 @@ class AttentionView(anywidget.AnyWidget):
     data_layer = t.Int(-1).tag(sync=True)
     grid = t.Bytes(b"").tag(sync=True)  # uint8 [layers, heads, grid_size, grid_size]
     grid_size = t.Int(0).tag(sync=True)
+    fallback_id = t.Unicode("").tag(sync=True)  # class of the static picture the front end hides
 
     def __init__(self, result: AttentionResult, view: str = "head", layer: int = 0,
                  head: int | None = None) -> None:
@@ -99,7 +102,8 @@ class AttentionView(anywidget.AnyWidget):
         super().__init__(
             tokens=result.tokens, special=result.special, n_layers=result.n_layers,
             n_heads=result.n_heads, view=view, layer=layer, head=-1 if head is None else head,
-            heads_on=[True] * result.n_heads, **self._wire_state(view, layer, -1),
+            heads_on=[True] * result.n_heads, fallback_id=f"fm-fallback-{uuid.uuid4().hex[:12]}",
+            **self._wire_state(view, layer, -1),
         )
         self.observe(self._send_view, names=["view", "layer"])
 
@@ -156,7 +160,7 @@ class AttentionView(anywidget.AnyWidget):
             for tok, sp in zip(self.result.tokens, self.result.special)
         )
         return (
-            "<div class='fm-attention-static'>"
+            f"<div class='fm-attention-static {self.fallback_id}'>"
             f"<div><b>{html.escape(self.result.summary())}</b> — {html.escape(which)} "
             "(static picture: run the cell for the interactive view)</div>"
             f"<img alt='attention, {html.escape(which)}' src='data:image/png;base64,{uri}' "
@@ -169,5 +173,13 @@ class AttentionView(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs):
         data, metadata = super()._repr_mimebundle_(**kwargs)
-        data = {**data, "text/html": self.static_html()}
         return data, {**(metadata or {}), "fmwidgets": self.record.to_dict()}
+
+    def _ipython_display_(self) -> None:
+        """The static picture, then the widget (which hides the picture when it renders)."""
+        from IPython.display import display
+
+        display({"text/html": self.static_html()}, raw=True,
+                metadata={"fmwidgets": self.record.to_dict()})
+        data, metadata = self._repr_mimebundle_()
+        display(data, raw=True, metadata=metadata)

@@ -52,7 +52,16 @@ function paint(canvas, pixels, w, h) {
   ctx.putImageData(new ImageData(pixels, w, h), 0, 0);
 }
 
+// The static picture displayed just before the widget (for notebooks opened without a kernel)
+// is redundant once the widget renders.
+function hideFallback(model) {
+  const id = model.get("fallback_id");
+  if (!id || typeof document === "undefined") return;
+  for (const node of document.getElementsByClassName(id)) node.style.display = "none";
+}
+
 function render({ model, el: host }) {
+  hideFallback(model);
   const root = el("div", { className: "fm-attn" }, host);
   el("style", { text: CSS }, root);
   const bar = el("div", { className: "fm-attn-bar" }, root);

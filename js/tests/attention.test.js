@@ -153,6 +153,17 @@ describe("the widget", () => {
     expect(host.querySelector(".fm-attn-status").textContent).toBe("loading layer 1…");
   });
 
+  it("hides the static picture shown for notebooks without a kernel", () => {
+    const picture = document.createElement("div");
+    picture.className = "fm-attention-static fm-fallback-abc";
+    const other = document.createElement("div");
+    other.className = "fm-attention-static fm-fallback-other";
+    document.body.append(picture, other);
+    mount(fakeModel({ fallback_id: "fm-fallback-abc" }));
+    expect(picture.style.display).toBe("none");
+    expect(other.style.display).toBe("");
+  });
+
   it("says when the model view is still loading and cleans up", () => {
     const model = fakeModel({ view: "model", grid_size: 0 });
     const { host, cleanup } = mount(model);

@@ -117,9 +117,7 @@ def test_grid_side_fits_one_layer(n, layers):
 def test_static_fallback_is_a_png_and_escaped_tokens(wire):
     result = _result(["[CLS]", HOSTILE, "b", "c"], layers=2, heads=2)
     view = AttentionView(result, view="heatmap", layer=1, head=0)
-    data, meta = view._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in data
-    page = data["text/html"]
+    page = view.static_html()
     assert HOSTILE not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "layer 1, head 0" in page
     png = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", page).group(1))
@@ -130,9 +128,22 @@ def test_static_fallback_is_a_png_and_escaped_tokens(wire):
     i, j = np.unravel_index(np.argmax(w), w.shape)
     k, m = np.unravel_index(np.argmin(w), w.shape)
     assert image[i, j].sum() < image[k, m].sum()
-    assert meta["fmwidgets"]["kind"] == "attention"
-    model = AttentionView(result, view="model")._repr_mimebundle_()[0]["text/html"]
-    assert "every layer and head" in model
+    assert view.fallback_id in page
+    assert "every layer and head" in AttentionView(result, view="model").static_html()
+
+
+def test_display_is_the_picture_then_the_widget(wire, ip):
+    from IPython.utils.capture import capture_output
+
+    result = _result(["[CLS]", HOSTILE, "b"], layers=2, heads=2)
+    view = AttentionView(result, view="head")
+    with capture_output() as shown:
+        ip.display_formatter.format(view)  # what a cell ending in `view` does
+    picture, widget = shown.outputs
+    assert list(picture.data) == ["text/html"] and view.fallback_id in picture.data["text/html"]
+    assert widget.data["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
+    assert "text/html" not in widget.data
+    assert picture.metadata["fmwidgets"]["kind"] == widget.metadata["fmwidgets"]["kind"] == "attention"
 
 
 def test_hostile_tokens_travel_as_plain_strings(wire):
@@ -164,3 +175,32 @@ def test_esm_bundle_ships_in_the_package():
     assert "export" in text and "render" in text
     assert "innerHTML" not in text and "http://" not in text and "https://" not in text
     assert "layer_data" in str(AttentionView._esm)
+
+
+@pytest.mark.slow
+def test_nbconvert_html_export_shows_the_picture(tmp_path, tiny_paths):
+    """Executed with nbclient (widget state saved) and exported with nbconvert: the HTML shows the
+    PNG and the escaped tokens whether or not the widget state is kept, and runs no token."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    cell = nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook(cells=[
+        cell(f"import fmwidgets as fm\n_ = fm.load({str(tiny_paths['gpt2'])!r}, as_='g')"),
+        cell("fm.AttentionView(fm.attention('<img src=x onerror=alert(1)> text'), view='heatmap')"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    NotebookClient(nb, timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb.cells[0].outputs = []  # the loading progress bar is another widget
+    outputs = nb.cells[1].outputs
+    assert [o.output_type for o in outputs] == ["display_data", "display_data"]
+    assert "widgets" in nb.metadata  # nbclient saved the widget state
+    for keep_state in (True, False):
+        if not keep_state:
+            nb.metadata.pop("widgets")
+        page, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+        pictures = re.findall(r"alt=.attention, layer 0, mean of heads. src=.data:image/png;base64,", page)
+        assert len(pictures) == 1  # nbconvert rewrites the quotes, hence the wildcards
+        assert "&lt;" in page and "<img src=x" not in page
+        assert ("application/vnd.jupyter.widget-view+json" in page) == keep_state

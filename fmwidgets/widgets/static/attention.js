@@ -118,7 +118,13 @@ function paint(canvas, pixels, w, h) {
   if (!ctx) return;
   ctx.putImageData(new ImageData(pixels, w, h), 0, 0);
 }
+function hideFallback(model) {
+  const id = model.get("fallback_id");
+  if (!id || typeof document === "undefined") return;
+  for (const node of document.getElementsByClassName(id)) node.style.display = "none";
+}
 function render({ model, el: host }) {
+  hideFallback(model);
   const root = el("div", { className: "fm-attn" }, host);
   el("style", { text: CSS }, root);
   const bar = el("div", { className: "fm-attn-bar" }, root);
