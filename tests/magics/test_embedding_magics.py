@@ -1,0 +1,60 @@
+"""%fm embed / similar / clip in a real IPython shell: same results as the Python calls."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from IPython.core.error import UsageError
+
+import fmwidgets as fm
+from fmwidgets.records import history
+from fmwidgets.testing import CORPUS, color_images
+
+
+def test_embed_opens_the_explorer_and_keeps_the_selection_in_a_variable(ip, bert):
+    ip.user_ns["df"] = pd.DataFrame({"sentence": CORPUS[:8], "topic": ["a", "b"] * 4})
+    explorer = ip.run_line_magic("fm", "embed df --text sentence --color topic --hover sentence topic --out picked")
+    assert isinstance(explorer, fm.EmbeddingExplorer)
+    assert ip.user_ns["picked"].empty and list(ip.user_ns["picked"].columns) == ["sentence", "topic"]
+    explorer.figure._js2py_pointsCallback = {
+        "event_type": "plotly_selected",
+        "points": {"trace_indexes": [1], "point_indexes": [0], "xs": [0.0], "ys": [0.0]},
+    }
+    assert ip.user_ns["picked"]["sentence"].tolist() == [CORPUS[1]]
+    assert history[-1].startswith("%fm embed df")
+
+
+def test_similar_equals_the_python_call(ip, bert):
+    ip.user_ns["texts"] = CORPUS
+    rows = ip.run_line_magic("fm", 'similar "rain tomorrow" --in texts --k 3 --out near')
+    expected = fm.similar("rain tomorrow", CORPUS, k=3)
+    pd.testing.assert_frame_equal(rows, expected)
+    assert ip.user_ns["near"] is rows
+
+
+def test_clip_views_and_file_patterns(ip, clip, tmp_path):
+    for i, img in enumerate(color_images(2)):
+        img.save(tmp_path / f"c{i}.png")
+    ip.user_ns["imgs"] = color_images(3)
+    result = ip.run_line_magic("fm", 'clip imgs --labels "red, green, blue" --out res')
+    assert isinstance(result, fm.ClipResult) and result.texts == ["red", "green", "blue"]
+    assert ip.user_ns["res"] is result
+    heat = ip.run_line_magic("fm", f'clip "{tmp_path}/*.png" --labels "red,green" --view heatmap')
+    assert isinstance(heat.data[0], go.Heatmap) and list(heat.data[0].y) == [0, 1]
+    joint = ip.run_line_magic("fm", f"clip {tmp_path} --labels red,green --view map")
+    assert [t.name for t in joint.data] == ["images", "texts"]
+
+
+def test_mistakes_are_one_line_errors(ip, bert):
+    with pytest.raises(UsageError, match="no DataFrame, list or Series named 'nothing'"):
+        ip.run_line_magic("fm", "embed nothing")
+    with pytest.raises(UsageError, match="--in"):
+        ip.run_line_magic("fm", 'similar "x"')
+    with pytest.raises(UsageError, match="invalid choice"):
+        ip.run_line_magic("fm", "embed df --method mds")
+    with pytest.raises(UsageError, match="neither a notebook variable nor a pattern"):
+        ip.run_line_magic("fm", "clip missing/*.png --labels a,b")
+    ip.user_ns["imgs"] = color_images(1)
+    with pytest.raises(fm.WrongFamilyError):
+        ip.run_line_magic("fm", "clip imgs --labels red")
