@@ -50,7 +50,7 @@ def generation_params(args, extra: dict) -> dict:
     arg("--df", default=None, metavar="DF", help="a DataFrame in the notebook: one generation per row"),
     arg("--template", default=None, help="with --df: the prompt with {column} placeholders (or the cell body)"),
     arg("--column", default="output", help="with --df: name of the column added (default output)"),
-    arg("--batch-size", type=int, default=None, metavar="B", help="with --df: rows per batch (default: 1 on CPU, 8 on GPU)"),
+    arg("--batch-size", type=int, default=None, metavar="B", help="with --df: rows per batch (default 8)"),
     arg("--no-stream", action="store_true", help="show the text only when it is complete"),
     cell="optional", passthrough=True, group="prompts",
 )

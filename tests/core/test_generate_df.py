@@ -64,5 +64,6 @@ def test_interrupt_keeps_rows_already_done(gpt2, reviews):
             raise KeyboardInterrupt
 
     with pytest.warns(FMWarning, match="Interrupted after 1 of 3 rows"):
-        out = generate_df(reviews, "{item}", max_new_tokens=3, greedy=True, progress=interrupt_after_first)
+        out = generate_df(reviews, "{item}", max_new_tokens=3, greedy=True, batch_size=1,
+                          progress=interrupt_after_first)
     assert isinstance(out["output"][0], str) and out["output"][1:].isna().all()

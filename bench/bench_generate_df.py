@@ -1,0 +1,73 @@
+"""generate_df: rows per second one row at a time against left-padded batches, on this device.
+
+Run:  .venv/bin/python bench/bench_generate_df.py [--model PATH_OR_ID] [--device cpu|cuda] [--rows 16]
+
+Decides ``generate_df``'s default batch size: batching fills a GPU, and on a CPU the padding
+and the longer attention may or may not cost more than the batching saves.  Prompts of different lengths (as in a real
+DataFrame), greedy, 32 new tokens; the ratio is rows/s of each batch size over batch size 1,
+measured in the same run (medians of --repeat).  Also checks that batched and unbatched greedy
+outputs agree (padding can change a few tokens in low precision; the count is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import warnings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--rows", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", default="1,4,8,16")
+    opts = parser.parse_args()
+
+    import pandas as pd
+    import torch
+
+    import fmwidgets as fm
+    from fmwidgets import testing
+    from fmwidgets.core.generate_df import DEFAULT_BATCH_SIZE, generate_df
+
+    warnings.simplefilter("ignore")
+    path = opts.model or str(testing.tiny_gpt2(tempfile.mkdtemp(prefix="fm-bench-"), layers=12, heads=12,
+                                               hidden=768, context=1024))
+    handle = fm.load(path, as_="bench", device=opts.device)
+    words = testing.CORPUS
+    df = pd.DataFrame({"text": [" ".join(words[i % len(words)].split()[: 3 + (i * 5) % 12])
+                                for i in range(opts.rows)]})
+    sizes = [int(s) for s in opts.sizes.split(",")]
+
+    def run(size):
+        return generate_df(df, "{text}", max_new_tokens=32, min_new_tokens=32, greedy=True, batch_size=size)
+
+    outputs = {size: run(size)["output"].tolist() for size in sizes}  # warm-up
+    times = {size: [] for size in sizes}
+    for _ in range(opts.repeat):
+        for size in sizes:
+            if handle.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            run(size)
+            if handle.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            times[size].append(time.perf_counter() - start)
+    med = {size: statistics.median(t) for size, t in times.items()}
+    print(f"model {handle.model_id} on {handle.device}, {opts.rows} rows, 32 new tokens, "
+          f"median of {opts.repeat}; default batch size: {DEFAULT_BATCH_SIZE}")
+    for size in sizes:
+        same = sum(a == b for a, b in zip(outputs[size], outputs[sizes[0]]))
+        print(f"  batch {size:>3}: {opts.rows / med[size]:7.2f} rows/s  ratio vs batch 1: "
+              f"{med[sizes[0]] / med[size]:.2f}x  (same text as batch 1 in {same}/{opts.rows} rows)")
+
+
+if __name__ == "__main__":
+    main()
