@@ -297,7 +297,7 @@ class FinetuneRun:
         # marked as finished while it still runs (CPython issue 90882).
         while not self._job.finished.is_set():
             try:
-                self._job.monitor.wait(self._job.finished, 0.1)
+                self._job.monitor.wait(self._job.finished)
             except KeyboardInterrupt:
                 self._job.interrupted = True
                 self._job.stop.set()

@@ -33,6 +33,7 @@ class TrainingMonitor:
     def on_end(self, result: Any) -> None:
         """After training and the final evaluation, with the FinetuneResult."""
 
-    def wait(self, finished: threading.Event, seconds: float) -> None:
-        """Called by the waiting cell until ``finished`` is set; a widget pumps UI events here."""
-        finished.wait(seconds)
+    def wait(self, finished: threading.Event) -> None:
+        """Block the waiting cell until ``finished`` is set; a widget pumps UI events here."""
+        while not finished.wait(0.1):
+            pass

@@ -89,16 +89,14 @@ class TrainingView(TrainingMonitor):
         self.results.children = [w.HTML(result._display_data()["text/html"])] + [
             go.FigureWidget(fig) for fig in result_figures(result)[1:]]
 
-    def wait(self, finished: threading.Event, seconds: float) -> None:
+    def wait(self, finished: threading.Event) -> None:
         if not in_kernel():
-            return super().wait(finished, seconds)
+            return super().wait(finished)
         from jupyter_ui_poll import ui_events
 
         with ui_events() as poll:  # handle widget messages (Stop) while the cell is running
-            deadline = time.perf_counter() + seconds
-            while not finished.is_set() and time.perf_counter() < deadline:
-                poll(20)
-                finished.wait(0.02)
+            while not finished.wait(0.1):
+                poll(5)
 
     # -- drawing --------------------------------------------------------------------------------
 

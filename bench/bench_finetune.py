@@ -1,0 +1,108 @@
+"""Fine-tuning speed: fm.finetune against a hand-written transformers.Trainer, same arguments.
+
+Run:  .venv/bin/python bench/bench_finetune.py [--rows 96] [--epochs 1] [--repeat 3] [--device cpu|cuda]
+                                              [--model FOLDER]   (default: the embedded MiniLM)
+
+Both sides fine-tune a sequence-classification copy of the embedded all-MiniLM-L6-v2 on the
+same rows with identical TrainingArguments (batch 8, max length 64, lr 5e-5, evaluation each
+epoch on the same rows, no checkpoints, seed 42), interleaved, medians of --repeat runs:
+
+  plain  AutoModelForSequenceClassification + tokenizer + Trainer(...).train()    (the baseline)
+  fm     fm.finetune(df, ...) with a TrainingMonitor (the live view's interface)   target >= 0.95
+
+Printed: the Trainer's own train_samples_per_second for each side and their ratio (fm / plain),
+and, for information, the whole call's wall time (fm also copies the model, evaluates before
+and after training and registers the result).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import warnings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=96)
+    parser.add_argument("--epochs", type=float, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--model", default=None, help="a BERT-style folder (default: the embedded MiniLM)")
+    opts = parser.parse_args()
+
+    import pandas as pd
+    import torch
+    import transformers
+
+    import fmwidgets as fm
+    from fmwidgets.core.finetune import finetune
+    from fmwidgets.core.models import embedded_model_path
+    from fmwidgets.core.registry import registry
+    from fmwidgets.core.training_monitor import TrainingMonitor
+    from fmwidgets.testing import CORPUS
+
+    warnings.simplefilter("ignore")
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    texts = [CORPUS[i % len(CORPUS)] + f" ({i})" for i in range(opts.rows)]
+    labels = ["even" if i % 2 == 0 else "odd" for i in range(opts.rows)]
+    df = pd.DataFrame({"text": texts, "label": labels})
+    base = fm.load(opts.model, device=opts.device)
+    folder = opts.model or str(embedded_model_path())
+    common = dict(num_train_epochs=opts.epochs, learning_rate=5e-5, per_device_train_batch_size=8,
+                  per_device_eval_batch_size=8, seed=42, eval_strategy="epoch", save_strategy="no",
+                  report_to="none", dataloader_num_workers=0, disable_tqdm=True,
+                  use_cpu=base.device == "cpu")
+
+    def plain() -> dict:
+        tok = transformers.AutoTokenizer.from_pretrained(folder)
+        net = transformers.AutoModelForSequenceClassification.from_pretrained(
+            folder, num_labels=2, id2label={0: "even", 1: "odd"}, label2id={"even": 0, "odd": 1},
+            attn_implementation="eager")
+        enc = tok(texts, truncation=True, max_length=64)
+        rows = [{**{k: enc[k][i] for k in enc.keys()}, "labels": i % 2} for i in range(len(texts))]
+        trainer = transformers.Trainer(
+            model=net, args=transformers.TrainingArguments(output_dir=tempfile.mkdtemp(), **common),
+            train_dataset=rows, eval_dataset=rows, data_collator=transformers.DataCollatorWithPadding(tok))
+        return trainer.train().metrics
+
+    def ours() -> dict:
+        result = finetune(df, label="label", model=base.name, epochs=opts.epochs, lr=5e-5, batch_size=8,
+                          max_length=64, val_split=0, seed=42, monitor=TrainingMonitor())
+        registry.remove(result.name)
+        return {"train_samples_per_second": result.samples_per_second}
+
+    ways = {"plain": plain, "fm": ours}
+    for fn in ways.values():  # warm-up
+        fn()
+    speed = {name: [] for name in ways}
+    wall = {name: [] for name in ways}
+    for _ in range(opts.repeat):
+        for name, fn in ways.items():
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            metrics = fn()
+            wall[name].append(time.perf_counter() - start)
+            speed[name].append(metrics["train_samples_per_second"])
+
+    med = {name: statistics.median(v) for name, v in speed.items()}
+    walls = {name: statistics.median(v) for name, v in wall.items()}
+    print(f"model {folder}")
+    print(f"device {base.device}, {opts.rows} rows, {opts.epochs} epoch(s), batch 8, max length 64, "
+          f"medians of {opts.repeat}")
+    for name in ways:
+        print(f"  {name:<6} {med[name]:8.1f} samples/s (Trainer's own)   whole call {walls[name]:6.2f} s")
+    print(f"samples/s ratio fm / plain Trainer: {med['fm'] / med['plain']:.3f}   (target >= 0.95)")
+    print(f"whole-call time ratio fm / plain:    {walls['fm'] / walls['plain']:.3f}   "
+          "(fm also evaluates before and after, and copies and registers the model)")
+
+
+if __name__ == "__main__":
+    main()
