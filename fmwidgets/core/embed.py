@@ -11,10 +11,11 @@ pads to similar lengths, and run under ``torch.inference_mode``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..errors import BadArgumentError, DataError, WrongFamilyError
 from ..records import RunRecord, recorded
@@ -246,7 +247,7 @@ def encode(handle: ModelHandle, items: Sequence[Any], kind: str, *, pooling: str
 
         starts = tqdm(starts, desc="embedding", unit="batch")
     chunks = []
-    with torch.inference_mode():
+    with torch.inference_mode(), fast_attention(handle.model):
         for start in starts:
             picked = [items[i] for i in order[start:start + batch_size]]
             if kind == "image":
@@ -260,6 +261,27 @@ def encode(handle: ModelHandle, items: Sequence[Any], kind: str, *, pooling: str
     out = np.empty((len(items), chunks[0].shape[1]), dtype=np.float32)
     out[order] = np.concatenate(chunks)
     return out
+
+
+@contextlib.contextmanager
+def fast_attention(model: Any) -> Iterator[None]:
+    """Run with SDPA attention while embedding, then go back to eager.
+
+    Models are loaded with eager attention so that attention views can read the weights;
+    embedding never needs them, and SDPA is what sentence-transformers runs (and is faster).
+    """
+    switch = (getattr(model.config, "_attn_implementation", None) == "eager"
+              and getattr(model, "_supports_sdpa", False) and hasattr(model, "set_attn_implementation"))
+    if switch:
+        try:
+            model.set_attn_implementation("sdpa")
+        except (ValueError, ImportError, NotImplementedError):
+            switch = False
+    try:
+        yield
+    finally:
+        if switch:
+            model.set_attn_implementation("eager")
 
 
 def _text_batch(handle: ModelHandle, texts: list[str], pooling: str, max_length: int | None):

@@ -19,7 +19,7 @@ from plotly.colors import qualitative
 
 from ..errors import BadArgumentError, DataError
 from ..records import RunRecord, recorded
-from .figure import RecordedFigure, with_record
+from .figure import RecordedFigure
 
 HOVER_CHARS = 120  # longest hover text per column before it is cut with an ellipsis
 MAX_CATEGORIES = 30  # more colour/symbol values than this: the rarest are merged into "other"
@@ -79,14 +79,17 @@ def hover_lines(hover: Any, data: Any, n: int, rows: np.ndarray | None = None) -
 
 def categories(values: np.ndarray) -> tuple[list[str], np.ndarray]:
     """(category names, code per point); past MAX_CATEGORIES the rarest become 'other'."""
-    labels = np.asarray(["(missing)" if v is None or v != v else str(v) for v in values], dtype=object)
-    names, codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    import pandas as pd
+
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object).astype(str).where(pd.notna(values),
+                                                                                  "(missing)"), sort=True)
+    names = [str(u) for u in uniques]
     if len(names) > MAX_CATEGORIES:
-        keep = np.argsort(-counts, kind="stable")[: MAX_CATEGORIES - 1]
+        keep = np.argsort(-np.bincount(codes, minlength=len(names)), kind="stable")[: MAX_CATEGORIES - 1]
         remap = np.full(len(names), MAX_CATEGORIES - 1)
         remap[keep] = np.arange(len(keep))
-        return [str(names[k]) for k in keep] + ["other"], remap[codes]
-    return [str(v) for v in names], codes
+        return [names[k] for k in keep] + ["other"], remap[codes]
+    return names, codes
 
 
 def point_groups(n: int, color: np.ndarray | None, symbol: np.ndarray | None
@@ -188,7 +191,7 @@ def embedding_figure(points: Any, color: Any = None, hover: Any = None, symbol: 
     note = None
     shown = sample_rows(n, max_points, seed)
     if len(shown) < n and overflow == "density" and pts.shape[1] == 2:
-        fig = go.Figure(density_trace(pts))
+        traces = [density_trace(pts)]
         trace_rows: list[np.ndarray] = []
         note = f"density of {n:,} points"
     else:
@@ -198,20 +201,19 @@ def embedding_figure(points: Any, color: Any = None, hover: Any = None, symbol: 
         groups = point_groups(len(shown), _pick(color_v, shown), _pick(symbol_v, shown))
         traces = scatter_traces(pts[shown], groups, _pick(color_v, shown), hover_v,
                                 sizes if np.isscalar(sizes) else sizes[shown])
-        fig = go.Figure(traces)
         trace_rows = [shown[rows] for _, rows, _, _ in groups]
     full_title = " — ".join(t for t in (title, note) if t) or None
-    layout: dict[str, Any] = dict(title=full_title, template="plotly_white", dragmode="lasso",
+    layout: dict[str, Any] = dict(title=full_title, dragmode="lasso",
                                   legend={"itemsizing": "constant"},
                                   margin={"l": 40, "r": 20, "t": 50 if full_title else 20, "b": 40})
     if color is not None and isinstance(color, str) and not (color_v is not None and _numeric(color_v)):
         layout["legend"]["title"] = {"text": html.escape(color)}
-    fig.update_layout(**layout)
     if record is None:
         record = RunRecord(kind="plot_embeddings", params={
             "points": n, "shown": len(shown), "dims": pts.shape[1], "color": _spec(color),
             "hover": _spec(hover), "symbol": _spec(symbol), "size": _spec(size), "overflow": overflow})
-    return with_record(fig, record), trace_rows
+    # built in one go: copying a finished figure (with_record) costs as much as building it
+    return RecordedFigure(data=traces, layout=layout, record=record), trace_rows
 
 
 def _pick(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
