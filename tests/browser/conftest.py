@@ -57,12 +57,17 @@ def _free_port() -> int:
 
 
 def _lab_settings(root: Path) -> Path:
-    """User settings that keep JupyterLab quiet: no news, no update checks."""
-    settings = root / "settings"
-    notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    notification.parent.mkdir(parents=True)
-    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    return settings
+    """User settings: no news or update checks, and every cell rendered (no windowing), so
+    each output is in the page as it would be for a person scrolling through it."""
+    settings = root / "settings" / "@jupyterlab"
+    files = {
+        "apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+        "notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    }
+    for name, values in files.items():
+        (settings / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings / name).write_text(json.dumps(values))
+    return settings.parent
 
 
 class Lab:
@@ -169,16 +174,24 @@ class LabPage:
             " return s.session && s.session.kernel && s.session.kernel.status === 'idle'; }",
             timeout=timeout_s * 1000)
 
+    FINISHED = (
+        "() => { const nb = window.jupyterapp.shell.currentWidget; const cells = nb.content.model.cells;"
+        " for (let i = 0; i < cells.length; i++) { const c = cells.get(i);"
+        "   if (c.type === 'code' && (c.executionCount === null || c.executionState === 'running')) return false; }"
+        " return nb.sessionContext.session.kernel.status === 'idle'; }")
+
+    def start_all(self) -> None:
+        """Run All Cells without waiting (``finished`` says when every cell has run)."""
+        self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+    def finished(self) -> bool:
+        """Every code cell has run and the kernel is idle."""
+        return self.page.evaluate(self.FINISHED)
+
     def run_all(self, timeout_s: float = 240) -> None:
         """Run All Cells and wait until every cell has run and the kernel is idle."""
-        self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        self.page.wait_for_function(
-            "() => { const nb = window.jupyterapp.shell.currentWidget;"
-            " const cells = nb.content.model.cells; const k = nb.sessionContext.session.kernel;"
-            " for (let i = 0; i < cells.length; i++) { const c = cells.get(i);"
-            "   if (c.type === 'code' && (c.executionCount === null || c.executionState === 'running')) return false; }"
-            " return k.status === 'idle'; }",
-            timeout=timeout_s * 1000, polling=500)
+        self.start_all()
+        self.page.wait_for_function(self.FINISHED, timeout=timeout_s * 1000, polling=500)
 
     def error_outputs(self) -> list[str]:
         return self.page.evaluate(

@@ -121,17 +121,17 @@ def test_finetune_curve_grows_while_training(notebook):
         "words = ['good', 'great', 'fine', 'bad', 'awful', 'sad']\n"
         "df = pd.DataFrame({'text': [f'{a} {b} day' for a in words for b in words] * 3,\n"
         "                   'label': [('pos' if a in words[:3] else 'neg') for a in words for b in words] * 3})",
-        "result = fm.finetune(df, text='text', label='label', epochs=4, batch_size=4, seed=0)",
+        "result = fm.finetune(df, text='text', label='label', epochs=12, batch_size=2, seed=0)",
     ])
-    nb.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    plot = nb.plots(3).first
-    plot.wait_for(timeout=120_000)
+    nb.start_all()
+    plots = nb.plots(3)
 
     def points() -> int:
-        return plot.evaluate("gd => (gd.data && gd.data[0] && gd.data[0].x) ? gd.data[0].x.length : 0")
+        if not plots.count():
+            return 0
+        return plots.first.evaluate("gd => (gd.data && gd.data[0] && gd.data[0].x) ? gd.data[0].x.length : 0")
 
-    running = "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status !== 'idle'"
-    seen = lengths_while(nb.page, points, lambda: not nb.page.evaluate(running), 240)
+    seen = lengths_while(nb.page, points, nb.finished, 300)
     nb.page.wait_for_timeout(1000)
     nb.screenshot("finetune-curve")
     final = points()
