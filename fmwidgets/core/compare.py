@@ -51,7 +51,11 @@ class Comparison(Recorded):
             rows.append(f'<tr><th style="{cell};max-width:16em">{html.escape(prompt)}</th>{cells}</tr>')
         grid = (f'<table class="fm-compare" style="border-collapse:collapse">'
                 f'<tr><th style="{cell}">prompt</th>{head}</tr>{"".join(rows)}</table>')
-        return {"text/plain": self.table.to_string(), "text/html": grid}
+        plain = "\n".join(
+            f"[{m}] {p!r} -> {g.text!r} ({g.steps} tokens, {g.seconds:.2f} s, {g.tokens_per_s:.1f} tok/s)"
+            for p, row in zip(self.prompts, self.generations) for m, g in zip(self.models, row)
+        )
+        return {"text/plain": plain, "text/html": grid}
 
 
 @recorded

@@ -66,25 +66,34 @@ class Throttle:
 
 
 class StreamDisplay(Throttle):
-    """One output area that shows the text so far, then the finished result (or nothing)."""
+    """One output area that shows the text so far, then the finished result (or nothing).
+
+    The area is created with the first token, so a call that fails before generating (a wrong
+    model, an empty prompt) leaves no empty output behind.
+    """
 
     def __init__(self, interval: float | None = None) -> None:
+        super().__init__(self._update, interval)
+        self.handle: Any = None
+
+    def _show(self, data: dict, metadata: dict | None = None) -> None:
         from IPython.display import display
 
-        self.handle = display(text_bundle(["…"], "generating"), raw=True, display_id=True)
-        super().__init__(self._update, interval)
+        if self.handle is None:
+            self.handle = display(data, metadata=metadata, raw=True, display_id=True)
+        else:
+            self.handle.update(data, metadata=metadata, raw=True)
 
     def _update(self, texts: list[str]) -> None:
-        self.handle.update(text_bundle(texts, "generating… (interrupt the kernel to stop)"), raw=True)
+        self._show(text_bundle(texts, "generating… (interrupt the kernel to stop)"))
 
     def finish(self, result: Any | None) -> None:
         """Replace the live text by ``result``'s own display (with its record), or clear it."""
         self.pending = None
-        if result is None:
+        if result is not None:
+            self._show(*result._repr_mimebundle_())
+        elif self.handle is not None:
             self.handle.update({"text/plain": ""}, raw=True)
-        else:
-            data, metadata = result._repr_mimebundle_()
-            self.handle.update(data, metadata=metadata, raw=True)
 
 
 @recorded

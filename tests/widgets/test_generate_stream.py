@@ -62,3 +62,13 @@ def test_generate_df_shows_a_progress_bar(gpt2, ip):
         out = fm.generate_df(pd.DataFrame({"t": ["a", "b"]}), "{t}", max_new_tokens=2, greedy=True)
     assert out["output"].notna().all()
     assert "2/2" in captured.stderr
+
+
+def test_a_call_that_fails_before_generating_leaves_no_output(bert, ip):
+    import pytest
+
+    from fmwidgets.errors import WrongFamilyError
+
+    with capture_output() as captured, pytest.raises(WrongFamilyError):
+        fm.generate("hello", model="bert", stream=True)
+    assert captured.outputs == []
