@@ -46,15 +46,17 @@ def test_clip_views_and_file_patterns(ip, clip, tmp_path):
     assert [t.name for t in joint.data] == ["images", "texts"]
 
 
-def test_mistakes_are_one_line_errors(ip, bert):
-    with pytest.raises(UsageError, match="no DataFrame, list or Series named 'nothing'"):
-        ip.run_line_magic("fm", "embed nothing")
-    with pytest.raises(UsageError, match="--in"):
-        ip.run_line_magic("fm", 'similar "x"')
-    with pytest.raises(UsageError, match="invalid choice"):
-        ip.run_line_magic("fm", "embed df --method mds")
-    with pytest.raises(UsageError, match="neither a notebook variable nor a pattern"):
-        ip.run_line_magic("fm", "clip missing/*.png --labels a,b")
+MISTAKES = [
+    ("embed nothing", UsageError, "no DataFrame, list or Series named 'nothing'"),
+    ('similar "x"', UsageError, "--in"),
+    ("embed df --method mds", UsageError, "invalid choice"),
+    ("clip missing/*.png --labels a,b", UsageError, "neither a notebook variable nor a pattern"),
+    ("clip imgs --labels red", fm.WrongFamilyError, "cannot do image-text similarity"),
+]
+
+
+@pytest.mark.parametrize("line, error, match", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_mistakes_are_one_line_errors(ip, bert, line, error, match):
     ip.user_ns["imgs"] = color_images(1)
-    with pytest.raises(fm.WrongFamilyError):
-        ip.run_line_magic("fm", "clip imgs --labels red")
+    with pytest.raises(error, match=match):
+        ip.run_line_magic("fm", line)
