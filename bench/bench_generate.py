@@ -2,9 +2,8 @@
 
 Run:  .venv/bin/python bench/bench_generate.py [--model PATH_OR_ID] [--device cpu|cuda] [--repeat 7]
 
-Without --model a GPT-2-small-shaped decoder (12 layers, 12 heads, 768 wide, random weights,
-small tokenizer) is built offline with fmwidgets.testing; with network, ``--model gpt2`` uses
-the real one.  Three ways, interleaved, medians of --repeat runs (each: tokenize, generate,
+Without --model a GPT-2-small-shaped decoder with random weights is built offline (see
+_decoder_bench.py); with network, ``--model gpt2`` uses the real one.  Three ways, interleaved, medians of --repeat runs (each: tokenize, generate,
 decode):
 
   plain      tokenizer + model.generate(do_sample=False) + decode        (the baseline)
@@ -20,9 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import tempfile
-import time
 import warnings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -43,12 +39,10 @@ def main() -> None:
     from IPython.utils.capture import capture_output
 
     import fmwidgets as fm
-    from fmwidgets import testing
+    from _decoder_bench import interleaved_medians, load_decoder
 
     warnings.simplefilter("ignore")
-    path = opts.model or str(testing.tiny_gpt2(tempfile.mkdtemp(prefix="fm-bench-"), layers=12, heads=12,
-                                               hidden=768, context=1024))
-    handle = fm.load(path, as_="bench", device=opts.device)
+    handle = load_decoder(opts.model, opts.device)
     tok, net = handle.tokenizer, handle.model
     InteractiveShell.instance()  # the streaming path displays into a real IPython shell
 
@@ -74,17 +68,7 @@ def main() -> None:
     reference = plain()
     for name, fn in ways.items():  # warm-up, and the same tokens everywhere
         assert fn() == reference and len(reference) == NEW, f"{name} gave other tokens"
-    times = {name: [] for name in ways}
-    for _ in range(opts.repeat):
-        for name, fn in ways.items():
-            if net.device.type == "cuda":
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            fn()
-            if net.device.type == "cuda":
-                torch.cuda.synchronize()
-            times[name].append(time.perf_counter() - start)
-    med = {name: statistics.median(t) for name, t in times.items()}
+    med = interleaved_medians(ways, opts.repeat, cuda=net.device.type == "cuda")
     print(f"model {handle.model_id} on {handle.device} ({handle.card()['params'] / 1e6:.0f}M params), "
           f"greedy, {NEW} new tokens, median of {opts.repeat}")
     for name in ways:

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import tempfile
-import time
 import warnings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -31,16 +28,13 @@ def main() -> None:
     opts = parser.parse_args()
 
     import pandas as pd
-    import torch
+    from _decoder_bench import interleaved_medians, load_decoder
 
-    import fmwidgets as fm
     from fmwidgets import testing
     from fmwidgets.core.generate_df import DEFAULT_BATCH_SIZE, generate_df
 
     warnings.simplefilter("ignore")
-    path = opts.model or str(testing.tiny_gpt2(tempfile.mkdtemp(prefix="fm-bench-"), layers=12, heads=12,
-                                               hidden=768, context=1024))
-    handle = fm.load(path, as_="bench", device=opts.device)
+    handle = load_decoder(opts.model, opts.device)
     words = testing.CORPUS
     df = pd.DataFrame({"text": [" ".join(words[i % len(words)].split()[: 3 + (i * 5) % 12])
                                 for i in range(opts.rows)]})
@@ -50,17 +44,8 @@ def main() -> None:
         return generate_df(df, "{text}", max_new_tokens=32, min_new_tokens=32, greedy=True, batch_size=size)
 
     outputs = {size: run(size)["output"].tolist() for size in sizes}  # warm-up
-    times = {size: [] for size in sizes}
-    for _ in range(opts.repeat):
-        for size in sizes:
-            if handle.device.startswith("cuda"):
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            run(size)
-            if handle.device.startswith("cuda"):
-                torch.cuda.synchronize()
-            times[size].append(time.perf_counter() - start)
-    med = {size: statistics.median(t) for size, t in times.items()}
+    med = interleaved_medians({size: (lambda size=size: run(size)) for size in sizes}, opts.repeat,
+                              cuda=handle.device.startswith("cuda"))
     print(f"model {handle.model_id} on {handle.device}, {opts.rows} rows, 32 new tokens, "
           f"median of {opts.repeat}; default batch size: {DEFAULT_BATCH_SIZE}")
     for size in sizes:
