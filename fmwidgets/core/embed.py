@@ -108,6 +108,12 @@ def default_pooling(handle: ModelHandle) -> str:
     return "last" if handle.family == "decoder" else "mean"
 
 
+def default_normalize(handle: ModelHandle) -> bool:
+    """What a sentence-transformers model's own pipeline does (a Normalize module or not), else True."""
+    st = sentence_transformers_config(handle)
+    return st["normalize"] if st else True
+
+
 def default_max_length(handle: ModelHandle) -> int | None:
     """sentence-transformers' max_seq_length, else the shorter of the model's and tokenizer's limits."""
     st = sentence_transformers_config(handle)
@@ -221,7 +227,7 @@ def _features(output: Any) -> Any:
 
 
 def encode(handle: ModelHandle, items: Sequence[Any], kind: str, *, pooling: str | None = None,
-           normalize: bool = True, batch_size: int = 32, max_length: int | None = None,
+           normalize: bool | None = None, batch_size: int = 32, max_length: int | None = None,
            progress: bool | None = None, labels: Sequence[Any] | None = None):
     """float32 array (len(items), dim) of clean texts or images, in the order given."""
     import numpy as np
@@ -236,6 +242,8 @@ def encode(handle: ModelHandle, items: Sequence[Any], kind: str, *, pooling: str
         raise BadArgumentError(f"batch_size must be at least 1, not {batch_size}.")
     pooling = pooling or default_pooling(handle)
     max_length = max_length or default_max_length(handle)
+    if normalize is None:
+        normalize = default_normalize(handle)
     if kind == "image":
         order = np.arange(len(items))
     else:  # longest first, like sentence-transformers: similar lengths share a batch
@@ -304,7 +312,7 @@ def _image_batch(handle: ModelHandle, images: list, names: list | None):
 
 
 def embed_rows(inputs: Any, model: Any = None, *, text: str | None = None, pooling: str | None = None,
-               normalize: bool = True, batch_size: int = 32, max_length: int | None = None,
+               normalize: bool | None = None, batch_size: int = 32, max_length: int | None = None,
                strict: bool = False, progress: bool | None = None):
     """(vectors, positions of the embedded rows in the input, handle): ``embed`` plus bookkeeping."""
     handle = get_model(model, "embed")
@@ -318,7 +326,7 @@ def embed_rows(inputs: Any, model: Any = None, *, text: str | None = None, pooli
 
 @recorded
 def embed(inputs: Any, model: Any = None, *, text: str | None = None, pooling: str | None = None,
-          normalize: bool = True, batch_size: int = 32, max_length: int | None = None,
+          normalize: bool | None = None, batch_size: int = 32, max_length: int | None = None,
           strict: bool = False, progress: bool | None = None):
     """Vectors (float32 numpy, one row per usable input) for texts or, with CLIP-style models, images.
 
@@ -326,7 +334,8 @@ def embed(inputs: Any, model: Any = None, *, text: str | None = None, pooling: s
     column; for CLIP-style models also PIL images or image paths (or a column of them).
     ``pooling`` is mean, cls, last or max (default: the model's own sentence-transformers
     pooling, else mean for encoders and last for decoders); ``normalize`` scales each vector to
-    length 1 so that dot products are cosine similarities.  Empty or NaN rows are skipped with a
+    length 1 so that dot products are cosine similarities (default: what the model's own
+    sentence-transformers pipeline does, else True).  Empty or NaN rows are skipped with a
     warning (an error with ``strict=True``).
     """
     vectors, _, _ = embed_rows(inputs, model, text=text, pooling=pooling, normalize=normalize,

@@ -132,3 +132,27 @@ def test_progress_bar_on_long_inputs(bert, capsys):
 def test_no_model_loaded():
     with pytest.raises(fm.NoModelLoadedError):
         fm.embed(["a dog"])
+
+
+def test_a_sentence_transformers_folder_without_normalize_is_followed(tiny_paths, tmp_path):
+    """cls pooling, no Normalize module, a short max_seq_length: the same vectors as encode()."""
+    import json
+    import shutil
+
+    from sentence_transformers import SentenceTransformer
+
+    folder = tmp_path / "st-bert"
+    shutil.copytree(tiny_paths["bert"], folder)
+    (folder / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ]))
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(
+        {"word_embedding_dimension": 32, "pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}))
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 8}))
+    handle = fm.load(str(folder), as_="st-bert")
+    assert sentence_transformers_config(handle) == {"pooling": "cls", "normalize": False, "max_length": 8}
+    texts = ["the cat sat on the mat and looked at the dog", "a dog"]
+    expected = SentenceTransformer(str(folder), device="cpu").encode(texts, show_progress_bar=False)
+    np.testing.assert_allclose(fm.embed(texts), expected, atol=1e-5)
