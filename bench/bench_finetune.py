@@ -27,6 +27,25 @@ import warnings
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def quiet() -> None:
+    """No warnings, logs or progress bars from the libraries while measuring."""
+    import transformers
+
+    warnings.simplefilter("ignore")
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def bench_frame(rows: int):
+    """``rows`` distinct two-class rows built from the test corpus (labels 0 / 1)."""
+    import pandas as pd
+
+    from fmwidgets.testing import CORPUS
+
+    return pd.DataFrame({"text": [CORPUS[i % len(CORPUS)] + f" ({i})" for i in range(rows)],
+                         "label": [i % 2 for i in range(rows)]})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=96)
@@ -36,7 +55,6 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="a BERT-style folder (default: the embedded MiniLM)")
     opts = parser.parse_args()
 
-    import pandas as pd
     import torch
     import transformers
 
@@ -45,14 +63,10 @@ def main() -> None:
     from fmwidgets.core.models import embedded_model_path
     from fmwidgets.core.registry import registry
     from fmwidgets.core.training_monitor import TrainingMonitor
-    from fmwidgets.testing import CORPUS
 
-    warnings.simplefilter("ignore")
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    texts = [CORPUS[i % len(CORPUS)] + f" ({i})" for i in range(opts.rows)]
-    labels = ["even" if i % 2 == 0 else "odd" for i in range(opts.rows)]
-    df = pd.DataFrame({"text": texts, "label": labels})
+    quiet()
+    df = bench_frame(opts.rows)
+    texts = df["text"].tolist()
     base = fm.load(opts.model, device=opts.device)
     folder = opts.model or str(embedded_model_path())
     common = dict(num_train_epochs=opts.epochs, learning_rate=5e-5, per_device_train_batch_size=8,
@@ -63,7 +77,7 @@ def main() -> None:
     def plain() -> dict:
         tok = transformers.AutoTokenizer.from_pretrained(folder)
         net = transformers.AutoModelForSequenceClassification.from_pretrained(
-            folder, num_labels=2, id2label={0: "even", 1: "odd"}, label2id={"even": 0, "odd": 1},
+            folder, num_labels=2, id2label={0: "0", 1: "1"}, label2id={"0": 0, "1": 1},
             attn_implementation="eager")
         enc = tok(texts, truncation=True, max_length=64)
         rows = [{**{k: enc[k][i] for k in enc.keys()}, "labels": i % 2} for i in range(len(texts))]

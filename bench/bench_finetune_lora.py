@@ -30,22 +30,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def one_run(lora: bool, rows: int, batch_size: int, device: str, model: str | None) -> dict:
     """Inside the child process: one fine-tuning run, its peak memory and speed."""
     import resource
-    import warnings
 
-    import pandas as pd
     import torch
-    import transformers
+    from bench_finetune import bench_frame, quiet  # this folder is on sys.path when run as a script
 
     import fmwidgets as fm
     from fmwidgets.core.finetune import finetune
     from fmwidgets.core.training_monitor import TrainingMonitor
-    from fmwidgets.testing import CORPUS
 
-    warnings.simplefilter("ignore")
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    df = pd.DataFrame({"text": [CORPUS[i % len(CORPUS)] + f" ({i})" for i in range(rows)],
-                       "label": [i % 2 for i in range(rows)]})
+    quiet()
+    df = bench_frame(rows)
     base = fm.load(model, device=device)
     cuda = base.device.startswith("cuda")
     if cuda:
