@@ -33,6 +33,12 @@ GENERATION_ARGS = (
 )
 
 
+def body_text(cell: str | None) -> str | None:
+    """The cell body as the user wrote it: IPython adds one newline after a cell's last line,
+    which would otherwise become part of the prompt (and change what the model continues)."""
+    return cell[:-1] if cell is not None and cell.endswith("\n") else cell
+
+
 def generation_params(args, extra: dict) -> dict:
     """The keyword arguments of fm.generate from the shared flags (unset ones left out)."""
     names = ("max_new_tokens", "temperature", "top_p", "top_k", "greedy", "seed", "n",
@@ -55,7 +61,7 @@ def generation_params(args, extra: dict) -> dict:
     cell="optional", passthrough=True, group="prompts",
 )
 def prompt(args, cell, shell, **extra):
-    params = generation_params(args, extra)
+    params, cell = generation_params(args, extra), body_text(cell)
     if args.df is not None:
         frame = variable(shell, args.df, "DataFrame")
         template = args.template or cell
@@ -80,7 +86,7 @@ def prompt(args, cell, shell, **extra):
     cell="yes", passthrough=True, group="prompts",
 )
 def compare(args, cell, shell, **extra):
-    prompts = [line for line in cell.splitlines() if line.strip()] if args.variants else cell
+    prompts = [line for line in cell.splitlines() if line.strip()] if args.variants else body_text(cell)
     result = fm.compare(prompts, models=args.models or None, variables=shell.user_ns,
                         **generation_params(args, extra))
     store(shell, args.out, result)

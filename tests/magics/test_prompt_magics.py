@@ -21,6 +21,13 @@ def test_cell_body_is_the_prompt_with_notebook_variables(gpt2, ip):
     assert gen.text == generate("the cat sat on the mat", max_new_tokens=5, greedy=True).text
 
 
+def test_a_run_cell_prompt_is_the_body_as_written(gpt2, ip):
+    ip.run_cell("%%fm prompt --max-new-tokens 2 --greedy --out g\nthe cat\nsat")  # IPython adds a newline
+    assert ip.user_ns["g"].prompt == "the cat\nsat"
+    ip.run_cell("%%fm prompt --max-new-tokens 2 --greedy --out g\nthe cat\n\n")
+    assert ip.user_ns["g"].prompt == "the cat\n"
+
+
 def test_placeholders_evaluate_nothing(gpt2, ip):
     ip.user_ns["secret"] = "s"
     with pytest.raises(InterpolationError, match="'nothing_here'"):

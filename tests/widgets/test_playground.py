@@ -58,7 +58,7 @@ def test_copy_as_cell_reproduces_the_run(gpt2, ip):
     first, body = cell.split("\n", 1)
     assert first.startswith("%%fm prompt --model gpt2 --max-new-tokens 8 --temperature 1.2 --top-k 40 --seed 11")
     assert body == "the {{cat}} sat {{{{"  # braces escaped: the magic gives back the same prompt
-    again = ip.run_cell_magic("fm", first[len("%%fm "):], body)
+    again = ip.run_cell(cell).result  # as if pasted into a notebook cell and run
     assert again.prompt == "the {cat} sat {{"
     assert again.text == pg.runs[0]["generation"].text
 
