@@ -81,9 +81,15 @@ def categories(values: np.ndarray) -> tuple[list[str], np.ndarray]:
     """(category names, code per point); past MAX_CATEGORIES the rarest become 'other'."""
     import pandas as pd
 
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object).astype(str).where(pd.notna(values),
-                                                                                  "(missing)"), sort=True)
-    names = [str(u) for u in uniques]
+    # hash the raw values first (fast), then name the few distinct ones; equal names merge
+    raw_codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    labels = [str(u) for u in uniques]
+    if (raw_codes < 0).any():
+        labels.append("(missing)")
+        raw_codes = np.where(raw_codes < 0, len(uniques), raw_codes)
+    merged, named = pd.factorize(np.asarray(labels, dtype=object), sort=True)
+    codes = merged[raw_codes]
+    names = [str(u) for u in named]
     if len(names) > MAX_CATEGORIES:
         keep = np.argsort(-np.bincount(codes, minlength=len(names)), kind="stable")[: MAX_CATEGORIES - 1]
         remap = np.full(len(names), MAX_CATEGORIES - 1)
