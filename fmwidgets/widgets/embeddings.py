@@ -41,12 +41,12 @@ class EmbeddingExplorer(w.VBox):
         import pandas as pd
 
         frame = source if isinstance(source, pd.DataFrame) else pd.DataFrame({"text": list(source)})
-        column = text if text is not None else ("text" if not isinstance(source, pd.DataFrame)
-                                                else frame.columns[0] if frame.shape[1] == 1 else None)
-        vectors, positions, handle = embed_rows(frame, model, text=column, pooling=pooling,
+        if text is None and frame.shape[1] == 1:
+            text = frame.columns[0]
+        vectors, positions, handle = embed_rows(frame, model, text=text, pooling=pooling,
                                                 strict=strict)
         self.handle = handle
-        self.column = column if column is not None else frame.columns[0]
+        self.column = text
         self.data = frame.iloc[positions]
         self.vectors = vectors
         self.points = project(vectors, method=method, dims=dims, seed=seed)

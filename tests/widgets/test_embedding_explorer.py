@@ -92,5 +92,7 @@ def test_errors_in_callbacks_show_in_the_status_line(bert):
 def test_bad_source_fails_before_any_widget(bert):
     with pytest.raises(fm.DataError, match="no column 'text'"):
         fm.EmbeddingExplorer(pd.DataFrame({"sentence": ["a", "b"], "x": [1, 2]}), text="text")
+    with pytest.raises(fm.DataError, match="say which holds the text"):
+        fm.EmbeddingExplorer(pd.DataFrame({"sentence": ["a", "b"], "x": [1, 2]}))
     with pytest.raises(fm.DataError, match="Cannot project 2 points onto 3"):
         fm.EmbeddingExplorer(["a dog", "the cat"], dims=3)
