@@ -73,9 +73,15 @@ class AttentionResult(Recorded):
         return block.mean(axis=0) if head is None else block[head]
 
     def layer_float16(self, layer: int) -> bytes:
-        """One layer [heads, T, T] as little-endian float16 bytes: what a view sends to the browser."""
+        """One layer [heads, T, T] as little-endian float16 bytes: what a view sends to the browser.
+
+        Converted by torch (vectorised; the same round-to-nearest-even bytes as numpy's astype, at
+        about half the time, which is most of a layer switch at 512 tokens).
+        """
+        import torch
+
         self.check(layer)
-        return self.layers[layer].astype("<f2").tobytes()
+        return torch.from_numpy(self.layers[layer]).to(torch.float16).numpy().tobytes()
 
     def thumbnails(self, size: int) -> np.ndarray:
         """uint8 [layers, heads, s, s] pictures of every head, s = min(size, T), by max-pooling.

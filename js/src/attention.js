@@ -10,6 +10,9 @@ import {
 } from "./attention_core.js";
 
 const ROW = 18; // px per token row in the head view
+const MAX_LINES = 2500; // strongest lines drawn in the head view (keeps a layer switch well under 1 s)
+const ALPHA_STEPS = 10; // opacity levels of the head view's lines
+const LABELLED = 64; // the heatmap labels its rows and columns up to this many tokens
 
 const CSS = `
 .fm-attn { font: 13px/1.3 system-ui, sans-serif; color: #222; }
@@ -25,6 +28,10 @@ const CSS = `
 .fm-attn-col > div.fm-special { color: #999; }
 .fm-attn-col > div.fm-focus { background: #ffe9a8; }
 .fm-attn-tip { position: absolute; pointer-events: none; background: #fff; border: 1px solid #ccc; padding: 2px 6px; font-size: 12px; white-space: pre; }
+.fm-attn-hm { position: relative; }
+.fm-attn-keys { display: flex; align-items: flex-end; }
+.fm-attn-keys > div { width: var(--cell); writing-mode: vertical-rl; transform: rotate(180deg); white-space: pre; overflow: hidden; max-height: 90px; font-size: 11px; }
+.fm-attn-queries > div { height: var(--cell); line-height: var(--cell); text-align: right; padding-right: 4px; white-space: pre; overflow: hidden; font-size: 11px; }
 .fm-attn-grid { display: grid; gap: 3px; align-items: center; }
 .fm-attn-grid canvas { width: 52px; height: 52px; image-rendering: pixelated; cursor: pointer; border: 1px solid #ddd; }
 `;
@@ -134,53 +141,78 @@ function render({ model, el: host }) {
     return col;
   }
 
-  function drawHead(layer) {
-    const tokens = model.get("tokens");
-    const special = model.get("special");
-    const H = model.get("n_heads");
+  // The head view's token columns are built once per input and kept across layer changes;
+  // a new layer only redraws the lines.
+  let headView = null;
+
+  function buildHeadView(tokens, special) {
     const T = tokens.length;
-    const cols = el("div", { className: "fm-attn-cols" }, body);
-    const left = tokenColumn(cols, "left", tokens, special);
-    const canvas = el("canvas", { className: "fm-attn-lines" }, cols);
-    const right = tokenColumn(cols, "right", tokens, special);
+    const view = { tokens, layer: null, heads: 0, headsOn: [] };
+    view.cols = el("div", { className: "fm-attn-cols" });
+    const left = tokenColumn(view.cols, "left", tokens, special);
+    const canvas = el("canvas", { className: "fm-attn-lines" }, view.cols);
+    const right = tokenColumn(view.cols, "right", tokens, special);
     canvas.width = 180;
     canvas.height = T * ROW;
     canvas.style.width = "180px";
     canvas.style.height = `${T * ROW}px`;
-    const headsOn = model.get("heads_on");
-    const drawLines = (focus) => {
-      const found = links(layer, H, T, headsOn, focus, focus ? 0.005 : 0.02);
+    view.drawLines = (focus) => {
+      const H = view.heads;
+      const found = links(view.layer, H, T, view.headsOn, focus, focus ? 0.005 : 0.02, MAX_LINES);
       canvas.dataset.lines = String(found.length);
       const ctx = ctx2d(canvas);
       if (!ctx) return;
       ctx.clearRect(0, 0, canvas.width, canvas.height);
-      ctx.lineWidth = 2;
+      ctx.lineWidth = found.length > 500 ? 1 : 2;
+      // one path per head and opacity step: a few hundred strokes even at 512 tokens
+      const paths = new Map();
       for (const { head, from, to, weight } of found) {
-        ctx.strokeStyle = headColor(head, H);
-        ctx.globalAlpha = Math.min(1, weight);
+        const key = head * ALPHA_STEPS + Math.min(ALPHA_STEPS - 1, Math.floor(weight * ALPHA_STEPS));
+        if (!paths.has(key)) paths.set(key, []);
+        paths.get(key).push(from, to);
+      }
+      for (const [key, ends] of paths) {
+        ctx.strokeStyle = headColor(Math.floor(key / ALPHA_STEPS), H);
+        ctx.globalAlpha = ((key % ALPHA_STEPS) + 1) / ALPHA_STEPS;
         ctx.beginPath();
-        ctx.moveTo(0, from * ROW + ROW / 2);
-        ctx.lineTo(canvas.width, to * ROW + ROW / 2);
+        for (let k = 0; k < ends.length; k += 2) {
+          ctx.moveTo(0, ends[k] * ROW + ROW / 2);
+          ctx.lineTo(canvas.width, ends[k + 1] * ROW + ROW / 2);
+        }
         ctx.stroke();
       }
       ctx.globalAlpha = 1;
+    };
+    view.unfocus = () => {
+      for (const d of view.cols.querySelectorAll(".fm-focus")) d.classList.remove("fm-focus");
     };
     const hover = (col, side) => {
       col.addEventListener("mouseover", (ev) => {
         const idx = ev.target && ev.target.dataset ? ev.target.dataset.index : undefined;
         if (idx === undefined) return;
-        for (const d of body.querySelectorAll(".fm-focus")) d.classList.remove("fm-focus");
+        view.unfocus();
         ev.target.classList.add("fm-focus");
-        drawLines({ side, index: Number(idx) });
+        view.drawLines({ side, index: Number(idx) });
       });
       col.addEventListener("mouseleave", () => {
-        for (const d of body.querySelectorAll(".fm-focus")) d.classList.remove("fm-focus");
-        drawLines(null);
+        view.unfocus();
+        view.drawLines(null);
       });
     };
     hover(left, "left");
     hover(right, "right");
-    drawLines(null);
+    return view;
+  }
+
+  function drawHead(layer) {
+    const tokens = model.get("tokens");
+    if (!headView || headView.tokens !== tokens) headView = buildHeadView(tokens, model.get("special"));
+    headView.layer = layer;
+    headView.heads = model.get("n_heads");
+    headView.headsOn = model.get("heads_on");
+    body.appendChild(headView.cols);
+    headView.unfocus();
+    headView.drawLines(null);
   }
 
   function drawHeatmap(layer) {
@@ -188,20 +220,36 @@ function render({ model, el: host }) {
     const T = tokens.length;
     const head = model.get("head");
     const matrix = headMatrix(layer, model.get("n_heads"), T, head);
-    const canvas = el("canvas", { className: "fm-attn-heatmap" }, body);
-    paint(canvas, matrixPixels(matrix, T, T), T, T);
     const side = Math.max(240, Math.min(600, T * 14));
+    const frame = el("div", { className: "fm-attn-hm" }, body);
+    let canvasParent = frame;
+    if (T <= LABELLED) {
+      // token labels: keys along the top, queries down the left
+      frame.style.display = "grid";
+      frame.style.gridTemplateColumns = `auto ${side}px`;
+      el("span", {}, frame);
+      const top = el("div", { className: "fm-attn-keys" }, frame);
+      const left = el("div", { className: "fm-attn-queries" }, frame);
+      tokens.forEach((tok, i) => {
+        el("div", { text: tok, title: `${i}: ${tok}` }, top);
+        el("div", { text: tok, title: `${i}: ${tok}` }, left);
+      });
+      for (const node of [...top.children, ...left.children]) node.style.setProperty("--cell", `${side / T}px`);
+      canvasParent = el("div", {}, frame);
+    }
+    const canvas = el("canvas", { className: "fm-attn-heatmap" }, canvasParent);
+    paint(canvas, matrixPixels(matrix, T, T), T, T);
     canvas.style.width = `${side}px`;
     canvas.style.height = `${side}px`;
     canvas.style.imageRendering = "pixelated";
-    const tip = el("div", { className: "fm-attn-tip" }, body);
+    const tip = el("div", { className: "fm-attn-tip" }, frame);
     tip.style.display = "none";
     canvas.addEventListener("mousemove", (ev) => {
       const i = Math.min(T - 1, Math.floor((ev.offsetY / side) * T));
       const j = Math.min(T - 1, Math.floor((ev.offsetX / side) * T));
       tip.textContent = `${tokens[i]} → ${tokens[j]}: ${matrix[i * T + j].toFixed(3)}`;
-      tip.style.left = `${ev.offsetX + 12}px`;
-      tip.style.top = `${ev.offsetY + 12}px`;
+      tip.style.left = `${canvas.offsetLeft + ev.offsetX + 12}px`;
+      tip.style.top = `${canvas.offsetTop + ev.offsetY + 12}px`;
       tip.style.display = "";
     });
     canvas.addEventListener("mouseleave", () => { tip.style.display = "none"; });
@@ -237,24 +285,33 @@ function render({ model, el: host }) {
     }
   }
 
+  // One kernel message changes several traits (layer_data and data_layer), each firing a change
+  // event; draw once per distinct state.
+  let drawn = null;
   function draw() {
+    const names = ["view", "layer", "head", "data_layer", "layer_data", "grid", "heads_on", "tokens"];
+    const state = names.map((name) => model.get(name));
+    if (drawn && state.every((v, i) => v === drawn[i])) return;
+    drawn = state;
+    const start = performance.now();
     fillControls();
     body.replaceChildren();
     status.textContent = "";
     const view = model.get("view");
-    if (view === "model") return drawModel();
-    const layer = currentLayer();
-    if (!layer || model.get("data_layer") !== model.get("layer")) {
-      status.textContent = `loading layer ${model.get("layer")}…`;
-      return;
+    if (view === "model") drawModel();
+    else {
+      const layer = currentLayer();
+      if (!layer || model.get("data_layer") !== model.get("layer")) {
+        status.textContent = `loading layer ${model.get("layer")}…`;
+      } else if (view === "head") drawHead(layer);
+      else drawHeatmap(layer);
     }
-    if (view === "head") drawHead(layer);
-    else drawHeatmap(layer);
+    root.dataset.drawMs = String(Math.round(performance.now() - start)); // for browser tests
   }
 
   const events = ["layer_data", "data_layer", "grid", "view", "head", "heads_on", "tokens"];
   for (const name of events) model.on(`change:${name}`, draw);
-  model.on("change:layer", () => { layerSel.value = String(model.get("layer")); draw(); });
+  model.on("change:layer", draw);
   draw();
   return () => {
     for (const name of [...events, "layer"]) model.off(`change:${name}`);

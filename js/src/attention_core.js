@@ -35,9 +35,11 @@ export function decodeLayer(value, heads, T) {
   const n = heads * T * T;
   if (bytes.byteLength !== n * 2 || n === 0) return null;
   const table = halfTable();
+  // browsers are little-endian, like the bytes; copy first when the view is not 2-byte aligned
+  const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  const halves = new Uint16Array(aligned.buffer, aligned.byteOffset, n);
   const out = new Float32Array(n);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < n; i++) out[i] = table[view.getUint16(i * 2, true)];
+  for (let i = 0; i < n; i++) out[i] = table[halves[i]];
   return out;
 }
 
@@ -55,8 +57,9 @@ export function headMatrix(layer, heads, T, head) {
 }
 
 // The head view's lines: for every enabled head, the (from, to, weight) pairs above threshold;
-// with a focus ({side: "left"|"right", index}) only the lines that touch that token.
-export function links(layer, heads, T, headsOn, focus = null, threshold = 0.02) {
+// with a focus ({side: "left"|"right", index}) only the lines that touch that token.  At most
+// maxLines, the strongest: stroking tens of thousands of long lines takes a browser seconds.
+export function links(layer, heads, T, headsOn, focus = null, threshold = 0.02, maxLines = Infinity) {
   const out = [];
   const size = T * T;
   for (let h = 0; h < heads; h++) {
@@ -71,7 +74,8 @@ export function links(layer, heads, T, headsOn, focus = null, threshold = 0.02) 
       }
     }
   }
-  return out;
+  if (out.length <= maxLines) return out;
+  return out.sort((a, b) => b.weight - a.weight).slice(0, maxLines);
 }
 
 // A distinct colour per head, the same in the toggles and in the lines.
@@ -80,20 +84,15 @@ export function headColor(h, heads) {
   return `hsl(${hue}, 70%, 45%)`;
 }
 
-// Weight in [0, 1] -> [r, g, b] on a white-to-dark-blue scale.
-export function weightColor(w) {
-  const v = Math.max(0, Math.min(1, w));
-  return [Math.round(247 - 239 * v), Math.round(251 - 203 * v), Math.round(255 - 148 * v)];
-}
-
-// RGBA pixels of a [rows, cols] matrix of weights (0..1 floats, or 0..255 bytes with scale 255).
+// RGBA pixels of a [rows, cols] matrix of weights (0..1 floats, or 0..255 bytes with scale 255),
+// on a white-to-dark-blue scale (the same as the Python static picture's).
 export function matrixPixels(values, rows, cols, scale = 1) {
   const px = new Uint8ClampedArray(rows * cols * 4);
   for (let i = 0; i < rows * cols; i++) {
-    const [r, g, b] = weightColor(values[i] / scale);
-    px[i * 4] = r;
-    px[i * 4 + 1] = g;
-    px[i * 4 + 2] = b;
+    const v = Math.max(0, Math.min(1, values[i] / scale));
+    px[i * 4] = 247 - 239 * v;
+    px[i * 4 + 1] = 251 - 203 * v;
+    px[i * 4 + 2] = 255 - 148 * v;
     px[i * 4 + 3] = 255;
   }
   return px;

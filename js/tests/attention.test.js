@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import widget from "../src/attention.js";
-import { decodeLayer, halfToFloat, headMatrix, links, toBytes } from "../src/attention_core.js";
+import {
+  decodeLayer, halfToFloat, headMatrix, links, matrixPixels, toBytes,
+} from "../src/attention_core.js";
 
 // float16 bit patterns of values that are exact in half precision
 const HALF = new Map([[0, 0x0000], [0.125, 0x3000], [0.25, 0x3400], [0.5, 0x3800], [0.75, 0x3a00], [1, 0x3c00]]);
@@ -61,6 +63,14 @@ describe("float16 and matrices", () => {
     expect(Array.from(decodeLayer(f16(LAYER0), 2, 3))).toEqual(LAYER0);
   });
 
+  it("decodes an unaligned view and paints weights blue", () => {
+    const bytes = new Uint8Array(1 + LAYER0.length * 2);
+    bytes.set(new Uint8Array(f16(LAYER0).buffer), 1);
+    expect(Array.from(decodeLayer(new DataView(bytes.buffer, 1), 2, 3))).toEqual(LAYER0);
+    const px = matrixPixels(new Float32Array([0, 1]), 1, 2);
+    expect(Array.from(px)).toEqual([247, 251, 255, 255, 8, 48, 107, 255]);
+  });
+
   it("rejects bytes of the wrong size", () => {
     expect(decodeLayer(f16(LAYER0), 2, 4)).toBeNull();
     expect(decodeLayer(null, 2, 3)).toBeNull();
@@ -79,6 +89,8 @@ describe("float16 and matrices", () => {
     expect(links(layer, 2, 3, [false, true]).every((l) => l.head === 1)).toBe(true);
     const focused = links(layer, 2, 3, [true, true], { side: "left", index: 2 });
     expect(focused.map((l) => [l.head, l.to, l.weight])).toEqual([[0, 0, 0.25], [0, 1, 0.25], [0, 2, 0.5], [1, 1, 0.25], [1, 2, 0.75]]);
+    const strongest = links(layer, 2, 3, [true, true], null, 0.02, 3);
+    expect(strongest.map((l) => l.weight)).toEqual([1, 1, 1]);
     const into = links(layer, 2, 3, [true, true], { side: "right", index: 0 });
     expect(into.every((l) => l.to === 0)).toBe(true);
   });
@@ -135,6 +147,10 @@ describe("the widget", () => {
     head.dispatchEvent(new Event("change"));
     expect(model.state.head).toBe(1);
     expect(host.textContent).toContain("head 1");
+    // few tokens: labelled rows and columns, as text
+    expect([...host.querySelectorAll(".fm-attn-keys div")].map((d) => d.textContent)).toEqual(["[CLS]", HOSTILE, "[SEP]"]);
+    expect(host.querySelectorAll(".fm-attn-queries div").length).toBe(3);
+    expect(host.querySelectorAll("img").length).toBe(0);
     const fresh = host.querySelector("canvas.fm-attn-heatmap");
     fresh.dispatchEvent(new MouseEvent("mousemove", { bubbles: true }));
     const tip = host.querySelector(".fm-attn-tip");

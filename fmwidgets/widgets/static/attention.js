@@ -26,9 +26,10 @@ function decodeLayer(value, heads, T) {
   const n = heads * T * T;
   if (bytes.byteLength !== n * 2 || n === 0) return null;
   const table = halfTable();
+  const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  const halves = new Uint16Array(aligned.buffer, aligned.byteOffset, n);
   const out = new Float32Array(n);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < n; i++) out[i] = table[view.getUint16(i * 2, true)];
+  for (let i = 0; i < n; i++) out[i] = table[halves[i]];
   return out;
 }
 function headMatrix(layer, heads, T, head) {
@@ -42,7 +43,7 @@ function headMatrix(layer, heads, T, head) {
   for (let i = 0; i < size; i++) out[i] /= heads;
   return out;
 }
-function links(layer, heads, T, headsOn, focus = null, threshold = 0.02) {
+function links(layer, heads, T, headsOn, focus = null, threshold = 0.02, maxLines = Infinity) {
   const out = [];
   const size = T * T;
   for (let h = 0; h < heads; h++) {
@@ -57,23 +58,20 @@ function links(layer, heads, T, headsOn, focus = null, threshold = 0.02) {
       }
     }
   }
-  return out;
+  if (out.length <= maxLines) return out;
+  return out.sort((a, b) => b.weight - a.weight).slice(0, maxLines);
 }
 function headColor(h, heads) {
   const hue = Math.round(360 * h / Math.max(1, heads));
   return `hsl(${hue}, 70%, 45%)`;
 }
-function weightColor(w) {
-  const v = Math.max(0, Math.min(1, w));
-  return [Math.round(247 - 239 * v), Math.round(251 - 203 * v), Math.round(255 - 148 * v)];
-}
 function matrixPixels(values, rows, cols, scale = 1) {
   const px = new Uint8ClampedArray(rows * cols * 4);
   for (let i = 0; i < rows * cols; i++) {
-    const [r, g, b] = weightColor(values[i] / scale);
-    px[i * 4] = r;
-    px[i * 4 + 1] = g;
-    px[i * 4 + 2] = b;
+    const v = Math.max(0, Math.min(1, values[i] / scale));
+    px[i * 4] = 247 - 239 * v;
+    px[i * 4 + 1] = 251 - 203 * v;
+    px[i * 4 + 2] = 255 - 148 * v;
     px[i * 4 + 3] = 255;
   }
   return px;
@@ -81,6 +79,9 @@ function matrixPixels(values, rows, cols, scale = 1) {
 
 // src/attention.js
 var ROW = 18;
+var MAX_LINES = 2500;
+var ALPHA_STEPS = 10;
+var LABELLED = 64;
 var CSS = `
 .fm-attn { font: 13px/1.3 system-ui, sans-serif; color: #222; }
 .fm-attn-bar { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-bottom: 6px; }
@@ -95,6 +96,10 @@ var CSS = `
 .fm-attn-col > div.fm-special { color: #999; }
 .fm-attn-col > div.fm-focus { background: #ffe9a8; }
 .fm-attn-tip { position: absolute; pointer-events: none; background: #fff; border: 1px solid #ccc; padding: 2px 6px; font-size: 12px; white-space: pre; }
+.fm-attn-hm { position: relative; }
+.fm-attn-keys { display: flex; align-items: flex-end; }
+.fm-attn-keys > div { width: var(--cell); writing-mode: vertical-rl; transform: rotate(180deg); white-space: pre; overflow: hidden; max-height: 90px; font-size: 11px; }
+.fm-attn-queries > div { height: var(--cell); line-height: var(--cell); text-align: right; padding-right: 4px; white-space: pre; overflow: hidden; font-size: 11px; }
 .fm-attn-grid { display: grid; gap: 3px; align-items: center; }
 .fm-attn-grid canvas { width: 52px; height: 52px; image-rendering: pixelated; cursor: pointer; border: 1px solid #ddd; }
 `;
@@ -201,73 +206,108 @@ function render({ model, el: host }) {
     });
     return col;
   }
-  function drawHead(layer) {
-    const tokens = model.get("tokens");
-    const special = model.get("special");
-    const H = model.get("n_heads");
+  let headView = null;
+  function buildHeadView(tokens, special) {
     const T = tokens.length;
-    const cols = el("div", { className: "fm-attn-cols" }, body);
-    const left = tokenColumn(cols, "left", tokens, special);
-    const canvas = el("canvas", { className: "fm-attn-lines" }, cols);
-    const right = tokenColumn(cols, "right", tokens, special);
+    const view = { tokens, layer: null, heads: 0, headsOn: [] };
+    view.cols = el("div", { className: "fm-attn-cols" });
+    const left = tokenColumn(view.cols, "left", tokens, special);
+    const canvas = el("canvas", { className: "fm-attn-lines" }, view.cols);
+    const right = tokenColumn(view.cols, "right", tokens, special);
     canvas.width = 180;
     canvas.height = T * ROW;
     canvas.style.width = "180px";
     canvas.style.height = `${T * ROW}px`;
-    const headsOn = model.get("heads_on");
-    const drawLines = (focus) => {
-      const found = links(layer, H, T, headsOn, focus, focus ? 5e-3 : 0.02);
+    view.drawLines = (focus) => {
+      const H = view.heads;
+      const found = links(view.layer, H, T, view.headsOn, focus, focus ? 5e-3 : 0.02, MAX_LINES);
       canvas.dataset.lines = String(found.length);
       const ctx = ctx2d(canvas);
       if (!ctx) return;
       ctx.clearRect(0, 0, canvas.width, canvas.height);
-      ctx.lineWidth = 2;
+      ctx.lineWidth = found.length > 500 ? 1 : 2;
+      const paths = /* @__PURE__ */ new Map();
       for (const { head, from, to, weight } of found) {
-        ctx.strokeStyle = headColor(head, H);
-        ctx.globalAlpha = Math.min(1, weight);
+        const key = head * ALPHA_STEPS + Math.min(ALPHA_STEPS - 1, Math.floor(weight * ALPHA_STEPS));
+        if (!paths.has(key)) paths.set(key, []);
+        paths.get(key).push(from, to);
+      }
+      for (const [key, ends] of paths) {
+        ctx.strokeStyle = headColor(Math.floor(key / ALPHA_STEPS), H);
+        ctx.globalAlpha = (key % ALPHA_STEPS + 1) / ALPHA_STEPS;
         ctx.beginPath();
-        ctx.moveTo(0, from * ROW + ROW / 2);
-        ctx.lineTo(canvas.width, to * ROW + ROW / 2);
+        for (let k = 0; k < ends.length; k += 2) {
+          ctx.moveTo(0, ends[k] * ROW + ROW / 2);
+          ctx.lineTo(canvas.width, ends[k + 1] * ROW + ROW / 2);
+        }
         ctx.stroke();
       }
       ctx.globalAlpha = 1;
+    };
+    view.unfocus = () => {
+      for (const d of view.cols.querySelectorAll(".fm-focus")) d.classList.remove("fm-focus");
     };
     const hover = (col, side) => {
       col.addEventListener("mouseover", (ev) => {
         const idx = ev.target && ev.target.dataset ? ev.target.dataset.index : void 0;
         if (idx === void 0) return;
-        for (const d of body.querySelectorAll(".fm-focus")) d.classList.remove("fm-focus");
+        view.unfocus();
         ev.target.classList.add("fm-focus");
-        drawLines({ side, index: Number(idx) });
+        view.drawLines({ side, index: Number(idx) });
       });
       col.addEventListener("mouseleave", () => {
-        for (const d of body.querySelectorAll(".fm-focus")) d.classList.remove("fm-focus");
-        drawLines(null);
+        view.unfocus();
+        view.drawLines(null);
       });
     };
     hover(left, "left");
     hover(right, "right");
-    drawLines(null);
+    return view;
+  }
+  function drawHead(layer) {
+    const tokens = model.get("tokens");
+    if (!headView || headView.tokens !== tokens) headView = buildHeadView(tokens, model.get("special"));
+    headView.layer = layer;
+    headView.heads = model.get("n_heads");
+    headView.headsOn = model.get("heads_on");
+    body.appendChild(headView.cols);
+    headView.unfocus();
+    headView.drawLines(null);
   }
   function drawHeatmap(layer) {
     const tokens = model.get("tokens");
     const T = tokens.length;
     const head = model.get("head");
     const matrix = headMatrix(layer, model.get("n_heads"), T, head);
-    const canvas = el("canvas", { className: "fm-attn-heatmap" }, body);
-    paint(canvas, matrixPixels(matrix, T, T), T, T);
     const side = Math.max(240, Math.min(600, T * 14));
+    const frame = el("div", { className: "fm-attn-hm" }, body);
+    let canvasParent = frame;
+    if (T <= LABELLED) {
+      frame.style.display = "grid";
+      frame.style.gridTemplateColumns = `auto ${side}px`;
+      el("span", {}, frame);
+      const top = el("div", { className: "fm-attn-keys" }, frame);
+      const left = el("div", { className: "fm-attn-queries" }, frame);
+      tokens.forEach((tok, i) => {
+        el("div", { text: tok, title: `${i}: ${tok}` }, top);
+        el("div", { text: tok, title: `${i}: ${tok}` }, left);
+      });
+      for (const node of [...top.children, ...left.children]) node.style.setProperty("--cell", `${side / T}px`);
+      canvasParent = el("div", {}, frame);
+    }
+    const canvas = el("canvas", { className: "fm-attn-heatmap" }, canvasParent);
+    paint(canvas, matrixPixels(matrix, T, T), T, T);
     canvas.style.width = `${side}px`;
     canvas.style.height = `${side}px`;
     canvas.style.imageRendering = "pixelated";
-    const tip = el("div", { className: "fm-attn-tip" }, body);
+    const tip = el("div", { className: "fm-attn-tip" }, frame);
     tip.style.display = "none";
     canvas.addEventListener("mousemove", (ev) => {
       const i = Math.min(T - 1, Math.floor(ev.offsetY / side * T));
       const j = Math.min(T - 1, Math.floor(ev.offsetX / side * T));
       tip.textContent = `${tokens[i]} \u2192 ${tokens[j]}: ${matrix[i * T + j].toFixed(3)}`;
-      tip.style.left = `${ev.offsetX + 12}px`;
-      tip.style.top = `${ev.offsetY + 12}px`;
+      tip.style.left = `${canvas.offsetLeft + ev.offsetX + 12}px`;
+      tip.style.top = `${canvas.offsetTop + ev.offsetY + 12}px`;
       tip.style.display = "";
     });
     canvas.addEventListener("mouseleave", () => {
@@ -303,26 +343,30 @@ function render({ model, el: host }) {
       }
     }
   }
+  let drawn = null;
   function draw() {
+    const names = ["view", "layer", "head", "data_layer", "layer_data", "grid", "heads_on", "tokens"];
+    const state = names.map((name) => model.get(name));
+    if (drawn && state.every((v, i) => v === drawn[i])) return;
+    drawn = state;
+    const start = performance.now();
     fillControls();
     body.replaceChildren();
     status.textContent = "";
     const view = model.get("view");
-    if (view === "model") return drawModel();
-    const layer = currentLayer();
-    if (!layer || model.get("data_layer") !== model.get("layer")) {
-      status.textContent = `loading layer ${model.get("layer")}\u2026`;
-      return;
+    if (view === "model") drawModel();
+    else {
+      const layer = currentLayer();
+      if (!layer || model.get("data_layer") !== model.get("layer")) {
+        status.textContent = `loading layer ${model.get("layer")}\u2026`;
+      } else if (view === "head") drawHead(layer);
+      else drawHeatmap(layer);
     }
-    if (view === "head") drawHead(layer);
-    else drawHeatmap(layer);
+    root.dataset.drawMs = String(Math.round(performance.now() - start));
   }
   const events = ["layer_data", "data_layer", "grid", "view", "head", "heads_on", "tokens"];
   for (const name of events) model.on(`change:${name}`, draw);
-  model.on("change:layer", () => {
-    layerSel.value = String(model.get("layer"));
-    draw();
-  });
+  model.on("change:layer", draw);
   draw();
   return () => {
     for (const name of [...events, "layer"]) model.off(`change:${name}`);
