@@ -52,12 +52,13 @@ def embed(args, cell, shell):
     arg("--k", type=int, default=10, help="how many rows (default 10)"),
     arg("--pooling", default=None, choices=("mean", "cls", "last", "max")),
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
+    arg("--strict", action="store_true", help="refuse empty or NaN rows instead of skipping them"),
     arg("--out", default=None, metavar="VAR", help="also store the rows in this notebook variable"),
     group="embeddings",
 )
 def similar(args, cell, shell):
     rows = fm.similar(args.query, variable(shell, args.df, "DataFrame, list or Series"), text=args.text,
-                      k=args.k, model=args.model, pooling=args.pooling)
+                      k=args.k, model=args.model, pooling=args.pooling, strict=args.strict)
     store(shell, args.out, rows)
     return rows
 
@@ -84,11 +85,13 @@ def _images(shell, source: str):
     arg("--view", default="table", choices=("table", "heatmap", "map"),
         help="table (thumbnails x labels), heatmap, or map (images and texts in one projection)"),
     arg("--model", default=None, metavar="NAME", help="a loaded CLIP-style model (default: the current one)"),
+    arg("--strict", action="store_true", help="refuse rows without an image instead of skipping them"),
     arg("--out", default=None, metavar="VAR", help="also store the ClipResult in this notebook variable"),
     group="embeddings",
 )
 def clip(args, cell, shell):
-    result = fm.clip_similarity(_images(shell, args.images), args.labels, model=args.model, image=args.image)
+    result = fm.clip_similarity(_images(shell, args.images), args.labels, model=args.model, image=args.image,
+                                strict=args.strict)
     store(shell, args.out, result)
     if args.view == "heatmap":
         return fm.plot_clip_similarity(result)

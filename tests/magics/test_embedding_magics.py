@@ -31,6 +31,9 @@ def test_similar_equals_the_python_call(ip, bert):
     expected = fm.similar("rain tomorrow", CORPUS, k=3)
     pd.testing.assert_frame_equal(rows, expected)
     assert ip.user_ns["near"] is rows
+    ip.user_ns["gappy"] = pd.DataFrame({"text": ["a dog", None, "rain tomorrow"]})
+    with pytest.raises(fm.DataError, match="1 of 3 rows"):
+        ip.run_line_magic("fm", 'similar "rain" --in gappy --strict')
 
 
 def test_clip_views_and_file_patterns(ip, clip, tmp_path):
