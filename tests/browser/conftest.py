@@ -181,8 +181,11 @@ class LabPage:
         " return nb.sessionContext.session.kernel.status === 'idle'; }")
 
     def start_all(self) -> None:
-        """Run All Cells without waiting (``finished`` says when every cell has run)."""
-        self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        """Run All Cells without waiting (``finished`` says when every cell has run).
+
+        The command's promise is not returned: page.evaluate would wait for the whole run.
+        """
+        self.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
     def finished(self) -> bool:
         """Every code cell has run and the kernel is idle."""
