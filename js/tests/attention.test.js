@@ -167,6 +167,18 @@ describe("the widget", () => {
     cells[3].dispatchEvent(new MouseEvent("click"));
     expect([model.state.layer, model.state.head, model.state.view]).toEqual([1, 1, "heatmap"]);
     expect(host.querySelector(".fm-attn-status").textContent).toBe("loading layer 1…");
+    expect(model.state.heads_on).toEqual([true, true]);
+  });
+
+  it("opens a head of the model view alone in the head view on shift-click", () => {
+    const grid = new Uint8Array(2 * 2 * 4).fill(7);
+    const model = fakeModel({ view: "model", grid: new DataView(grid.buffer), grid_size: 2 });
+    const { host } = mount(model);
+    host.querySelector(".fm-attn-grid canvas[data-layer='0'][data-head='1']")
+      .dispatchEvent(new MouseEvent("click", { shiftKey: true }));
+    expect([model.state.layer, model.state.head, model.state.view]).toEqual([0, 1, "head"]);
+    expect(model.state.heads_on).toEqual([false, true]);
+    expect(host.querySelectorAll(".fm-attn-col").length).toBe(2); // layer 0 is already here
   });
 
   it("hides the static picture shown for notebooks without a kernel", () => {

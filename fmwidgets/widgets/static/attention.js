@@ -331,13 +331,18 @@ function render({ model, el: host }) {
     for (let l = 0; l < L; l++) {
       el("span", { text: `layer ${l}` }, box).style.fontSize = "11px";
       for (let h = 0; h < H; h++) {
-        const c = el("canvas", { "data-layer": String(l), "data-head": String(h), title: `layer ${l}, head ${h}` }, box);
+        const c = el("canvas", {
+          "data-layer": String(l),
+          "data-head": String(h),
+          title: `layer ${l}, head ${h}: click for the heatmap, shift-click for the head view`
+        }, box);
         const off = (l * H + h) * s * s;
         paint(c, matrixPixels(grid.subarray(off, off + s * s), s, s, 255), s, s);
-        c.addEventListener("click", () => {
+        c.addEventListener("click", (ev) => {
           model.set("layer", l);
           model.set("head", h);
-          model.set("view", "heatmap");
+          model.set("heads_on", Array.from({ length: H }, (_, i) => !ev.shiftKey || i === h));
+          model.set("view", ev.shiftKey ? "head" : "heatmap");
           model.save_changes();
         });
       }
