@@ -112,3 +112,23 @@ def test_call_is_in_history(gpt2):
 
     fm.attention("abc", model="gpt2")
     assert history == ["fm.attention(text='abc', model='gpt2')"]
+
+
+def test_encoder_decoder_shows_the_encoder(tiny_paths, tmp_path):
+    """A tiny BART (with the tiny GPT-2's byte-level BPE) loaded as users do: the encoder's weights."""
+    from transformers import AutoTokenizer, BartConfig, BartForConditionalGeneration
+
+    folder = tmp_path / "bart"
+    tok = AutoTokenizer.from_pretrained(tiny_paths["gpt2"])
+    config = BartConfig(vocab_size=len(tok), d_model=16, encoder_layers=2, decoder_layers=1,
+                        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
+                        decoder_ffn_dim=32, max_position_embeddings=64)
+    torch.manual_seed(0)
+    BartForConditionalGeneration(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    handle = fm.load(str(folder), as_="bart")
+    assert handle.family == "encoder-decoder"
+    result = fm.attention("the cat sat", model="bart")
+    ref, _ = _reference(handle, handle.model.get_encoder(), "the cat sat")
+    np.testing.assert_array_equal(result.weights, ref)
+    assert result.weights.shape[:2] == (2, 2)
