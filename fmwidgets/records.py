@@ -197,7 +197,8 @@ def _caller_names(frame: Any, values: Any) -> dict[int, str]:
     found: dict[int, str] = {}
     for scope in (frame.f_locals, frame.f_globals):
         for name, value in scope.items():
-            if id(value) in wanted and not name.startswith("_") and id(value) not in found:
+            if id(value) in wanted and name.isidentifier() and not name.startswith("_") \
+                    and id(value) not in found:
                 found[id(value)] = name
     return found
 
