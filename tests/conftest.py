@@ -11,6 +11,8 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tiny models gain nothing from threads, and on a busy 2-core machine they lose a lot.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 
