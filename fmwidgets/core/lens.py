@@ -84,13 +84,13 @@ def logit_lens(text: str, model: "str | ModelHandle | None" = None, top_k: int =
     head = net.get_output_embeddings()
     with torch.inference_mode():
         out = net(**enc, output_hidden_states=True)
-        per_layer = []
-        for hidden in out.hidden_states[:-1]:
-            h = norm(hidden) if norm is not None else hidden
-            per_layer.append(head(h)[0])
-        per_layer.append(out.logits[0])  # the model's own prediction, exactly
-        k = min(top_k, per_layer[-1].shape[-1])
-        tops = [torch.softmax(logits.float(), dim=-1).topk(k, dim=-1) for logits in per_layer]
+        k = min(top_k, out.logits.shape[-1])
+
+        def top(logits):  # one layer's [T, vocab] logits at a time: a 50k vocabulary is large
+            return torch.softmax(logits.float(), dim=-1).topk(k, dim=-1)
+
+        tops = [top(head(norm(h) if norm is not None else h)[0]) for h in out.hidden_states[:-1]]
+        tops.append(top(out.logits[0]))  # the model's own prediction, exactly
     probs = np.stack([t.values.cpu().numpy() for t in tops]).astype(np.float32)
     ids = np.stack([t.indices.cpu().numpy() for t in tops])
     flat = readable_tokens(handle.tokenizer, ids.reshape(-1).tolist())
