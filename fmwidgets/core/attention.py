@@ -127,9 +127,14 @@ def token_limit(handle: ModelHandle) -> int:
 
 def encode(handle: ModelHandle, text: str, text_pair: str | None = None) -> tuple[Any, int]:
     """(tokenizer output as tensors on the model's device, tokens cut off), with a warning on cuts."""
-    if not isinstance(text, str) or not text.strip():
+    for name, value in (("text", text), ("text_pair", text_pair)):
+        if value is not None and not isinstance(value, str):
+            raise BadArgumentError(
+                f"{name} must be one text (a str), not {type(value).__name__}; pass a single sentence."
+            )
+    if text is None or not text.strip():
         raise DataError("The text is empty; pass the sentence whose attention you want to see.")
-    if text_pair is not None and (not isinstance(text_pair, str) or not text_pair.strip()):
+    if text_pair is not None and not text_pair.strip():
         raise DataError("text_pair is empty; pass a second sentence or leave it out.")
     tok = handle.tokenizer
     limit = token_limit(handle)
@@ -146,14 +151,14 @@ def encode(handle: ModelHandle, text: str, text_pair: str | None = None) -> tupl
     return enc.to(handle.model.device), cut
 
 
-def _forward(handle: ModelHandle, enc: Any, **kwargs: Any) -> Any:
+def _forward(handle: ModelHandle, enc: Any) -> Any:
     """The module whose attentions are shown: the text tower of CLIP, the encoder of seq2seq."""
     net = handle.model
     if handle.family == "clip":
         net = net.text_model
     elif handle.family == "encoder-decoder":
         net = net.get_encoder()
-    return net(**enc, output_attentions=True, **kwargs)
+    return net(**enc, output_attentions=True)
 
 
 @recorded

@@ -109,14 +109,13 @@ class AttentionView(anywidget.AnyWidget):
 
     @t.validate("layer")
     def _valid_layer(self, proposal):
-        if hasattr(self, "result"):
-            self.result.check(proposal["value"])
+        self.result.check(proposal["value"])
         return proposal["value"]
 
     @t.validate("head")
     def _valid_head(self, proposal):
         head = proposal["value"]
-        if hasattr(self, "result") and head != -1:
+        if head != -1:
             self.result.check(0, head)
         return head
 

@@ -102,9 +102,13 @@ def test_hostile_text_is_escaped_in_html(gpt2):
     assert meta["fmwidgets"]["kind"] == "attention"
 
 
-def test_empty_text_is_one_sentence(gpt2):
+def test_empty_or_wrong_text_is_one_sentence(gpt2):
     with pytest.raises(DataError, match="text is empty"):
         fm.attention("   ", model="gpt2")
+    with pytest.raises(DataError, match="text_pair is empty"):
+        fm.attention("a cat", text_pair="", model="gpt2")
+    with pytest.raises(BadArgumentError, match="text must be one text"):
+        fm.attention(["a", "b"], model="gpt2")
 
 
 def test_call_is_in_history(gpt2):
