@@ -4,12 +4,14 @@
 progress bar with ETA, a Plotly loss curve (training and validation), a table with one row per
 evaluation, and a Stop button.  Training calls it from its own thread; the view redraws at most
 every ``interval`` seconds (0.5 s) so a fast GPU does not flood the front end.  While the cell
-waits for training, the view keeps the kernel's widget messages flowing (jupyter-ui-poll), so
-a click on Stop is heard although the cell is still running.
+waits for training, a click on Stop is still heard: on ipykernel >= 7 the button's messages go
+to a kernel subshell (a thread of its own), on older kernels jupyter-ui-poll handles pending
+messages between checks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import threading
@@ -92,9 +94,15 @@ class TrainingView(TrainingMonitor):
     def wait(self, finished: threading.Event) -> None:
         if not in_kernel():
             return super().wait(finished)
-        from jupyter_ui_poll import ui_events
+        from IPython import get_ipython
 
-        with ui_events() as poll:  # handle widget messages (Stop) while the cell is running
+        kernel = get_ipython().kernel
+        if getattr(kernel, "_supports_kernel_subshells", False):
+            with _subshell_route(kernel, self.stop_button.comm):
+                return super().wait(finished)
+        from jupyter_ui_poll import ui_events  # older kernels: pump their events ourselves
+
+        with ui_events() as poll:
             while not finished.wait(0.1):
                 poll(5)
 
@@ -122,6 +130,39 @@ class TrainingView(TrainingMonitor):
 
     def _repr_mimebundle_(self, **kwargs: Any):
         return self.box._repr_mimebundle_(**kwargs)
+
+
+@contextlib.contextmanager
+def _subshell_route(kernel: Any, comm: Any):
+    """Send ``comm``'s front-end messages to a kernel subshell thread while the cell waits.
+
+    ipykernel >= 7 runs a cell and the widget messages of the main shell on one thread, so a
+    click would wait for the cell to end; a subshell (its own thread, JEP 91) handles the
+    click at once.  Subshells are created on the shell channel thread, as a client's
+    create_subshell request would be.
+    """
+    thread = kernel.shell_channel_thread
+
+    def on_channel_thread(fn, *args):
+        box, done = {}, threading.Event()
+
+        def call():
+            try:
+                box["value"] = fn(*args)
+            finally:
+                done.set()
+
+        thread.io_loop.add_callback(call)
+        done.wait(10)
+        return box.get("value")
+
+    subshell = on_channel_thread(thread.manager._create_subshell)
+    comm._reply_subshell_for = lambda data, default: subshell
+    try:
+        yield
+    finally:
+        del comm._reply_subshell_for
+        on_channel_thread(thread.manager._delete_subshell, subshell)
 
 
 def metrics_table(evaluations: list[dict[str, Any]]) -> str:

@@ -73,3 +73,57 @@ def test_public_finetune_has_the_core_signature_and_records_itself(bert):
 def test_metrics_table_escapes_and_formats():
     table = metrics_table([{"kind": "eval", "step": 3, "<x>": 0.123456}])
     assert "&lt;x&gt;" in table and "0.1235" in table and metrics_table([]) == ""
+
+
+KERNEL_CODE = """
+import pandas as pd
+import fmwidgets as fm
+from fmwidgets.testing import CORPUS, tiny_bert
+fm.load(str(tiny_bert()), as_="b")
+class Announce(fm.TrainingView):
+    def on_step(self, step, total, epoch, elapsed):
+        super().on_step(step, total, epoch, elapsed)
+        if step == 1:
+            print("BUTTON", self.stop_button.model_id, flush=True)
+view = Announce()
+df = pd.DataFrame({"text": CORPUS * 4, "label": ["a", "b"] * (len(CORPUS) * 2)})
+result = fm.finetune(df, label="label", epochs=500, batch_size=2, max_length=16, monitor=view)
+print("STATUS", result.status, result.steps, result.total_steps, result.name, flush=True)
+"""
+
+
+def test_a_stop_click_from_the_front_end_is_heard_while_the_cell_runs():
+    """A real kernel: the Stop button's comm message arrives while the cell is still training.
+
+    The message is sent as JupyterLab sends a click, once training has made its first step.
+    """
+    import os
+    import time
+
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3", env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    try:
+        kc.execute(KERNEL_CODE)
+        printed, deadline, clicked = "", time.time() + 240, False
+        while "STATUS" not in printed and time.time() < deadline:
+            try:
+                msg = kc.get_iopub_msg(timeout=5)
+            except Exception:  # queue.Empty: nothing printed yet
+                continue
+            if msg["msg_type"] == "error":
+                raise AssertionError("\n".join(msg["content"]["traceback"]))
+            if msg["msg_type"] == "stream":
+                printed += msg["content"]["text"]
+            if "BUTTON" in printed and not clicked:
+                button = printed.split("BUTTON ")[1].split()[0]
+                content = {"comm_id": button, "data": {"method": "custom", "content": {"event": "click"}}}
+                kc.shell_channel.send(kc.session.msg("comm_msg", content))
+                clicked = True
+        status = printed.split("STATUS ")[1].split()
+        # 78 training rows in batches of 2 for 500 epochs: it stopped right after the click
+        assert status[0] == "stopped" and int(status[1]) <= 5 and int(status[2]) == 500 * 39, printed
+        assert status[3] == "b-ft"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
