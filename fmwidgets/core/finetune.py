@@ -12,6 +12,7 @@ for ``accelerate launch`` / ``torchrun`` (export_script.py).
 from __future__ import annotations
 
 import html
+import shutil
 import tempfile
 import threading
 import time
@@ -192,6 +193,7 @@ class _Job:
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
             self.error = exc
         finally:
+            shutil.rmtree(self.trainer.args.output_dir, ignore_errors=True)  # the Trainer's scratch
             self.finished.set()
 
     def _evaluate_loss_only(self) -> dict[str, float]:
@@ -519,8 +521,7 @@ def finetune(
             export_script, plan, (data.train_texts, data.train_labels), (data.eval_texts, data.eval_labels)))
 
     job = _Job(base, data, params, monitor or TrainingMonitor(), name, record)
-    scratch = tempfile.mkdtemp(prefix="fm-trainer-")  # save_strategy "no": stays empty
-    job.trainer = _build_trainer(job, net, args, scratch)
+    job.trainer = _build_trainer(job, net, args, tempfile.mkdtemp(prefix="fm-trainer-"))
     run = FinetuneRun(job)
     return run if background else run.wait()
 

@@ -36,8 +36,14 @@ def loss_layout(title: str = "Loss") -> dict[str, Any]:
             "legend": {"orientation": "h", "y": -0.25}}
 
 
-def plot_loss_curve(history: Any, record: Any = None, title: str = "Loss") -> RecordedFigure:
-    """Training and validation loss against the optimizer step."""
+def plot_loss_curve(run: Any, record: Any = None, title: str = "Loss") -> RecordedFigure:
+    """Training and validation loss against the optimizer step.
+
+    ``run`` is a FinetuneResult (its record comes along) or a history: logged points or a
+    DataFrame of them.
+    """
+    history = getattr(run, "history", run)
+    record = record if record is not None else getattr(run, "record", None)
     fig = go.Figure(data=loss_traces(history), layout=loss_layout(title))
     return with_record(fig, record)
 
@@ -79,7 +85,7 @@ def plot_predicted_vs_true(result: Any) -> RecordedFigure:
 
 def result_figures(result: Any) -> list[RecordedFigure]:
     """The figures that apply to a result: loss curve, then confusion matrix or scatter."""
-    figures = [plot_loss_curve(result.history, result.record)]
+    figures = [plot_loss_curve(result)]
     if result.task == "classification":
         figures.append(plot_confusion_matrix(result))
     elif result.task == "regression":
@@ -92,5 +98,5 @@ def _not_for(result: Any, what: str, task: str):
 
     return BadArgumentError(
         f"Model '{result.name}' was tuned for {result.task}, and {what} applies only to {task}; "
-        "use fm.plot_loss_curve(result.history) for any task."
+        "use fm.plot_loss_curve(result) for any task."
     )

@@ -53,6 +53,9 @@ def test_loss_curve_has_training_and_validation_lines():
     assert fig.layout.xaxis.title.text == "step"
     empty = plot_loss_curve([])
     assert [len(t.x) for t in empty.data] == [0, 0]
+    from_result = plot_loss_curve(result("regression", [1.0, 2.0], [1.0, 2.0]), title="run")
+    assert from_result.record.kind == "finetune" and list(from_result.data[1].y) == [0.8, 0.6]
+    assert from_result.layout.title.text == "run"
 
 
 def test_confusion_matrix_counts_in_the_users_labels():
