@@ -28,7 +28,7 @@ def test_playground_streams_and_stop_stops(notebook):
         SETUP,
         "fm.load(str(testing.tiny_gpt2('tiny-gpt2', context=1024)), as_='gpt2')",
         "pg = fm.Playground(prompt='the cat sat on the')\n"
-        "pg.max_new_tokens.value = 300\npg.seed.value = 3\npg",
+        "pg.max_new_tokens.value = 600\npg.seed.value = 3\npg",
     ])
     nb.run_all()
     out = nb.cell_output(2)
@@ -39,7 +39,8 @@ def test_playground_streams_and_stop_stops(notebook):
         return len(text.text_content()) if text.count() else 0
 
     generate.click()
-    seen = lengths_while(nb.page, shown, generate.is_enabled, 60)
+    nb.page.wait_for_function("b => b.disabled", arg=generate.element_handle(), timeout=20_000)
+    seen = lengths_while(nb.page, shown, generate.is_enabled, 120)
     nb.page.wait_for_timeout(300)
     full = shown()
     nb.screenshot("playground-streamed")
@@ -48,7 +49,7 @@ def test_playground_streams_and_stop_stops(notebook):
     assert generate.is_enabled() and stop.is_disabled()
 
     generate.click()
-    nb.page.wait_for_function("el => el && el.textContent.length > 10", arg=text.element_handle())
+    lengths_while(nb.page, shown, lambda: stop.is_enabled() and shown() > 10, 60)
     stop.click()
     nb.page.wait_for_function("b => !b.disabled", arg=generate.element_handle(), timeout=20_000)
     nb.page.wait_for_timeout(500)
