@@ -77,6 +77,11 @@ class Lab:
         self.root, self.port, self.token = root, port, token
         self.url = f"http://127.0.0.1:{port}"
 
+    def copy_notebook(self, path: Path) -> str:
+        """Put a copy of an existing notebook (a tour notebook) in the served folder."""
+        shutil.copy(path, self.root / "work" / path.name)
+        return path.name
+
     def add_notebook(self, name: str, cells: list[str]) -> str:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -238,12 +243,16 @@ class LabPage:
 
 @pytest.fixture
 def notebook(lab, browser, request):
-    """Open a purpose-made notebook: ``notebook(cells)`` -> LabPage (screenshot kept on failure)."""
+    """Open a notebook: ``notebook(cells)`` writes a purpose-made one, ``notebook(path)`` copies
+    an existing one; -> LabPage.  A final screenshot is kept, and its kernel shut down."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     opened: list[LabPage] = []
 
-    def open_(cells: list[str], name: str | None = None) -> LabPage:
-        name = lab.add_notebook(name or f"{request.node.name}.ipynb", cells)
+    def open_(cells: "list[str] | Path", name: str | None = None) -> LabPage:
+        if isinstance(cells, Path):
+            name = lab.copy_notebook(cells)
+        else:
+            name = lab.add_notebook(name or f"{request.node.name}.ipynb", cells)
         lab_page = LabPage(context.new_page(), name)
         opened.append(lab_page)
         return lab_page.open(lab.notebook_url(name))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytestmark = pytest.mark.browser
+TOUR_QUICKSTART = Path(__file__).resolve().parents[2] / "notebooks" / "01-quickstart.ipynb"
 
 QUICKSTART = [
     "%load_ext fmwidgets\nimport fmwidgets as fm",
@@ -22,3 +25,12 @@ def test_quickstart_runs_clean(notebook):
     card = nb.cell_output(2)
     assert "all-MiniLM-L6-v2" in card.inner_text()
     assert "transformers" in nb.cell_output(3).inner_text()
+
+
+@pytest.mark.skipif(not TOUR_QUICKSTART.exists(), reason="notebooks/01-quickstart.ipynb is not written yet")
+def test_tour_quickstart_runs_clean(notebook):
+    nb = notebook(TOUR_QUICKSTART)
+    nb.run_all()
+    nb.screenshot("after-run")
+    nb.assert_clean()
+    assert "sentence-transformers/all-MiniLM-L6-v2" in nb.page.locator(".jp-Notebook").inner_text()
