@@ -16,6 +16,7 @@ from typing import Any, Callable
 from ..config import settings
 from ..core import generate as core_generate
 from ..core import generate_df as core_generate_df
+from ..core.registry import get_model
 from ..records import recorded
 
 
@@ -126,6 +127,7 @@ def generate_df(df: Any, template: str, model: Any = None, *, progress: bool | N
     progress bar; parameters are those of ``fmwidgets.core.generate_df.generate_df``."""
     if progress is False:
         return core_generate_df.generate_df(df, template, model, **params)
+    get_model(model, "generate")  # a wrong model fails before a progress bar is drawn
     from tqdm.auto import tqdm
 
     with tqdm(total=len(df), desc="generating", unit="row") as bar:
