@@ -21,7 +21,7 @@ from ..config import settings
 from ..errors import BadArgumentError, DataError
 from ..records import Recorded, RunRecord, recorded
 from .data import FMWarning
-from .registry import ModelHandle, _context_length, get_model
+from .registry import ModelHandle, get_model
 from .tokens import readable_tokens, special_mask
 
 
@@ -121,7 +121,7 @@ class AttentionResult(Recorded):
 def token_limit(handle: ModelHandle) -> int:
     """Longest input a view takes: the model's context, capped by ``FM.max_attention_tokens``."""
     cap = settings().max_attention_tokens
-    context = _context_length(handle)
+    context = handle.context_length
     return min(cap, context) if context else cap
 
 

@@ -119,9 +119,7 @@ def default_max_length(handle: ModelHandle) -> int | None:
     st = sentence_transformers_config(handle)
     if st and st["max_length"]:
         return int(st["max_length"])
-    from .registry import _context_length
-
-    limits = [n for n in (_context_length(handle), getattr(handle.tokenizer, "model_max_length", None))
+    limits = [n for n in (handle.context_length, getattr(handle.tokenizer, "model_max_length", None))
               if n and n < 10**7]
     return min(limits) if limits else None
 

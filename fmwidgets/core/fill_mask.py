@@ -11,14 +11,14 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import DataError
-from ..records import RunRecord, recorded
+from ..records import Recorded, RunRecord, recorded
 from .registry import ModelHandle, get_model
 from .tokens import readable_tokens
 
 MASK = "[MASK]"
 
 
-class FillMaskResult(pd.DataFrame):
+class FillMaskResult(Recorded, pd.DataFrame):
     """The predictions table, carrying the ``record`` of the run (shown in output metadata)."""
 
     _metadata = ["record"]
@@ -34,10 +34,9 @@ class FillMaskResult(pd.DataFrame):
 
         return with_record(fill_mask_figure(pd.DataFrame(self)), self.record)
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
+    def _display_data(self) -> dict:
         plain = pd.DataFrame(self)
-        return ({"text/plain": repr(plain), "text/html": plain._repr_html_()},
-                {"fmwidgets": self.record.to_dict()})
+        return {"text/plain": repr(plain), "text/html": plain._repr_html_()}
 
 
 @recorded

@@ -24,7 +24,7 @@ from ..errors import BadArgumentError, DataError
 from ..records import Recorded, RunRecord, recorded
 from . import template
 from .data import FMWarning
-from .registry import ModelHandle, _context_length, get_model
+from .registry import ModelHandle, get_model
 from .seeding import set_seed
 from .tokens import readable_tokens
 
@@ -179,7 +179,7 @@ def render_prompt(handle: ModelHandle, prompt: str, chat: bool | None, system: s
 
 def fit_context(handle: ModelHandle, ids: list[int], room: int, strict: bool) -> list[int]:
     """``ids`` cut from the left so that ``room`` more tokens fit in the context (strict: error)."""
-    context = _context_length(handle)
+    context = handle.context_length
     if context is None:
         return ids
     if room >= context:

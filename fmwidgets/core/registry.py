@@ -64,6 +64,15 @@ class ModelHandle:
         return sum(t.numel() * t.element_size() for t in tensors)
 
     @property
+    def context_length(self) -> int | None:
+        """Longest input the model accepts, from its config (tokenizer limits can be 1e30)."""
+        n = _first_attr(self.config, "max_position_embeddings", "n_positions", "n_ctx")
+        if n is None and self.tokenizer is not None:
+            n = getattr(self.tokenizer, "model_max_length", None)
+            n = n if n and n < 10**7 else None
+        return n
+
+    @property
     def features(self) -> list[str]:
         """The fmwidgets features that apply to this model."""
         if self.family == "decoder":
@@ -112,7 +121,7 @@ class ModelHandle:
             "layers": _first_attr(cfg, "num_hidden_layers", "n_layer", "num_layers"),
             "heads": _first_attr(cfg, "num_attention_heads", "n_head"),
             "hidden": _first_attr(cfg, "hidden_size", "n_embd", "d_model", "projection_dim"),
-            "context": _context_length(self),
+            "context": self.context_length,
             "vocab": getattr(tok, "vocab_size", None) if tok is not None else None,
             "tokenizer": type(tok).__name__ if tok is not None else None,
             "params": self.parameters,
@@ -159,15 +168,6 @@ def _first_attr(obj: Any, *names: str) -> Any:
             return v
     text = getattr(obj, "text_config", None)
     return _first_attr(text, *names) if text is not None and text is not obj else None
-
-
-def _context_length(handle: ModelHandle) -> int | None:
-    """Longest input the model accepts, from its config (tokenizer limits can be 1e30)."""
-    n = _first_attr(handle.config, "max_position_embeddings", "n_positions", "n_ctx")
-    if n is None and handle.tokenizer is not None:
-        n = getattr(handle.tokenizer, "model_max_length", None)
-        n = n if n and n < 10**7 else None
-    return n
 
 
 def _human(n: int) -> str:
