@@ -112,21 +112,19 @@ def _jsonable(value: Any) -> Any:
 
 
 class Recorded:
-    """Mixin for displayable results: subclasses give ``record`` and ``_display_data()``.
+    """Mixin for displayable results: subclasses give ``record``; the render layer gives the look.
 
-    The display carries the record in the output metadata; with ``%config FM.show_record =
-    True`` the one-line summary is shown under the result as well.
+    The display (``fmwidgets.render.display_data``) carries the record in the output metadata;
+    with ``%config FM.show_record = True`` the one-line summary is shown under the result too.
     """
 
     record: RunRecord
 
-    def _display_data(self) -> dict[str, Any]:
-        raise NotImplementedError
-
     def _repr_mimebundle_(self, include=None, exclude=None):
         from .config import settings
+        from .render import display_data
 
-        data = dict(self._display_data())
+        data = dict(display_data(self))
         if settings().show_record:
             line = self.record.summary()
             if "text/html" in data:

@@ -1,0 +1,43 @@
+"""The render layer: how a result looks in a notebook, decided outside ``core/``.
+
+``core/`` result classes are data plus a ``RunRecord``; they know nothing of HTML or Plotly.
+When IPython displays one, ``Recorded._repr_mimebundle_`` (records.py) asks ``display_data``
+here for its mimebundle.  Each feature has one module in this package that registers its
+renderers with ``@renders("ClassName")``; ``_MODULES`` says which module to import for which
+class, so nothing is imported before a result of that kind is shown.
+
+A renderer returns a mimebundle dict (``text/plain`` always; ``text/html`` with every piece of
+data-derived text escaped; a static picture where the live view is a widget), so a saved
+notebook reads without a kernel.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+# result class name -> module under fmwidgets.render that registers its renderer
+_MODULES: dict[str, str] = {}
+_RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
+
+
+def renders(*class_names: str) -> Callable:
+    """Register the decorated ``f(result) -> mimebundle`` for results of these class names."""
+
+    def decorate(func: Callable) -> Callable:
+        for name in class_names:
+            _RENDERERS[name] = func
+        return func
+
+    return decorate
+
+
+def display_data(result: Any) -> dict[str, Any]:
+    """The mimebundle of ``result``: its registered renderer, else its own ``_display_data``."""
+    name = type(result).__name__
+    if name not in _RENDERERS and name in _MODULES:
+        importlib.import_module(f".{_MODULES[name]}", __name__)
+    renderer = _RENDERERS.get(name)
+    if renderer is not None:
+        return renderer(result)
+    return result._display_data()  # not yet moved here
