@@ -29,6 +29,11 @@ class FM(Configurable):
     max_attention_tokens = Int(
         512, help="Longest input the attention views accept before truncating."
     ).tag(config=True)
+    store_path = Unicode(
+        ".fmwidgets/store.sqlite",
+        help="SQLite file for prompt versions, evaluations, ratings and the generation cache "
+        "(relative to the working directory).",
+    ).tag(config=True)
     show_record = Bool(
         False, help="Show the one-line run record under every displayed result."
     ).tag(config=True)

@@ -38,6 +38,41 @@ def fill_rows(df: Any, template: str) -> list[str]:
     return prompts
 
 
+def generate_rows(handle: ModelHandle, prompts: list[str], *, batch_size: int | None, max_new_tokens: int,
+                  decoding: dict, seed: int | None, n: int = 1, stop: list[str] | None = None,
+                  strict: bool = False, progress: Callable[[int, int], None] | None = None,
+                  extra: dict | None = None) -> tuple[list[Any], int]:
+    """(one output per rendered prompt, batch size used): the batched loop that every per-row
+    generation (generate_df, evaluate, judges) goes through.
+
+    An interrupt keeps the rows already generated and leaves the others None, with a warning.
+    """
+    size = batch_size or DEFAULT_BATCH_SIZE
+    if size < 1:
+        raise DataError(f"batch_size={size} must be 1 or more.")
+    outputs: list[Any] = [None] * len(prompts)
+    done = 0
+    try:
+        for first in range(0, len(prompts), size):
+            chunk = prompts[first:first + size]
+            results = run_batch(handle, chunk, max_new_tokens=max_new_tokens, decoding=decoding, n=n,
+                                seed=None if seed is None else seed + first, stop=stop, strict=strict,
+                                extra=extra)
+            if results[0]["stopped"] == "interrupted":
+                break
+            for k, res in enumerate(results):
+                outputs[first + k] = res["texts"] if n > 1 else res["texts"][0]
+            done = first + len(chunk)
+            if progress is not None:
+                progress(done, len(prompts))
+    except KeyboardInterrupt:  # between batches: keep the rows already done
+        pass
+    if done < len(prompts):
+        warnings.warn(f"Interrupted after {done} of {len(prompts)} rows; the others are left empty.",
+                      FMWarning, stacklevel=4)
+    return outputs, size
+
+
 @recorded
 def generate_df(df: Any, template: str, model: str | ModelHandle | None = None, *,
                 column: str = "output", batch_size: int | None = None, max_new_tokens: int = 64,
@@ -55,30 +90,10 @@ def generate_df(df: Any, template: str, model: str | ModelHandle | None = None, 
     prompts = [render_prompt(handle, p, chat, system)[0] for p in fill_rows(df, template)]
     decoding, seed = sampling_settings(handle, greedy=greedy, temperature=temperature, top_p=top_p,
                                        top_k=top_k, n=n, seed=seed)
-    size = batch_size or DEFAULT_BATCH_SIZE
-    if size < 1:
-        raise DataError(f"batch_size={size} must be 1 or more.")
     stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
-    outputs: list[Any] = [None] * len(prompts)
-    done = 0
-    try:
-        for first in range(0, len(prompts), size):
-            chunk = prompts[first:first + size]
-            results = run_batch(handle, chunk, max_new_tokens=max_new_tokens, decoding=decoding, n=n,
-                                seed=None if seed is None else seed + first, stop=stop, strict=strict,
-                                extra=generate_kwargs)
-            if results[0]["stopped"] == "interrupted":
-                break
-            for k, res in enumerate(results):
-                outputs[first + k] = res["texts"] if n > 1 else res["texts"][0]
-            done = first + len(chunk)
-            if progress is not None:
-                progress(done, len(prompts))
-    except KeyboardInterrupt:  # between batches: keep the rows already done
-        pass
-    if done < len(prompts):
-        warnings.warn(f"Interrupted after {done} of {len(prompts)} rows; the others are left empty.",
-                      FMWarning, stacklevel=3)
+    outputs, size = generate_rows(handle, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens,
+                                  decoding=decoding, seed=seed, n=n, stop=stop, strict=strict,
+                                  progress=progress, extra=generate_kwargs)
     out = df.copy()
     out[column] = outputs
     params = dict(template=template, column=column, batch_size=size,

@@ -1,0 +1,63 @@
+"""Generation for evaluation rows, through the cache and the same batched loop as generate_df.
+
+A row's cache key is the model (id and commit) + the prompt as sent + the generation settings
+(+ the seed and the row's position when sampling, so a sampled re-run with the same seed hits
+and a run without a seed never does).  Only misses are generated, in the batches of
+``generate_rows``; a fine-tuned model shares its base model's commit, so tuned models and models
+with no commit are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any, Callable
+
+from ...store import store
+from ..generate_df import generate_rows
+from ..registry import ModelHandle
+
+
+def cacheable(handle: ModelHandle, n: int) -> bool:
+    return bool(handle.commit) and handle.source != "tuned" and n == 1
+
+
+def cache_key(handle: ModelHandle, sent: str, settings: dict, seed: int | None, position: int) -> str:
+    sampled = settings.get("decoding", {}).get("do_sample", False)
+    parts = [handle.model_id, handle.commit, sent, settings, seed if sampled else None,
+             position if sampled else None]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+def generate_cached(handle: ModelHandle, sent: list[str], *, settings: dict, seed: int | None,
+                    use_cache: bool, progress: Callable[[int, int], None] | None = None
+                    ) -> tuple[list[Any], list[float], int]:
+    """(outputs, seconds per row, cache hits) for the rendered prompts ``sent``.
+
+    ``settings`` holds batch_size, max_new_tokens, decoding, n, stop, strict and extra (the
+    keywords of ``generate_rows``).  Interrupted rows are None.
+    """
+    use_cache = use_cache and cacheable(handle, settings["n"])
+    keys = [cache_key(handle, s, settings, seed, i) for i, s in enumerate(sent)] if use_cache else []
+    hits = store().cached(keys) if use_cache else {}
+    outputs: list[Any] = [hits.get(k) for k in keys] if use_cache else [None] * len(sent)
+    seconds = [0.0] * len(sent)
+    todo = [i for i, out in enumerate(outputs) if out is None]
+    if todo:
+        marks = [time.perf_counter(), 0]  # time and rows done at the last progress call
+
+        def timed(done: int, total: int) -> None:
+            now = time.perf_counter()
+            for j in range(marks[1], done):
+                seconds[todo[j]] = (now - marks[0]) / max(done - marks[1], 1)
+            marks[:] = [now, done]
+            if progress is not None:
+                progress(done, total)
+
+        generated, _ = generate_rows(handle, [sent[i] for i in todo], seed=seed, progress=timed, **settings)
+        for i, out in zip(todo, generated):
+            outputs[i] = out
+        if use_cache:
+            store().cache({keys[i]: outputs[i] for i in todo if outputs[i] is not None})
+    return outputs, seconds, len(hits)

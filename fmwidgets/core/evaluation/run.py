@@ -1,0 +1,370 @@
+"""``fm.evaluate``: run a prompt or a model over a dataset, score every row, keep the run.
+
+One call does, in this order: read the data (``data.py``); check everything the user gave (the
+model's family, the prompt or saved prompt id, the columns, the references, the evaluators)
+so that every mistake is one sentence before any generation starts and nothing is stored;
+generate (decoders: ``generation.py``, cached and batched like generate_df) or predict
+(classifiers and regressors: ``core.finetune.predict``); score with each evaluator; summarise
+(mean, or the corpus score for accuracy/F1, with a bootstrap 95% interval); store the run.
+An interrupt keeps the rows already generated, scores them, and marks the run partial.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ...errors import BadArgumentError, DataError, MissingDependencyError
+from ...records import Recorded, RunRecord, recorded
+from ...store import now, store
+from ..data import require_columns
+from ..generate import render_prompt, sampling_settings
+from ..generate_df import fill_rows
+from ..registry import get_model
+from .data import load_data
+from .evaluators import Evaluator, resolve
+from .generation import generate_cached
+
+BOOTSTRAP = 1000  # resamples for a mean's interval
+BOOTSTRAP_CORPUS = 200  # resamples for corpus scores (each one re-runs the library metric)
+RESULT_COLUMNS = ("prompt", "output", "reference", "seconds", "human", "human_comment", "judge_reason")
+
+
+@dataclass(eq=False)
+class Evaluation(Recorded):
+    """One evaluation run: ``table`` (one row per example), ``summary`` (one row per evaluator)."""
+
+    name: str
+    table: Any
+    summary: Any
+    evaluators: list[str]
+    model: str | None
+    prompt: str | None  # the template, or the saved prompt id it came from
+    partial: bool
+    record: RunRecord
+    created: str = field(default_factory=now)
+
+    def worst(self, k: int = 5, evaluator: str | None = None) -> Any:
+        """The ``k`` rows with the lowest score (first evaluator by default; lower WER is better)."""
+        name = evaluator or (self.evaluators[0] if self.evaluators else None)
+        if name is None:
+            return self.table.head(k)
+        return self.table.sort_values(name, ascending=name != "wer", na_position="first").head(k)
+
+    def rate(self, row: int, rating: float | None, comment: str | None = None) -> None:
+        """A person's rating of row ``row`` (position in ``table``): into the store and ``table["human"]``."""
+        if not 0 <= row < len(self.table):
+            raise BadArgumentError(f"Row {row} does not exist; this evaluation has rows 0 to {len(self.table) - 1}.")
+        with store().write() as cur:
+            cur.execute("INSERT OR REPLACE INTO ratings VALUES (?, ?, ?, ?, ?)",
+                        (self.name, row, rating, comment, now()))
+        _add_ratings(self.table, {row: (rating, comment)})
+
+    def agreement(self, a: str = "judge", b: str = "human") -> float:
+        """Cohen's kappa between columns ``a`` and ``b`` over the rows where both have a score."""
+        from sklearn.metrics import cohen_kappa_score
+
+        require_columns(self.table, [a, b], f"evaluation '{self.name}'")
+        both = self.table[[a, b]].dropna()
+        if len(both) < 2:
+            raise DataError(f"Only {len(both)} rows have both a '{a}' and a '{b}' score; rate more rows "
+                            "(fm.Review(evaluation)) before measuring agreement.")
+        return float(cohen_kappa_score(both[a].round().astype(int).astype(str),
+                                       both[b].round().astype(int).astype(str)))
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+def _add_ratings(table: Any, ratings: dict[int, tuple[float | None, str | None]]) -> None:
+    import numpy as np
+
+    if "human" not in table:
+        table["human"] = np.nan
+        table["human_comment"] = None
+    for row, (rating, comment) in ratings.items():
+        table.loc[table.index[row], "human"] = np.nan if rating is None else float(rating)
+        table.loc[table.index[row], "human_comment"] = comment
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary
+
+
+def summarise(table: Any, evaluators: list[Evaluator]) -> Any:
+    """mean (or corpus score), bootstrap 95% interval, n scored rows, failed (NaN) rows per evaluator."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = {}
+    for ev in evaluators:
+        values = table[ev.name].to_numpy(dtype=float)
+        ok = ~np.isnan(values)
+        n = int(ok.sum())
+        failed = int((~ok & table["output"].notna().to_numpy()).sum())
+        if n == 0:
+            rows[ev.name] = dict(mean=math.nan, ci_low=math.nan, ci_high=math.nan, n=0, failed=failed)
+            continue
+        if ev.corpus is not None:
+            outs = table["output"].to_numpy(dtype=object)[ok]
+            refs = table["reference"].to_numpy(dtype=object)[ok]
+            mean = ev.corpus(list(outs), list(refs))
+            picks = rng.integers(0, n, (BOOTSTRAP_CORPUS, n))
+            boot = np.array([ev.corpus(list(outs[p]), list(refs[p])) for p in picks])
+        else:
+            kept = values[ok]
+            mean = float(kept.mean())
+            boot = kept[rng.integers(0, n, (BOOTSTRAP, n))].mean(axis=1)
+        low, high = np.percentile(boot, [2.5, 97.5])
+        rows[ev.name] = dict(mean=float(mean), ci_low=float(low), ci_high=float(high), n=n, failed=failed)
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "ci_low", "ci_high", "n", "failed"])
+    frame.index.name = "evaluator"
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+@dataclass
+class _Plan:
+    """Everything checked before generation: what to run, on what, scored how."""
+
+    frame: Any
+    data_info: dict
+    handle: Any
+    mode: str  # "decoder" | "classifier"
+    inputs: list[str]  # prompts as sent, or texts to classify
+    template: str | None
+    prompt_label: str | None
+    reference: str | None
+    evaluators: list[Evaluator]
+    settings: dict
+    seed: int | None
+
+
+def _default_evaluators(mode: str, handle: Any, reference: str | None) -> list[str]:
+    if reference is None:
+        return []
+    if mode == "classifier":
+        return ["numeric:0.5"] if handle.head == "regression" else ["accuracy", "f1_macro"]
+    return ["exact_match"]
+
+
+def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation) -> _Plan:
+    frame, data_info = load_data(data, split)
+    if audio is not None:
+        raise MissingDependencyError("Evaluating audio= needs a speech model and fm.transcribe, which this "
+                                     "version of fmwidgets does not have yet; evaluate text with prompt= or text=.")
+    if text is not None and prompt is not None:
+        raise BadArgumentError("Pass prompt= (a decoder fills it per row) or text= (a classifier reads that "
+                               "column), not both.")
+    if text is None and prompt is None:
+        raise BadArgumentError("Say what to evaluate: prompt='...{column}...' (or a saved id like 'qa@2') for a "
+                               "decoder, or text='COLUMN' for a classifier or regressor.")
+    mode = "classifier" if text is not None else "decoder"
+    handle = get_model(model, "predict" if mode == "classifier" else "generate")
+    if reference is not None:
+        require_columns(frame, [reference], "data")
+        missing = int(frame[reference].isna().sum())
+        if missing:
+            raise DataError(f"{missing} of {len(frame)} rows have no reference (NaN in column '{reference}'); "
+                            "fill or drop them before evaluating (df.dropna(subset=[...])).")
+    specs = evaluators if evaluators is not None else _default_evaluators(mode, handle, reference)
+    resolved = resolve(specs)
+    for ev in resolved:
+        if ev.needs_reference and reference is None:
+            have = ", ".join(repr(str(c)) for c in frame.columns)
+            raise DataError(f"The evaluator '{ev.name}' compares with a reference; name the column that holds "
+                            f"it with reference= (--reference); the columns are {have}.")
+        ev.check(handle)
+
+    template, label, params = None, None, dict(generation)
+    if mode == "classifier":
+        require_columns(frame, [text], "data")
+        inputs = [None if _missing(v) else str(v) for v in frame[text]]
+        settings, seed = {}, None
+    else:
+        template, label = _template(prompt)
+        if label is not None:
+            params = {**_saved_params(label), **params}
+        chat, system = params.pop("chat", None), params.pop("system", None)
+        inputs = [render_prompt(handle, p, chat, system)[0] for p in fill_rows(frame, template)]
+        if params.get("n", 1) != 1:
+            raise BadArgumentError("fm.evaluate scores one output per row; leave n at 1.")
+        decoding, seed = sampling_settings(handle, greedy=params.pop("greedy", None),
+                                           temperature=params.pop("temperature", None),
+                                           top_p=params.pop("top_p", None), top_k=params.pop("top_k", None),
+                                           n=params.pop("n", 1), seed=params.pop("seed", None))
+        stop = params.pop("stop", None)
+        settings = dict(batch_size=batch_size, max_new_tokens=params.pop("max_new_tokens", 64),
+                        decoding=decoding, n=1, stop=[stop] if isinstance(stop, str) else stop,
+                        strict=params.pop("strict", False), extra=params)
+        if chat is not None or system is not None:
+            settings["extra_chat"] = {"chat": chat, "system": system}
+    return _Plan(frame, data_info, handle, mode, inputs, template, label or template, reference, resolved,
+                 settings, seed)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (
+        isinstance(value, str) and not value.strip())
+
+
+def _template(prompt: Any) -> tuple[str, str | None]:
+    """(template, saved prompt id or None) for a template string, a PromptVersion or an id."""
+    from ..prompt_versions import PromptVersion, get_prompt, is_prompt_id
+
+    if isinstance(prompt, PromptVersion):
+        return prompt.template, prompt.id
+    if not isinstance(prompt, str):
+        raise BadArgumentError(f"prompt= must be a template string or a saved prompt id, not {type(prompt).__name__}.")
+    if is_prompt_id(prompt):
+        version = get_prompt(prompt)
+        return version.template, version.id
+    return prompt, None
+
+
+def _saved_params(prompt_id: str) -> dict:
+    from ..prompt_versions import get_prompt
+
+    return dict(get_prompt(prompt_id).params)
+
+
+def _outputs(plan: _Plan, cache: bool, progress: Callable | None) -> tuple[list, list[float], int]:
+    if plan.mode == "decoder":
+        settings = {k: v for k, v in plan.settings.items() if k != "extra_chat"}
+        return generate_cached(plan.handle, plan.inputs, settings=settings, seed=plan.seed, use_cache=cache,
+                               progress=progress)
+    import time
+
+    from ..finetune import predict
+
+    start = time.perf_counter()
+    usable = [t for t in plan.inputs if t is not None]
+    predicted = iter(predict(usable, model=plan.handle).tolist()) if usable else iter(())
+    outputs = [None if t is None else next(predicted) for t in plan.inputs]
+    each = (time.perf_counter() - start) / max(len(usable), 1)
+    if progress is not None:
+        progress(len(plan.inputs), len(plan.inputs))
+    return outputs, [each if o is not None else 0.0 for o in outputs], 0
+
+
+@recorded
+def evaluate(data: Any, prompt: Any = None, *, model: Any = None, text: str | None = None,
+             audio: str | None = None, reference: str | None = None, evaluators: Any = None,
+             name: str | None = None, cache: bool = True, engine: str | None = None, split: str | None = None,
+             batch_size: int | None = None, progress: Callable[[int, int], None] | None = None,
+             **generation: Any) -> Evaluation:
+    """Evaluate a prompt (decoder) or a tuned model (``text=``) over ``data``; the run is stored.
+
+    ``prompt`` is a ``{column}`` template or a saved prompt id (``"qa@2"``); ``reference`` names
+    the column of expected answers; ``evaluators`` are names (``fm.evaluators`` lists them),
+    functions ``f(output, row)`` or ``fm.judge(...)``.  Generation keywords (``greedy=True``,
+    ``max_new_tokens=...``) pass through as in ``generate_df``.  ``cache=False`` regenerates
+    every row.  ``progress(done, total)`` is called as rows are generated.
+    """
+    if engine not in (None, "local"):
+        raise BadArgumentError(f"engine={engine!r} is not available yet; leave engine out to run in this kernel.")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise BadArgumentError("name= must be a non-empty text, e.g. name='qa-v2'.")
+    plan = _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation)
+    outputs, seconds, hits = _outputs(plan, cache, progress)
+
+    table = plan.frame.copy()
+    table["prompt"] = plan.inputs
+    table["output"] = outputs
+    if plan.reference is not None:
+        table["reference"] = plan.frame[plan.reference].tolist()
+    for ev in plan.evaluators:
+        for column, values in ev.scores(outputs, table, plan.handle).items():
+            table[column] = values
+    table["seconds"] = seconds
+    partial = any(o is None for o, i in zip(outputs, plan.inputs) if i is not None)
+
+    params = dict(prompt=plan.prompt_label, text=text, reference=reference, evaluators=[e.name for e in plan.evaluators],
+                  cache=cache, cache_hits=hits, partial=partial, data=plan.data_info,
+                  **{k: v for k, v in plan.settings.items() if k not in ("decoding", "extra", "extra_chat")},
+                  **plan.settings.get("decoding", {}), **plan.settings.get("extra", {}),
+                  **plan.settings.get("extra_chat", {}))
+    record = RunRecord.for_model("evaluate", plan.handle, params, seed=plan.seed, data=plan.frame)
+    result = Evaluation(name=name or _next_name(), table=table, summary=summarise(table, plan.evaluators),
+                        evaluators=[e.name for e in plan.evaluators], model=plan.handle.name,
+                        prompt=plan.prompt_label, partial=partial, record=record)
+    save(result)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Storing and loading runs
+
+
+def _next_name() -> str:
+    (count,) = store().query("SELECT COUNT(*) FROM runs")[0]
+    taken = {r[0] for r in store().query("SELECT name FROM runs WHERE name LIKE 'eval-%'")}
+    n = count + 1
+    while f"eval-{n}" in taken:
+        n += 1
+    return f"eval-{n}"
+
+
+def save(result: Evaluation) -> None:
+    """Store the run (replacing an earlier run of the same name) in one transaction."""
+    table = result.table.drop(columns=[c for c in ("human", "human_comment") if c in result.table])
+    lines = table.to_json(orient="records", lines=True, default_handler=str).splitlines()
+    meta = dict(evaluators=result.evaluators, record=result.record.to_dict(), columns=list(table.columns))
+    with store().write() as cur:
+        cur.execute("DELETE FROM rows WHERE run = ?", (result.name,))
+        cur.execute("DELETE FROM ratings WHERE run = ?", (result.name,))
+        cur.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (result.name, result.model, result.prompt, json.dumps(result.record.data),
+                     result.summary.reset_index().to_json(orient="records"), json.dumps(meta, default=str),
+                     int(result.partial), result.created))
+        cur.executemany("INSERT INTO rows VALUES (?, ?, ?)", [(result.name, i, line) for i, line in enumerate(lines)])
+
+
+def evaluations() -> Any:
+    """A DataFrame of the stored runs, newest last: name, model, prompt, data fingerprint, scores, time."""
+    import pandas as pd
+
+    rows = store().query("SELECT name, model, prompt, data, summary, partial, created FROM runs ORDER BY created, rowid")
+    out = []
+    for name, model, prompt, data, summary, partial, created in rows:
+        scores = {s["evaluator"]: s["mean"] for s in json.loads(summary)}
+        out.append(dict(name=name, model=model, prompt=prompt, data=(json.loads(data) or {}).get("sha256"),
+                        rows=(json.loads(data) or {}).get("shape", [None])[0], summary=scores,
+                        partial=bool(partial), created=created))
+    return pd.DataFrame(out, columns=["name", "model", "prompt", "data", "rows", "summary", "partial", "created"])
+
+
+def load_evaluation(name: Any) -> Evaluation:
+    """A stored run by name (with the human ratings given so far)."""
+    import io
+
+    import pandas as pd
+
+    if isinstance(name, Evaluation):
+        return name
+    found = store().query("SELECT model, prompt, summary, meta, partial, created FROM runs WHERE name = ?", (name,))
+    if not found:
+        names = [r[0] for r in store().query("SELECT name FROM runs ORDER BY created DESC LIMIT 10")]
+        known = f"stored runs include {', '.join(map(repr, names))}" if names else "no run is stored yet"
+        raise DataError(f"There is no stored evaluation named {name!r}; {known} (fm.evaluations() lists them).")
+    model, prompt, summary, meta, partial, created = found[0]
+    meta = json.loads(meta)
+    lines = [r[0] for r in store().query("SELECT data FROM rows WHERE run = ? ORDER BY pos", (name,))]
+    table = pd.read_json(io.StringIO("\n".join(lines)), orient="records", lines=True, dtype=False) if lines \
+        else pd.DataFrame(columns=meta["columns"])
+    table = table.reindex(columns=meta["columns"])
+    for column in [*meta["evaluators"], "seconds"]:  # JSON null came back as None
+        if column in table:
+            table[column] = pd.to_numeric(table[column], errors="coerce")
+    ratings = store().query("SELECT pos, rating, comment FROM ratings WHERE run = ?", (name,))
+    if ratings:
+        _add_ratings(table, {pos: (rating, comment) for pos, rating, comment in ratings})
+    summary_frame = pd.DataFrame(json.loads(summary)).set_index("evaluator")
+    return Evaluation(name=name, table=table, summary=summary_frame, evaluators=meta["evaluators"], model=model,
+                      prompt=prompt, partial=bool(partial), record=RunRecord(**meta["record"]), created=created)
