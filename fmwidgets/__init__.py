@@ -74,6 +74,18 @@ _LAZY = {
     "plot_attention_grid": ".plots.attention",
     "plot_logit_lens": ".plots.attention",
     "AttentionView": ".widgets.attention",
+    # evaluation
+    "evaluate": ".widgets.evaluation",
+    "Evaluation": ".core.evaluation.run",
+    "evaluations": ".core.evaluation.run",
+    "load_evaluation": ".core.evaluation.run",
+    "judge": ".core.evaluation.judge",
+    "compare_evaluations": ".core.evaluation.compare",
+    "save_prompt": ".core.prompt_versions",
+    "prompt_versions": ".core.prompt_versions",
+    "PromptVersion": ".core.prompt_versions",
+    "Review": ".widgets.review",
+    "plot_evaluation": ".plots.evaluation",
     # reproducibility
     "environment": ".core.environment",
     "repro": ".core.environment",

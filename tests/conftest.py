@@ -35,6 +35,19 @@ def clean_registry():
     history.clear()
 
 
+@pytest.fixture(autouse=True)
+def isolated_store(tmp_path, monkeypatch):
+    """Every test gets its own SQLite store (fmwidgets/store.py) in its temporary folder."""
+    from fmwidgets import store as store_module
+    from fmwidgets.config import settings
+
+    monkeypatch.setattr(settings(), "store_path", str(tmp_path / "store.sqlite"))
+    monkeypatch.setattr(store_module, "_stores", {})
+    yield tmp_path / "store.sqlite"
+    for opened in store_module._stores.values():
+        opened.close()
+
+
 @pytest.fixture(scope="session")
 def tiny_paths(tmp_path_factory):
     """Folders of the tiny checkpoints: {'gpt2', 'chat', 'bert', 'clip'} -> Path."""

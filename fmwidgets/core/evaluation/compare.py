@@ -14,7 +14,7 @@ from typing import Any
 
 from ...errors import DataError
 from ...records import Recorded, RunRecord, recorded
-from .run import Evaluation, load_evaluation
+from .run import load_evaluation
 
 LOWER_IS_BETTER = {"wer"}
 
