@@ -84,8 +84,6 @@ _LAZY = {
     "save_prompt": ".core.prompt_versions",
     "prompt_versions": ".core.prompt_versions",
     "PromptVersion": ".core.prompt_versions",
-    "Review": ".widgets.review",
-    "plot_evaluation": ".plots.evaluation",
     # reproducibility
     "environment": ".core.environment",
     "repro": ".core.environment",
