@@ -81,6 +81,8 @@ _LAZY = {
     "load_evaluation": ".core.evaluation.run",
     "judge": ".core.evaluation.judge",
     "compare_evaluations": ".core.evaluation.compare",
+    "plot_evaluation": ".plots.evaluation",
+    "plot_comparison": ".plots.evaluation",
     "save_prompt": ".core.prompt_versions",
     "prompt_versions": ".core.prompt_versions",
     "PromptVersion": ".core.prompt_versions",

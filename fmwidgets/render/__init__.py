@@ -17,7 +17,10 @@ import importlib
 from typing import Any, Callable
 
 # result class name -> module under fmwidgets.render that registers its renderer
-_MODULES: dict[str, str] = {}
+_MODULES: dict[str, str] = {
+    "Evaluation": "evaluation",
+    "EvaluationComparison": "evaluation",
+}
 _RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
 
 

@@ -1,0 +1,76 @@
+"""How evaluations look: summary table, static SVG chart, worst rows, diffs; hostile text escaped."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import fmwidgets as fm
+from fmwidgets.core.evaluation.evaluators import resolve
+from fmwidgets.core.evaluation.run import evaluate, summarise
+from fmwidgets.render import display_data
+from fmwidgets.render.evaluation import diff_html
+
+HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def runs(gpt2):
+    df = pd.DataFrame({"q": ["a", "b", "c", HOSTILE], "a": ["1", "2", HOSTILE, "4"]})
+
+    def hostile_len(output, row):
+        return len(output) % 2
+
+    hostile_len.__name__ = "<b>len</b>"
+    first = evaluate(df, "Q: {q}\nA:", reference="a", evaluators=["exact_match", hostile_len],
+                     name="<i>first</i>", greedy=True, max_new_tokens=4)
+    first.table["output"] = ["1", "two", HOSTILE, "4 now"]
+    first.table["exact_match"] = [1.0, 0.0, 1.0, 0.0]
+    first.summary = summarise(first.table, resolve(["exact_match", hostile_len]))
+    second = evaluate(df, "Q: {q}\nA:", reference="a", evaluators=["exact_match"], name="second",
+                      greedy=True, max_new_tokens=4)
+    second.table["output"] = ["1", "2", "<b>bold</b>", "4"]
+    second.table["exact_match"] = [1.0, 1.0, 0.0, 1.0]
+    return first, second
+
+
+def test_evaluation_view_has_summary_chart_worst_rows_and_escapes_everything(runs):
+    first, _ = runs
+    bundle = display_data(first)
+    page = bundle["text/html"]
+    assert "<svg class='fm-eval-chart'" in page and "95% high" in page and "Worst rows by exact_match" in page
+    assert "<script>" not in page and "<img src=x" not in page and "<i>first</i>" not in page
+    assert "&lt;script&gt;" in page and "&lt;b&gt;len&lt;/b&gt;" in page
+    assert "exact_match: 0.5" in bundle["text/plain"]
+    data, meta = first._repr_mimebundle_()
+    assert meta["fmwidgets"]["kind"] == "evaluate"
+
+
+def test_plotly_bars_have_the_intervals_and_escaped_names(runs):
+    first, _ = runs
+    fig = fm.plot_evaluation(first)
+    bar = fig.data[0]
+    summary = first.summary
+    assert list(bar.y) == summary["mean"].tolist()
+    assert list(bar.error_y.array) == pytest.approx((summary["ci_high"] - summary["mean"]).tolist())
+    assert list(bar.error_y.arrayminus) == pytest.approx((summary["mean"] - summary["ci_low"]).tolist())
+    assert "&lt;b&gt;len&lt;/b&gt;" in bar.x and "<i>" not in fig.layout.title.text
+    assert fig.record is first.record
+
+
+def test_comparison_view_puts_regressions_first_and_marks_escaped_diffs(runs):
+    first, second = runs
+    diff = fm.compare_evaluations(first, second)
+    assert diff.table["status"].tolist() == ["same", "improved", "regressed", "improved"]
+    assert diff.changed["status"].tolist() == ["regressed", "improved", "improved"]
+    page = display_data(diff)["text/html"]
+    assert page.index("regressed</span>") < page.index("improved</span>")
+    assert "<script>" not in page and "<b>bold</b>" not in page and "&lt;b&gt;bold&lt;/b&gt;" in page
+    fig = fm.plot_comparison(diff)
+    assert list(fig.data[0].y) == [2, 1, 1]
+
+
+def test_diff_marks_only_the_words_that_changed():
+    a, b = diff_html("the <cat> sat", "the <dog> sat")
+    assert a == "the <del style='background:#fdd'>&lt;cat&gt;</del> sat"
+    assert b == "the <ins style='background:#dfd;text-decoration:none'>&lt;dog&gt;</ins> sat"
