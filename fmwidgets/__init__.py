@@ -83,6 +83,7 @@ _LAZY = {
     "compare_evaluations": ".core.evaluation.compare",
     "plot_evaluation": ".plots.evaluation",
     "plot_comparison": ".plots.evaluation",
+    "Review": ".widgets.review",
     "save_prompt": ".core.prompt_versions",
     "prompt_versions": ".core.prompt_versions",
     "PromptVersion": ".core.prompt_versions",

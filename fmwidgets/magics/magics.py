@@ -18,7 +18,7 @@ from ..records import recording
 from . import COMMAND_MODULES
 from .parser import COMMANDS, HelpShown, parse, split
 
-_GROUPS = ("models", "prompts", "fine-tuning", "embeddings", "inside", "reproducibility")
+_GROUPS = ("models", "prompts", "fine-tuning", "embeddings", "inside", "evaluation", "reproducibility")
 
 
 def load_commands() -> None:

@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from .parser import arg, command, store, variable
+from .parser import COMMANDS, arg, command, store, variable
 
 GENERATION_ARGS = (
     arg("--max-new-tokens", type=int, default=64, metavar="N", help="tokens to generate (default 64)"),
@@ -49,6 +49,13 @@ def generation_params(args, extra: dict) -> dict:
     return {**params, **extra}
 
 
+def set_params(command_name: str, params: dict) -> dict:
+    """``params`` without the flags left at their defaults: what the user actually set, so a saved
+    prompt version keeps only those, and its own settings are not overridden by defaults."""
+    parser = COMMANDS[command_name].parser
+    return {k: v for k, v in params.items() if v != parser.get_default(k)}
+
+
 @command(
     "prompt", "generate from the cell body ({name} placeholders filled from the notebook), or one row per --df row",
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
@@ -58,10 +65,20 @@ def generation_params(args, extra: dict) -> dict:
     arg("--column", default="output", help="with --df: name of the column added (default output)"),
     arg("--batch-size", type=int, default=None, metavar="B", help="with --df: rows per batch (default 8)"),
     arg("--no-stream", action="store_true", help="show the text only when it is complete"),
+    arg("--save", default=None, metavar="NAME",
+        help="save the template (cell body or --template) as the next version of NAME (fm.save_prompt)"),
     cell="optional", passthrough=True, group="prompts",
 )
 def prompt(args, cell, shell, **extra):
     params, cell = generation_params(args, extra), body_text(cell)
+    if args.save is not None:
+        template = args.template or cell
+        if template is None:
+            raise UsageError("%%fm prompt --save NAME saves the cell body (or --template \"...\"); write the template.")
+        version = fm.save_prompt(args.save, template, **set_params("prompt", params))
+        if args.df is None:  # the template's {column} placeholders are for data, not notebook names
+            store(shell, args.out, version)
+            return version
     if args.df is not None:
         frame = variable(shell, args.df, "DataFrame")
         template = args.template or cell

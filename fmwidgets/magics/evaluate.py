@@ -1,0 +1,65 @@
+"""`%fm eval`: evaluate a prompt or model over data, list stored runs, diff two, review one.
+
+    %fm eval DATA --prompt "Q: {question}" --reference answer --evaluator bleu --as qa-v1
+    %%fm eval DATA --reference answer          (the cell body is the template)
+    %fm eval list
+    %fm eval diff qa-v1 qa-v2 [--evaluator bleu]
+    %fm eval review qa-v1
+
+DATA is a notebook variable (DataFrame or datasets.Dataset) or else a file path or hub id.
+In ``--prompt``, ``\\n`` stands for a line break, so a one-line magic can write a multi-line template.
+"""
+
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+
+import fmwidgets as fm
+
+from .parser import arg, command, store
+from .prompts import GENERATION_ARGS, body_text, generation_params, set_params
+
+ACTIONS = ("list", "diff", "review")
+
+
+@command(
+    "eval", "evaluate a prompt or model over DATA; `eval list`, `eval diff A B`, `eval review NAME`",
+    arg("target", nargs="+", metavar="DATA | list | diff A B | review NAME"),
+    arg("--prompt", default=None, metavar="T|ID", help="a {column} template or a saved prompt id such as qa@2"),
+    arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
+    arg("--text", default=None, metavar="COL", help="for a tuned classifier/regressor: the column it reads"),
+    arg("--reference", default=None, metavar="COL", help="the column with the expected answers"),
+    arg("--evaluator", action="append", default=None, metavar="E",
+        help="exact_match, contains, regex:P, json_valid, numeric[:TOL], bleu, chrf, rouge_l, "
+             "semantic_similarity, accuracy, f1_macro, wer (repeatable)"),
+    arg("--as", dest="as_", default=None, metavar="NAME", help="name of the stored run"),
+    arg("--split", default=None, help="split of a hub dataset or DatasetDict"),
+    arg("--batch-size", type=int, default=None, metavar="B", help="rows per generation batch (default 8)"),
+    arg("--no-cache", action="store_true", help="generate every row again instead of using the cache"),
+    *GENERATION_ARGS,
+    cell="optional", passthrough=True, group="evaluation",
+)
+def eval_(args, cell, shell, **extra):
+    action, rest = args.target[0], args.target[1:]
+    if action == "list" and not rest:
+        return fm.evaluations()
+    if action == "diff":
+        if len(rest) != 2:
+            raise UsageError("%fm eval diff needs two run names: %fm eval diff A B (see %fm eval list).")
+        result = fm.compare_evaluations(rest[0], rest[1], evaluator=(args.evaluator or [None])[0])
+        store(shell, args.out, result)
+        return result
+    if action == "review":
+        if len(rest) != 1:
+            raise UsageError("%fm eval review needs one run name: %fm eval review NAME (see %fm eval list).")
+        return fm.Review(rest[0])
+    if rest:
+        raise UsageError(f"%fm eval takes one DATA, not {len(args.target)} words; quote a path with spaces.")
+    template = args.prompt.replace("\\n", "\n") if args.prompt is not None else body_text(cell)
+    data = shell.user_ns[action] if shell is not None and action in shell.user_ns else action
+    params = set_params("eval", generation_params(args, extra))
+    result = fm.evaluate(data, template, model=args.model, text=args.text, reference=args.reference,
+                         evaluators=args.evaluator, name=args.as_, cache=not args.no_cache, split=args.split,
+                         batch_size=args.batch_size, **params)
+    store(shell, args.out, result)
+    return result
