@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any, Callable, Iterator
 
+from .paths import home_as_tilde, tilde_paths
+
 _LIBRARIES = ("fmwidgets", "torch", "transformers", "peft", "datasets", "plotly")
 
 
@@ -89,16 +91,17 @@ class RunRecord:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record as plain data, the home folder written as ``~`` (it goes into shared notebooks)."""
+        return tilde_paths(asdict(self))
 
     def summary(self) -> str:
         """One short line: model@commit, the parameters that were set, the seed."""
-        model = self.model_name or self.model or "-"
+        model = home_as_tilde(self.model_name or self.model or "-")
         if self.commit:
             model += f"@{self.commit[:8]}"
         params = ", ".join(f"{k}={v}" for k, v in self.params.items() if v is not None)
         seed = f" seed={self.seed}" if self.seed is not None else ""
-        return f"{self.kind} · {model} · {params}{seed}".rstrip(" ·")
+        return home_as_tilde(f"{self.kind} · {model} · {params}{seed}".rstrip(" ·"))
 
 
 def _jsonable(value: Any) -> Any:

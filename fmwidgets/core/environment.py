@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadArgumentError
+from ..paths import home_as_tilde
 from ..records import Recorded, RunRecord, history, recorded
 from .registry import ModelHandle, registry
 
@@ -62,7 +63,7 @@ def _device_info() -> dict[str, Any]:
 
 def _model_row(handle: ModelHandle) -> dict[str, Any]:
     return {
-        "name": handle.name, "id": handle.model_id, "source": handle.source,
+        "name": handle.name, "id": home_as_tilde(handle.model_id), "source": handle.source,
         "revision": handle.revision, "commit": handle.commit, "family": handle.family,
         "dtype": handle.dtype, "device": handle.device,
     }

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadArgumentError
+from ..paths import home_as_tilde
 
 
 @dataclass
@@ -28,22 +29,28 @@ class TrainingPlan:
     arguments: dict[str, Any] = field(default_factory=dict)  # TrainingArguments keywords
 
 
-_TEMPLATE = '''#!/usr/bin/env python
-"""Fine-tune {model} ({task}), exported by fmwidgets.
+# The script is this fixed text plus one line, ``PLAN = json.loads(<repr of the plan's JSON>)``: no
+# model name, label or path is pasted into code or a docstring, so a folder named
+# ``m"""+__import__("os").system(...)+"""`` stays a string and the script always parses.
+_SCRIPT = '''#!/usr/bin/env python
+"""Fine-tuning run exported by fmwidgets (%fm finetune --export-script).
 
-Run on one machine:     python {name}
-Run on several GPUs:    accelerate launch {name}      or      torchrun --nproc-per-node N {name}
-The training rows are in {train}, the evaluation rows in {eval}.
+Run on one machine:     python THIS_SCRIPT.py
+Run on several GPUs:    accelerate launch THIS_SCRIPT.py      or      torchrun --nproc-per-node N THIS_SCRIPT.py
+PLAN below holds the base model, the task, the labels and the TrainingArguments; the training
+and evaluation rows are in the two JSON-lines files it names, beside this script.
 """
 
 import argparse
 import json
+import os
 import pathlib
 
 import transformers
 
 HERE = pathlib.Path(__file__).resolve().parent
-PLAN = json.loads(r"""{plan}""")
+PLAN = json.loads({plan_literal})
+MODEL = os.path.expanduser(PLAN["model"])  # a folder under the home folder is written as ~/...
 
 
 def rows(name):
@@ -56,7 +63,7 @@ def encode(tokenizer, items):
     enc = tokenizer(texts, truncation=True, max_length=PLAN["max_length"])
     out = []
     for i, r in enumerate(items):
-        row = {{k: enc[k][i] for k in enc.keys()}}
+        row = {k: enc[k][i] for k in enc.keys()}
         if "label" in r:
             row["labels"] = r["label"]
         out.append(row)
@@ -65,7 +72,7 @@ def encode(tokenizer, items):
 
 def build_model(tokenizer):
     task, classes = PLAN["task"], PLAN["classes"]
-    kwargs = {{"attn_implementation": "eager"}}
+    kwargs = {"attn_implementation": "eager"}
     if task == "causal-lm":
         auto = transformers.AutoModelForCausalLM
     else:
@@ -73,11 +80,11 @@ def build_model(tokenizer):
         kwargs.update(ignore_mismatched_sizes=True, pad_token_id=tokenizer.pad_token_id)
         if task == "classification":
             kwargs.update(num_labels=len(classes), problem_type="single_label_classification",
-                          id2label={{i: str(c) for i, c in enumerate(classes)}},
-                          label2id={{str(c): i for i, c in enumerate(classes)}})
+                          id2label={i: str(c) for i, c in enumerate(classes)},
+                          label2id={str(c): i for i, c in enumerate(classes)})
         else:
             kwargs.update(num_labels=1, problem_type="regression")
-    model = auto.from_pretrained(PLAN["model"], **kwargs)
+    model = auto.from_pretrained(MODEL, **kwargs)
     if PLAN["lora"]:
         import peft
 
@@ -87,11 +94,11 @@ def build_model(tokenizer):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", default=str(HERE / "{stem}-output"))
+    parser.add_argument("--output-dir", default=str(HERE / PLAN["output_dir"]))
     parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (a quick check)")
     cli = parser.parse_args()
 
-    tokenizer = transformers.AutoTokenizer.from_pretrained(PLAN["model"])
+    tokenizer = transformers.AutoTokenizer.from_pretrained(MODEL)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = build_model(tokenizer)
@@ -102,10 +109,11 @@ def main():
     args = transformers.TrainingArguments(output_dir=cli.output_dir, max_steps=cli.max_steps, **PLAN["arguments"])
     trainer = transformers.Trainer(
         model=model, args=args, data_collator=collator,
-        train_dataset=encode(tokenizer, rows("{train}")), eval_dataset=encode(tokenizer, rows("{eval}")),
+        train_dataset=encode(tokenizer, rows(PLAN["train_file"])),
+        eval_dataset=encode(tokenizer, rows(PLAN["eval_file"])),
     )
     result = trainer.train()
-    print(json.dumps({{"train": result.metrics, "eval": trainer.evaluate()}}, default=str))
+    print(json.dumps({"train": result.metrics, "eval": trainer.evaluate()}, default=str))
     if PLAN["lora"]:
         model = model.merge_and_unload()
     if trainer.is_world_process_zero():
@@ -132,8 +140,17 @@ def write_script(path: str | Path, plan: TrainingPlan, train: tuple[list, list |
             for i, text in enumerate(texts):
                 row = {"text": text} if labels is None else {"text": text, "label": labels[i]}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    plan_json = json.dumps(asdict(plan), indent=2, default=str)
-    path.write_text(_TEMPLATE.format(
-        model=plan.model, task=plan.task, name=path.name, stem=path.stem, plan=plan_json, **names,
-    ), encoding="utf-8")
+    values = {**asdict(plan), "model": home_as_tilde(plan.model), "train_file": names["train"],
+              "eval_file": names["eval"], "output_dir": f"{path.stem}-output"}
+    path.write_text(_SCRIPT.replace("{plan_literal}", plan_literal(values)), encoding="utf-8")
     return path
+
+
+def plan_literal(values: dict[str, Any]) -> str:
+    """The plan as JSON, one ``repr``'d Python string per JSON line (readable, and nothing in it is code).
+
+    ``str.replace`` puts it into the script, not ``str.format``: the script's own braces stay, and
+    whatever quotes, backslashes or newlines a value holds, it stays inside a string literal.
+    """
+    lines = json.dumps(values, indent=2, default=str, ensure_ascii=False).splitlines()
+    return "\n" + "".join(f"    {line + chr(10)!r}\n" for line in lines)

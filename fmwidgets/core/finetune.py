@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadArgumentError, OutOfMemoryError, WrongFamilyError
+from ..paths import home_as_tilde
 from ..records import Recorded, RunRecord, recorded
 from .data import as_texts, clean_text_list, require_columns
 from .export_script import TrainingPlan, write_script
@@ -97,7 +98,7 @@ class FinetuneResult(Recorded):
         if self.per_class is not None:
             parts.append(self.per_class.round(3).to_html(escape=True))
         if self.output_dir:
-            parts.append(f"<p>Saved to {e(self.output_dir)}</p>")
+            parts.append(f"<p>Saved to {e(home_as_tilde(self.output_dir))}</p>")
         parts.append("</div>")
         text = [self.headline()] + [f"  {k}: {b} -> {a}" for k, b, a in self._metric_rows()]
         return {"text/html": "".join(parts), "text/plain": "\n".join(text)}

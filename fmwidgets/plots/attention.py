@@ -1,13 +1,12 @@
 """Pictures of what happens inside a model: attention heatmaps, the grid of all heads, the logit lens.
 
 Pure functions, result in -> ``RecordedFigure`` out.  Positions are numeric axes labelled with
-the tokens (repeated tokens such as two "the" stay two rows), and every token is HTML-escaped,
-because Plotly renders tick labels and hover text as a markup subset.
+the tokens (repeated tokens such as two "the" stay two rows), and every token goes through
+``plotly_text``, because Plotly renders tick labels and hover text as a markup subset.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Sequence
 
@@ -18,14 +17,11 @@ from plotly.subplots import make_subplots
 from ..core.attention import AttentionResult
 from ..core.lens import LensResult
 from .figure import RecordedFigure, with_record
+from .text import plotly_text, plotly_texts
 
 _BLUES = "Blues"
 _MAX_TICKS = 64  # beyond this, label every k-th position so the axis stays readable
 _MAX_HOVER_LABELS = 160  # beyond this, hover shows positions and not a label per cell
-
-
-def _labels(tokens: Sequence[str]) -> list[str]:
-    return [html.escape(t) for t in tokens]
 
 
 def _axis(labels: Sequence[str], **extra) -> dict:
@@ -38,7 +34,7 @@ def _axis(labels: Sequence[str], **extra) -> dict:
 def plot_attention(result: AttentionResult, layer: int = 0, head: int | None = None) -> RecordedFigure:
     """Heatmap of one layer and head (None: the mean over heads); rows attend to columns."""
     z = result.matrix(layer, head)
-    labels = _labels(result.tokens)
+    labels = plotly_texts(result.tokens)
     n = len(labels)
     which = "mean of heads" if head is None else f"head {head}"
     trace = dict(z=z, x=np.arange(n), y=np.arange(n), colorscale=_BLUES, zmin=0, zmax=float(z.max() or 1),
@@ -86,13 +82,13 @@ def plot_attention_grid(result: AttentionResult, size: int = 32) -> RecordedFigu
 def plot_logit_lens(lens: LensResult) -> RecordedFigure:
     """Layers (rows) x positions (columns): the top next-token guess, coloured by its probability."""
     top = lens.probs[..., 0]
-    guesses = [[html.escape(g[0]) for g in row] for row in lens.guesses]
+    guesses = [[plotly_text(g[0]) for g in row] for row in lens.guesses]
     hover = [
-        ["<br>".join(f"{html.escape(t)}  {p:.3f}" for t, p in zip(lens.guesses[li][pos], lens.probs[li, pos]))
+        ["<br>".join(f"{plotly_text(t)}  {p:.3f}" for t, p in zip(lens.guesses[li][pos], lens.probs[li, pos]))
          for pos in range(len(lens.tokens))]
         for li in range(len(lens.layers))
     ]
-    labels = _labels(lens.tokens)
+    labels = plotly_texts(lens.tokens)
     n = len(labels)
     fig = go.Figure(go.Heatmap(
         z=top, x=np.arange(n), y=lens.layers, text=guesses,

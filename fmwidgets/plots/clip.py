@@ -1,14 +1,12 @@
 """Pictures of a CLIP result: the image x text similarity heatmap with thumbnails, and the joint map.
 
 Images are shown as small PNG thumbnails placed on the figure (layout images), so a reader sees
-which picture each row is; every label is HTML-escaped, since Plotly renders tick labels and
-hover text as a markup subset.  The joint map puts images and texts in one 2-D projection of
+which picture each row is; every label goes through ``plotly_text``, since Plotly renders tick
+labels and hover text as a markup subset.  The joint map puts images and texts in one 2-D projection of
 the shared embedding space, which is what makes CLIP-style models useful for search.
 """
 
 from __future__ import annotations
-
-import html
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,6 +15,7 @@ from ..core.clip import ClipResult
 from ..core.images import thumbnail_uri
 from ..core.project import project
 from .figure import RecordedFigure, with_record
+from .text import plotly_text, plotly_texts
 
 MAX_THUMBNAILS = 60  # more images than this: the joint map shows markers only
 
@@ -25,17 +24,18 @@ def plot_clip_similarity(result: ClipResult, value: str = "probs") -> RecordedFi
     """Heatmap of zero-shot probabilities (``value="probs"``) or cosine similarities (``"cosine"``)."""
     z = result.probs if value == "probs" else result.similarity
     n = len(result.names)
-    texts = [html.escape(t) for t in result.texts]
+    texts = plotly_texts(result.texts)
+    names = plotly_texts(result.names)
     rows = list(range(n))
     fig = go.Figure(go.Heatmap(
         z=z.astype(np.float32), x=texts, y=rows, colorscale="Blues",
         zmin=0 if value == "probs" else None, zmax=1 if value == "probs" else None,
-        customdata=np.repeat(np.asarray([html.escape(m) for m in result.names], dtype=object)[:, None],
+        customdata=np.repeat(np.asarray(names, dtype=object)[:, None],
                              len(texts), axis=1),
         hovertemplate="%{customdata} · %{x}: %{z:.3f}<extra></extra>",
         colorbar={"title": "probability" if value == "probs" else "cosine"},
     ))
-    fig.update_yaxes(tickmode="array", tickvals=rows, ticktext=[html.escape(m) for m in result.names],
+    fig.update_yaxes(tickmode="array", tickvals=rows, ticktext=names,
                      autorange="reversed")
     fig.update_layout(
         title="CLIP zero-shot probabilities" if value == "probs" else "CLIP cosine similarity",
@@ -55,8 +55,8 @@ def plot_clip_map(result: ClipResult, method: str = "pca", seed: int = 0) -> Rec
     points = project(vectors, method=method, dims=2, seed=seed)
     n = len(result.names)
     img_pts, txt_pts = points[:n], points[n:]
-    names = [html.escape(m) for m in result.names]
-    texts = [html.escape(t) for t in result.texts]
+    names = plotly_texts(result.names)
+    texts = plotly_texts(result.texts)
     fig = go.Figure([
         go.Scatter(x=img_pts[:, 0], y=img_pts[:, 1], mode="markers", name="images", text=names,
                    marker={"size": 10, "symbol": "square"}, hovertemplate="%{text}<extra>image</extra>"),

@@ -4,13 +4,13 @@ Plotly's SVG scatter stalls past ~40k points and plotly express adds pandas work
 this builds ``Scattergl`` traces by hand from float32 arrays, which Plotly sends as base64 typed
 arrays (about 11 bytes per 2-D point instead of ~24 as JSON lists).  Colour and symbol split the
 points into one trace per category (as plotly express does); a numeric colour is one trace with
-a colour scale.  Hover text is cut short and HTML-escaped, since it comes from user data.  Past
+a colour scale.  Hover text, legend names and the title come from user data, so they are cut
+short and go through ``plotly_text`` (shown as written, never as markup).  Past
 ``max_points`` the figure shows a stated random sample, or a density view, never a frozen browser.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any, Sequence
 
 import numpy as np
@@ -20,8 +20,10 @@ from plotly.colors import qualitative
 from ..errors import BadArgumentError, DataError
 from ..records import RunRecord, recorded
 from .figure import RecordedFigure
+from .text import plotly_text
 
 HOVER_CHARS = 120  # longest hover text per column before it is cut with an ellipsis
+LEGEND_CHARS = 60  # longest colour/symbol value shown in the legend
 MAX_CATEGORIES = 30  # more colour/symbol values than this: the rarest are merged into "other"
 MAX_POINTS = 1_000_000
 _SYMBOLS = ["circle", "square", "diamond", "cross", "x", "triangle-up", "triangle-down", "star"]
@@ -29,10 +31,7 @@ _SYMBOLS = ["circle", "square", "diamond", "cross", "x", "triangle-up", "triangl
 
 def hover_text(value: Any, limit: int = HOVER_CHARS) -> str:
     """One value as safe, short hover text: one line, cut at ``limit`` characters, escaped."""
-    text = " ".join(str(value).split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return html.escape(text)
+    return plotly_text(" ".join(str(value).split()), limit)
 
 
 def _values(spec: Any, data: Any, n: int, what: str) -> np.ndarray | None:
@@ -71,7 +70,7 @@ def hover_lines(hover: Any, data: Any, n: int, rows: np.ndarray | None = None) -
     labelled = len(columns) > 1
     lines = []
     for i in (range(n) if rows is None else rows):
-        parts = [f"{html.escape(name)}: {hover_text(vals[i])}" if labelled and name is not None
+        parts = [f"{plotly_text(name)}: {hover_text(vals[i])}" if labelled and name is not None
                  else hover_text(vals[i]) for name, vals in columns]
         lines.append("<br>".join(parts))
     return np.asarray(lines, dtype=object)
@@ -109,7 +108,7 @@ def point_groups(n: int, color: np.ndarray | None, symbol: np.ndarray | None
         for si, s_name in enumerate(s_names):
             rows = np.flatnonzero((c_codes == ci) & (s_codes == si))
             if len(rows):
-                name = ", ".join(p for p in (c_name, s_name) if p)
+                name = ", ".join(plotly_text(p, LEGEND_CHARS) for p in (c_name, s_name) if p)
                 groups.append((name, rows, ci, si))
     return groups
 
@@ -208,12 +207,12 @@ def embedding_figure(points: Any, color: Any = None, hover: Any = None, symbol: 
         traces = scatter_traces(pts[shown], groups, _pick(color_v, shown), hover_v,
                                 sizes if np.isscalar(sizes) else sizes[shown])
         trace_rows = [shown[rows] for _, rows, _, _ in groups]
-    full_title = " — ".join(t for t in (title, note) if t) or None
+    full_title = " — ".join(t for t in (plotly_text(title) if title else None, note) if t) or None
     layout: dict[str, Any] = dict(title=full_title, dragmode="lasso",
                                   legend={"itemsizing": "constant"},
                                   margin={"l": 40, "r": 20, "t": 50 if full_title else 20, "b": 40})
     if color is not None and isinstance(color, str) and not (color_v is not None and _numeric(color_v)):
-        layout["legend"]["title"] = {"text": html.escape(color)}
+        layout["legend"]["title"] = {"text": plotly_text(color, LEGEND_CHARS)}
     if record is None:
         record = RunRecord(kind="plot_embeddings", params={
             "points": n, "shown": len(shown), "dims": pts.shape[1], "color": _spec(color),

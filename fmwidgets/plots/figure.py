@@ -6,6 +6,7 @@ adds the record to the cell output's metadata under ``fmwidgets``, as every fmwi
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import plotly.graph_objects as go
@@ -37,8 +38,9 @@ class RecordedFigure(go.Figure):
         # Default renderers, activated once per kernel: go.Figure._repr_mimebundle_ names them
         # explicitly, which re-activates them and embeds plotly.js (4 MB) again for every figure.
         data = pio.renderers._build_mime_bundle(validate_coerce_fig_to_dict(self, validate), **kwargs)
-        # a short text form, so IPython does not fall back to the figure's full repr
-        title = self.layout.title.text or f"{len(self.data)} traces"
+        # a short text form, so IPython does not fall back to the figure's full repr; the title
+        # is stored with its markup characters as entities (plots/text.py), read back here
+        title = html.unescape(self.layout.title.text or f"{len(self.data)} traces")
         data.setdefault("text/plain", f"<Figure: {title}>")
         if self._fm_record is None:
             return data

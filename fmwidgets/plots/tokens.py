@@ -1,16 +1,17 @@
 """Pictures of tokens: per-token probability of a text, and masked-LM predictions as bars.
 
 Pure functions, data in -> ``go.Figure`` out.  Token text comes from models and users, so it
-is only ever put in Plotly ``text`` / ``customdata`` fields, which Plotly renders as text.
+goes through ``plotly_text`` into Plotly ``text`` / ``customdata`` fields and tick labels.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Sequence
 
 import plotly.graph_objects as go
+
+from .text import plotly_text
 
 _WRAP = 12  # tokens per row of the probability picture
 
@@ -28,12 +29,11 @@ def token_probs_figure(tokens: Sequence[str], probs: Sequence[float],
     for i, (tok, p, alts) in enumerate(zip(tokens, probs, alternatives)):
         r, c = divmod(i, per_row)
         z[r][c] = None if p is None or math.isnan(p) else p
-        # Plotly renders text fields as markup-lite; escaping keeps "<b>" from a model literal.
-        label = html.escape(tok)
+        label = plotly_text(tok)  # a "<b>" from the model stays the text "<b>"
         text[r][c] = label if generated[i] else f"<i>{label}</i>"
         shown = "n/a (no left context)" if z[r][c] is None else f"{p:.3f}"
         lines = [f"<b>{label}</b>  p = {shown}", "prompt" if not generated[i] else "", "top guesses:"]
-        lines += [f"{html.escape(t)}  {q:.3f}" for t, q in alts]
+        lines += [f"{plotly_text(t)}  {q:.3f}" for t, q in alts]
         hover[r][c] = "<br>".join(x for x in lines if x)
     fig = go.Figure(go.Heatmap(
         z=z, text=text, customdata=hover, texttemplate="%{text}", hovertemplate="%{customdata}<extra></extra>",
@@ -56,9 +56,9 @@ def fill_mask_figure(df) -> go.Figure:
     for m in masks:
         part = df[df["mask"] == m].sort_values("probability")
         fig.add_trace(go.Bar(
-            x=part["probability"], y=[f"{prefix(m)}{html.escape(str(t))} " for t in part["token"]],
+            x=part["probability"], y=[f"{prefix(m)}{plotly_text(t)} " for t in part["token"]],
             orientation="h", name=f"mask {m}", text=[f"{p:.3f}" for p in part["probability"]],
-            textposition="auto", customdata=[html.escape(s) for s in part["sequence"]],
+            textposition="auto", customdata=[plotly_text(s) for s in part["sequence"]],
             hovertemplate="%{y}: %{x:.3f}<br>%{customdata}<extra></extra>",
         ))
     fig.update_layout(

@@ -2,7 +2,8 @@
 
 Pure functions: a run's history (list of logged points or a DataFrame) or a FinetuneResult in,
 a plotly Figure out.  The live view redraws ``loss_curve`` while training; after training the
-same functions draw the result, which carries its RunRecord.
+same functions draw the result, which carries its RunRecord.  Class names and titles go through
+``plotly_text``: a label ``<a href=...>`` is shown as that text, not as a link.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from .figure import RecordedFigure, with_record
+from .text import plotly_text, plotly_texts
 
 
 def loss_traces(history: Any) -> list[go.Scatter]:
@@ -31,7 +33,7 @@ def loss_traces(history: Any) -> list[go.Scatter]:
 
 
 def loss_layout(title: str = "Loss") -> dict[str, Any]:
-    return {"title": title, "xaxis_title": "step", "yaxis_title": "loss", "template": "plotly_white",
+    return {"title": plotly_text(title), "xaxis_title": "step", "yaxis_title": "loss", "template": "plotly_white",
             "height": 320, "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
             "legend": {"orientation": "h", "y": -0.25}}
 
@@ -52,7 +54,7 @@ def plot_confusion_matrix(result: Any) -> RecordedFigure:
     """Rows: true label, columns: predicted label (the user's label values), counts in cells."""
     if result.confusion is None:
         raise _not_for(result, "a confusion matrix", "classification")
-    labels = [str(c) for c in result.classes]
+    labels = plotly_texts(result.classes)  # distinct classes stay distinct categories
     counts = result.confusion
     fig = go.Figure(go.Heatmap(
         z=counts, x=labels, y=labels, colorscale="Blues", text=counts, texttemplate="%{text}",

@@ -63,7 +63,8 @@ def test_confusion_matrix_counts_in_the_users_labels():
                classes=["<b>bird</b>", "cat", "dog"])
     fig = plot_confusion_matrix(r)
     heat = fig.data[0]
-    assert list(heat.x) == list(heat.y) == ["<b>bird</b>", "cat", "dog"]
+    # the user's labels, written so that Plotly shows "<b>bird</b>" as text and not in bold
+    assert list(heat.x) == list(heat.y) == ["&lt;b&gt;bird&lt;/b&gt;", "cat", "dog"]
     assert np.asarray(heat.z).tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
     assert isinstance(fig, RecordedFigure) and fig.record.kind == "finetune"
     _, metadata = fig._repr_mimebundle_()
