@@ -47,6 +47,9 @@ _LAZY = {
     "token_probs": ".core.token_probs",
     "compare": ".core.compare",
     "Playground": ".widgets.playground",
+    "chat": ".widgets.stream",
+    "ChatReply": ".core.chat",
+    "Chat": ".widgets.chat",
     # fine-tuning
     "finetune": ".widgets.training",
     "predict": ".core.finetune",

@@ -223,11 +223,12 @@ def sampling_settings(handle: ModelHandle, *, greedy, temperature, top_p, top_k,
     return kw, seed
 
 
-def run_batch(handle: ModelHandle, prompts: list[str], *, max_new_tokens: int, decoding: dict,
+def run_batch(handle: ModelHandle, prompts: Sequence[str | list[int]], *, max_new_tokens: int, decoding: dict,
               n: int = 1, seed: int | None = None, stop: Sequence[str] | None = None,
               strict: bool = False, on_text: Callable | None = None,
               stop_event: threading.Event | None = None, extra: dict | None = None) -> list[dict]:
-    """Generate for ``prompts`` (already rendered) in one left-padded batch; one dict per prompt.
+    """Generate for ``prompts`` (rendered text, or token ids as a chat template gave them) in one
+    left-padded batch; one dict per prompt.
 
     A KeyboardInterrupt ends the batch and returns what was generated so far (marked
     "interrupted").  Each dict has texts, token_ids (first sample), prompt_ids, logprobs,
@@ -236,8 +237,8 @@ def run_batch(handle: ModelHandle, prompts: list[str], *, max_new_tokens: int, d
     import torch
 
     tok, model = handle.tokenizer, handle.model
-    encoded = [fit_context(handle, tok(p, add_special_tokens=True)["input_ids"], max_new_tokens, strict)
-               for p in prompts]
+    encoded = [fit_context(handle, list(p) if isinstance(p, list) else tok(p, add_special_tokens=True)["input_ids"],
+                           max_new_tokens, strict) for p in prompts]
     width = max(len(e) for e in encoded)
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=model.device)

@@ -71,15 +71,25 @@ def final_norm(net: Any) -> Any:
 
 
 @recorded
-def logit_lens(text: str, model: "str | ModelHandle | None" = None, top_k: int = 5) -> LensResult:
-    """Top ``top_k`` next-token guesses and their probabilities after every layer of a decoder."""
+def logit_lens(text: Any, model: "str | ModelHandle | None" = None, top_k: int = 5) -> LensResult:
+    """Top ``top_k`` next-token guesses and their probabilities after every layer of a decoder.
+
+    ``text`` is a string, or a ``Generation`` / ``ChatReply`` whose prompt and reply ids are used as
+    they are (a chat template's layout would not survive re-tokenizing its text)."""
     import torch
 
     if not isinstance(top_k, int) or top_k < 1:
         raise BadArgumentError(f"top_k must be a whole number of at least 1, not {top_k!r}.")
-    handle = get_model(model, "logit_lens")
+    from .generate import Generation
+
+    if isinstance(text, Generation):  # a reply (fm.generate, fm.chat): exactly the ids the model saw
+        handle = get_model(model if model is not None else text.record.model_name, "logit_lens")
+        ids = torch.tensor([list(text.prompt_ids) + list(text.token_ids)], device=handle.model.device)
+        enc, cut, text = {"input_ids": ids}, 0, text.prompt + text.text
+    else:
+        handle = get_model(model, "logit_lens")
+        enc, cut = encode(handle, text)
     net = handle.model
-    enc, cut = encode(handle, text)
     norm = final_norm(net)
     head = net.get_output_embeddings()
     with torch.inference_mode():

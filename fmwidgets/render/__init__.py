@@ -20,6 +20,7 @@ from typing import Any, Callable
 _MODULES: dict[str, str] = {
     "Evaluation": "evaluation",
     "EvaluationComparison": "evaluation",
+    "ChatReply": "chat",
 }
 _RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
 

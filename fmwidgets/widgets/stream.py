@@ -107,14 +107,29 @@ def generate(prompt: str, model: Any = None, *, stream: bool | None = None, keep
     keyword).  ``stream=None`` streams inside a Jupyter kernel; ``keep=False`` clears the live text at the
     end (the ``%%fm prompt`` magic does, because its returned value is displayed anyway).
     """
+    return streamed(core_generate.generate, stream, keep, prompt, model, **params)
+
+
+@recorded
+def chat(message: str, *, model: Any = None, stream: bool | None = None, keep: bool = True,
+         **params: Any) -> Any:
+    """Send ``message`` to a chat model (``fmwidgets.core.chat.chat``); the reply streams in a notebook."""
+    from ..core import chat as core_chat
+
+    return streamed(core_chat.chat, stream, keep, message, model=model, **params)
+
+
+def streamed(func: Callable, stream: bool | None, keep: bool, *args: Any, **params: Any) -> Any:
+    """``func(*args, **params)`` with its text streaming into one output area when ``stream``
+    (None: inside a Jupyter kernel); ``keep=False`` clears the live text at the end."""
     if stream is None:
         stream = in_kernel()
     if not stream:
-        return core_generate.generate(prompt, model, **params)
+        return func(*args, **params)
     view = StreamDisplay()
     result = None
     try:
-        result = core_generate.generate(prompt, model, on_text=view, **params)
+        result = func(*args, on_text=view, **params)
     finally:
         view.finish(result if keep else None)
     return result

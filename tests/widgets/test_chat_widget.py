@@ -1,0 +1,35 @@
+"""fm.Chat driven headless: two messages, Stop, clear, copy as cell, export, escaped static picture."""
+
+import json
+
+import fmwidgets as fm
+from fmwidgets.widgets.chat import Chat
+
+
+def test_two_messages_build_one_conversation(chat_gpt2):
+    box = Chat(max_new_tokens=4, greedy=True)
+    assert box.send(message="hello <b>there</b>")
+    assert not box.send(message="ignored while running")  # one reply at a time
+    box.wait(60)
+    box.send(message="again")
+    box.wait(60)
+    assert [m["role"] for m in box.conversation] == ["user", "assistant", "user", "assistant"]
+    direct = fm.chat("again", conversation=box.conversation[:2], max_new_tokens=4, greedy=True, stream=False)
+    assert box.conversation[-1]["content"] == direct.text
+    assert "&lt;b&gt;there&lt;/b&gt;" in box.view.value and "<b>there" not in box.view.value
+    data = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data and "fm-chat" in data["text/html"]
+    assert json.loads(box.export()) == box.conversation
+    cells = box.copy_as_cell().split("\n\n")
+    assert cells[0].startswith("%%fm chat --model chat --max-new-tokens 4 --greedy --new")
+    assert cells[1].endswith("\nagain")
+
+
+def test_stop_keeps_the_partial_reply_and_clear_starts_over(chat_gpt2):
+    box = Chat(max_new_tokens=100, greedy=True)
+    box.view.observe(lambda change: box.stop_button.click(), names="value")
+    box.send(message="hello")
+    box.wait(60)
+    assert box.replies[0].stopped == "stopped" and box.replies[0].steps < 100
+    box.clear()
+    assert box.conversation == [] and box.view.value == ""
