@@ -60,4 +60,4 @@ def generate_cached(handle: ModelHandle, sent: list[str], *, settings: dict, see
             outputs[i] = out
         if use_cache:
             store().cache({keys[i]: outputs[i] for i in todo if outputs[i] is not None})
-    return outputs, seconds, len(hits)
+    return outputs, seconds, sum(k in hits for k in keys)
