@@ -1,18 +1,18 @@
 """Pictures of evaluations: scores with their 95% intervals, and before/after counts.
 
 Pure functions: an ``Evaluation`` (or its summary) or an ``EvaluationComparison`` in, a plotly
-Figure out.  Names that come from the user (evaluators, run names) are escaped, because plotly
-reads a little HTML in labels.
+Figure out.  Names that come from the user (evaluators, run names) go through ``plotly_text``,
+because plotly reads a little HTML (and TeX) in labels.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import plotly.graph_objects as go
 
 from .figure import RecordedFigure, with_record
+from .text import plotly_text, plotly_texts
 
 STATUS_COLORS = {"improved": "#2ca02c", "regressed": "#d62728", "same": "#9e9e9e"}
 
@@ -20,7 +20,7 @@ STATUS_COLORS = {"improved": "#2ca02c", "regressed": "#d62728", "same": "#9e9e9e
 def plot_evaluation(evaluation: Any, title: str | None = None) -> RecordedFigure:
     """One bar per evaluator: the mean (or corpus score) with its bootstrap 95% interval."""
     summary = getattr(evaluation, "summary", evaluation)
-    names = [html.escape(str(n)) for n in summary.index]
+    names = plotly_texts(summary.index)
     mean = summary["mean"].astype(float)
     fig = go.Figure(go.Bar(
         x=names, y=mean.tolist(),
@@ -31,7 +31,7 @@ def plot_evaluation(evaluation: Any, title: str | None = None) -> RecordedFigure
                       "<br>%{customdata[2]} rows<extra></extra>",
     ))
     name = getattr(evaluation, "name", None)
-    fig.update_layout(title=html.escape(title or (f"evaluation {name}" if name else "evaluation")),
+    fig.update_layout(title=plotly_text(title or (f"evaluation {name}" if name else "evaluation")),
                       yaxis_title="score", height=320, margin=dict(t=50, b=40, l=50, r=20))
     return with_record(fig, getattr(evaluation, "record", None))
 
@@ -42,6 +42,6 @@ def plot_comparison(comparison: Any) -> RecordedFigure:
     fig = go.Figure(go.Bar(x=list(counts.index), y=counts.tolist(),
                            marker_color=[STATUS_COLORS[s] for s in counts.index],
                            hovertemplate="%{x}: %{y} rows<extra></extra>"))
-    fig.update_layout(title=html.escape(f"{comparison.a} → {comparison.b} on {comparison.evaluator}"),
+    fig.update_layout(title=plotly_text(f"{comparison.a} → {comparison.b} on {comparison.evaluator}"),
                       yaxis_title="rows", height=300, margin=dict(t=50, b=40, l=50, r=20))
     return with_record(fig, comparison.record)
