@@ -54,7 +54,7 @@ function render({ model, el: root }) {
       fields.append(item);
     }
     buttons.replaceChildren();
-    const choices = model.get("scale") === "thumbs" ? [[1, "👍"], [0, "👎"]] : [1, 2, 3, 4, 5].map((v) => [v, String(v)]);
+    const choices = model.get("scale") === "thumbs" ? [[1, "👍 good"], [0, "👎 bad"]] : [1, 2, 3, 4, 5].map((v) => [v, String(v)]);
     for (const [value, label] of choices) {
       const b = el("button", "fm-review-rate", label);
       b.dataset.value = String(value);
