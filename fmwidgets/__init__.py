@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._version import __version__
 from .config import FM, settings
 from .errors import (
     BadArgumentError,
@@ -29,8 +30,6 @@ from .errors import (
 )
 from .records import RunRecord
 
-__version__ = "0.1.0"
-
 # public name -> module that defines it (relative to this package)
 _LAZY = {
     # models
@@ -45,6 +44,8 @@ _LAZY = {
     "Generation": ".core.generate",
     "fill_mask": ".core.fill_mask",
     "token_probs": ".core.token_probs",
+    "plot_token_probs": ".plots.tokens",
+    "plot_fill_mask": ".plots.tokens",
     "compare": ".core.compare",
     "Playground": ".widgets.playground",
     "chat": ".widgets.stream",

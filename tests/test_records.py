@@ -7,6 +7,7 @@ import pandas as pd
 import fmwidgets as fm
 from fmwidgets.config import settings
 from fmwidgets.records import Recorded, RunRecord, fingerprint_df, history, recorded
+from fmwidgets.render import renders
 
 
 @recorded
@@ -39,8 +40,10 @@ class _Shown(Recorded):
     def __init__(self):
         self.record = RunRecord(kind="demo", model_name="<b>m</b>", params={"p": "<i>"})
 
-    def _display_data(self):
-        return {"text/html": "<p>result</p>", "text/plain": "result"}
+
+@renders("_Shown")
+def _shown(result):
+    return {"text/html": "<p>result</p>", "text/plain": "result"}
 
 
 def test_displayed_results_carry_the_record_and_an_escaped_line_on_request():

@@ -10,7 +10,6 @@ Inputs longer than the model (or ``FM.max_attention_tokens``) are truncated with
 
 from __future__ import annotations
 
-import html
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,21 +100,6 @@ class AttentionResult(Recorded):
             f"attention of {len(self.tokens)} tokens · {self.n_layers} layers x {self.n_heads} heads"
             + (f" · {self.truncated} tokens truncated" if self.truncated else "")
         )
-
-    def _display_data(self) -> dict[str, Any]:
-        grey = " style='color:#888'"
-        tokens = " ".join(
-            f"<code{grey if sp else ''}>{html.escape(tok)}</code>"
-            for tok, sp in zip(self.tokens, self.special)
-        )
-        return {
-            "text/plain": f"<AttentionResult: {self.summary()}>",
-            "text/html": (
-                f"<div class='fm-attention'><b>{html.escape(self.summary())}</b>"
-                f"<div>{tokens}</div><div style='font-size:11px;color:#777'>"
-                "show it with fm.AttentionView(result) or %fm attention</div></div>"
-            ),
-        }
 
 
 def token_limit(handle: ModelHandle) -> int:

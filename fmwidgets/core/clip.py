@@ -3,13 +3,12 @@
 Both sides go through ``fm.embed``'s path (so a broken image names its row, and missing ones are
 skipped the same way), then the cosine similarity matrix and the zero-shot probabilities that
 CLIP itself would give: a softmax over the texts of the similarities scaled by the model's own
-``logit_scale``.  The result shows itself as an HTML table (image thumbnails against texts,
+``logit_scale``.  The result shows itself (render/clip.py) as an HTML table (image thumbnails against texts,
 each cell shaded by probability), which stays readable in a saved notebook without JavaScript.
 """
 
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from ..errors import DataError
 from ..records import Recorded, RunRecord, recorded
 from .embed import encode, prepare_inputs, row_labels
-from .images import open_images, thumbnail_uri
+from .images import open_images
 from .registry import get_model
 
 
@@ -52,28 +51,6 @@ class ClipResult(Recorded):
 
         return pd.DataFrame(self.probs.astype(float), index=self.names, columns=self.texts)
 
-    def _display_data(self) -> dict[str, Any]:
-        return {"text/html": self._html(), "text/plain": self.labels.to_string(index=False)}
-
-    def _html(self) -> str:
-        head = "".join(f"<th style='padding:4px 8px'>{html.escape(t)}</th>" for t in self.texts)
-        rows = []
-        for i, (image, name) in enumerate(zip(self.images, self.names)):
-            best = int(self.probs[i].argmax())
-            cells = "".join(
-                f"<td style='padding:4px 8px;text-align:center;background:rgba(99,110,250,{p:.2f})'"
-                f" title='cosine {s:.3f}'>{p:.0%}</td>"
-                for p, s in zip(self.probs[i], self.similarity[i])
-            )
-            rows.append(
-                f"<tr><td><img src='{thumbnail_uri(image, 48)}' width='48' alt='{html.escape(name)}'></td>"
-                f"<td style='padding:4px 8px'>{html.escape(name)}</td>{cells}"
-                f"<td style='padding:4px 8px'><b>{html.escape(self.texts[best])}</b></td></tr>"
-            )
-        return (
-            "<table class='fm-clip' style='border-collapse:collapse'>"
-            f"<tr><th></th><th>image</th>{head}<th>best label</th></tr>{''.join(rows)}</table>"
-        )
 
 
 def image_names(items: list, rows: list) -> list[str]:

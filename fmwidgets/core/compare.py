@@ -1,13 +1,12 @@
 """The same prompt across several models, or several prompts across one model, side by side.
 
 ``compare`` runs ``generate`` for every (prompt, model) pair with the same settings and keeps
-each ``Generation``; the display is a grid (prompts down, models across) of escaped text with
+each ``Generation``; the display (render/compare.py) is a grid (prompts down, models across) of escaped text with
 the time and speed of each cell, so differences in quality and speed show at a glance.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -36,26 +35,6 @@ class Comparison(Recorded):
              "seconds": round(g.seconds, 3), "tokens_per_s": round(g.tokens_per_s, 1)}
             for p, row in zip(self.prompts, self.generations) for m, g in zip(self.models, row)
         ])
-
-    def _display_data(self) -> dict[str, Any]:
-        cell = "border:1px solid #ddd;padding:6px;vertical-align:top;text-align:left"
-        head = "".join(f'<th style="{cell}">{html.escape(m)}</th>' for m in self.models)
-        rows = []
-        for prompt, row in zip(self.prompts, self.generations):
-            cells = "".join(
-                f'<td style="{cell}"><pre style="white-space:pre-wrap;margin:0">{html.escape(g.text)}</pre>'
-                f'<div style="font-size:11px;color:#777">{g.steps} tokens · {g.seconds:.2f} s · '
-                f'{g.tokens_per_s:.1f} tok/s</div></td>'
-                for g in row
-            )
-            rows.append(f'<tr><th style="{cell};max-width:16em">{html.escape(prompt)}</th>{cells}</tr>')
-        grid = (f'<table class="fm-compare" style="border-collapse:collapse">'
-                f'<tr><th style="{cell}">prompt</th>{head}</tr>{"".join(rows)}</table>')
-        plain = "\n".join(
-            f"[{m}] {p!r} -> {g.text!r} ({g.steps} tokens, {g.seconds:.2f} s, {g.tokens_per_s:.1f} tok/s)"
-            for p, row in zip(self.prompts, self.generations) for m, g in zip(self.models, row)
-        )
-        return {"text/plain": plain, "text/html": grid}
 
 
 @recorded

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import datetime as _dt
-import html
 import json
 import os
 import platform
@@ -28,6 +27,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .._version import __version__
 from ..errors import BadArgumentError
 from ..paths import home_as_tilde
 from ..records import Recorded, RunRecord, history, recorded
@@ -79,7 +79,8 @@ class Environment(Recorded):
     models: list[dict[str, Any]] = field(default_factory=list)
     record: RunRecord = field(default_factory=lambda: RunRecord(kind="environment"))
 
-    def _rows(self) -> list[tuple[str, str]]:
+    def rows(self) -> list[tuple[str, str]]:
+        """(name, value) pairs: versions, platform, devices, then one row per loaded model."""
         d = self.devices
         gpus = ", ".join(d["gpus"]) or "none"
         device = (f"CUDA {d['cuda_version']} ({gpus})" if d["cuda"] else "no CUDA GPU") + \
@@ -94,23 +95,14 @@ class Environment(Recorded):
         return rows
 
     def __repr__(self) -> str:
-        rows = self._rows()
+        rows = self.rows()
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
-
-    def _display_data(self) -> dict[str, Any]:
-        cells = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-            f"<td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in self._rows()
-        )
-        return {"text/plain": repr(self), "text/html": f"<table class='fm-env'>{cells}</table>"}
 
 
 @recorded
 def environment() -> Environment:
     """Versions of fmwidgets, Python and the ML libraries, the devices, and the loaded models."""
-    from .. import __version__
-
     versions = {"fmwidgets": __version__, "python": platform.python_version()}
     versions.update({p: _version(p) for p in _PACKAGES})
     return Environment(
@@ -262,8 +254,6 @@ ip.extension_manager.load_extension("fmwidgets")"""
 
 
 def _header(created: str) -> list[str]:
-    from .. import __version__
-
     libs = ", ".join(f"{p} {_version(p)}" for p in ("torch", "transformers", "peft", "datasets"))
     return [
         f"fmwidgets session replay, written by fm.repro() at {created}",
@@ -353,11 +343,6 @@ class Repro(Recorded):
     def __repr__(self) -> str:
         where = f"# written to {self.path}\n" if self.path else ""
         return where + self.code
-
-    def _display_data(self) -> dict[str, Any]:
-        where = f"<div>written to <code>{html.escape(str(self.path))}</code></div>" if self.path else ""
-        return {"text/plain": repr(self),
-                "text/html": f"{where}<pre class='fm-repro'>{html.escape(self.code)}</pre>"}
 
 
 def repro(out: str | os.PathLike | None = None) -> Repro:

@@ -27,16 +27,6 @@ class FillMaskResult(Recorded, pd.DataFrame):
     def _constructor(self):  # slices and copies are plain DataFrames
         return pd.DataFrame
 
-    def figure(self):
-        """Bar chart of the predictions (one panel per mask)."""
-        from ..plots.figure import with_record
-        from ..plots.tokens import fill_mask_figure
-
-        return with_record(fill_mask_figure(pd.DataFrame(self)), self.record)
-
-    def _display_data(self) -> dict:
-        plain = pd.DataFrame(self)
-        return {"text/plain": repr(plain), "text/html": plain._repr_html_()}
 
 
 @recorded
@@ -44,7 +34,7 @@ def fill_mask(text: str, model: str | ModelHandle | None = None, *, top_k: int =
     """Top-``top_k`` predictions for each mask in ``text``, as a DataFrame with a ``record``.
 
     Columns: mask (which mask, from 0), rank, token, probability, sequence (the text filled).
-    ``result.figure()`` draws them as bars.
+    ``fm.plot_fill_mask(result)`` draws them as bars.
     """
     import torch
 

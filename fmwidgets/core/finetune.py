@@ -21,12 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadArgumentError, OutOfMemoryError, WrongFamilyError
-from ..paths import home_as_tilde
 from ..records import Recorded, RunRecord, recorded
 from .data import as_texts, clean_text_list, require_columns
 from .export_script import TrainingPlan, write_script
 from .finetune_data import TrainingData, prepare
-from .metrics import classification_metrics, perplexity, regression_metrics, scalar_metrics
+from .metrics import (
+    classification_metrics,
+    perplexity,
+    regression_metrics,
+    scalar_metrics,
+)
 from .models import auto_class, embedded_model_path
 from .registry import ModelHandle, get_model, registry
 from .seeding import set_seed
@@ -87,21 +91,10 @@ class FinetuneResult(Recorded):
             + "."
         )
 
-    def _metric_rows(self) -> list[tuple[str, str, str]]:
+    def metric_rows(self) -> list[tuple[str, str, str]]:
+        """(metric, before, after) as display strings."""
         return [(k, _fmt(self.before.get(k)), _fmt(v)) for k, v in self.metrics.items()]
 
-    def _display_data(self) -> dict[str, Any]:
-        e = html.escape
-        rows = "".join(f"<tr><td>{e(k)}</td><td>{e(b)}</td><td>{e(a)}</td></tr>" for k, b, a in self._metric_rows())
-        parts = [f"<div class='fm-finetune'><p>{e(self.headline())}</p>",
-                 f"<table><tr><th>metric</th><th>before</th><th>after</th></tr>{rows}</table>"]
-        if self.per_class is not None:
-            parts.append(self.per_class.round(3).to_html(escape=True))
-        if self.output_dir:
-            parts.append(f"<p>Saved to {e(home_as_tilde(self.output_dir))}</p>")
-        parts.append("</div>")
-        text = [self.headline()] + [f"  {k}: {b} -> {a}" for k, b, a in self._metric_rows()]
-        return {"text/html": "".join(parts), "text/plain": "\n".join(text)}
 
 
 def _fmt(value: Any) -> str:
@@ -367,7 +360,9 @@ def copy_with_head(base: ModelHandle, task: str, classes: list):
 
 def lora_config(net, task: str, r: int, alpha: int, dropout: float, targets: Any) -> dict[str, Any]:
     """peft LoraConfig keywords; targets None = peft's default for the architecture."""
-    from peft.utils.constants import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as known
+    from peft.utils.constants import (
+        TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as known,
+    )
 
     if targets is None and net.config.model_type not in known:
         targets = LORA_FALLBACK_TARGETS

@@ -7,12 +7,12 @@ keep the partial text when the user interrupts the kernel), a stopping criterion
 ``threading.Event`` (the playground's Stop button), and the bookkeeping of a ``Generation``:
 prompt as sent, tokens, per-token log-probabilities, timings and a RunRecord.
 
-This module is headless; the notebook display of a stream lives in ``widgets/stream.py``.
+This module is headless; how a Generation looks is ``render/generate.py``, and the live display
+of a stream ``widgets/stream.py``.
 """
 
 from __future__ import annotations
 
-import html
 import random
 import threading
 import time
@@ -71,22 +71,6 @@ class Generation(Recorded):
         return (f"{self.record.model_name} · {self.steps} tokens in {self.seconds:.2f} s "
                 f"({self.tokens_per_s:.1f} tok/s) · {mode}{n} · {extra}{seed} · stopped: {self.stopped}")
 
-    def _bodies(self) -> list[str]:
-        if len(self.texts) == 1:
-            return [self.text]
-        return [f"[{i + 1}] {t}" for i, t in enumerate(self.texts)]
-
-    def _display_data(self) -> dict[str, Any]:
-        bodies = self._bodies()
-        pre = "".join(
-            f'<pre style="white-space:pre-wrap;margin:0 0 4px 0">{html.escape(b)}</pre>' for b in bodies
-        )
-        line = html.escape(self.summary())
-        return {
-            "text/plain": "\n".join(bodies) + "\n— " + self.summary(),
-            "text/html": f'<div class="fm-generation">{pre}'
-                         f'<div style="font-size:11px;color:#777">{line}</div></div>',
-        }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ prediction forms through the depth of the model.  The last row is the model's re
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,18 +44,6 @@ class LensResult(Recorded):
         ]
         return pd.DataFrame(rows)
 
-    def _display_data(self) -> dict[str, Any]:
-        head = "".join(f"<th>{html.escape(tok)}</th>" for tok in self.tokens)
-        body = "".join(
-            f"<tr><th>{html.escape(name)}</th>" + "".join(
-                f"<td title='{self.probs[li, t, 0]:.3f}'>{html.escape(self.guesses[li][t][0])}</td>"
-                for t in range(len(self.tokens))) + "</tr>"
-            for li, name in enumerate(self.layers)
-        )
-        return {
-            "text/plain": f"<LensResult: {len(self.layers)} layers x {len(self.tokens)} positions>",
-            "text/html": f"<table class='fm-lens'><tr><th></th>{head}</tr>{body}</table>",
-        }
 
 
 def final_norm(net: Any) -> Any:

@@ -57,17 +57,6 @@ class TokenProbs(Recorded):
             "alternatives": [", ".join(f"{t} {p:.3f}" for t, p in alt) for alt in self.alternatives],
         })
 
-    def figure(self):
-        from ..plots.figure import with_record
-        from ..plots.tokens import token_probs_figure
-
-        return with_record(token_probs_figure(self.tokens, self.probs, self.alternatives,
-                                              self.generated), self.record)
-
-    def _display_data(self) -> dict[str, Any]:
-        data = dict(self.figure()._repr_mimebundle_()[0])
-        data["text/plain"] = " ".join(f"{t}({p:.2f})" for t, p in zip(self.tokens, self.probs))
-        return data
 
 
 @recorded

@@ -122,7 +122,7 @@ def fill(args, cell, shell):
     from IPython.display import display
 
     result = fm.fill_mask(" ".join(args.text), model=args.model, top_k=args.top_k)
-    display(result.figure())
+    display(fm.plot_fill_mask(result))
     store(shell, args.out, result)
     return result
 

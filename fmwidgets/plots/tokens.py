@@ -11,6 +11,7 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
+from .figure import RecordedFigure, with_record
 from .text import plotly_text
 
 _WRAP = 12  # tokens per row of the probability picture
@@ -67,3 +68,16 @@ def fill_mask_figure(df) -> go.Figure:
         margin=dict(l=10, r=10, t=40, b=40),
     )
     return fig
+
+
+def plot_token_probs(result) -> RecordedFigure:
+    """``fm.plot_token_probs(result)``: the picture of a ``TokenProbs``, carrying its record."""
+    return with_record(token_probs_figure(result.tokens, result.probs, result.alternatives,
+                                          result.generated), result.record)
+
+
+def plot_fill_mask(result) -> RecordedFigure:
+    """``fm.plot_fill_mask(result)``: bars of a ``fill_mask`` result, carrying its record."""
+    import pandas as pd
+
+    return with_record(fill_mask_figure(pd.DataFrame(result)), result.record)

@@ -21,6 +21,16 @@ _MODULES: dict[str, str] = {
     "Evaluation": "evaluation",
     "EvaluationComparison": "evaluation",
     "ChatReply": "chat",
+    "Generation": "generate",
+    "Comparison": "compare",
+    "Environment": "environment",
+    "Repro": "environment",
+    "FillMaskResult": "fill_mask",
+    "TokenProbs": "token_probs",
+    "AttentionResult": "attention",
+    "LensResult": "lens",
+    "ClipResult": "clip",
+    "FinetuneResult": "finetune",
 }
 _RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
 
@@ -37,11 +47,11 @@ def renders(*class_names: str) -> Callable:
 
 
 def display_data(result: Any) -> dict[str, Any]:
-    """The mimebundle of ``result``: its registered renderer, else its own ``_display_data``."""
+    """The mimebundle of ``result``, from the renderer registered for its class."""
     name = type(result).__name__
     if name not in _RENDERERS and name in _MODULES:
         importlib.import_module(f".{_MODULES[name]}", __name__)
-    renderer = _RENDERERS.get(name)
-    if renderer is not None:
-        return renderer(result)
-    return result._display_data()  # not yet moved here
+    if name not in _RENDERERS:
+        raise LookupError(f"No renderer for {name}; register one with @renders({name!r}) in "
+                          "fmwidgets/render/ and name its module in _MODULES.")
+    return _RENDERERS[name](result)

@@ -9,7 +9,6 @@ bar) when they run inside a Jupyter kernel.
 
 from __future__ import annotations
 
-import html
 import time
 from typing import Any, Callable
 
@@ -18,6 +17,7 @@ from ..core import generate as core_generate
 from ..core import generate_df as core_generate_df
 from ..core.registry import get_model
 from ..records import recorded
+from ..render.generate import text_bundle
 
 
 def in_kernel() -> bool:
@@ -28,16 +28,6 @@ def in_kernel() -> bool:
         return False
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-def text_bundle(texts: list[str], note: str = "") -> dict[str, str]:
-    """A mimebundle showing ``texts`` (escaped), with an optional grey note under them."""
-    bodies = texts if len(texts) == 1 else [f"[{i + 1}] {t}" for i, t in enumerate(texts)]
-    pre = "".join(f'<pre style="white-space:pre-wrap;margin:0 0 4px 0">{html.escape(b)}</pre>'
-                  for b in bodies)
-    foot = f'<div style="font-size:11px;color:#777">{html.escape(note)}</div>' if note else ""
-    return {"text/plain": "\n".join(bodies) + (f"\n{note}" if note else ""),
-            "text/html": f'<div class="fm-stream">{pre}{foot}</div>'}
 
 
 class Throttle:

@@ -25,6 +25,8 @@ from ..core import finetune as core_finetune
 from ..core.training_monitor import TrainingMonitor
 from ..plots.training import loss_layout, loss_traces, result_figures
 from ..records import recorded
+from ..render import display_data
+from ..render.finetune import metrics_table
 from .stream import in_kernel
 
 
@@ -88,7 +90,7 @@ class TrainingView(TrainingMonitor):
         self.progress.bar_style = "success" if result.status == "finished" else "warning"
         self.status.value = f"{end} at step {result.steps}/{result.total_steps} in {_clock(result.seconds)}"
         self.stop_button.disabled = True
-        self.results.children = [w.HTML(result._display_data()["text/html"])] + [
+        self.results.children = [w.HTML(display_data(result)["text/html"])] + [
             go.FigureWidget(fig) for fig in result_figures(result)[1:]]
 
     def wait(self, finished: threading.Event) -> None:
@@ -100,7 +102,9 @@ class TrainingView(TrainingMonitor):
         if getattr(kernel, "_supports_kernel_subshells", False):
             with _subshell_route(kernel, self.stop_button.comm):
                 return super().wait(finished)
-        from jupyter_ui_poll import ui_events  # older kernels: pump their events ourselves
+        from jupyter_ui_poll import (
+            ui_events,  # older kernels: pump their events ourselves
+        )
 
         with ui_events() as poll:
             while not finished.wait(0.1):
@@ -163,23 +167,6 @@ def _subshell_route(kernel: Any, comm: Any):
     finally:
         del comm._reply_subshell_for
         on_channel_thread(thread.manager._delete_subshell, subshell)
-
-
-def metrics_table(evaluations: list[dict[str, Any]]) -> str:
-    """HTML table, one row per evaluation (step, epoch, then every metric)."""
-    if not evaluations:
-        return ""
-    keys = [k for k in evaluations[-1] if k not in ("kind",)]
-    head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(p.get(k)))}</td>" for k in keys) + "</tr>"
-        for p in evaluations
-    )
-    return f"<table class='fm-metrics'><tr>{head}</tr>{rows}</table>"
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 @recorded

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 import torch
 
+import fmwidgets as fm
 from fmwidgets.core.fill_mask import fill_mask
 from fmwidgets.errors import DataError, WrongFamilyError
 
@@ -32,7 +33,7 @@ def test_tokenizer_spelling_and_several_masks(bert):
 
 def test_figure_has_a_bar_per_prediction(bert):
     res = fill_mask("a dog ran across the [MASK]", top_k=3)
-    fig = res.figure()
+    fig = fm.plot_fill_mask(res)
     assert fig.data[0].type == "bar" and len(fig.data[0].x) == 3 and fig.record is res.record
 
 

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+import fmwidgets as fm
 from fmwidgets.core.generate import generate
 from fmwidgets.core.token_probs import token_probs
 from fmwidgets.errors import DataError, WrongFamilyError
@@ -37,7 +38,7 @@ def test_a_generation_is_scored_with_its_own_ids(gpt2):
 
 def test_figure_and_frame(gpt2):
     res = token_probs("red <b>green</b> blue")
-    fig = res.figure()
+    fig = fm.plot_token_probs(res)
     assert isinstance(fig, RecordedFigure) and fig.record.kind == "token_probs"
     heat = fig.data[0]
     assert heat.type == "heatmap" and heat.zmin == 0 and heat.zmax == 1

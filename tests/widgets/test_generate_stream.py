@@ -6,7 +6,8 @@ from IPython.utils.capture import capture_output
 
 import fmwidgets as fm
 from fmwidgets.config import settings
-from fmwidgets.widgets.stream import Throttle, text_bundle
+from fmwidgets.render.generate import text_bundle
+from fmwidgets.widgets.stream import Throttle
 
 
 def test_throttle_limits_updates_and_flush_shows_the_last():

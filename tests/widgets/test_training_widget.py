@@ -11,8 +11,9 @@ import plotly.graph_objects as go
 import fmwidgets as fm
 from fmwidgets.core.registry import registry
 from fmwidgets.records import history
+from fmwidgets.render.finetune import metrics_table
 from fmwidgets.testing import CORPUS
-from fmwidgets.widgets.training import TrainingView, metrics_table
+from fmwidgets.widgets.training import TrainingView
 
 
 def frame():

@@ -1,0 +1,27 @@
+"""How generated text looks: a finished ``Generation``, and the text while it streams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import renders
+from .style import note as note_html
+from .style import pre
+
+
+def numbered(texts: list[str]) -> list[str]:
+    """One text as is; several as ``[1] ...``, ``[2] ...``."""
+    return list(texts) if len(texts) == 1 else [f"[{i + 1}] {t}" for i, t in enumerate(texts)]
+
+
+def text_bundle(texts: list[str], note: str = "", css_class: str = "fm-stream") -> dict[str, str]:
+    """A mimebundle showing ``texts`` (escaped), with an optional muted note under them."""
+    bodies = numbered(texts)
+    foot = note_html(note) if note else ""
+    return {"text/plain": "\n".join(bodies) + (f"\n{note}" if note else ""),
+            "text/html": f'<div class="{css_class}">{"".join(pre(b) for b in bodies)}{foot}</div>'}
+
+
+@renders("Generation")
+def generation(result: Any) -> dict[str, str]:
+    return text_bundle(result.texts, "— " + result.summary(), css_class="fm-generation")

@@ -1,0 +1,49 @@
+"""The layer rule, checked on the source: core/ is headless and imports nothing above it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import fmwidgets
+
+PACKAGE = Path(fmwidgets.__file__).parent
+# Display libraries, and the fmwidgets layers above core (the package itself: its __init__).
+FORBIDDEN = ("IPython", "ipywidgets", "anywidget", "plotly", "fmwidgets.render", "fmwidgets.plots",
+             "fmwidgets.widgets", "fmwidgets.display", "fmwidgets.magics")
+
+
+def imported_modules(source: str, package: str = "fmwidgets.core") -> list[str]:
+    """Absolute names of every module ``source`` (a module of ``package``) imports."""
+    here = package.split(".")
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(here[: len(here) - node.level + 1]) if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            # `from .. import x` imports the package's __init__ (or a submodule x of it)
+            names += [module] if node.module else [f"{module}.{a.name}" if module != "fmwidgets"
+                                                   else "fmwidgets" for a in node.names]
+    return names
+
+
+def bad_imports(source: str) -> list[str]:
+    return [n for n in imported_modules(source)
+            if n == "fmwidgets" or any(n == f or n.startswith(f + ".") for f in FORBIDDEN)]
+
+
+def test_core_imports_no_display_code_and_nothing_above_it():
+    found = {p.name: bad for p in sorted((PACKAGE / "core").glob("*.py"))
+             if (bad := bad_imports(p.read_text(encoding="utf-8")))}
+    assert found == {}
+
+
+def test_the_check_sees_the_arrows_it_forbids():
+    # the check itself can fail: a core module with each kind of arrow, and two allowed ones
+    source = ("import plotly.graph_objects as go\nfrom ..plots.figure import with_record\n"
+              "from .. import __version__\nfrom IPython.display import display\n"
+              "from .registry import get_model\nfrom ..records import Recorded\n")
+    assert bad_imports(source) == ["plotly.graph_objects", "fmwidgets.plots.figure", "fmwidgets",
+                                   "IPython.display"]
