@@ -186,6 +186,7 @@ class _Job:
             self.monitor.on_end(self.result)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
             self.error = exc
+            self.monitor.on_fail(exc)
         finally:
             shutil.rmtree(self.trainer.args.output_dir, ignore_errors=True)  # the Trainer's scratch
             self.finished.set()

@@ -33,6 +33,9 @@ class TrainingMonitor:
     def on_end(self, result: Any) -> None:
         """After training and the final evaluation, with the FinetuneResult."""
 
+    def on_fail(self, error: BaseException) -> None:
+        """Training or evaluation raised ``error`` (the waiting call re-raises it, explained)."""
+
     def wait(self, finished: threading.Event) -> None:
         """Block the waiting cell until ``finished`` is set; a widget pumps UI events here."""
         while not finished.wait(0.1):

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import math
-import struct
 import uuid
-import zlib
 from pathlib import Path
 
 import anywidget
@@ -45,16 +44,12 @@ def colorize(weights: np.ndarray) -> np.ndarray:
 
 
 def png(rgb: np.ndarray) -> bytes:
-    """A [height, width, 3] uint8 image as PNG bytes (zlib only, no imaging library needed)."""
-    height, width, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(height))
+    """A [height, width, 3] uint8 image as PNG bytes (Pillow)."""
+    from PIL import Image
 
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6))
-            + chunk(b"IEND", b""))
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def mosaic(thumbs: np.ndarray) -> np.ndarray:

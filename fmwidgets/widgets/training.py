@@ -93,6 +93,11 @@ class TrainingView(TrainingMonitor):
         self.results.children = [w.HTML(display_data(result)["text/html"])] + [
             go.FigureWidget(fig) for fig in result_figures(result)[1:]]
 
+    def on_fail(self, error: BaseException) -> None:
+        self.stop_button.disabled = True
+        self.progress.bar_style = "danger"
+        self.status.value = f"failed at step {self._step[0]}: {type(error).__name__}"
+
     def wait(self, finished: threading.Event) -> None:
         if not in_kernel():
             return super().wait(finished)
