@@ -89,6 +89,13 @@ _LAZY = {
     "plot_comparison": ".plots.evaluation",
     "Review": ".widgets.review",
     "save_prompt": ".core.prompt_versions",
+    # retrieval and labelling
+    "index": ".core.retrieval.index",
+    "open_index": ".core.retrieval.index",
+    "Index": ".core.retrieval.index",
+    "rag": ".widgets.rag",
+    "RagAnswer": ".core.retrieval.rag",
+    "evaluate_retrieval": ".core.retrieval.evaluate",
     "prompt_versions": ".core.prompt_versions",
     "PromptVersion": ".core.prompt_versions",
     # reproducibility

@@ -18,7 +18,8 @@ from ..records import recording
 from . import COMMAND_MODULES
 from .parser import COMMANDS, HelpShown, parse, split
 
-_GROUPS = ("models", "prompts", "fine-tuning", "embeddings", "inside", "evaluation", "reproducibility")
+_GROUPS = ("models", "prompts", "fine-tuning", "embeddings", "retrieval", "labelling", "inside", "evaluation",
+           "reproducibility")
 
 
 def load_commands() -> None:

@@ -31,6 +31,8 @@ _MODULES: dict[str, str] = {
     "LensResult": "lens",
     "ClipResult": "clip",
     "FinetuneResult": "finetune",
+    "Index": "retrieval",
+    "RagAnswer": "retrieval",
 }
 _RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
 

@@ -1,0 +1,326 @@
+"""``fm.index``: a DataFrame's rows embedded into a LanceDB table, searched by cosine similarity.
+
+LanceDB keeps Arrow tables on disk (a temporary folder unless ``path=`` is given), searches
+small tables exhaustively (exact), and above ``ANN_MIN_ROWS`` rows gets an IVF-PQ index built
+automatically (bench/bench_retrieval.py measures its recall and latency).  The vectors come
+from ``core.embed.encode`` — the same code as ``fm.embed`` — always normalised, so cosine is
+what is searched.  ``fmwidgets-index.json`` next to the table says which model (id, commit,
+pooling) made the vectors; reopening with another model is refused, because its vectors would
+not be comparable with the stored ones.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...errors import BadArgumentError, DataError, WrongFamilyError
+from ...records import Recorded, RunRecord, recorded
+from ..data import clean_texts
+from ..embed import default_max_length, default_pooling, encode
+from ..registry import ModelHandle, get_model, registry
+
+META_FILE = "fmwidgets-index.json"
+TABLE = "rows"
+FORMAT = 1
+ANN_MIN_ROWS = 100_000  # below this an exhaustive scan is fast enough and exact
+ANN_NPROBES = 32  # IVF partitions searched per query
+ANN_REFINE = 10  # candidates re-ranked with the exact vectors, per result asked for
+RESERVED = ("vector", "score", "chunk", "_distance")
+
+# indexes of this kernel by name (fm.index(name=...), %fm index --as NAME), for %%fm rag --index NAME
+indexes: dict[str, Index] = {}
+
+
+@dataclass(eq=False)
+class Index(Recorded):
+    """An embedded vector index over the rows of a DataFrame; ``search``, ``add``, ``len``."""
+
+    path: str
+    text: str
+    model: dict[str, Any]  # id, commit, revision, pooling, dim: what made the vectors
+    chunk_tokens: int | None
+    overlap: int
+    record: RunRecord
+    name: str | None = None
+    table: Any = field(default=None, repr=False)
+    _handle: ModelHandle | None = field(default=None, repr=False)
+    _tmp: Any = field(default=None, repr=False)  # a TemporaryDirectory that lives as long as the index
+
+    def __len__(self) -> int:
+        return self.table.count_rows()
+
+    @property
+    def ann(self) -> bool:
+        """Whether an approximate (IVF-PQ) index answers searches, rather than an exact scan."""
+        return bool(self.table.list_indices())
+
+    @property
+    def columns(self) -> list[str]:
+        return [c for c in self.table.schema.names if c != "vector"]
+
+    def handle(self) -> ModelHandle:
+        """The loaded model that made the vectors (loaded again from its id if needed)."""
+        if self._handle is None:
+            self._handle = _matching_model(self, None)
+        return self._handle
+
+    def vectors(self, texts: list[str], progress: bool | None = None) -> Any:
+        handle = self.handle()
+        return encode(handle, texts, "text", pooling=self.model["pooling"], normalize=True, progress=progress)
+
+    def search(self, query: str, k: int = 5) -> Any:
+        """The ``k`` rows nearest to ``query`` by cosine similarity, best first, with a ``score`` column."""
+        if not isinstance(query, str) or not query.strip():
+            raise DataError("The query is empty; pass the text to look for.")
+        check_k(k, len(self))
+        return self.search_vector(self.vectors([query])[0], k)
+
+    def search_vector(self, vector: Any, k: int) -> Any:
+        """Rows nearest to an already embedded ``vector`` (normalised), best first."""
+        query = self.table.search(vector, vector_column_name="vector").distance_type("cosine").limit(k)
+        if self.ann:
+            query = query.nprobes(ANN_NPROBES).refine_factor(ANN_REFINE)
+        found = query.to_pandas()
+        found["score"] = (1.0 - found["_distance"]).astype(float)
+        return found.drop(columns=["vector", "_distance"]).reset_index(drop=True)
+
+    def add(self, data: Any) -> Index:
+        """Embed and append the rows of ``data`` (the same columns as the indexed DataFrame)."""
+        frame = _rows(data, self.text)
+        stored = [c for c in self.columns if c != "chunk"]
+        if sorted(frame.columns) != sorted(stored):
+            raise DataError(f"The new rows have columns {list(frame.columns)}, but the index holds {stored}; "
+                            "pass rows with the same columns.")
+        rows = _chunked(self.handle(), frame, self.text, self.chunk_tokens, self.overlap)
+        arrow = _arrow(rows, self.vectors(rows[self.text].tolist()), schema=self.table.schema)
+        self.table.add(arrow)
+        _maybe_build_ann(self.table)
+        return self
+
+    def summary(self) -> str:
+        mode = "ANN (IVF-PQ)" if self.ann else "exact search"
+        chunks = f" · chunks of {self.chunk_tokens} tokens" if self.chunk_tokens else ""
+        return f"{len(self)} rows · {self.model['id']} ({self.model['dim']}-d, cosine) · {mode}{chunks}"
+
+
+# --------------------------------------------------------------------------------------------
+# Checks
+
+
+def check_k(k: Any, size: int) -> int:
+    if not isinstance(k, int) or k < 1:
+        raise BadArgumentError(f"k must be a whole number of at least 1, not {k!r}.")
+    if k > size:
+        raise BadArgumentError(f"k={k} asks for more rows than the index holds ({size}); use k={size} or less.")
+    return k
+
+
+def embedding_model(model: Any) -> ModelHandle:
+    """The handle for ``model`` if it makes sentence vectors (an encoder or CLIP-style text tower)."""
+    handle = get_model(model, "embed")
+    if handle.family not in ("encoder", "clip"):
+        raise WrongFamilyError(
+            f"Model '{handle.name}' is {'an' if handle.family[0] in 'aeiou' else 'a'} {handle.family}, not an "
+            "embedding model; index with a sentence encoder such as the embedded MiniLM (model=None after fm.load())."
+        )
+    return handle
+
+
+def _rows(data: Any, text: str) -> Any:
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"fm.index needs a DataFrame, not {type(data).__name__}; wrap texts as pd.DataFrame({{'text': texts}}).")
+    if not isinstance(text, str):
+        raise BadArgumentError("text= must name the column that holds the texts to index.")
+    frame, _ = clean_texts(data, text)
+    clash = [c for c in frame.columns if c in RESERVED]
+    if clash:
+        raise DataError(f"The column name '{clash[0]}' is used by the index itself; rename it before indexing.")
+    return frame.reset_index(drop=True)
+
+
+def _model_facts(handle: ModelHandle, dim: int) -> dict[str, Any]:
+    return {"id": handle.model_id, "commit": handle.commit, "revision": handle.revision,
+            "pooling": default_pooling(handle), "dim": dim}
+
+
+def _same_model(handle: ModelHandle, facts: dict[str, Any]) -> bool:
+    return handle.model_id == facts["id"] and (handle.commit or None) == (facts.get("commit") or None)
+
+
+def _matching_model(index: Index, model: Any) -> ModelHandle:
+    """``model`` when it made the index's vectors (refused otherwise); None finds or loads that model."""
+    facts = index.model
+    if model is not None:
+        handle = embedding_model(model)
+        if not _same_model(handle, facts):
+            raise DataError(
+                f"The index at '{index.path}' was built with '{facts['id']}' (commit {facts.get('commit') or 'unknown'}), "
+                f"not '{handle.model_id}'; search it with that model or build a new index."
+            )
+        return handle
+    for name in registry.names():
+        handle = registry.get(name)
+        if _same_model(handle, facts):
+            return handle
+    from ..models import EMBEDDED_ID, load
+
+    handle = load(None if facts["id"] == EMBEDDED_ID else facts["id"], revision=facts.get("revision"))
+    if not _same_model(handle, facts):
+        raise DataError(f"'{facts['id']}' loaded at commit {handle.commit}, but the index at '{index.path}' was "
+                        f"built at commit {facts.get('commit')}; load that revision or build a new index.")
+    return handle
+
+
+# --------------------------------------------------------------------------------------------
+# Chunks, Arrow and the ANN index
+
+
+def _chunked(handle: ModelHandle, frame: Any, text: str, chunk_tokens: int | None, overlap: int) -> Any:
+    """``frame`` with long texts cut into windows of ``chunk_tokens`` tokens (``overlap`` shared)
+    on token boundaries; each chunk keeps its row's other columns and gets its number in ``chunk``."""
+    if not chunk_tokens:
+        return frame
+    pieces, rows, numbers = [], [], []
+    step = chunk_tokens - overlap
+    encoded = handle.tokenizer(frame[text].tolist(), add_special_tokens=False, return_offsets_mapping=True)
+    for i, (value, spans) in enumerate(zip(frame[text], encoded["offset_mapping"])):
+        starts = range(0, max(len(spans) - overlap, 1), step) if spans else [0]
+        for n, s in enumerate(starts):
+            window = spans[s:s + chunk_tokens]
+            pieces.append(value[window[0][0]:window[-1][1]] if window else value)
+            rows.append(i)
+            numbers.append(n)
+    out = frame.iloc[rows].reset_index(drop=True)
+    out[text] = pieces
+    out["chunk"] = numbers
+    return out
+
+
+def _arrow(frame: Any, vectors: Any, schema: Any = None) -> Any:
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), type=pa.float32()), vectors.shape[1])
+    table = table.append_column("vector", column)
+    if schema is None:
+        return table
+    try:
+        return table.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError, ValueError) as exc:
+        raise DataError(f"The new rows' columns do not have the indexed columns' types ({exc}); convert them first.") from exc
+
+
+def _maybe_build_ann(table: Any, min_rows: int | None = None) -> None:
+    """Build the IVF-PQ index once the table is large enough that an exhaustive scan gets slow."""
+    rows = table.count_rows()
+    if rows < (min_rows or ANN_MIN_ROWS) or table.list_indices():
+        return
+    build_ann(table)
+
+
+def build_ann(table: Any) -> None:
+    """An IVF-PQ cosine index: ~sqrt(rows) partitions, 8-bit codes of 8-d sub-vectors."""
+    rows = table.count_rows()
+    dim = table.schema.field("vector").type.list_size
+    subvectors = next(s for s in (dim // 8, dim // 4, dim // 2, 1) if s >= 1 and dim % s == 0)
+    table.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_PQ",
+                       num_partitions=max(1, int(rows ** 0.5)), num_sub_vectors=subvectors)
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def _write_meta(folder: Path, index: Index) -> None:
+    meta = {"format": FORMAT, "text": index.text, "model": index.model, "chunk_tokens": index.chunk_tokens,
+            "overlap": index.overlap}
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2))
+
+
+@recorded
+def index(data: Any, text: str = "text", *, model: Any = None, chunk_tokens: int | None = None, overlap: int = 0,
+          path: str | None = None, name: str | None = None, progress: bool | None = None) -> Index:
+    """Embed the rows of ``data`` (column ``text``) into a LanceDB table and return the ``Index``.
+
+    ``chunk_tokens`` cuts longer texts into windows of that many tokens (``overlap`` of them
+    shared by neighbours), each keeping its row's columns; None indexes each text whole (cut at
+    the model's input length, as ``fm.embed`` does).  ``path`` keeps the index in that folder
+    (``fm.open_index(path)`` reopens it); None uses a temporary folder.  ``name`` registers it in
+    this kernel for ``%%fm rag --index NAME``.
+    """
+    import lancedb
+
+    handle = embedding_model(model)
+    frame = _rows(data, text)
+    if chunk_tokens is not None:
+        if not isinstance(chunk_tokens, int) or chunk_tokens < 2:
+            raise BadArgumentError(f"chunk_tokens must be a whole number of at least 2, not {chunk_tokens!r}.")
+        limit = default_max_length(handle)
+        if limit and chunk_tokens > limit:
+            raise BadArgumentError(f"chunk_tokens={chunk_tokens} is longer than '{handle.name}' reads ({limit} tokens); "
+                                   f"use {limit} or fewer.")
+    if not isinstance(overlap, int) or overlap < 0 or (overlap and (not chunk_tokens or overlap >= chunk_tokens)):
+        raise BadArgumentError(f"overlap={overlap!r} must be 0, or with chunk_tokens a number of tokens below it.")
+    tmp = None
+    if path is None:
+        tmp = tempfile.TemporaryDirectory(prefix="fm-index-")
+        folder = Path(tmp.name)
+    else:
+        folder = Path(path).expanduser()
+        if folder.exists() and any(folder.iterdir()):
+            raise DataError(f"The folder '{path}' is not empty; reopen an index there with fm.open_index('{path}'), "
+                            "or pick a new folder.")
+        folder.mkdir(parents=True, exist_ok=True)
+    rows = _chunked(handle, frame, text, chunk_tokens, overlap)
+    vectors = encode(handle, rows[text].tolist(), "text", pooling=default_pooling(handle), normalize=True,
+                     progress=progress)
+    table = lancedb.connect(str(folder)).create_table(TABLE, data=_arrow(rows, vectors))
+    _maybe_build_ann(table)
+    params = {"text": text, "chunk_tokens": chunk_tokens, "overlap": overlap, "path": path, "name": name}
+    result = Index(path=str(folder), text=text, model=_model_facts(handle, vectors.shape[1]),
+                   chunk_tokens=chunk_tokens, overlap=overlap, name=name, table=table, _handle=handle, _tmp=tmp,
+                   record=RunRecord.for_model("index", handle, params, data=data))
+    _write_meta(folder, result)
+    if name:
+        indexes[name] = result
+    return result
+
+
+@recorded
+def open_index(path: str, *, model: Any = None, name: str | None = None) -> Index:
+    """Reopen an index that ``fm.index(..., path=path)`` wrote; ``model`` must be the one that built it."""
+    import lancedb
+
+    folder = Path(path).expanduser()
+    try:
+        meta = json.loads((folder / META_FILE).read_text())
+        table = lancedb.connect(str(folder)).open_table(TABLE)
+        table.schema.field("vector")
+        facts = meta["model"]
+        result = Index(path=str(folder), text=meta["text"], model=facts, chunk_tokens=meta["chunk_tokens"],
+                       overlap=meta["overlap"], name=name, table=table, record=RunRecord("index"))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise DataError(f"'{path}' is not a readable fmwidgets index ({type(exc).__name__}); point at a folder "
+                        "that fm.index(..., path=...) wrote, or build the index again.") from exc
+    result._handle = _matching_model(result, model)
+    result.record = RunRecord.for_model("index", result._handle, {"path": str(path), "name": name})
+    if name:
+        indexes[name] = result
+    return result
+
+
+def get_index(index: Any) -> Index:
+    """An ``Index`` from itself or from the name it was registered under."""
+    if isinstance(index, Index):
+        return index
+    if isinstance(index, str) and index in indexes:
+        return indexes[index]
+    known = ", ".join(sorted(indexes)) or "none yet"
+    raise BadArgumentError(f"There is no index named {index!r} in this kernel (known: {known}); build one with "
+                           "fm.index(df, text=..., name=...) or %fm index DF --text COL --as NAME.")

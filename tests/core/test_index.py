@@ -1,0 +1,109 @@
+"""fm.index / fm.open_index: exact cosine search on MiniLM vectors, persistence, add, chunks, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fmwidgets as fm
+from fmwidgets.errors import BadArgumentError, DataError, WrongFamilyError
+
+PASSAGES = pd.DataFrame({
+    "text": ["the cat sat on the mat", "stocks fell sharply as investors worried", "it will rain tomorrow",
+             "a dog ran across the park", "the new phone has a long battery life", "our team won the match",
+             "scientists found water on a distant planet", "she reads a book every night"],
+    "doc": [f"d{i}" for i in range(8)],
+})
+
+
+@pytest.fixture
+def idx(minilm):
+    return fm.index(PASSAGES, text="text")
+
+
+def test_search_equals_exact_cosine_over_minilm_vectors(idx):
+    vectors = fm.embed(PASSAGES["text"].tolist())
+    for query in ("weather forecast", "pets", "money and markets"):
+        q = fm.embed([query])[0]
+        scores = vectors @ q
+        order = np.argsort(-scores)[:5]
+        found = idx.search(query, k=5)
+        assert found["doc"].tolist() == PASSAGES["doc"].iloc[order].tolist()
+        np.testing.assert_allclose(found["score"].to_numpy(), scores[order], atol=1e-5)
+        assert list(found.columns) == ["text", "doc", "score"]
+    assert len(idx) == 8 and not idx.ann
+
+
+def test_add_appends_and_is_searched(idx):
+    idx.add(pd.DataFrame({"text": ["sunny weather with a light breeze"], "doc": ["new"]}))
+    assert len(idx) == 9
+    assert idx.search("what is the weather like", k=1)["doc"].tolist() == ["new"]
+    with pytest.raises(DataError, match="columns"):
+        idx.add(pd.DataFrame({"passage": ["x"]}).assign(text="y"))
+    assert len(idx) == 9
+
+
+def test_persists_across_processes_and_refuses_another_model(minilm, bert, tmp_path):
+    folder = tmp_path / "idx"
+    fm.index(PASSAGES, text="text", model=minilm, path=str(folder))
+    meta = json.loads((folder / "fmwidgets-index.json").read_text())
+    assert meta["model"]["id"] == minilm.model_id and meta["model"]["pooling"] == "mean"
+    code = textwrap.dedent(f"""
+        import fmwidgets as fm
+        idx = fm.open_index({str(folder)!r})
+        print(len(idx), idx.search("rainy weather", k=1)["doc"][0])
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["8", "d2"]
+    with pytest.raises(DataError, match="was built with"):
+        fm.open_index(str(folder), model=bert)
+    with pytest.raises(DataError, match="not empty"):
+        fm.index(PASSAGES, text="text", path=str(folder))
+    assert len(fm.open_index(str(folder))) == 8  # nothing was lost
+
+
+def test_chunks_keep_their_rows_columns(minilm):
+    long = " ".join(f"word{i}" for i in range(200))
+    idx = fm.index(pd.DataFrame({"text": [long, "short"], "doc": ["long", "short"]}), text="text",
+                   chunk_tokens=64, overlap=8)
+    rows = idx.table.to_pandas()
+    assert rows["doc"].tolist().count("short") == 1 and rows["doc"].tolist().count("long") > 2
+    tokens = minilm.tokenizer(rows["text"].tolist(), add_special_tokens=False)["input_ids"]
+    assert max(len(t) for t in tokens) <= 64
+    assert rows[rows["doc"] == "long"]["chunk"].tolist() == list(range(rows["doc"].tolist().count("long")))
+    assert "word0" in rows["text"][0] and "word199" in " ".join(rows["text"])
+
+
+def test_display_card_escapes(minilm):
+    idx = fm.index(pd.DataFrame({"text": ["<script>alert(1)</script>", "fine"]}), text="text", name="docs")
+    data, meta = idx._repr_mimebundle_()
+    assert "<script>" not in data["text/html"] and "&lt;script&gt;" in data["text/html"]
+    assert "2 rows" in data["text/plain"] and meta["fmwidgets"]["kind"] == "index"
+
+
+def test_bad_input(minilm, gpt2, tmp_path):
+    with pytest.raises(DataError, match="empty"):
+        fm.index(PASSAGES.iloc[:0], text="text", model=minilm)
+    with pytest.raises(DataError, match="passage"):
+        fm.index(PASSAGES, text="passage", model=minilm)
+    with pytest.raises(WrongFamilyError, match="not an embedding model"):
+        fm.index(PASSAGES, text="text", model=gpt2)
+    idx = fm.index(PASSAGES, text="text", model=minilm)
+    for k in (0, 9):
+        with pytest.raises(BadArgumentError, match="k"):
+            idx.search("cats", k=k)
+    with pytest.raises(DataError, match="query is empty"):
+        idx.search("  ")
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "fmwidgets-index.json").write_text("{not json")
+    with pytest.raises(DataError, match="not a readable fmwidgets index"):
+        fm.open_index(str(corrupt))
+    with pytest.raises(DataError, match="not a readable fmwidgets index"):
+        fm.open_index(str(tmp_path / "missing"))
