@@ -96,6 +96,7 @@ _LAZY = {
     "rag": ".widgets.rag",
     "RagAnswer": ".core.retrieval.rag",
     "evaluate_retrieval": ".core.retrieval.evaluate",
+    "label": ".core.label",
     "prompt_versions": ".core.prompt_versions",
     "PromptVersion": ".core.prompt_versions",
     # reproducibility

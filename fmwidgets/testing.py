@@ -133,6 +133,25 @@ def tiny_bert(path: str | Path | None = None, *, layers: int = 2, heads: int = 2
     return folder
 
 
+def tiny_nli(path: str | Path | None = None, *, seed: int = 0) -> Path:
+    """``tiny_bert`` as an NLI sequence classifier (entailment / neutral / contradiction), the kind
+    of model transformers' zero-shot-classification pipeline needs."""
+    import torch
+    from transformers import BertForSequenceClassification, BertTokenizerFast
+
+    folder = tiny_bert(path, seed=seed)
+    tok = BertTokenizerFast.from_pretrained(folder)
+    labels = ["entailment", "neutral", "contradiction"]
+    config = BertForSequenceClassification.config_class.from_pretrained(folder)
+    config.architectures = ["BertForSequenceClassification"]
+    config.id2label = dict(enumerate(labels))
+    config.label2id = {name: i for i, name in enumerate(labels)}
+    torch.manual_seed(seed)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
 def tiny_clip(path: str | Path | None = None, *, hidden: int = 32, image_size: int = 32,
               patch: int = 8, seed: int = 0) -> Path:
     """A CLIP-style image-text model with its processor saved to ``path``."""

@@ -27,3 +27,11 @@ def test_usage_errors(ip, minilm):
         ip.run_line_magic("fm", "index passages --text text --as not-a-name")
     with pytest.raises(UsageError):
         ip.run_cell_magic("fm", "rag --index docs", "\n")
+
+
+def test_label_magic(ip, minilm):
+    ip.user_ns["reviews"] = pd.DataFrame({"review": ["I loved it, wonderful", "terrible, it broke"]})
+    out = ip.run_line_magic("fm", "label reviews --text review --labels 'good review, bad review' --out labelled")
+    assert ip.user_ns["labelled"] is out
+    assert out["label"].tolist() == ["good review", "bad review"]
+    assert {"score_good review", "score_bad review", "confidence"} <= set(out.columns)
