@@ -132,3 +132,16 @@ def test_attention_and_logit_lens():
                       ids=np.zeros((2, n, 1), dtype=np.int64), probs=np.full((2, n, 1), 0.5, dtype=np.float32),
                       record=RunRecord(kind="logit_lens"))
     assert_no_markup_from_data(fm.plot_logit_lens(lens), HOSTILE)
+
+
+def test_evaluation_bars_and_comparison():
+    from types import SimpleNamespace
+
+    from fmwidgets.plots.evaluation import plot_comparison, plot_evaluation
+
+    summary = pd.DataFrame({"mean": [0.5] * 5, "ci_low": [0.4] * 5, "ci_high": [0.6] * 5, "n": [3] * 5},
+                           index=HOSTILE)
+    assert_no_markup_from_data(plot_evaluation(summary, title=TEX), HOSTILE)
+    comparison = SimpleNamespace(counts=pd.Series([1, 2, 3], index=["improved", "regressed", "same"]),
+                                 a=LINK, b=BOLD, evaluator=TEX, record=None)
+    assert_no_markup_from_data(plot_comparison(comparison), [LINK, BOLD, TEX])
