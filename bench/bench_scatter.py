@@ -9,6 +9,12 @@ is faster), and bytes per point of the figure as the notebook stores it (the plo
 JSON; the anchor is ~11 bytes per 2-D point for float32 base64) and as ``fig.to_json()`` writes
 it (HTML-safe, which escapes every "/" of the base64 as \\u002f).  --million adds 1M points,
 where fm.plot_embeddings still draws every point (its max_points default is 1M).
+
+A second table draws the same points with hover text (one 3-14 word text per point, ~50
+characters): bytes per point, build time and peak memory of one build (tracemalloc), with the
+number of points that kept per-point text.  Up to HOVER_POINTS shown points every point carries
+its text (~57 bytes a point); past it the map carries none and stays at the ~11 bytes of the
+coordinates.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import argparse
 import json
 import statistics
 import time
+import tracemalloc
 
 
 def median_time(fn, repeat: int):
@@ -68,6 +75,30 @@ def main() -> None:
         print(f"{n:>9,} | {t_px:>10.3f} {t_fm:>10.3f} {t_fm / t_px:>6.2f} | "
               f"{notebook_bytes(fig_px) / n:>7.2f} {notebook_bytes(fig_fm) / n:>7.2f} | "
               f"{len(fig_px.to_json()) / n:>15.2f} {len(fig_fm.to_json()) / n:>15.2f}")
+    hover_table(sizes, opts.repeat)
+
+
+def hover_table(sizes: list[int], repeat: int) -> None:
+    """fm.plot_embeddings with hover text: bytes per point, build time, peak memory of a build."""
+    import numpy as np
+
+    import fmwidgets as fm
+    from fmwidgets.plots.embeddings import HOVER_POINTS
+
+    words = np.array("the a model data review great bad movie film plot actor scene long short text".split())
+    print(f"\nwith hover text (per-point text up to HOVER_POINTS = {HOVER_POINTS:,} shown points)")
+    print(f"{'points':>9} | {'build s':>8} {'B/pt':>6} {'MB':>6} {'peak MB':>8} {'points with text':>16}")
+    for n in sizes:
+        rng = np.random.default_rng(0)
+        points = rng.normal(size=(n, 2)).astype(np.float32)
+        hover = [" ".join(words[rng.integers(0, len(words), size=k)]) for k in rng.integers(3, 15, size=n)]
+        t, fig = median_time(lambda: fm.plot_embeddings(points, hover=hover), repeat)
+        tracemalloc.start()
+        size = notebook_bytes(fm.plot_embeddings(points, hover=hover))  # build and serialise, traced
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        with_text = sum(len(tr.text) for tr in fig.data if tr.text is not None)
+        print(f"{n:>9,} | {t:>8.3f} {size / n:>6.2f} {size / 1e6:>6.1f} {peak:>8.0f} {with_text:>16,}")
 
 
 if __name__ == "__main__":

@@ -192,3 +192,9 @@ def color_images(n: int = 4, size: int = 48):
 
     palette = [(220, 30, 30), (30, 180, 60), (40, 60, 220), (240, 220, 40), (20, 20, 20), (250, 250, 250)]
     return [Image.new("RGB", (size, size), palette[i % len(palette)]) for i in range(n)]
+
+
+# Labels that Plotly would draw as a link, bold text or TeX, or misread, if fmwidgets did not
+# escape them (tests of every figure, in Python and in Chromium): link, bold, TeX, "<", quotes.
+HOSTILE_LABELS = ('<a href="https://evil.example">Click</a>', "<b>BOLD</b>",
+                  r"$\href{https://evil.example}{tex}$", "a<b", "say \"hi\" & 'bye'")

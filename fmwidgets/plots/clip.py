@@ -15,7 +15,7 @@ from ..core.clip import ClipResult
 from ..core.images import thumbnail_uri
 from ..core.project import project
 from .figure import RecordedFigure, with_record
-from .text import plotly_text, plotly_texts
+from .text import plotly_texts
 
 MAX_THUMBNAILS = 60  # more images than this: the joint map shows markers only
 

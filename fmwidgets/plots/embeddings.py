@@ -6,12 +6,13 @@ arrays (about 11 bytes per 2-D point instead of ~24 as JSON lists).  Colour and 
 points into one trace per category (as plotly express does); a numeric colour is one trace with
 a colour scale.  Hover text, legend names and the title come from user data, so they are cut
 short and go through ``plotly_text`` (shown as written, never as markup).  Past
-``max_points`` the figure shows a stated random sample, or a density view, never a frozen browser.
+``max_points`` the figure shows a stated random sample, or a density view, never a frozen browser;
+past ``HOVER_POINTS`` it carries no per-point hover text, so a big map stays ~11 bytes a point.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -23,6 +24,10 @@ from .figure import RecordedFigure
 from .text import plotly_text
 
 HOVER_CHARS = 120  # longest hover text per column before it is cut with an ellipsis
+# Per-point hover text costs ~57 bytes a point for 50-character texts (bench/bench_scatter.py),
+# five times the ~11 bytes of the coordinates: 1M points made a 60-130 MB notebook output.  Past
+# this many shown points the map keeps no per-point text (the explorer shows selected rows' text).
+HOVER_POINTS = 20_000
 LEGEND_CHARS = 60  # longest colour/symbol value shown in the legend
 MAX_CATEGORIES = 30  # more colour/symbol values than this: the rarest are merged into "other"
 MAX_POINTS = 1_000_000
@@ -55,18 +60,29 @@ def _values(spec: Any, data: Any, n: int, what: str) -> np.ndarray | None:
 
 
 def _numeric(values: Any) -> bool:
-    arr = np.asarray(values)
-    return arr.dtype.kind in "iuf" and arr.dtype != bool
+    dtype = getattr(values, "dtype", None)
+    if dtype is None:  # a list: np.asarray of a million long strings would copy them all as UCS-4
+        return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                   for v in values)
+    if not isinstance(dtype, np.dtype):  # pandas' own dtypes (strings, nullable ints, categories)
+        dtype = np.asarray(values).dtype
+    return dtype.kind in "iuf"
+
+
+def hover_columns(hover: Any, data: Any, n: int) -> list[tuple[str | None, np.ndarray]]:
+    """(column name or None, values) for each hover column; checks them (cheap: no text is built)."""
+    if hover is None:
+        return []
+    specs = hover if _all_str(hover) and data is not None and all(h in data.columns for h in hover) \
+        else [hover]
+    return [(spec if isinstance(spec, str) else None, _values(spec, data, n, "hover")) for spec in specs]
 
 
 def hover_lines(hover: Any, data: Any, n: int, rows: np.ndarray | None = None) -> np.ndarray | None:
     """Hover text for the points ``rows`` (default all) from a column, a list of columns, or values."""
-    if hover is None:
+    columns = hover_columns(hover, data, n)
+    if not columns:
         return None
-    specs = hover if _all_str(hover) and data is not None and all(h in data.columns for h in hover) \
-        else [hover]
-    columns = [(spec if isinstance(spec, str) else None, _values(spec, data, n, "hover"))
-               for spec in specs]
     labelled = len(columns) > 1
     lines = []
     for i in (range(n) if rows is None else rows):
@@ -202,7 +218,12 @@ def embedding_figure(points: Any, color: Any = None, hover: Any = None, symbol: 
     else:
         if len(shown) < n:
             note = f"random sample of {len(shown):,} of {n:,} points"
-        hover_v = hover_lines(hover, data, n, shown)
+        if len(shown) <= HOVER_POINTS:
+            hover_v = hover_lines(hover, data, n, shown)
+        else:
+            hover_v = None
+            if hover_columns(hover, data, n):
+                note = "; ".join(p for p in (note, f"no hover text past {HOVER_POINTS:,} points") if p)
         groups = point_groups(len(shown), _pick(color_v, shown), _pick(symbol_v, shown))
         traces = scatter_traces(pts[shown], groups, _pick(color_v, shown), hover_v,
                                 sizes if np.isscalar(sizes) else sizes[shown])
@@ -248,7 +269,8 @@ def plot_embeddings(points: Any, color: Any = None, hover: Any = None, symbol: A
     ``color``, ``hover``, ``symbol`` and ``size`` take a column name of ``data`` (a DataFrame
     with one row per point) or one value per point; ``hover`` may list several columns.  Past
     ``max_points`` points the map shows a stated random sample (``overflow="sample"``) or a
-    density heatmap (``overflow="density"``).
+    density heatmap (``overflow="density"``).  Hover text is cut at ``HOVER_CHARS`` characters
+    per column, and left out (the title says so) when more than ``HOVER_POINTS`` points are shown.
     """
     return embedding_figure(points, color, hover, symbol, size, title, data=data,
                             max_points=max_points, overflow=overflow, seed=seed, record=record)[0]

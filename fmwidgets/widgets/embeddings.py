@@ -20,7 +20,12 @@ import plotly.graph_objects as go
 from ..core.embed import default_pooling, embed_rows, nearest
 from ..core.project import project
 from ..errors import FMError
-from ..plots.embeddings import embedding_figure, hover_lines
+from ..plots.embeddings import (
+    HOVER_POINTS,
+    embedding_figure,
+    hover_columns,
+    hover_lines,
+)
 from ..records import RunRecord
 
 _NO_COLOUR = "(none)"
@@ -152,9 +157,18 @@ class EmbeddingExplorer(w.VBox):
 
     def _selection_changed(self) -> None:
         chosen = self.selected
-        self.status.value = f"{len(chosen):,} rows selected (explorer.selected)"
+        self.status.value = f"{len(chosen):,} rows selected (explorer.selected)" + self._selected_text()
         if self.on_select is not None:
             self.on_select(chosen)
+
+    def _selected_text(self, shown: int = 3, chars: int = 60) -> str:
+        """A big map has no hover text (HOVER_POINTS): the status line reads the first selected rows."""
+        if len(self.data) <= HOVER_POINTS or not self._picked:
+            return ""
+        rows = np.unique(np.concatenate(list(self._picked.values())))[:shown]
+        columns = hover_columns(self.hover, self.data, len(self.data))
+        texts = [" · ".join(" ".join(str(values[r]).split())[:chars] for _, values in columns) for r in rows]
+        return ": " + " | ".join(texts) + (" | …" if len(self.selected) > shown else "")
 
     def _guard(self, action: Callable, *args: Any) -> None:
         """Run a callback; an FMError becomes the status line (a callback cannot raise to the cell)."""

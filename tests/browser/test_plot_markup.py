@@ -2,7 +2,7 @@
 
 A plain page (plotly.js inline, network cut off) holds one figure per builder in fmwidgets/plots
 (embedding map, explorer, CLIP heatmap and map, confusion matrix, loss curve, token
-probabilities, masked-LM bars, attention, logit lens), each fed the same hostile strings as
+probabilities, masked-LM bars, attention, logit lens, evaluation bars), each fed the same hostile strings as
 legend names, class names, tick labels, titles and hover text.  Plotly turns ``<a href>`` into an
 SVG ``<a>`` and ``<b>`` into a bold ``tspan``; neither may appear from the data, and each hostile
 string must still be read as written (``a<b`` as ``a<b``), in the figure and in its hover label.
@@ -23,17 +23,13 @@ from fmwidgets.core.lens import LensResult
 from fmwidgets.core.metrics import classification_metrics
 from fmwidgets.plots.tokens import fill_mask_figure, token_probs_figure
 from fmwidgets.records import RunRecord
-from fmwidgets.testing import color_images
+from fmwidgets.testing import HOSTILE_LABELS, color_images
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
-LINK = '<a href="https://evil.example">Click</a>'
-BOLD = "<b>BOLD</b>"
-TEX = r"$\href{https://evil.example}{tex}$"
-LESS = "a<b"
-QUOTES = "say \"hi\" & 'bye'"
-HOSTILE = [LINK, BOLD, TEX, LESS, QUOTES]
+HOSTILE = list(HOSTILE_LABELS)
+LINK, BOLD, TEX, LESS, QUOTES = HOSTILE
 
 
 def _figures(bert, clip) -> dict[str, object]:
@@ -72,6 +68,8 @@ def _figures(bert, clip) -> dict[str, object]:
         "fill_mask": fill_mask_figure(masks),
         "attention": fm.plot_attention(attention),
         "lens": fm.plot_logit_lens(lens),
+        "evaluation": fm.plot_evaluation(pd.DataFrame(
+            {"mean": [0.5] * n, "ci_low": [0.4] * n, "ci_high": [0.6] * n, "n": [3] * n}, index=HOSTILE), title=LINK),
     }
 
 
@@ -92,7 +90,8 @@ _FIRST_POINT = """
   const fl = gd._fullLayout, r = gd.getBoundingClientRect();
   const tr = gd._fullData.find(t => t.hoverinfo !== 'skip' && t.visible === true);
   const xa = fl[tr.xaxis.replace('x', 'xaxis')], ya = fl[tr.yaxis.replace('y', 'yaxis')];
-  const x = tr.x ? tr.x[0] : 0, y = tr.y ? tr.y[0] : 0;
+  let x = tr.x ? tr.x[0] : 0, y = tr.y ? tr.y[0] : 0;
+  if (tr.type === 'bar') { if (tr.orientation === 'h') x = x / 2; else y = y / 2; }  // inside the bar
   return [r.left + xa._offset + xa.d2p(x), r.top + ya._offset + ya.d2p(y)];
 }
 """
@@ -120,10 +119,12 @@ def _hover_and_read(page, name: str) -> dict:
     x, y = root.evaluate(_FIRST_POINT)
     page.mouse.move(x - 3, y - 3)
     page.mouse.move(x, y)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     try:
-        root.locator(".hoverlayer .hovertext").first.wait_for(timeout=5_000)
-    except Exception:  # no label: the assertion below names the figure
-        pass
+        root.locator(".hoverlayer .hovertext").first.wait_for(timeout=15_000)
+    except PlaywrightTimeout:  # no label: the assertion that names the figure reports it
+        return {**root.evaluate(_READ), "hover": ""}
     return root.evaluate(_READ)
 
 
@@ -138,9 +139,9 @@ def test_hostile_text_draws_as_text_in_every_figure(browser, bert, clip, tmp_pat
     page.route("http*://**", lambda route: route.abort())
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(page_file.as_uri())
+    page.goto(page_file.as_uri(), wait_until="domcontentloaded", timeout=120_000)
     page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {len(figures)}",
-                           timeout=60_000)
+                           timeout=120_000)
     seen = {name: _hover_and_read(page, name) for name in figures}
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "hostile-plot-text.png"), full_page=True)
@@ -161,3 +162,4 @@ def test_hostile_text_draws_as_text_in_every_figure(browser, bert, clip, tmp_pat
     assert LINK in seen["token_probs"]["hover"] and LINK in seen["attention"]["hover"]
     assert seen["embeddings"]["hover"] in HOSTILE
     assert QUOTES in seen["clip"]["text"] and LESS in seen["attention"]["text"]
+    assert TEX in seen["evaluation"]["text"] and LINK in seen["evaluation"]["hover"]

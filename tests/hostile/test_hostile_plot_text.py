@@ -13,7 +13,6 @@ import re
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import fmwidgets as fm
 from fmwidgets.core.attention import AttentionResult
@@ -23,14 +22,10 @@ from fmwidgets.core.metrics import classification_metrics
 from fmwidgets.plots.text import plotly_text
 from fmwidgets.plots.tokens import fill_mask_figure, token_probs_figure
 from fmwidgets.records import RunRecord
-from fmwidgets.testing import color_images
+from fmwidgets.testing import HOSTILE_LABELS, color_images
 
-LINK = '<a href="https://evil.example">Click</a>'
-BOLD = "<b>BOLD</b>"
-TEX = r"$\href{https://evil.example}{tex}$"
-LESS = "a<b"
-QUOTES = "say \"hi\" & 'bye' &amp; &#36;"
-HOSTILE = [LINK, BOLD, TEX, LESS, QUOTES]
+HOSTILE = [*HOSTILE_LABELS[:4], HOSTILE_LABELS[4] + " &amp; &#36;"]  # entities in the data stay text
+LINK, BOLD, TEX, LESS, QUOTES = HOSTILE
 _ENTITY = re.compile(r"&(#\d+|#x[\da-fA-F]+|[a-z]+);")
 _NAMED = {"mu": "μ", "amp": "&", "lt": "<", "gt": ">", "nbsp": "\xa0", "times": "×", "plusmn": "±", "deg": "°"}
 
@@ -40,7 +35,7 @@ def plotly_decoded(text: str) -> str:
     def one(m):
         inner = m.group(1)
         if inner.startswith("#x"):
-            return chr(int(inner[2:], 16))
+            return chr(int(inner[2:], 16))  # noqa: FURB166 (reads as the entity is written)
         if inner.startswith("#"):
             return chr(int(inner[1:]))
         return _NAMED.get(inner, m.group(0))
@@ -86,9 +81,6 @@ def test_embedding_map_legend_hover_symbol_and_title():
 
 
 def test_explorer_legend_and_hover(bert):
-    from fmwidgets.display import static_plotly
-
-    static_plotly()  # before the widget loads plotly.io, as a displayed figure would (keeps test order free)
     df = pd.DataFrame({"text": HOSTILE, "label": HOSTILE})
     explorer = fm.EmbeddingExplorer(df, text="text", color="label", title=LINK)
     explorer.search(LINK)

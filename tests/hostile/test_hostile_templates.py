@@ -62,7 +62,7 @@ def test_huge_widths_and_precisions_are_refused_before_formatting(spec):
 
 
 def test_a_width_at_the_bound_is_allowed():
-    assert len(fill("{x:%d}" % MAX_FORMAT_WIDTH, {"x": "a"})) == MAX_FORMAT_WIDTH
+    assert len(fill(f"{{x:{MAX_FORMAT_WIDTH}}}", {"x": "a"})) == MAX_FORMAT_WIDTH
 
 
 def test_every_public_filler_refuses_before_model_work(gpt2, secret):
