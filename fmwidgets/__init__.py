@@ -97,6 +97,7 @@ _LAZY = {
     "RagAnswer": ".core.retrieval.rag",
     "evaluate_retrieval": ".core.retrieval.evaluate",
     "label": ".core.label",
+    "LabelReview": ".widgets.label_review",
     "prompt_versions": ".core.prompt_versions",
     "PromptVersion": ".core.prompt_versions",
     # reproducibility
