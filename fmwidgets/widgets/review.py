@@ -33,7 +33,7 @@ class Review(anywidget.AnyWidget):
 
     index = t.Int(0).tag(sync=True)
     total = t.Int(0).tag(sync=True)
-    row = t.List().tag(sync=True)  # [[field, text], ...] of the row on screen
+    row: t.List = t.List().tag(sync=True)  # [[field, text], ...] of the row on screen
     rating = t.Float(None, allow_none=True).tag(sync=True)
     comment = t.Unicode("").tag(sync=True)
     rated = t.Int(0).tag(sync=True)
@@ -84,7 +84,7 @@ class Review(anywidget.AnyWidget):
     def _repr_mimebundle_(self, **kwargs: Any):
         data, metadata = super()._repr_mimebundle_(**kwargs)
         rows = "".join(f"<tr><th style='text-align:left;vertical-align:top'>{html.escape(name)}</th>"
-                       f"<td style='white-space:pre-wrap'>{html.escape(text)}</td></tr>" for name, text in self.row)
+                       f"<td style='white-space:pre-wrap'>{html.escape(text)}</td></tr>" for name, text in list(self.row or []))
         data["text/html"] = (f"<div class='fm-review-static'><p>Review of {html.escape(self.evaluation.name)}: row "
                              f"{self.index + 1} of {self.total}, {self.rated} rated</p><table>{rows}</table></div>")
         return data, {**(metadata or {}), "fmwidgets": self.evaluation.record.to_dict()}

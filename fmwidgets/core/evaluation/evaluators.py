@@ -30,7 +30,7 @@ class Evaluator:
     """A named way to score outputs; ``needs_reference`` says the data must have references."""
 
     name: str
-    scorer: Scorer
+    scorer: Scorer | None = None  # None where a subclass overrides ``scores`` (Judge)
     needs_reference: bool = True
     corpus: Callable[[list, list], float] | None = None  # summary statistic over rows, if not the mean
     options: dict[str, Any] = field(default_factory=dict)
@@ -40,6 +40,8 @@ class Evaluator:
 
     def scores(self, outputs: list, table: Any, handle: Any = None) -> dict[str, list]:
         """Columns of scores for ``outputs`` (``handle``: the evaluated model, for judges)."""
+        if self.scorer is None:
+            raise NotImplementedError(f"The evaluator '{self.name}' has no scorer.")
         return self.scorer(outputs, table)
 
 

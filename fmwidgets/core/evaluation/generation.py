@@ -45,13 +45,13 @@ def generate_cached(handle: ModelHandle, sent: list[str], *, settings: dict, see
     seconds = [0.0] * len(sent)
     todo = [i for i, out in enumerate(outputs) if out is None]
     if todo:
-        marks = [time.perf_counter(), 0]  # time and rows done at the last progress call
+        last = {"time": time.perf_counter(), "done": 0}  # at the previous progress call
 
         def timed(done: int, total: int) -> None:
             now = time.perf_counter()
-            for j in range(marks[1], done):
-                seconds[todo[j]] = (now - marks[0]) / max(done - marks[1], 1)
-            marks[:] = [now, done]
+            for j in range(int(last["done"]), done):
+                seconds[todo[j]] = (now - last["time"]) / max(done - int(last["done"]), 1)
+            last.update(time=now, done=done)
             if progress is not None:
                 progress(done, total)
 

@@ -88,5 +88,5 @@ def judge(model: Any = None, rubric: str = DEFAULT_RUBRIC, scale: tuple[float, f
         raise BadArgumentError(f"scale={scale!r} needs a low and a higher high end, e.g. (1, 5).")
     if model is not None:
         get_model(model, "generate")  # a judge that cannot generate fails now, not mid-run
-    return Judge(name, scorer=None, needs_reference=False, model=model, rubric=rubric, scale=(low, high),
+    return Judge(name, needs_reference=False, model=model, rubric=rubric, scale=(low, high),
                  max_new_tokens=max_new_tokens)

@@ -137,7 +137,7 @@ class _Plan:
     data_info: dict
     handle: Any
     mode: str  # "decoder" | "classifier"
-    inputs: list[str]  # prompts as sent, or texts to classify
+    inputs: list[str | None]  # prompts as sent, or texts to classify (None: a blank text)
     template: str | None
     prompt_label: str | None
     reference: str | None
