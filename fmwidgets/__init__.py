@@ -17,6 +17,7 @@ from .config import FM, settings
 from .errors import (
     BadArgumentError,
     DataError,
+    EngineError,
     FMError,
     InterpolationError,
     MissingDependencyError,
@@ -107,7 +108,7 @@ _LAZY = {
 
 __all__ = sorted(
     [*_LAZY, "FM", "settings", "RunRecord", "FMError", "DataError", "WrongFamilyError",
-     "ModelNotFoundError", "ModelLoadError", "UnknownModelNameError", "NoModelLoadedError",
+     "ModelNotFoundError", "ModelLoadError", "EngineError", "UnknownModelNameError", "NoModelLoadedError",
      "BadArgumentError", "InterpolationError", "MissingDependencyError", "OutOfMemoryError",
      "RemoteCodeRequiredError", "load_ipython_extension", "__version__"]
 )

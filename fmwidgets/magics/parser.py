@@ -73,6 +73,21 @@ def command(name: str, help: str, *args: Arg, cell: str = "no", passthrough: boo
     return decorate
 
 
+# `--engine ray` and its settings, on every magic whose work runs in batches
+ENGINE_ARGS = (
+    arg("--engine", default=None, choices=("local", "ray", "vllm"),
+        help="where the batches run: local (this kernel), ray, or vllm (text generation on CUDA; default: %%config FM.engine)"),
+    arg("--ray-address", default=None, metavar="ADDR",
+        help="with --engine ray: the cluster (default: FM.ray_address, RAY_ADDRESS, else a local Ray)"),
+    arg("--workers", type=int, default=None, metavar="N", help="with --engine ray: model replicas"),
+)
+
+
+def engine_options(args: Any) -> dict[str, Any]:
+    """The engine keywords of the public API from parsed ``ENGINE_ARGS``."""
+    return {"engine": args.engine, "ray_address": args.ray_address, "workers": args.workers}
+
+
 def split(line: str) -> list[str]:
     """shlex split with a UsageError for unbalanced quotes."""
     try:

@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from .parser import COMMANDS, arg, command, store, variable
+from .parser import COMMANDS, ENGINE_ARGS, arg, command, engine_options, store, variable
 
 GENERATION_ARGS = (
     arg("--max-new-tokens", type=int, default=64, metavar="N", help="tokens to generate (default 64)"),
@@ -67,6 +67,7 @@ def set_params(command_name: str, params: dict) -> dict:
     arg("--no-stream", action="store_true", help="show the text only when it is complete"),
     arg("--save", default=None, metavar="NAME",
         help="save the template (cell body or --template) as the next version of NAME (fm.save_prompt)"),
+    *ENGINE_ARGS,
     cell="optional", passthrough=True, group="prompts",
 )
 def prompt(args, cell, shell, **extra):
@@ -85,8 +86,10 @@ def prompt(args, cell, shell, **extra):
         if template is None:
             raise UsageError("%fm prompt --df needs a template: --template \"...{column}...\" or a cell body.")
         result = fm.generate_df(frame, template, model=args.model, column=args.column,
-                                batch_size=args.batch_size, **params)
+                                batch_size=args.batch_size, **engine_options(args), **params)
     else:
+        if args.engine or args.ray_address or args.workers:
+            raise UsageError("%fm prompt: --engine, --ray-address and --workers apply to --df runs only.")
         if cell is None:
             raise UsageError("%%fm prompt needs the prompt as the cell body (or --df DF --template \"...\").")
         result = fm.generate(cell, model=args.model, variables=shell.user_ns,

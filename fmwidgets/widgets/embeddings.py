@@ -36,20 +36,24 @@ class EmbeddingExplorer(w.VBox):
 
     ``text`` names the column to embed (a DataFrame with one column needs none); ``color`` and
     ``hover`` name columns; ``method`` / ``dims`` / ``seed`` go to ``fm.project``; ``k`` is how
-    many rows a search lights up; ``on_select`` is called with the selected rows' DataFrame.
+    many rows a search lights up; ``on_select`` is called with the selected rows' DataFrame;
+    ``engine="ray"`` embeds the rows on a Ray cluster (see ``fm.embed``).
     """
 
     def __init__(self, source: Any, text: str | None = None, model: Any = None, *,
                  color: str | None = None, hover: Any = None, method: str = "pca", dims: int = 2,
                  pooling: str | None = None, seed: int = 0, k: int = 10, title: str | None = None,
-                 strict: bool = False, on_select: Callable[[Any], None] | None = None) -> None:
+                 strict: bool = False, on_select: Callable[[Any], None] | None = None,
+                 engine: str | None = None, ray_address: str | None = None,
+                 workers: int | None = None) -> None:
         import pandas as pd
 
         frame = source if isinstance(source, pd.DataFrame) else pd.DataFrame({"text": list(source)})
         if text is None and frame.shape[1] == 1:
             text = frame.columns[0]
         vectors, positions, handle = embed_rows(frame, model, text=text, pooling=pooling,
-                                                strict=strict)
+                                                strict=strict, engine=engine,
+                                                ray_address=ray_address, workers=workers)
         self.handle = handle
         self.column = text
         self.data = frame.iloc[positions]

@@ -1,0 +1,90 @@
+"""Where batch work runs: in this process (the default), or on a Ray cluster with one keyword.
+
+A batch feature (``generate_df``, ``embed``, ...) never loops over rows itself: it cuts its
+rows into chunks and hands them to ``run_chunks`` with a *task*, a picklable callable
+``task(handle, chunk) -> list`` that returns one result per row of the chunk.  The local engine
+calls the task chunk after chunk on the loaded model; the Ray engine (``engines/ray.py``) runs
+it in Ray Data actors, one model replica each, loaded from the model's hub id or folder, and
+gives back the same results in the same order.  Chunks are the feature's own batches, so a
+seeded or greedy run gives the same rows on either engine.
+
+Both engines report ``progress(done_rows, total_rows)`` and keep the finished chunks when
+interrupted: ``run_chunks`` returns one entry per chunk, ``None`` where a chunk did not finish.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Sequence
+
+from ..config import settings
+from ..errors import BadArgumentError
+
+ENGINES = ("local", "ray", "vllm")
+
+Task = Callable[[Any, Any], list]
+
+
+def resolve_engine(engine: str | None) -> str:
+    """The engine to use: the argument, else ``FM.engine``; an unknown name is one sentence."""
+    name = (engine or settings().engine or "local").lower()
+    if name not in ENGINES:
+        raise BadArgumentError(
+            f"'{engine}' is not an engine fmwidgets knows; use one of {', '.join(ENGINES)} "
+            "(or leave it out to run in this kernel)."
+        )
+    return name
+
+
+def ray_address(address: str | None = None) -> str | None:
+    """Where the Ray cluster is: the argument, then ``FM.ray_address``, then ``RAY_ADDRESS``.
+
+    None means "start (or reuse) a local Ray for this kernel".
+    """
+    return address or settings().ray_address or os.environ.get("RAY_ADDRESS") or None
+
+
+def check_workers(workers: int | None) -> None:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise BadArgumentError(f"workers={workers!r} must be a whole number of at least 1.")
+
+
+def engine_params(engine: str | None, workers: int | None) -> dict[str, Any]:
+    """What a RunRecord notes about the engine (nothing for the default, in-process run)."""
+    name = resolve_engine(engine)
+    return {} if name == "local" else {"engine": name, "workers": workers}
+
+
+def run_chunks(handle: Any, task: Task, chunks: Sequence[Any], sizes: Sequence[int], *,
+               engine: str | None = None, address: str | None = None, workers: int | None = None,
+               progress: Callable[[int, int], None] | None = None) -> list[list | None]:
+    """Run ``task`` over ``chunks`` (``sizes[i]`` rows each) on the chosen engine, in order."""
+    name = resolve_engine(engine)
+    check_workers(workers)
+    if name == "vllm":
+        raise BadArgumentError(
+            "engine='vllm' runs text generation only (generate_df, evaluate); use engine='ray' or "
+            "leave engine out for this call."
+        )
+    if name == "ray":
+        from .ray import run
+
+        return run(handle, task, chunks, sizes, address=ray_address(address), workers=workers,
+                   progress=progress)
+    return run_local(handle, task, chunks, sizes, progress)
+
+
+def run_local(handle: Any, task: Task, chunks: Sequence[Any], sizes: Sequence[int],
+              progress: Callable[[int, int], None] | None = None) -> list[list | None]:
+    """The chunks one after another on the model loaded in this kernel; an interrupt keeps them."""
+    results: list[list | None] = [None] * len(chunks)
+    done, total = 0, sum(sizes)
+    try:
+        for i, chunk in enumerate(chunks):
+            results[i] = task(handle, chunk)
+            done += sizes[i]
+            if progress is not None:
+                progress(done, total)
+    except KeyboardInterrupt:  # between or inside a chunk: keep the ones already done
+        pass
+    return results
