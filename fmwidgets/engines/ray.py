@@ -68,15 +68,16 @@ def connect(address: str | None) -> Any:
             "local Ray."
         )
     try:
-        try:
-            ray.init(address=address, **kwargs)
-        except Exception:  # noqa: BLE001
-            if address:
-                raise
-            # A local raylet gives up after 15 s when its agents start slowly on a busy machine
-            # (ray-project/ray#65983); one more try usually gets through.
-            ray.shutdown()
-            ray.init(**kwargs)
+        # A local raylet gives up after 15 s when its agents start slowly on a busy machine
+        # (ray-project/ray#65983); another try usually gets through.
+        for attempt in range(1 if address else 3):
+            try:
+                ray.init(address=address, **kwargs)
+                break
+            except Exception:  # noqa: BLE001
+                ray.shutdown()
+                if address or attempt == 2:
+                    raise
     except Exception as exc:  # noqa: BLE001 - ConnectionError, ValueError, RuntimeError...
         where = f"at '{address}'" if address else "on this machine"
         raise EngineError(
