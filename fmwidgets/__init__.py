@@ -101,6 +101,10 @@ _LAZY = {
     "LabelReview": ".widgets.label_review",
     "prompt_versions": ".core.prompt_versions",
     "PromptVersion": ".core.prompt_versions",
+    # speech
+    "transcribe": ".core.speech",
+    "Transcript": ".core.speech",
+    "plot_alignment": ".plots.speech",
     # reproducibility
     "environment": ".core.environment",
     "repro": ".core.environment",

@@ -198,3 +198,83 @@ def color_images(n: int = 4, size: int = 48):
 # escape them (tests of every figure, in Python and in Chromium): link, bold, TeX, "<", quotes.
 HOSTILE_LABELS = ('<a href="https://evil.example">Click</a>', "<b>BOLD</b>",
                   r"$\href{https://evil.example}{tex}$", "a<b", "say \"hi\" & 'bye'")
+
+
+# Whisper's special tokens, in its order: the timestamp tokens must follow <|notimestamps|>
+# directly, because the decoder finds them as "<|notimestamps|> id + 1 + seconds / 0.02".
+_WHISPER_LANGUAGES = ("en", "de", "fr", "es")
+
+
+def tiny_whisper(path: str | Path | None = None, *, hidden: int = 32, layers: int = 2, max_length: int = 24,
+                 seed: int = 0) -> Path:
+    """A Whisper speech-to-text model (default feature extractor, Whisper's special tokens) saved to ``path``.
+
+    ``max_length`` caps each 30 s window's tokens: random weights rarely end a text on their own,
+    and 448 steps per window would make every test slow."""
+    import torch
+    from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
+                              WhisperForConditionalGeneration, WhisperProcessor, WhisperTokenizerFast)
+
+    folder = _default_dir("whisper", path)
+    vocab, merges = _bpe_files(folder, 400, ["<|endoftext|>"])
+    tok = WhisperTokenizerFast(vocab=vocab, merges=merges, unk_token="<|endoftext|>",
+                               bos_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    languages = [f"<|{code}|>" for code in _WHISPER_LANGUAGES]
+    specials = (["<|startoftranscript|>", *languages, "<|translate|>", "<|transcribe|>", "<|startoflm|>",
+                 "<|startofprev|>", "<|nospeech|>", "<|notimestamps|>"]
+                + [f"<|{i * 0.02:.2f}|>" for i in range(1501)])
+    tok.add_tokens(specials, special_tokens=True)
+    ids = {t: tok.convert_tokens_to_ids(t) for t in specials[: len(languages) + 7]}
+    eot = tok.convert_tokens_to_ids("<|endoftext|>")
+    # Random weights would pick language and task tokens as "words"; real Whisper never emits them.
+    suppress = [i for t, i in ids.items() if t != "<|notimestamps|>"]
+    config = WhisperConfig(
+        vocab_size=len(tok), num_mel_bins=80, d_model=hidden, encoder_layers=layers, decoder_layers=layers,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=hidden * 2,
+        decoder_ffn_dim=hidden * 2, max_source_positions=1500, max_target_positions=448,
+        pad_token_id=eot, bos_token_id=eot, eos_token_id=eot,
+        decoder_start_token_id=ids["<|startoftranscript|>"], begin_suppress_tokens=[eot],
+        suppress_tokens=suppress,
+    )
+    torch.manual_seed(seed)
+    model = WhisperForConditionalGeneration(config)
+    with torch.no_grad():  # output head tied to the embeddings: make words likelier than the 1,500
+        model.model.decoder.embed_tokens.weight[: ids["<|startoftranscript|>"]].mul_(8.0)  # timestamps
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=eot, pad_token_id=eot,
+        bos_token_id=eot, max_length=max_length, begin_suppress_tokens=[eot], suppress_tokens=suppress,
+        no_timestamps_token_id=ids["<|notimestamps|>"], is_multilingual=True,
+        lang_to_id={t: ids[t] for t in languages},
+        task_to_id={"transcribe": ids["<|transcribe|>"], "translate": ids["<|translate|>"]},
+        prev_sot_token_id=ids["<|startofprev|>"], forced_decoder_ids=None,
+        max_initial_timestamp_index=50, return_timestamps=False,
+    )
+    model.save_pretrained(folder)
+    WhisperProcessor(feature_extractor=WhisperFeatureExtractor(), tokenizer=tok).save_pretrained(folder)
+    _cleanup(folder)
+    return folder
+
+
+def tone(seconds: float = 2.0, sampling_rate: int = 16000, frequency: float = 440.0):
+    """A float32 sine tone with a little noise (a stand-in clip for speech models' mechanics)."""
+    import numpy as np
+
+    t = np.arange(int(seconds * sampling_rate)) / sampling_rate
+    noise = np.random.default_rng(0).normal(0, 0.01, t.shape)
+    return (0.3 * np.sin(2 * np.pi * frequency * t) + noise).astype(np.float32)
+
+
+def tiny_vit(path: str | Path | None = None, *, hidden: int = 32, image_size: int = 32, patch: int = 8,
+             labels: tuple[str, ...] = ("red", "green", "blue", "yellow"), seed: int = 0) -> Path:
+    """A ViT image classifier (with ``id2label``) and its image processor saved to ``path``."""
+    import torch
+    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+
+    folder = _default_dir("vit", path)
+    config = ViTConfig(hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
+                       intermediate_size=hidden * 2, image_size=image_size, patch_size=patch,
+                       id2label=dict(enumerate(labels)), label2id={n: i for i, n in enumerate(labels)})
+    torch.manual_seed(seed)
+    ViTForImageClassification(config).save_pretrained(folder)
+    ViTImageProcessor(size={"height": image_size, "width": image_size}).save_pretrained(folder)
+    return folder

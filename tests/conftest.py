@@ -57,6 +57,8 @@ def tiny_paths(tmp_path_factory):
         "chat": testing.tiny_chat_gpt2(root / "chat"),
         "bert": testing.tiny_bert(root / "bert"),
         "clip": testing.tiny_clip(root / "clip"),
+        "whisper": testing.tiny_whisper(root / "whisper"),
+        "vit": testing.tiny_vit(root / "vit"),
     }
 
 
@@ -103,6 +105,22 @@ def clip(tiny_paths):
     import fmwidgets as fm
 
     return _handle("clip", lambda: fm.load(str(tiny_paths["clip"]), as_="clip"))
+
+
+@pytest.fixture
+def whisper(tiny_paths):
+    """A tiny Whisper speech-to-text model with its processor, registered as 'whisper'."""
+    import fmwidgets as fm
+
+    return _handle("whisper", lambda: fm.load(str(tiny_paths["whisper"]), as_="whisper"))
+
+
+@pytest.fixture
+def vit(tiny_paths):
+    """A tiny ViT image classifier with its image processor and labels, registered as 'vit'."""
+    import fmwidgets as fm
+
+    return _handle("vit", lambda: fm.load(str(tiny_paths["vit"]), as_="vit"))
 
 
 @pytest.fixture

@@ -34,6 +34,9 @@ _ENCODER_TYPES = {
     "camembert", "mpnet", "ernie", "modernbert", "nomic_bert", "xlm-roberta-xl", "convbert",
     "funnel", "mobilebert", "squeezebert", "layoutlm", "megatron-bert", "rembert", "roformer",
 }
+_SPEECH_TYPES = {"whisper"}
+_VISION_TYPES = {"vit", "deit", "beit", "dinov2", "swin", "convnext", "convnextv2", "mobilevit", "efficientnet",
+                 "resnet", "regnet", "levit", "dit"}
 TASKS = ("embedding", "causal-lm", "masked-lm", "classification", "regression", "seq2seq", "clip")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 
@@ -48,7 +51,7 @@ def embedded_model_path() -> Path:
 
 
 def detect_family(config: Any) -> str:
-    """'clip', 'encoder-decoder', 'decoder' or 'encoder', from a transformers config."""
+    """'clip', 'speech', 'vision', 'encoder-decoder', 'decoder' or 'encoder', from a transformers config."""
     from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
     mtype = getattr(config, "model_type", "")
@@ -56,6 +59,10 @@ def detect_family(config: Any) -> str:
     if mtype in _CLIP_TYPES or (hasattr(config, "text_config") and hasattr(config, "vision_config")
                                 and "CLIP" in archs.upper()):
         return "clip"
+    if mtype in _SPEECH_TYPES or "ForSpeechSeq2Seq" in archs:
+        return "speech"
+    if mtype in _VISION_TYPES or "ForImageClassification" in archs:
+        return "vision"
     if getattr(config, "is_encoder_decoder", False):
         return "encoder-decoder"
     if mtype in _ENCODER_TYPES or "MaskedLM" in archs:
@@ -72,8 +79,10 @@ def default_head(family: str, config: Any) -> str:
         return "causal-lm"
     if family == "encoder-decoder":
         return "seq2seq"
-    if family == "clip":
-        return "clip"
+    if family in ("clip", "speech"):
+        return family
+    if family == "vision":
+        return "image-classification"
     if "MaskedLM" in archs or "ForPreTraining" in archs:
         return "masked-lm"
     if "SequenceClassification" in archs:
@@ -92,6 +101,8 @@ def auto_class(head: str):
         "classification": tf.AutoModelForSequenceClassification,
         "regression": tf.AutoModelForSequenceClassification,
         "seq2seq": tf.AutoModelForSeq2SeqLM,
+        "speech": tf.AutoModelForSpeechSeq2Seq,
+        "image-classification": tf.AutoModelForImageClassification,
     }[head]
 
 
@@ -358,9 +369,11 @@ def _load_tokenizer(where: str, family: str, common: dict):
     import transformers
 
     processor = None
-    if family == "clip":
+    if family in ("clip", "speech"):
         processor = transformers.AutoProcessor.from_pretrained(where, **common)
         tokenizer = getattr(processor, "tokenizer", processor)
+    elif family == "vision":  # images in, labels out: an image processor and no tokenizer
+        return None, transformers.AutoImageProcessor.from_pretrained(where, **common)
     else:
         tokenizer = transformers.AutoTokenizer.from_pretrained(where, **common)
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:

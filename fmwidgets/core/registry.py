@@ -26,6 +26,8 @@ FEATURES = {
     "finetune": "fine-tuning (%fm finetune)",
     "predict": "predictions of a tuned head (%fm predict)",
     "clip": "image-text similarity (%fm clip)",
+    "transcribe": "speech to text (%fm transcribe, fm.transcribe)",
+    "classify_images": "image classification (fm.classify_images)",
 }
 
 
@@ -35,7 +37,7 @@ class ModelHandle:
 
     name: str
     model_id: str
-    family: str  # "encoder" | "decoder" | "encoder-decoder" | "clip"
+    family: str  # "encoder" | "decoder" | "encoder-decoder" | "clip" | "speech" | "vision"
     model: Any
     tokenizer: Any
     processor: Any = None
@@ -81,6 +83,10 @@ class ModelHandle:
             feats = ["generate", "embed", "similar", "attention"]
         elif self.family == "clip":
             feats = ["embed", "similar", "attention", "clip"]
+        elif self.family == "speech":
+            feats = ["transcribe"]
+        elif self.family == "vision":
+            feats = ["classify_images", "attention"]
         else:
             feats = ["embed", "similar", "attention", "finetune"]
             if self.head == "masked-lm":
@@ -99,6 +105,8 @@ class ModelHandle:
             "generate": " (load a GPT-style decoder such as gpt2 for that)",
             "fill_mask": " (load a BERT-style model with a masked-LM head such as bert-base-uncased)",
             "clip": " (load a CLIP-style model such as openai/clip-vit-base-patch32)",
+            "transcribe": " (load a speech model such as openai/whisper-tiny)",
+            "classify_images": " (load an image classifier such as google/vit-base-patch16-224)",
             "logit_lens": " (load a GPT-style decoder for that)",
             "token_probs": " (load a GPT-style decoder for that)",
             "predict": " (fine-tune it first with %fm finetune)",

@@ -33,6 +33,7 @@ _MODULES: dict[str, str] = {
     "FinetuneResult": "finetune",
     "Index": "retrieval",
     "RagAnswer": "retrieval",
+    "Transcript": "speech",
 }
 _RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
 
