@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+from .._compat import attn_implementation, supports_sdpa
 from ..engines import check_workers, resolve_engine, run_chunks
 from ..errors import BadArgumentError, DataError, WrongFamilyError
 from ..records import RunRecord, recorded
@@ -54,7 +55,7 @@ def sentence_transformers_config(handle: ModelHandle) -> dict[str, Any] | None:
 
 
 def _read_st_config(handle: ModelHandle) -> dict[str, Any] | None:
-    where = getattr(handle.model.config, "_name_or_path", None) or handle.model_id
+    where = getattr(handle.model.config, "name_or_path", None) or handle.model_id
     modules = _model_file(where, "modules.json", handle.revision)
     if modules is None:
         return None
@@ -89,14 +90,11 @@ def _model_file(where: str, name: str, revision: str | None) -> Any:
         path = folder / name
     else:
         try:
-            from transformers.utils import cached_file
+            from huggingface_hub import hf_hub_download
 
-            found = cached_file(where, name, revision=revision,
-                                _raise_exceptions_for_missing_entries=False,
-                                _raise_exceptions_for_connection_errors=False)
-        except Exception:  # noqa: BLE001 - a missing optional file is not an error
+            path = Path(hf_hub_download(where, name, revision=revision))
+        except Exception:  # noqa: BLE001 - a missing optional file (or no network) is not an error
             return None
-        path = Path(found) if found else None
     if path is None or not path.is_file():
         return None
     return json.loads(path.read_text())
@@ -278,8 +276,7 @@ def fast_attention(model: Any) -> Iterator[None]:
     Models are loaded with eager attention so that attention views can read the weights;
     embedding never needs them, and SDPA is what sentence-transformers runs (and is faster).
     """
-    switch = (getattr(model.config, "_attn_implementation", None) == "eager"
-              and getattr(model, "_supports_sdpa", False) and hasattr(model, "set_attn_implementation"))
+    switch = attn_implementation(model) == "eager" and supports_sdpa(model)
     if switch:
         try:
             model.set_attn_implementation("sdpa")

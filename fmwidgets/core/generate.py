@@ -25,6 +25,7 @@ from ..records import Recorded, RunRecord, recorded
 from . import template
 from .data import FMWarning
 from .registry import ModelHandle, get_model
+from .scoring import chosen_logprobs, sequence_logprobs
 from .seeding import set_seed
 from .tokens import readable_tokens
 
@@ -258,11 +259,8 @@ def run_batch(handle: ModelHandle, prompts: Sequence[str | list[int]], *, max_ne
         texts = [_trim_stop(t, stop) for t in texts]
         ids = samples[0]
         if logits is not None:
-            lp = torch.log_softmax(logits[i * n, : len(ids)].float(), dim=-1)
-            logprobs = lp.gather(1, torch.tensor(ids, device=lp.device).view(-1, 1)).view(-1).tolist()
+            logprobs = chosen_logprobs(torch.log_softmax(logits[i * n, : len(ids)].float(), dim=-1), ids)
         else:
-            from .token_probs import sequence_logprobs
-
             logprobs = sequence_logprobs(handle, prompt_ids, ids)
         results.append(dict(texts=texts, token_ids=ids, prompt_ids=prompt_ids, logprobs=logprobs,
                             seconds=seconds, first_token_seconds=first, steps=steps, stopped=stopped))

@@ -22,6 +22,7 @@ import string
 import types
 from typing import Any, Mapping
 
+from .._compat import split_field_name
 from ..errors import InterpolationError
 
 _PARSER = string.Formatter()
@@ -31,11 +32,8 @@ _SPEC_NUMBER = re.compile(r"\d+")
 
 def _split_field(field: str) -> tuple[str, list[tuple[bool, Any]]]:
     """('obj', [(True, 'attr'), (False, 'key')]) for 'obj.attr[key]'."""
-    import _string  # the parser string.Formatter itself uses
-
     try:
-        first, rest = _string.formatter_field_name_split(field)
-        steps = list(rest)
+        first, steps = split_field_name(field)
     except ValueError as exc:
         raise InterpolationError(
             f"The placeholder '{{{field}}}' cannot be read; write {{name}}, {{obj.attr}} or "

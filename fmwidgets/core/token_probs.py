@@ -10,31 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..records import Recorded, RunRecord, recorded
+from .generate import Generation, check_prompt, fit_context
 from .registry import ModelHandle, get_model
+from .scoring import position_logprobs
 from .tokens import readable_tokens
-
-
-def position_logprobs(handle: ModelHandle, ids: Sequence[int]):
-    """(len(ids) - 1, vocab) log-probabilities of the token after each position."""
-    import torch
-
-    model = handle.model
-    with torch.inference_mode():
-        logits = model(input_ids=torch.tensor([list(ids)], device=model.device)).logits[0, :-1]
-    return torch.log_softmax(logits.float(), dim=-1)
-
-
-def sequence_logprobs(handle: ModelHandle, prompt_ids: Sequence[int], ids: Sequence[int]) -> list[float]:
-    """Log-probability of each of ``ids`` following ``prompt_ids`` and the ids before it."""
-    import torch
-
-    if not ids:
-        return []
-    lp = position_logprobs(handle, list(prompt_ids) + list(ids))[len(prompt_ids) - 1:]
-    return lp.gather(1, torch.tensor(list(ids), device=lp.device).view(-1, 1)).view(-1).tolist()
 
 
 @dataclass(eq=False)
@@ -67,8 +49,6 @@ def token_probs(text: Any, model: str | ModelHandle | None = None, *, top_k: int
     For a Generation the model that produced it is used (unless ``model`` is given) and the
     exact token ids it produced are scored, so nothing is lost to re-tokenization.
     """
-    from .generate import Generation, check_prompt, fit_context
-
     if isinstance(text, Generation):
         handle = get_model(model if model is not None else text.record.model_name, "token_probs")
         ids, n_generated = list(text.prompt_ids) + list(text.token_ids), len(text.token_ids)

@@ -11,6 +11,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from .._compat import plotly_mime_bundle
 from ..display import static_plotly
 from ..records import RunRecord
 
@@ -31,13 +32,10 @@ class RecordedFigure(go.Figure):
         return self._fm_record
 
     def _repr_mimebundle_(self, include=None, exclude=None, validate=True, **kwargs):
-        import plotly.io as pio
-        from plotly.io._utils import validate_coerce_fig_to_dict
-
         static_plotly()  # the saved notebook shows the figure without a kernel or a CDN
         # Default renderers, activated once per kernel: go.Figure._repr_mimebundle_ names them
         # explicitly, which re-activates them and embeds plotly.js (4 MB) again for every figure.
-        data = pio.renderers._build_mime_bundle(validate_coerce_fig_to_dict(self, validate), **kwargs)
+        data = plotly_mime_bundle(self, validate, **kwargs)
         # a short text form, so IPython does not fall back to the figure's full repr; the title
         # is stored with its markup characters as entities (plots/text.py), read back here
         title = html.unescape(self.layout.title.text or f"{len(self.data)} traces")

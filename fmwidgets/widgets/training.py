@@ -11,7 +11,6 @@ messages between checks.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import html
 import threading
@@ -21,6 +20,7 @@ from typing import Any
 import ipywidgets as w
 import plotly.graph_objects as go
 
+from .._compat import kernel_subshells, subshell_route
 from ..core import finetune as core_finetune
 from ..core.training_monitor import TrainingMonitor
 from ..plots.training import loss_layout, loss_traces, result_figures
@@ -31,7 +31,7 @@ from .stream import in_kernel
 
 
 def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
         else f"{seconds // 60}:{seconds % 60:02d}"
 
@@ -104,8 +104,8 @@ class TrainingView(TrainingMonitor):
         from IPython import get_ipython
 
         kernel = get_ipython().kernel
-        if getattr(kernel, "_supports_kernel_subshells", False):
-            with _subshell_route(kernel, self.stop_button.comm):
+        if kernel_subshells(kernel):
+            with subshell_route(kernel, self.stop_button.comm):
                 return super().wait(finished)
         from jupyter_ui_poll import (
             ui_events,  # older kernels: pump their events ourselves
@@ -141,37 +141,6 @@ class TrainingView(TrainingMonitor):
         return self.box._repr_mimebundle_(**kwargs)
 
 
-@contextlib.contextmanager
-def _subshell_route(kernel: Any, comm: Any):
-    """Send ``comm``'s front-end messages to a kernel subshell thread while the cell waits.
-
-    ipykernel >= 7 runs a cell and the widget messages of the main shell on one thread, so a
-    click would wait for the cell to end; a subshell (its own thread, JEP 91) handles the
-    click at once.  Subshells are created on the shell channel thread, as a client's
-    create_subshell request would be.
-    """
-    thread = kernel.shell_channel_thread
-
-    def on_channel_thread(fn, *args):
-        box, done = {}, threading.Event()
-
-        def call():
-            try:
-                box["value"] = fn(*args)
-            finally:
-                done.set()
-
-        thread.io_loop.add_callback(call)
-        done.wait(10)
-        return box.get("value")
-
-    subshell = on_channel_thread(thread.manager._create_subshell)
-    comm._reply_subshell_for = lambda data, default: subshell
-    try:
-        yield
-    finally:
-        del comm._reply_subshell_for
-        on_channel_thread(thread.manager._delete_subshell, subshell)
 
 
 @recorded

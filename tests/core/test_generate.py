@@ -11,7 +11,7 @@ import fmwidgets as fm
 import fmwidgets.testing
 from fmwidgets.core.data import FMWarning
 from fmwidgets.core.generate import generate
-from fmwidgets.core.token_probs import sequence_logprobs
+from fmwidgets.core.scoring import sequence_logprobs
 from fmwidgets.errors import BadArgumentError, DataError, InterpolationError, WrongFamilyError
 
 
