@@ -188,3 +188,18 @@ def subshell_route(kernel: Any, comm: Any) -> Iterator[None]:
     finally:
         del comm._reply_subshell_for
         on_channel_thread(thread.manager._delete_subshell, subshell)
+
+
+# --------------------------------------------------------------------------------------------
+# datasets: the fingerprint of a Dataset's content and transforms (core/evaluation/data.py)
+
+
+def datasets_fingerprint(dataset: Any) -> str | None:
+    """The hash ``datasets`` keeps of a Dataset's data and the transforms applied, or None.
+
+    It names the exact data an evaluation read; where the private attribute is gone the
+    record still has fmwidgets' own fingerprint of the DataFrame.
+    """
+    if _major("datasets") not in (2, 3, 4, 5):
+        return None
+    return getattr(dataset, "_fingerprint", None)

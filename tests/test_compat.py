@@ -153,3 +153,12 @@ def test_subshells_need_ipykernel_7_and_its_names(monkeypatch):
     assert not _compat.kernel_subshells(Kernel())  # no shell channel thread with a manager
     monkeypatch.setattr(_compat, "_major", lambda package: 8)
     assert not _compat.kernel_subshells(Kernel())
+
+
+def test_datasets_fingerprint_names_the_data_and_falls_back_to_none(monkeypatch):
+    import datasets
+
+    one, two = datasets.Dataset.from_dict({"x": [1, 2]}), datasets.Dataset.from_dict({"x": [1, 3]})
+    assert _compat.datasets_fingerprint(one) and _compat.datasets_fingerprint(one) != _compat.datasets_fingerprint(two)
+    monkeypatch.setattr(_compat, "_major", lambda package: 99)
+    assert _compat.datasets_fingerprint(one) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ..._compat import datasets_fingerprint
 from ...errors import DataError
 from ...records import fingerprint_df
 from ..data import require_rows
@@ -30,7 +31,7 @@ def load_data(data: Any, split: str | None = None) -> tuple[Any, dict[str, Any]]
     if len(dataset) == 0:
         raise DataError(f"The data {source} is empty (0 rows); pass data with at least one row.")
     frame = dataset.to_pandas()
-    return frame, {"source": source, "datasets_fingerprint": getattr(dataset, "_fingerprint", None),
+    return frame, {"source": source, "datasets_fingerprint": datasets_fingerprint(dataset),
                    **fingerprint_df(frame)}
 
 
