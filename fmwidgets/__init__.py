@@ -105,6 +105,9 @@ _LAZY = {
     "transcribe": ".core.speech",
     "Transcript": ".core.speech",
     "plot_alignment": ".plots.speech",
+    # vision
+    "classify_images": ".core.vision",
+    "plot_image_attention": ".plots.vision",
     # reproducibility
     "environment": ".core.environment",
     "repro": ".core.environment",

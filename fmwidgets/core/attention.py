@@ -34,6 +34,8 @@ class AttentionResult(Recorded):
     record: RunRecord
     token_ids: list[int] = field(default_factory=list)
     truncated: int = 0  # tokens dropped from the end of the input
+    image: Any = None  # for an image: the PIL image, as the model's processor resized it
+    grid: tuple[int, int] | None = None  # for an image: patches per column and per row
 
     @property
     def weights(self) -> np.ndarray:
@@ -146,16 +148,23 @@ def _forward(handle: ModelHandle, enc: Any) -> Any:
 
 
 @recorded
-def attention(text: str, text_pair: str | None = None, model: "str | ModelHandle | None" = None
+def attention(text: Any, text_pair: str | None = None, model: "str | ModelHandle | None" = None
               ) -> AttentionResult:
-    """Attention weights of every layer and head for one input (a sentence, or a pair).
+    """Attention weights of every layer and head for one input (a sentence, a pair, or an image).
+
+    An image (a PIL image or an image path) with a vision model (ViT...) or a CLIP-style model
+    gives the image tower's attention over [CLS] and the patches, row by row.
 
     Equal to the model's own ``output_attentions``; for CLIP-style models the text tower's, for
     encoder-decoder models the encoder's.  ``result.weights`` is [layers, heads, T, T].
     """
     import torch
 
+    from .images import is_image_item
+
     handle = get_model(model, "attention")
+    if handle.family == "vision" or (handle.family == "clip" and is_image_item(text)):
+        return image_attention(handle, text)
     enc, cut = encode(handle, text, text_pair)
     with torch.inference_mode():
         out = _forward(handle, enc)
@@ -168,3 +177,30 @@ def attention(text: str, text_pair: str | None = None, model: "str | ModelHandle
         tokens=readable_tokens(handle.tokenizer, ids), special=special_mask(handle.tokenizer, ids),
         layers=layers, record=record, token_ids=ids, truncated=cut,
     )
+
+
+def image_attention(handle: ModelHandle, image: Any) -> AttentionResult:
+    """The image tower's attention: tokens are [CLS] (and any other leading tokens), then the patches."""
+    import torch
+
+    from .images import open_image
+
+    picture = open_image(image, "image")
+    processor = getattr(handle.processor, "image_processor", handle.processor)
+    pixels = processor(images=picture, return_tensors="pt")["pixel_values"].to(handle.model.device,
+                                                                               handle.model.dtype)
+    net = handle.model.vision_model if handle.family == "clip" else handle.model
+    with torch.inference_mode():
+        out = net(pixel_values=pixels, output_attentions=True)
+    layers = [a[0].float().cpu().numpy() for a in out.attentions]
+    cfg = getattr(handle.config, "vision_config", handle.config)
+    side = cfg.image_size // cfg.patch_size
+    lead = layers[0].shape[-1] - side * side
+    tokens = ["[CLS]"] + [f"[extra {i}]" for i in range(1, lead)] + [
+        f"patch {r},{c}" for r in range(side) for c in range(side)]
+    size = pixels.shape[-1]
+    record = RunRecord.for_model("attention", handle, {"image": getattr(image, "filename", None) or
+                                                       (str(image) if isinstance(image, str) else "PIL image"),
+                                                       "patches": side * side})
+    return AttentionResult(tokens=tokens, special=[i < lead for i in range(len(tokens))], layers=layers,
+                           record=record, image=picture.resize((size, size)), grid=(side, side))

@@ -34,6 +34,7 @@ _MODULES: dict[str, str] = {
     "Index": "retrieval",
     "RagAnswer": "retrieval",
     "Transcript": "speech",
+    "ImageClassification": "vision",
 }
 _RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
 
