@@ -11,12 +11,7 @@ import fmwidgets as fm
 from fmwidgets.core.evaluation import generation
 from fmwidgets.core.evaluation.run import evaluate
 from fmwidgets.core.generate_df import generate_df
-from fmwidgets.errors import (
-    BadArgumentError,
-    DataError,
-    MissingDependencyError,
-    WrongFamilyError,
-)
+from fmwidgets.errors import BadArgumentError, DataError, FMError, WrongFamilyError
 from fmwidgets.store import store
 from fmwidgets.testing import CORPUS
 
@@ -185,7 +180,8 @@ def nothing_generated(monkeypatch):
     (dict(prompt="Q: {q}", reference="maybe"), DataError, "1 of 10 rows have no reference"),
     (dict(prompt="qa@7", reference="a"), DataError, "no saved prompt 'qa@7'"),
     (dict(prompt="Q: {q}", reference="a", evaluators=["exact_match"], model="bert"), WrongFamilyError, "bert"),
-    (dict(prompt="Q: {q}", audio="q"), MissingDependencyError, "speech model"),
+    (dict(prompt="Q: {q}", audio="q"), BadArgumentError, "not prompt= and audio="),
+    (dict(audio="q", reference="a"), FMError, "transcribe"),
     (dict(reference="a"), BadArgumentError, "prompt="),
 ])
 def test_bad_input_is_one_sentence_before_generation_and_stores_nothing(gpt2, bert, qa, nothing_generated,

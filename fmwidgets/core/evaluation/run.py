@@ -144,11 +144,14 @@ class _Plan:
     evaluators: list[Evaluator]
     settings: dict
     seed: int | None
+    column: str | None = None  # the column read by a classifier (text=) or speech model (audio=)
 
 
 def _default_evaluators(mode: str, handle: Any, reference: str | None) -> list[str]:
     if reference is None:
         return []
+    if mode == "speech":
+        return ["wer"]
     if mode == "classifier":
         return ["numeric:0.5"] if handle.head == "regression" else ["accuracy", "f1_macro"]
     return ["exact_match"]
@@ -156,17 +159,18 @@ def _default_evaluators(mode: str, handle: Any, reference: str | None) -> list[s
 
 def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation) -> _Plan:
     frame, data_info = load_data(data, split)
-    if audio is not None:
-        raise MissingDependencyError("Evaluating audio= needs a speech model and fm.transcribe, which this "
-                                     "version of fmwidgets does not have yet; evaluate text with prompt= or text=.")
-    if text is not None and prompt is not None:
-        raise BadArgumentError("Pass prompt= (a decoder fills it per row) or text= (a classifier reads that "
-                               "column), not both.")
-    if text is None and prompt is None:
+    given = [k for k, v in (("prompt=", prompt), ("text=", text), ("audio=", audio)) if v is not None]
+    if len(given) > 1:
+        raise BadArgumentError(f"Pass one of prompt= (a decoder), text= (a classifier) or audio= (a speech "
+                               f"model), not {' and '.join(given)}.")
+    if not given:
         raise BadArgumentError("Say what to evaluate: prompt='...{column}...' (or a saved id like 'qa@2') for a "
-                               "decoder, or text='COLUMN' for a classifier or regressor.")
-    mode = "classifier" if text is not None else "decoder"
-    handle = get_model(model, "predict" if mode == "classifier" else "generate")
+                               "decoder, text='COLUMN' for a classifier or regressor, audio='COLUMN' for speech.")
+    mode = "classifier" if text is not None else "speech" if audio is not None else "decoder"
+    if mode == "speech" and _transcribe() is None:
+        raise MissingDependencyError("Evaluating audio= needs fm.transcribe, which this version of fmwidgets "
+                                     "does not have yet; evaluate text with prompt= or text=.")
+    handle = get_model(model, {"classifier": "predict", "speech": "transcribe", "decoder": "generate"}[mode])
     if reference is not None:
         require_columns(frame, [reference], "data")
         missing = int(frame[reference].isna().sum())
@@ -183,9 +187,11 @@ def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_
         ev.check(handle)
 
     template, label, params = None, None, dict(generation)
-    if mode == "classifier":
-        require_columns(frame, [text], "data")
-        inputs = [None if _missing(v) else str(v) for v in frame[text]]
+    if mode != "decoder":
+        column = text if mode == "classifier" else audio
+        require_columns(frame, [column], "data")
+        shown = str if mode == "classifier" else _clip_name  # audio cells may hold arrays, not paths
+        inputs = [None if _missing(v) else shown(v) for v in frame[column]]
         settings, seed = {}, None
     else:
         template, label = _template(prompt)
@@ -206,7 +212,20 @@ def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_
         if chat is not None or system is not None:
             settings["extra_chat"] = {"chat": chat, "system": system}
     return _Plan(frame, data_info, handle, mode, inputs, template, label or template, reference, resolved,
-                 settings, seed)
+                 settings, seed, text or audio)
+
+
+def _transcribe() -> Any:
+    """``fm.transcribe`` where this version has speech models (core/speech.py), else None."""
+    try:
+        from ..speech import transcribe
+    except ImportError:
+        return None
+    return transcribe
+
+
+def _clip_name(value: Any) -> str:
+    return value if isinstance(value, str) else f"<audio: {type(value).__name__}>"
 
 
 def _missing(value: Any) -> bool:
@@ -241,11 +260,18 @@ def _outputs(plan: _Plan, cache: bool, progress: Callable | None) -> tuple[list,
                                progress=progress)
     import time
 
-    from ..finetune import predict
-
     start = time.perf_counter()
     usable = [t for t in plan.inputs if t is not None]
-    predicted = iter(predict(usable, model=plan.handle).tolist()) if usable else iter(())
+    if plan.mode == "speech":
+        import pandas as pd
+
+        clips = [v for v, t in zip(plan.frame[plan.column], plan.inputs) if t is not None]
+        heard = _transcribe()(pd.DataFrame({"audio": clips}), model=plan.handle, audio="audio")
+        predicted = iter(heard["transcript"].tolist())
+    else:
+        from ..finetune import predict
+
+        predicted = iter(predict(usable, model=plan.handle).tolist()) if usable else iter(())
     outputs = [None if t is None else next(predicted) for t in plan.inputs]
     each = (time.perf_counter() - start) / max(len(usable), 1)
     if progress is not None:
