@@ -199,3 +199,19 @@ def test_empty_data_and_a_judge_that_cannot_generate_fail_before_generation(gpt2
     with pytest.raises(WrongFamilyError):
         fm.judge(model="bert")
     assert nothing_generated()
+
+
+def test_speech_rows_are_transcribed_and_scored_with_wer(request, tmp_path):
+    pytest.importorskip("fmwidgets.core.speech", reason="fm.transcribe is not in this version yet")
+    import jiwer
+    import numpy as np
+    import soundfile
+
+    whisper = request.getfixturevalue("whisper")
+    t = np.linspace(0, 1, 16000, dtype=np.float32)
+    soundfile.write(tmp_path / "a.wav", 0.3 * np.sin(2 * np.pi * 440 * t), 16000)
+    clips = pd.DataFrame({"clip": [str(tmp_path / "a.wav"), str(tmp_path / "a.wav")], "said": ["hello", "a tone"]})
+    result = evaluate(clips, audio="clip", reference="said", model=whisper.name)
+    heard = fm.transcribe(clips, audio="clip", model=whisper.name)["transcript"].tolist()
+    assert result.table["output"].tolist() == heard and result.evaluators == ["wer"]
+    assert result.table["wer"].tolist() == pytest.approx([jiwer.wer(r, h) for r, h in zip(clips["said"], heard)])
