@@ -110,7 +110,9 @@ _LAZY = {
     "plot_image_attention": ".plots.vision",
     # reproducibility
     "environment": ".core.environment",
-    "repro": ".core.environment",
+    "repro": ".replay",
+    "Verification": ".replay",
+    "history": ".records",
 }
 
 __all__ = sorted(

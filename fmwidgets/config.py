@@ -41,6 +41,10 @@ class FM(Configurable):
         "", help="Ray cluster for engine='ray' (ray://HOST:10001 or HOST:6379); empty = RAY_ADDRESS, "
         "else a local Ray started for the kernel."
     ).tag(config=True)
+    snapshot_dir = Unicode(
+        "", help="Folder where DataFrames passed to fmwidgets calls are saved as Parquet (once per "
+        "content), so fm.repro() can rebuild them; empty = off."
+    ).tag(config=True)
     show_record = Bool(
         False, help="Show the one-line run record under every displayed result."
     ).tag(config=True)

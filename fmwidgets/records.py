@@ -5,8 +5,11 @@ model id and resolved commit, dtype and device, every parameter, the seed, libra
 a fingerprint of any DataFrame used.  ``Recorded._repr_mimebundle_`` puts it in the cell
 output's metadata under the ``fmwidgets`` key, so a saved .ipynb says what produced each output.
 
-The session ``history`` keeps the fmwidgets calls in the order they ran (the magic line when a
-magic made the call, else the Python call), which ``fm.repro()`` turns into a runnable script.
+The session history (``entries``, shown by ``fm.history()``) keeps one structured ``Entry`` per
+user-level call, recorded where the call happens (``@recorded`` on public functions,
+``recording(...)`` in the magics and widgets): the function, each argument as a literal, a
+notebook variable (found by identity in IPython's namespace) or an earlier call's result, the
+loaded models and the result's record.  ``fm.repro()`` turns it into a script and can re-run it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ import functools
 import hashlib
 import html
 import inspect
+import os
+import sys
+import threading
+import time
+import warnings
+import weakref
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any, Callable, Iterator
@@ -140,87 +149,323 @@ class Recorded:
 
 
 # ---------------------------------------------------------------------------------------------
-# Session history, for fm.repro()
+# Session history: one structured entry per user-level call, for fm.history() and fm.repro()
 
-history: list[str] = []
-_inside_call: contextvars.ContextVar[bool] = contextvars.ContextVar("fm_inside", default=False)
+
+@dataclass
+class Argument:
+    """How one argument of a recorded call can be given again.
+
+    ``kind`` is ``literal`` (``value`` is written as it is), ``variable`` (a notebook variable
+    ``name``; ``value`` holds its literal form when it has one), ``result`` (what the call at
+    ``step`` returned, known in the notebook as ``name`` when the user kept it in a variable) or
+    ``object`` (nothing to refer to it by).  DataFrames carry a ``fingerprint`` and, with
+    ``%config FM.snapshot_dir``, the ``snapshot`` Parquet file they were saved to.
+    """
+
+    kind: str
+    value: Any = None
+    name: str | None = None
+    step: int | None = None
+    type: str = ""
+    fingerprint: dict[str, Any] | None = None
+    snapshot: str | None = None
+
+    @property
+    def runnable(self) -> bool:
+        return self.kind != "object" or self.snapshot is not None
+
+    def code(self) -> str:
+        """How the argument is written in a replay script."""
+        if self.kind == "literal":
+            return repr(self.value)
+        if self.kind == "result":
+            return self.name or f"step{self.step}"
+        if self.kind == "variable":
+            return self.name
+        if self.snapshot:
+            return f"pd.read_parquet({self.snapshot!r})"
+        return f"<{self.type}>"
+
+    def describe(self) -> str:
+        """One line for the history table and the script's notes."""
+        text = self.code()
+        if self.fingerprint:
+            shape = "x".join(str(s) for s in self.fingerprint["shape"])
+            text += f" ({self.type} {shape}, sha256 {self.fingerprint['sha256']})"
+        return text
+
+
+@dataclass
+class Entry:
+    """One user-level call: a public function with its arguments, or a ``%fm`` magic.
+
+    ``function``/``arguments`` are the public call (for a magic: the first public call it made,
+    which says which notebook variables it read); ``magic`` is the magic's text; ``models`` is
+    the registry after the call (name -> id, source, commit); ``record`` the result's
+    ``RunRecord``; ``outcome`` what ``fm.repro(verify=True)`` compares (texts, numbers, arrays).
+    """
+
+    step: int
+    source: str  # "python" | "magic" | "widget"
+    function: str | None = None
+    arguments: dict[str, Argument] = field(default_factory=dict)
+    magic: str | None = None
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    record: dict[str, Any] | None = None
+    outcome: dict[str, Any] = field(default_factory=dict, repr=False)
+    result_name: str | None = None  # the registry name of the model a call returned (load)
+    started: str = ""
+    seconds: float = 0.0
+
+    @property
+    def code(self) -> str:
+        """The magic as written, else the call as ``fm.function(name=value, ...)``."""
+        if self.magic is not None:
+            return self.magic
+        return f"fm.{self.function}({', '.join(f'{k}={a.code()}' for k, a in self.arguments.items())})"
+
+    @property
+    def runnable(self) -> bool:
+        return self.magic is not None or all(a.runnable for a in self.arguments.values())
+
+
+entries: list[Entry] = []
+_current: contextvars.ContextVar[Entry | None] = contextvars.ContextVar("fm_entry", default=None)
+_lock = threading.Lock()
+# id(result) -> (weak reference to it, step): a later call that passes it is linked to that step
+_results: dict[int, tuple[Any, int]] = {}
+
+
+def user_namespace() -> dict[str, Any]:
+    """The notebook's variables when IPython runs this process (never imports IPython itself)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "user_ns", None) or {}
+
+
+class _Active:
+    """What a ``recording`` block hands its body: ``done(result)`` attaches the result."""
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+        self.result: Any = None
+
+    def done(self, result: Any) -> Any:
+        self.result = result
+        return result
 
 
 @contextlib.contextmanager
-def recording(code: str) -> Iterator[None]:
-    """Record ``code`` once; fmwidgets calls made inside it are not recorded again."""
-    if _inside_call.get():
-        yield
+def recording(call: str | Callable, *args: Any, **kwargs: Any) -> Iterator[_Active]:
+    """Record one user-level call; fmwidgets calls made inside it are not recorded again.
+
+    ``recording("%fm load gpt2")`` records a magic as written; ``recording(fm.generate, prompt,
+    model=name)`` records the public call a widget makes on the user's behalf (with the user's
+    own arguments, not the widget's internal callbacks).  The block's body may hand the result
+    to ``done(result)``; the entry is added only when the block finishes without an error.
+    """
+    outer = _current.get()
+    if outer is not None:
+        yield _Active(outer)
         return
-    token = _inside_call.set(True)
-    try:
-        yield
-        history.append(code)
-    finally:
-        _inside_call.reset(token)
+    if isinstance(call, str):
+        entry = Entry(step=-1, source="magic", magic=call)
+    else:
+        entry = Entry(step=-1, source="widget", function=_public_name(call),
+                      arguments=_describe_all(inspect.signature(call), args, kwargs))
+    with _entering(entry) as active:
+        yield active
 
 
 def recorded(func: Callable) -> Callable:
-    """Decorator for public API functions: a successful call is added to the history."""
+    """Decorator for public API functions (or a widget class): a successful call enters the history."""
+    if inspect.isclass(func):
+        init = func.__init__
+
+        @functools.wraps(init)
+        def __init__(self, *args, **kwargs):
+            outer = _current.get()
+            if outer is not None:
+                return init(self, *args, **kwargs)
+            with _python_call(func, inspect.signature(func), args, kwargs) as active:
+                init(self, *args, **kwargs)
+                active.done(self)
+
+        func.__init__ = __init__
+        return func
     signature = inspect.signature(func)
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if _inside_call.get():
+        outer = _current.get()
+        if outer is not None:
+            if outer.function is None:  # the first public call a magic makes: which data it read
+                outer.function = _public_name(func)
+                outer.arguments = _describe_all(signature, args, kwargs)
             return func(*args, **kwargs)
-        arguments = _flat_arguments(signature, signature.bind_partial(*args, **kwargs))
-        names = _caller_names(inspect.currentframe().f_back, arguments.values())
-        parts = [f"{k}={_arg_code(v, names)}" for k, v in arguments.items()]
-        with recording(f"fm.{func.__name__}({', '.join(parts)})"):
-            return func(*args, **kwargs)
+        with _python_call(func, signature, args, kwargs) as active:
+            return active.done(func(*args, **kwargs))
 
     return wrapper
+
+
+def _python_call(func: Callable, signature: inspect.Signature, args, kwargs):
+    entry = Entry(step=-1, source="python", function=_public_name(func),
+                  arguments=_describe_all(signature, args, kwargs))
+    return _entering(entry)
+
+
+@contextlib.contextmanager
+def _entering(entry: Entry) -> Iterator[_Active]:
+    """Make ``entry`` the current one while the call runs; add it to the history if it succeeds."""
+    active = _Active(entry)
+    token = _current.set(entry)
+    start = time.perf_counter()
+    entry.started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    try:
+        yield active
+        _finish(entry, active.result, time.perf_counter() - start)
+    finally:
+        _current.reset(token)
+
+
+def _public_name(func: Callable) -> str:
+    return getattr(func, "__name__", type(func).__name__)
+
+
+def _finish(entry: Entry, result: Any, seconds: float) -> None:
+    """Complete ``entry`` with what the call produced and append it to the history."""
+    from .outcome import outcome
+
+    entry.seconds = round(seconds, 3)
+    entry.models = _models()
+    record = getattr(result, "record", None)
+    entry.record = record.to_dict() if isinstance(record, RunRecord) else None
+    entry.outcome = outcome(result)
+    if type(result).__name__ == "ModelHandle":
+        entry.result_name = result.name
+    with _lock:
+        entry.step = len(entries)
+        entries.append(entry)
+        if result is not None and not isinstance(result, _SCALARS):
+            try:
+                _results[id(result)] = (weakref.ref(result), entry.step)
+            except TypeError:  # lists, tuples: a later call shows them as literals anyway
+                pass
+
+
+def _models() -> dict[str, dict[str, Any]]:
+    """name -> id, source, commit of every loaded model (without importing torch)."""
+    module = sys.modules.get("fmwidgets.core.registry")
+    if module is None:
+        return {}
+    return {h.name: {"id": h.model_id, "source": h.source, "commit": h.commit} for h in module.registry}
+
+
+def _describe_all(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Argument]:
+    try:
+        bound = signature.bind_partial(*args, **kwargs)
+    except TypeError:  # the call itself will raise the clearer error
+        return {}
+    namespace = user_namespace()
+    return {k: describe(v, namespace) for k, v in _flat_arguments(signature, bound).items()}
 
 
 def _flat_arguments(signature: inspect.Signature, bound: inspect.BoundArguments) -> dict[str, Any]:
     """The bound arguments with ``**kwargs`` spread out, so passthrough keywords replay as keywords."""
     arguments = dict(bound.arguments)
+    arguments.pop("self", None)
     for param in signature.parameters.values():
         if param.kind is param.VAR_KEYWORD and param.name in arguments:
             arguments.update(arguments.pop(param.name))
     return arguments
 
 
-def _caller_names(frame: Any, values: Any) -> dict[int, str]:
-    """id(value) -> the caller's variable name, for arguments with no literal form.
+_SCALARS = (type(None), bool, int, float, str)
 
-    ``fm.finetune(df, ...)`` is then recorded as ``fm.finetune(df=df, ...)``, which a replay
-    can run once ``df`` is defined, instead of an unrunnable ``<DataFrame>`` placeholder.
+
+def describe(value: Any, namespace: dict[str, Any]) -> Argument:
+    """An ``Argument`` for ``value``: its literal, the notebook variable holding it (found by
+    identity in ``namespace``), the earlier call that returned it, or a placeholder."""
+    if isinstance(value, _SCALARS):
+        return Argument("literal", value)
+    if type(value).__name__ == "ModelHandle" and isinstance(getattr(value, "name", None), str):
+        return Argument("literal", value.name)
+    name = next((k for k, v in namespace.items() if v is value and k.isidentifier()
+                 and not k.startswith("_")), None)
+    linked = _results.get(id(value))
+    if linked is not None and linked[0]() is value:
+        return Argument("result", name=name, step=linked[1], type=type(value).__name__)
+    literal = _literal(value)
+    if literal is not None and name is None:
+        return Argument("literal", literal)
+    frame_like = type(value).__name__ in ("DataFrame", "Series")
+    argument = Argument("variable" if name else "object", name=name, type=type(value).__name__,
+                        value=literal, fingerprint=fingerprint_df(value) if frame_like else None)
+    if frame_like:
+        argument.snapshot = _snapshot(value, argument.fingerprint)
+    return argument
+
+
+def _literal(value: Any) -> Any:
+    """``value`` itself when it is a list/tuple/dict of literals, else None (nothing is evaluated)."""
+    if not isinstance(value, (list, tuple, dict)):
+        return None
+    text = repr(value)
+    if len(text) > 20_000:
+        return None
+    try:
+        return value if ast.literal_eval(text) == value else None
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def _snapshot(value: Any, fingerprint: dict[str, Any]) -> str | None:
+    """With ``%config FM.snapshot_dir = "folder"``: save the DataFrame there as Parquet, once."""
+    from .config import settings
+
+    folder = settings().snapshot_dir
+    if not folder:
+        return None
+    import pandas as pd
+
+    frame = value.to_frame() if isinstance(value, pd.Series) else value
+    path = os.path.join(os.path.expanduser(folder), f"{fingerprint['sha256']}.parquet")
+    try:
+        if not os.path.exists(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            frame.to_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - an unsaveable frame only loses its snapshot
+        warnings.warn(f"The DataFrame could not be saved as Parquet ({exc}); the replay will need "
+                      "the notebook variable.", stacklevel=4)
+        return None
+    return path
+
+
+def clear() -> None:
+    """Forget the session history (tests; a fresh start)."""
+    with _lock:
+        entries.clear()
+        _results.clear()
+
+
+def history():
+    """The session's fmwidgets calls as a DataFrame, one row per call, in the order they ran.
+
+    Columns: step, source (python / magic / widget), call (the code a replay runs), function,
+    arguments (name -> how it is given again), models (name -> id@commit after the call),
+    kind and seed (from the result's record), started, seconds, record.
     """
-    wanted = {id(v) for v in values if not isinstance(v, (type(None), bool, int, float, str))}
-    if not wanted or frame is None:
-        return {}
-    found: dict[int, str] = {}
-    for scope in (frame.f_locals, frame.f_globals):
-        for name, value in scope.items():
-            if id(value) in wanted and name.isidentifier() and not name.startswith("_") \
-                    and id(value) not in found:
-                found[id(value)] = name
-    return found
+    import pandas as pd
 
-
-def _arg_code(value: Any, names: dict[int, str]) -> str:
-    """The literal when there is one, else the caller's variable name, else a placeholder."""
-    code = _code_repr(value)
-    return names.get(id(value), code) if code.startswith("<") else code
-
-
-def _code_repr(value: Any) -> str:
-    """repr() for literals; a named placeholder for objects (DataFrames...) with no literal form."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return repr(value)
-    if isinstance(value, (list, tuple, dict)) and len(repr(value)) < 200:
-        try:
-            if ast.literal_eval(repr(value)) == value:  # literals only, nothing is evaluated
-                return repr(value)
-        except Exception:
-            pass
-    name = getattr(value, "name", None)
-    if isinstance(name, str) and type(value).__name__ == "ModelHandle":
-        return repr(name)
-    return f"<{type(value).__name__}>"
+    rows = [{
+        "step": e.step, "source": e.source, "call": e.code, "function": e.function,
+        "arguments": {k: a.describe() for k, a in e.arguments.items()},
+        "models": {n: f"{m['id']}@{m['commit']}" if m["commit"] else m["id"] for n, m in e.models.items()},
+        "kind": (e.record or {}).get("kind"), "seed": (e.record or {}).get("seed"),
+        "started": e.started, "seconds": e.seconds, "record": e.record,
+    } for e in list(entries)]
+    columns = ["step", "source", "call", "function", "arguments", "models", "kind", "seed",
+               "started", "seconds", "record"]
+    return pd.DataFrame(rows, columns=columns)

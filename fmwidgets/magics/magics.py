@@ -3,20 +3,26 @@
 The magic text itself is what enters the session history (``fm.repro()``), so a repro script
 repeats the user's own cells.  Errors are raised, never printed: an executed notebook fails on
 a bad call, and IPython shows UsageError and FMError as one line.
+
+IPython would expand ``{name}`` and ``$name`` in the line before we see it, which silently
+fills a ``--template "Review: {item}"`` from a notebook variable ``item`` instead of each row.
+So ``%fm`` is ``@no_var_expand`` and expands plain ``{name}``/``$name`` itself, in every
+argument except templates (``TEMPLATE_FLAGS``): ``%fm load {path}`` keeps working.
 """
 
 from __future__ import annotations
 
 import importlib
+import shlex
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
 from ..config import attach
 from ..display import static_plotly
 from ..records import recording
 from . import COMMAND_MODULES
-from .parser import COMMANDS, HelpShown, parse, split
+from .parser import COMMANDS, HelpShown, expand_variables, parse, split
 
 _GROUPS = ("models", "prompts", "fine-tuning", "embeddings", "retrieval", "labelling", "inside", "evaluation",
            "reproducibility")
@@ -47,6 +53,9 @@ def run(line: str, cell: str | None, shell) -> object:
     """Parse and run one magic invocation; returns what the handler returns."""
     load_commands()
     argv = split(line)
+    expanded = expand_variables(argv, shell.user_ns if shell is not None else {})
+    if expanded != argv:  # the history keeps the line that ran, so a replay needs no variable
+        argv, line = expanded, shlex.join(expanded)
     if not argv or argv[0] in ("help", "-h", "--help"):
         if len(argv) > 1 and argv[1] in COMMANDS:
             COMMANDS[argv[1]].parser.print_help()
@@ -67,14 +76,15 @@ def run(line: str, cell: str | None, shell) -> object:
     except HelpShown:
         return None
     code = f"%fm {line}" if cell is None else f"%%fm {line}\n{cell}"
-    with recording(code):
-        return cmd.handler(args, body, shell, **extra) if extra else cmd.handler(args, body, shell)
+    with recording(code) as call:
+        return call.done(cmd.handler(args, body, shell, **extra) if extra else cmd.handler(args, body, shell))
 
 
 @magics_class
 class FMMagics(Magics):
     """The %fm line magic and %%fm cell magic."""
 
+    @no_var_expand
     @line_cell_magic
     def fm(self, line: str, cell: str | None = None):
         return run(line, cell, self.shell)

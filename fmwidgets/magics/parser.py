@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -86,6 +88,36 @@ ENGINE_ARGS = (
 def engine_options(args: Any) -> dict[str, Any]:
     """The engine keywords of the public API from parsed ``ENGINE_ARGS``."""
     return {"engine": args.engine, "ray_address": args.ray_address, "workers": args.workers}
+
+
+# Flags whose value is a prompt template: its {column} placeholders belong to fmwidgets, so the
+# line's own {name} / $name expansion leaves them alone.
+TEMPLATE_FLAGS = {"--template", "--prompt"}
+_NOTEBOOK_NAME = re.compile(r"\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)")
+
+
+def expand_variables(argv: list[str], namespace: dict[str, Any]) -> list[str]:
+    """``{name}`` and ``$name`` in the arguments -> the notebook variable's text, as IPython would,
+    except in template values (``--template T``, ``--prompt=T``...).
+
+    Only plain names are filled (no expressions are evaluated, unlike IPython's own expansion),
+    and only with strings, numbers and paths; anything else stays as written.
+    """
+
+    def fill(match: re.Match) -> str:
+        value = namespace.get(match.group(1) or match.group(2), None)
+        if isinstance(value, (str, int, float, os.PathLike)) and not isinstance(value, bool):
+            return str(value)
+        return match.group(0)
+
+    out = []
+    for i, token in enumerate(argv):
+        is_template = token.split("=", 1)[0] in TEMPLATE_FLAGS and "=" in token
+        if is_template or (i > 0 and argv[i - 1] in TEMPLATE_FLAGS):
+            out.append(token)
+        else:
+            out.append(_NOTEBOOK_NAME.sub(fill, token))
+    return out
 
 
 def split(line: str) -> list[str]:

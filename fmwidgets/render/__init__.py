@@ -35,6 +35,7 @@ _MODULES: dict[str, str] = {
     "RagAnswer": "retrieval",
     "Transcript": "speech",
     "ImageClassification": "vision",
+    "Verification": "replay",
 }
 _RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
 

@@ -17,7 +17,7 @@ import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
-from ..core.embed import default_pooling, embed_rows, nearest
+from ..core.embed import default_pooling, embed_rows, nearest, similar
 from ..core.project import project
 from ..errors import FMError
 from ..plots.embeddings import (
@@ -26,11 +26,12 @@ from ..plots.embeddings import (
     hover_columns,
     hover_lines,
 )
-from ..records import RunRecord
+from ..records import RunRecord, recorded, recording
 
 _NO_COLOUR = "(none)"
 
 
+@recorded
 class EmbeddingExplorer(w.VBox):
     """Interactive map of the rows of ``source`` (a DataFrame, list or Series of texts or images).
 
@@ -55,6 +56,7 @@ class EmbeddingExplorer(w.VBox):
                                                 strict=strict, engine=engine,
                                                 ray_address=ray_address, workers=workers)
         self.handle = handle
+        self.source = source
         self.column = text
         self.data = frame.iloc[positions]
         self.vectors = vectors
@@ -105,9 +107,12 @@ class EmbeddingExplorer(w.VBox):
             self._draw()
             self.status.value = "search cleared"
             return self.matches
-        query_vector = embed_rows([query], self.handle, pooling=self.pooling)[0][0]
-        top, scores = nearest(self.vectors, query_vector, k or self.k)
-        self.matches = self.data.iloc[top].assign(score=scores.astype(float))
+        # recorded as the equivalent public call, fm.similar, on the rows the explorer was given
+        with recording(similar, query, self.source, text=self.column, k=k or self.k, model=self.handle.name,
+                       pooling=self.pooling) as call:
+            query_vector = embed_rows([query], self.handle, pooling=self.pooling)[0][0]
+            top, scores = nearest(self.vectors, query_vector, k or self.k)
+            self.matches = call.done(self.data.iloc[top].assign(score=scores.astype(float)))
         self._match_rows = top
         self._draw()
         self.status.value = f"{len(top)} nearest rows to the search are outlined in red"

@@ -19,7 +19,9 @@ from ..core.generate import Generation, generate
 from ..core.registry import get_model, registry
 from ..core.template import escape
 from ..errors import FMError, NoModelLoadedError
+from ..records import recording
 from .stream import Throttle
+from .stream import generate as public_generate
 
 
 def _pre(text: str, note: str = "") -> str:
@@ -152,7 +154,10 @@ class Playground(w.VBox):
                 box = self._boxes.get(name) or w.HTML()
                 view = Throttle(lambda texts, box=box: setattr(box, "value", _pre(texts[0], "generating…")))
                 try:
-                    gen = generate(prompt, model=name, on_text=view, stop_event=self._stop, **params)
+                    # recorded as the public call the user would write, without the widget's callbacks
+                    with recording(public_generate, prompt, model=name, **params) as call:
+                        gen = call.done(generate(prompt, model=name, on_text=view, stop_event=self._stop,
+                                                 **params))
                 except FMError as exc:
                     self.status.value = f'<span style="color:#b00">{html.escape(str(exc))}</span>'
                     return

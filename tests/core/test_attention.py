@@ -112,10 +112,10 @@ def test_empty_or_wrong_text_is_one_sentence(gpt2):
 
 
 def test_call_is_in_history(gpt2):
-    from fmwidgets.records import history
+    from fmwidgets.records import entries as history
 
     fm.attention("abc", model="gpt2")
-    assert history == ["fm.attention(text='abc', model='gpt2')"]
+    assert [e.code for e in history] == ["fm.attention(text='abc', model='gpt2')"]
 
 
 def test_encoder_decoder_shows_the_encoder(tiny_paths, tmp_path):

@@ -15,7 +15,7 @@ import pytest
 
 import fmwidgets as fm
 from fmwidgets.errors import BadArgumentError
-from fmwidgets.records import history
+from fmwidgets.records import entries as history
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -50,7 +50,7 @@ def test_environment_html_escapes_model_names(tiny_paths):
 def test_environment_is_recorded_and_repro_is_not():
     fm.environment()
     fm.repro()
-    assert history == ["fm.environment()"]
+    assert [e.code for e in history] == ["fm.environment()"]
 
 
 def _hub_cache(root: Path, tiny: Path, repo_id: str = "fmtest/tiny-gpt2") -> Path:
@@ -85,12 +85,11 @@ def test_repro_keeps_an_explicit_revision(hub_cache):
     assert "fm.load(model='fmtest/tiny-gpt2', revision='main')" in fm.repro().code
 
 
-def test_repro_notes_local_weights_hash_and_unloaded_models(gpt2, tiny_paths):
-    history.append(f"fm.load(model={str(tiny_paths['gpt2'])!r}, as_='gpt2')")
-    history.append("fm.load(model='someone/gone')")
+def test_repro_notes_local_weights_hash(tiny_paths):
+    handle = fm.load(str(tiny_paths["gpt2"]), as_="local")
     code = fm.repro().code
-    assert f"# local weights {gpt2.commit}" in code
-    assert "# not pinned: this model is no longer loaded" in code
+    assert f"# local weights {handle.commit}" in code
+    assert history[0].models["local"] == {"id": handle.model_id, "source": "local", "commit": handle.commit}
 
 
 def test_repro_script_runs_and_loads_the_pinned_weights(hub_cache, tmp_path):
@@ -121,6 +120,17 @@ def test_repro_writes_a_valid_notebook(gpt2, tmp_path):
     assert sources[1] == "%load_ext fmwidgets\nimport fmwidgets as fm"
     assert sources[2] == "fm.environment()"
     assert json.loads(path.read_text())["nbformat"] == 4
+
+
+def test_repro_refuses_an_existing_file_unless_asked(tmp_path):
+    fm.environment()
+    target = tmp_path / "replay.py"
+    target.write_text("keep me")
+    with pytest.raises(BadArgumentError, match=r"already exists; pass overwrite=True \(--overwrite\) to replace it"):
+        fm.repro(out=target)
+    assert target.read_text() == "keep me"
+    fm.repro(out=target, overwrite=True)
+    assert "fm.environment()" in target.read_text()
 
 
 def test_repro_to_an_unwritable_place_is_one_sentence(tmp_path):

@@ -16,7 +16,7 @@ from fmwidgets.core.finetune import FinetuneResult, FinetuneRun, finetune, predi
 from fmwidgets.core.registry import registry
 from fmwidgets.core.training_monitor import TrainingMonitor
 from fmwidgets.errors import BadArgumentError, WrongFamilyError
-from fmwidgets.records import history
+from fmwidgets.records import entries as history
 from fmwidgets.testing import CORPUS
 
 FAST = dict(epochs=1, batch_size=4, max_length=32)
@@ -59,8 +59,8 @@ def test_classification_keeps_base_registers_copy_and_predicts_user_labels(bert)
     assert predict("a dog ran", model="bert-ft") in (10, 20, 30)
     assert result.record.params["task"] == "classification" and result.record.seed == 42
     assert result.record.data["shape"] == [len(CORPUS), 2]
-    assert history[-3].startswith("fm.finetune(df=<DataFrame>, label='label', epochs=1, lr=0.001")
-    assert history[-1].startswith("fm.predict(texts='a dog ran'")
+    assert history[-3].code.startswith("fm.finetune(df=<DataFrame>, label='label', epochs=1, lr=0.001")
+    assert history[-1].code.startswith("fm.predict(texts='a dog ran'")
 
 
 def test_regression_reports_mse_mae_r2_and_predicts_numbers(bert):

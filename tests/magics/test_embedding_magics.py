@@ -8,7 +8,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import fmwidgets as fm
-from fmwidgets.records import history
+from fmwidgets.records import entries as history
 from fmwidgets.testing import CORPUS, color_images
 
 
@@ -22,7 +22,7 @@ def test_embed_opens_the_explorer_and_keeps_the_selection_in_a_variable(ip, bert
         "points": {"trace_indexes": [1], "point_indexes": [0], "xs": [0.0], "ys": [0.0]},
     }
     assert ip.user_ns["picked"]["sentence"].tolist() == [CORPUS[1]]
-    assert history[-1].startswith("%fm embed df")
+    assert history[-1].code.startswith("%fm embed df")
 
 
 def test_similar_equals_the_python_call(ip, bert):

@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 from fmwidgets.core.finetune import FinetuneResult
 from fmwidgets.core.registry import registry
 from fmwidgets.errors import DataError
-from fmwidgets.records import history
+from fmwidgets.records import entries as history
 from fmwidgets.testing import CORPUS
 
 
@@ -27,7 +27,7 @@ def test_finetune_then_predict(ip, bert, reviews):
     assert isinstance(result, FinetuneResult) and ip.user_ns["res"] is result
     assert result.task == "classification" and result.eval_source == "eval_df" and result.eval_rows == 4
     assert registry.names() == ["bert", "tuned"] and result.record.params["lr"] == 1e-3
-    assert history[-1] == f"%fm {line}"
+    assert history[-1].code == f"%fm {line}"
 
     ip.user_ns["new"] = ["the cat sat on the mat", "stocks fell sharply"]
     predictions = ip.run_line_magic("fm", "predict new --model tuned --out preds")

@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 import fmwidgets as fm
 from fmwidgets.errors import WrongFamilyError
 from fmwidgets.plots.figure import RecordedFigure
-from fmwidgets.records import history
+from fmwidgets.records import entries as history
 from fmwidgets.widgets.attention import AttentionView
 
 
@@ -18,7 +18,7 @@ def test_attention_line_magic_opens_the_view(ip, gpt2):
     assert isinstance(view, AttentionView)
     assert (view.view, view.layer, view.head) == ("heatmap", 1, 0)
     # the magic line is what the session history keeps, not the calls it made
-    assert history[-1] == '%fm attention "the cat sat" --view heatmap --layer 1 --head 0 --out att'
+    assert history[-1].code == '%fm attention "the cat sat" --view heatmap --layer 1 --head 0 --out att'
     result = ip.user_ns["att"]
     np.testing.assert_array_equal(result.weights, fm.attention("the cat sat", model="gpt2").weights)
 

@@ -7,7 +7,7 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 from fmwidgets.core.registry import registry
-from fmwidgets.records import history
+from fmwidgets.records import entries as history
 
 
 def test_help_lists_subcommands(ip, capsys):
@@ -63,8 +63,8 @@ def test_load_list_info_use_unload(ip, tiny_paths):
     assert registry.current == "g"
     ip.run_line_magic("fm", "unload g")
     assert registry.names() == ["b"]
-    assert history[0] == f"%fm load {tiny_paths['gpt2']} --as g"
-    assert history[-1] == "%fm unload g"
+    assert history[0].code == f"%fm load {tiny_paths['gpt2']} --as g"
+    assert history[-1].code == "%fm unload g"
 
 
 def test_config_magic_reaches_the_settings(ip, tiny_paths):

@@ -8,14 +8,14 @@ from fmwidgets.core.compare import Comparison
 from fmwidgets.core.generate import Generation, generate
 from fmwidgets.core.token_probs import TokenProbs
 from fmwidgets.errors import DataError, InterpolationError, WrongFamilyError
-from fmwidgets.records import history
+from fmwidgets.records import entries as history
 from fmwidgets.widgets.playground import Playground
 
 
 def test_cell_body_is_the_prompt_with_notebook_variables(gpt2, ip):
     ip.user_ns.update(animal="cat", place={"where": "mat"})
     gen = ip.run_cell_magic("fm", "prompt --max-new-tokens 5 --greedy --out g", "the {animal} sat on the {place[where]}")
-    assert history[-1].startswith("%%fm prompt --max-new-tokens 5 --greedy --out g\nthe {animal}")
+    assert history[-1].code.startswith("%%fm prompt --max-new-tokens 5 --greedy --out g\nthe {animal}")
     assert isinstance(gen, Generation) and ip.user_ns["g"] is gen
     assert gen.prompt == "the cat sat on the mat"
     assert gen.text == generate("the cat sat on the mat", max_new_tokens=5, greedy=True).text

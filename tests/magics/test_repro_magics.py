@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from fmwidgets.core.environment import Environment, Repro
 from fmwidgets.core.registry import registry
 from fmwidgets.errors import FMError
-from fmwidgets.records import history
+from fmwidgets.records import entries as history
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def test_env_magic_returns_the_environment(ip, gpt2):
     env = ip.run_line_magic("fm", "env")
     assert isinstance(env, Environment)
     assert [m["name"] for m in env.models] == ["gpt2"]
-    assert history[-1] == "%fm env"
+    assert history[-1].code == "%fm env"
 
 
 def test_env_takes_no_arguments(ip):
@@ -58,12 +58,13 @@ def test_repro_is_left_out_of_later_replays(ip):
     assert [s.code for s in second.steps] == ["%fm env"]
 
 
-def test_cell_magics_become_run_cell_magic_calls_and_stay_cells_in_a_notebook(ip):
-    history.append("%%fm prompt --max-new-tokens 5 --seed 1\nSay hello to {name}")
+def test_cell_magics_become_run_cell_magic_calls_and_stay_cells_in_a_notebook(ip, gpt2):
+    ip.user_ns["name"] = "Ada"
+    ip.run_cell_magic("fm", "prompt --max-new-tokens 5 --seed 1 --no-stream", "Say hello to {name}")
     result = ip.run_line_magic("fm", "repro")
-    assert ("ip.run_cell_magic('fm', 'prompt --max-new-tokens 5 --seed 1', 'Say hello to {name}')"
+    assert ("ip.run_cell_magic('fm', 'prompt --max-new-tokens 5 --seed 1 --no-stream', 'Say hello to {name}')"
             in result.code)
-    assert result.cells[-1] == "%%fm prompt --max-new-tokens 5 --seed 1\nSay hello to {name}"
+    assert result.cells[-1] == "%%fm prompt --max-new-tokens 5 --seed 1 --no-stream\nSay hello to {name}"
 
 
 def test_repro_notebook_executes_in_a_kernel(ip, tiny_paths, tmp_path):
@@ -83,6 +84,17 @@ def test_repro_notebook_executes_in_a_kernel(ip, tiny_paths, tmp_path):
     env_out = [o for o in outputs if "fmwidgets" in o.get("metadata", {})]
     assert env_out and env_out[-1]["metadata"]["fmwidgets"]["kind"] == "environment"
     assert "tiny" in env_out[-1]["data"]["text/plain"]
+
+
+def test_repro_out_refuses_an_existing_file_unless_overwrite(ip, tmp_path):
+    ip.run_line_magic("fm", "env")
+    target = tmp_path / "replay.py"
+    target.write_text("keep me")
+    with pytest.raises(FMError, match="already exists"):
+        ip.run_line_magic("fm", f"repro --out {target}")
+    assert target.read_text() == "keep me"
+    ip.run_line_magic("fm", f"repro --out {target} --overwrite")
+    assert "ip.run_line_magic('fm', 'env')" in target.read_text()
 
 
 def test_repro_to_a_missing_folder_raises_one_sentence(ip, tmp_path):

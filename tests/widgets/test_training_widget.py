@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 import fmwidgets as fm
 from fmwidgets.core.registry import registry
-from fmwidgets.records import history
+from fmwidgets.records import entries as history
 from fmwidgets.render.finetune import metrics_table
 from fmwidgets.testing import CORPUS
 from fmwidgets.widgets.training import TrainingView
@@ -68,7 +68,7 @@ def test_public_finetune_has_the_core_signature_and_records_itself(bert):
     params = inspect.signature(fm.finetune).parameters
     assert list(params)[:4] == ["df", "text", "label", "task"] and "monitor" in params
     fm.finetune(frame(), label="label", epochs=1, batch_size=8, max_length=8)
-    assert history[-1].startswith("fm.finetune(df=<DataFrame>, label='label', epochs=1")
+    assert history[-1].code.startswith("fm.finetune(df=<DataFrame>, label='label', epochs=1")
 
 
 def test_metrics_table_escapes_and_formats():

@@ -1,0 +1,178 @@
+"""``fm.repro()``: the session as a script, and ``verify=True``: run it again and compare.
+
+The verification re-runs every recorded call in a fresh namespace and a fresh model registry
+(the user's loaded models, variables and history are untouched and come back afterwards), with
+hub models pinned to the recorded commit and sampled calls to their recorded seed.  Each
+re-run result is compared with what the call returned the first time (``outcome.compare``):
+texts must match exactly, numbers, projections and metrics within a float tolerance.
+
+Inputs come from, in order: the argument's own literal, its Parquet snapshot
+(``%config FM.snapshot_dir``), or the notebook variable of that name if its fingerprint still
+matches; a call whose input changed since is reported as skipped, not run on other data.
+Magics re-run through the same parser, on a stand-in shell whose namespace reads the
+notebook's variables and writes (``--out``) to the fresh namespace only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import sys
+import types
+from collections import ChainMap
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from . import records
+from .core.environment import Repro, Step, steps
+from .outcome import compare, outcome
+from .records import Argument, Recorded, RunRecord
+
+
+def repro(out: str | os.PathLike | None = None, verify: bool = False, overwrite: bool = False):
+    """The session's fmwidgets calls as a runnable script / cells, hub revisions and seeds pinned.
+
+    ``out`` ending in ``.ipynb`` writes a notebook, any other name a Python script; an existing
+    file is replaced only with ``overwrite=True``.  ``verify=True`` also re-runs the calls in a
+    fresh namespace and returns a ``Verification`` (``.table``: one row per call saying whether
+    its texts and numbers match).  ``repro`` itself is not added to the history.
+    """
+    created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    result = Repro(steps=steps(list(records.entries)), created=created)
+    if out is not None:
+        result.write(out, overwrite=overwrite)
+    return verify_steps(result) if verify else result
+
+
+@dataclass
+class Verification(Recorded):
+    """The re-run of a session: ``table`` has one row per call (step, call, status, texts,
+    numbers, difference); ``ok`` is True when no call differed or failed."""
+
+    table: Any
+    repro: Repro
+    record: RunRecord = field(default_factory=lambda: RunRecord(kind="repro-verify"))
+
+    @property
+    def ok(self) -> bool:
+        return not self.table["status"].isin(["different", "failed"]).any()
+
+    def __repr__(self) -> str:
+        return self.table.to_string(index=False)
+
+
+def verify_steps(script: Repro) -> Verification:
+    """Re-run each step of ``script`` in a fresh session and compare with the recorded outcome."""
+    import pandas as pd
+
+    rows = []
+    with _fresh_session() as namespace, _quiet():
+        done: dict[int, Any] = {}
+        for step in script.steps:
+            rows.append(_verify(step, namespace, done))
+    table = pd.DataFrame(rows, columns=["step", "call", "status", "texts", "numbers", "difference"])
+    return Verification(table=table, repro=script)
+
+
+def _verify(step: Step, namespace: ChainMap, done: dict[int, Any]) -> dict[str, Any]:
+    entry = step.entry
+    row = {"step": entry.step, "call": step.code.split("\n", 1)[0][:120], "status": "",
+           "texts": None, "numbers": None, "difference": ""}
+    try:
+        result = _run(step, namespace, done)
+    except _Skip as why:
+        return {**row, "status": "skipped", "difference": str(why)}
+    except Exception as exc:  # noqa: BLE001 - a failing re-run is a finding, not a crash
+        return {**row, "status": "failed", "difference": f"{type(exc).__name__}: {exc}"}
+    done[entry.step] = result
+    if step.target and not step.is_magic:  # a later call reads it by this name (magics: --out)
+        namespace[step.target] = result
+    again = outcome(result)
+    if not entry.outcome and not again:
+        return {**row, "status": "nothing to compare"}
+    verdict = compare(entry.outcome, again)
+    same = verdict["texts"] is not False and verdict["numbers"] is not False
+    return {**row, **verdict, "status": "same" if same else "different"}
+
+
+class _Skip(Exception):
+    """A step that cannot be re-run faithfully (its input changed, or has no name)."""
+
+
+def _run(step: Step, namespace: ChainMap, done: dict[int, Any]) -> Any:
+    entry = step.entry
+    for name, arg in entry.arguments.items():
+        if arg.kind == "variable" and step.is_magic:
+            value = _value(arg, namespace, done)
+            if arg.name not in namespace.maps[0]:
+                namespace.maps[0][arg.name] = value
+    if step.is_magic:
+        from .magics.magics import run
+
+        first, newline, body = step.code.partition("\n")
+        line = first.lstrip("%").removeprefix("fm").strip()
+        return run(line, body if newline else None, types.SimpleNamespace(user_ns=namespace))
+    import fmwidgets
+
+    function = getattr(fmwidgets, entry.function, None) if entry.function in fmwidgets.__all__ else None
+    if function is None:
+        raise _Skip(f"fm.{entry.function} is not a public fmwidgets function")
+    return function(**{k: _value(a, namespace, done) for k, a in step.arguments.items()})
+
+
+def _value(arg: Argument, namespace: ChainMap, done: dict[int, Any]) -> Any:
+    """The value of a recorded argument for the re-run (see the module docstring for the order)."""
+    if arg.kind == "literal":
+        return arg.value
+    if arg.kind == "result":
+        if arg.step not in done:
+            raise _Skip(f"it reads the result of step {arg.step}, which was not re-run")
+        return done[arg.step]
+    if arg.value is not None:
+        return arg.value
+    if arg.snapshot:
+        import pandas as pd
+
+        frame = pd.read_parquet(arg.snapshot)
+        return frame.iloc[:, 0] if arg.type == "Series" else frame
+    if arg.kind == "object":
+        raise _Skip(f"an argument ({arg.type}) had no variable name and no snapshot")
+    if arg.name not in namespace:
+        raise _Skip(f"the notebook variable '{arg.name}' is not defined any more")
+    value = namespace[arg.name]
+    if arg.fingerprint and records.fingerprint_df(value) != arg.fingerprint:
+        raise _Skip(f"the notebook variable '{arg.name}' changed since the call (its fingerprint differs)")
+    return value
+
+
+@contextlib.contextmanager
+def _fresh_session() -> Iterator[ChainMap]:
+    """An empty registry and a namespace that reads the notebook's variables but writes its own;
+    nothing done inside is recorded, and the user's models and history come back afterwards."""
+    from .core.registry import registry
+
+    saved_models, saved_current = dict(registry._models), registry.current
+    registry._models.clear()
+    registry.current = None
+    token = records._current.set(records.Entry(step=-1, source="verify"))
+    try:
+        yield ChainMap({}, records.user_namespace())
+    finally:
+        records._current.reset(token)
+        registry._models.clear()
+        registry._models.update(saved_models)
+        registry.current = saved_current
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Keep the re-run's streamed text, progress bars and figures out of the user's cell."""
+    if "IPython" not in sys.modules:
+        yield
+        return
+    from IPython.utils.capture import capture_output
+
+    with capture_output():
+        yield
+
