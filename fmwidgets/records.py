@@ -14,7 +14,6 @@ loaded models and the result's record.  ``fm.repro()`` turns it into a script an
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import contextvars
 import datetime as _dt
@@ -22,15 +21,17 @@ import functools
 import hashlib
 import html
 import inspect
+import math
 import os
 import sys
 import threading
 import time
 import warnings
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .paths import home_as_tilde, tilde_paths
 
@@ -178,6 +179,8 @@ class Argument:
     def code(self) -> str:
         """How the argument is written in a replay script."""
         if self.kind == "literal":
+            if isinstance(self.value, float) and not math.isfinite(self.value):
+                return f"float({str(self.value)!r})"
             return repr(self.value)
         if self.kind == "result":
             return self.name or f"step{self.step}"
@@ -287,6 +290,7 @@ def recorded(func: Callable) -> Callable:
         def __init__(self, *args, **kwargs):
             outer = _current.get()
             if outer is not None:
+                _note_inner(outer, func, inspect.signature(func), args, kwargs)
                 return init(self, *args, **kwargs)
             with _python_call(func, inspect.signature(func), args, kwargs) as active:
                 init(self, *args, **kwargs)
@@ -300,14 +304,19 @@ def recorded(func: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         outer = _current.get()
         if outer is not None:
-            if outer.function is None:  # the first public call a magic makes: which data it read
-                outer.function = _public_name(func)
-                outer.arguments = _describe_all(signature, args, kwargs)
+            _note_inner(outer, func, signature, args, kwargs)
             return func(*args, **kwargs)
         with _python_call(func, signature, args, kwargs) as active:
             return active.done(func(*args, **kwargs))
 
     return wrapper
+
+
+def _note_inner(outer: Entry, func: Callable, signature: inspect.Signature, args, kwargs) -> None:
+    """The first public call a magic makes is kept on its entry: it says which data it read."""
+    if outer.function is None:
+        outer.function = _public_name(func)
+        outer.arguments = _describe_all(signature, args, kwargs)
 
 
 def _python_call(func: Callable, signature: inspect.Signature, args, kwargs):
@@ -388,7 +397,9 @@ _SCALARS = (type(None), bool, int, float, str)
 def describe(value: Any, namespace: dict[str, Any]) -> Argument:
     """An ``Argument`` for ``value``: its literal, the notebook variable holding it (found by
     identity in ``namespace``), the earlier call that returned it, or a placeholder."""
-    if isinstance(value, _SCALARS):
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        value = value.item()  # np.float64(0.5) -> 0.5, which a script can write
+    if type(value) in _SCALARS:
         return Argument("literal", value)
     if type(value).__name__ == "ModelHandle" and isinstance(getattr(value, "name", None), str):
         return Argument("literal", value.name)
@@ -409,16 +420,25 @@ def describe(value: Any, namespace: dict[str, Any]) -> Argument:
 
 
 def _literal(value: Any) -> Any:
-    """``value`` itself when it is a list/tuple/dict of literals, else None (nothing is evaluated)."""
-    if not isinstance(value, (list, tuple, dict)):
-        return None
-    text = repr(value)
-    if len(text) > 20_000:
-        return None
-    try:
-        return value if ast.literal_eval(text) == value else None
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
+    """``value`` itself when it is a list/tuple/dict of literals (at most 10,000 of them), else None.
+
+    Checked by type, without ``repr``: a namespace dict full of DataFrames costs nothing here.
+    """
+    budget = [10_000]
+
+    def plain(v: Any) -> bool:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return False
+        if type(v) in _SCALARS:
+            return not isinstance(v, float) or math.isfinite(v)
+        if type(v) in (list, tuple):
+            return all(plain(x) for x in v)
+        if type(v) is dict:
+            return all(type(k) in _SCALARS and plain(x) for k, x in v.items())
+        return False
+
+    return value if type(value) in (list, tuple, dict) and plain(value) else None
 
 
 def _snapshot(value: Any, fingerprint: dict[str, Any]) -> str | None:

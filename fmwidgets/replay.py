@@ -21,8 +21,9 @@ import os
 import sys
 import types
 from collections import ChainMap
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from . import records
 from .core.environment import Repro, Step, steps
@@ -102,12 +103,10 @@ class _Skip(Exception):
 
 def _run(step: Step, namespace: ChainMap, done: dict[int, Any]) -> Any:
     entry = step.entry
-    for name, arg in entry.arguments.items():
-        if arg.kind == "variable" and step.is_magic:
-            value = _value(arg, namespace, done)
-            if arg.name not in namespace.maps[0]:
-                namespace.maps[0][arg.name] = value
-    if step.is_magic:
+    if step.is_magic:  # the variables it read must still hold what they held (or a snapshot)
+        for arg in entry.arguments.values():
+            if arg.kind == "variable" and arg.name not in namespace.maps[0]:
+                namespace.maps[0][arg.name] = _value(arg, namespace, done)
         from .magics.magics import run
 
         first, newline, body = step.code.partition("\n")

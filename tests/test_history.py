@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.registry import registry
 from fmwidgets import records
+from fmwidgets.core.registry import registry
 from fmwidgets.records import entries
 
 HOSTILE = 'Say <b>bold</b> <mask> </script> {x} $y """ \' \\ end'
@@ -53,6 +53,21 @@ def test_magics_are_kept_as_written_with_the_variables_they_read(ip, bert):
     assert entry.source == "magic" and entry.code == "%fm similar 'a kitten' --in rows --k 1"
     assert entry.function == "similar" and entry.arguments["df"].name == "rows"
     assert fm.history().loc[0, "call"] == entry.code
+    ip.run_line_magic("fm", "embed rows --model bert")
+    assert entries[-1].function == "EmbeddingExplorer" and entries[-1].arguments["source"].name == "rows"
+
+
+def test_arguments_are_written_as_python_can_read_them_again():
+    import numpy as np
+
+    from fmwidgets.records import describe
+
+    assert describe(np.float64(0.5), {}).code() == "0.5"
+    assert describe(float("nan"), {}).code() == "float('nan')"
+    assert describe({"a": [1, (2, "x")]}, {}).code() == "{'a': [1, (2, 'x')]}"
+    frame = pd.DataFrame({"x": [1]})
+    assert describe({"df": frame}, {}).code() == "<dict>"  # no literal form, no name
+    assert describe(frame, {"_": frame, "mine": frame}).code() == "mine"
 
 
 def test_widget_calls_are_recorded_as_the_public_call(ip, gpt2, bert):
@@ -149,3 +164,34 @@ def test_other_arguments_still_expand_names_and_dollars(ip, tiny_paths):
     assert entries[-1].code == f"%fm load {tiny_paths['gpt2']} --as tiny"  # replays without the variables
     with pytest.raises(fm.FMError):  # an unknown name stays as written: not a folder
         ip.run_line_magic("fm", "load {nowhere}")
+
+
+# ---------------------------------------------------------------------------------------------
+# A tour notebook, run in a real kernel, then verified by re-running its recorded calls
+
+VERIFY_CELL = """\
+verification = fm.repro(verify=True)
+print("VERIFY", verification.table[["step", "call", "status", "difference"]].to_json(orient="records"))"""
+
+
+@pytest.mark.slow
+def test_the_prompting_tour_verifies(tmp_path):
+    import json
+    import shutil
+
+    import nbformat
+    from test_notebooks import REPO, execute, outputs
+
+    shutil.copytree(REPO / "notebooks", tmp_path / "notebooks")
+    nb = nbformat.read(tmp_path / "notebooks" / "02-prompting.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(VERIFY_CELL))
+    nb = execute(nb, tmp_path / "notebooks")
+    [line] = [o.text for o in outputs(nb) if o.output_type == "stream" and "VERIFY" in o.text]
+    rows = json.loads(line.split("VERIFY", 1)[1])
+    statuses = {row["status"] for row in rows}
+    assert statuses <= {"same", "nothing to compare"}, [r for r in rows if r["status"] not in ("same",)]
+    calls = " ".join(row["call"] for row in rows)
+    for expected in ("fm.load(", "%%fm prompt", "%fm prompt --df reviews", "fm.generate(prompt='The weather",
+                     "%%fm compare", "fm.compare(", "%fm probs --of first", "%fm fill",
+                     "fm.generate(prompt='The {animal} sat', model='gpt2'"):  # the last: the Playground's run
+        assert expected in calls, expected

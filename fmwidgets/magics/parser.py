@@ -13,8 +13,9 @@ import ast
 import os
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from IPython.core.error import UsageError
 

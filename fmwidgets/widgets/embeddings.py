@@ -11,7 +11,8 @@ one sentence in the status line.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as w
 import numpy as np
