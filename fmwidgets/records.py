@@ -479,10 +479,13 @@ def history():
     """
     import pandas as pd
 
+    from .paths import home_as_tilde
+
     rows = [{
         "step": e.step, "source": e.source, "call": e.code, "function": e.function,
         "arguments": {k: a.describe() for k, a in e.arguments.items()},
-        "models": {n: f"{m['id']}@{m['commit']}" if m["commit"] else m["id"] for n, m in e.models.items()},
+        "models": {n: f"{home_as_tilde(m['id'])}@{m['commit']}" if m["commit"] else home_as_tilde(m["id"])
+                   for n, m in e.models.items()},
         "kind": (e.record or {}).get("kind"), "seed": (e.record or {}).get("seed"),
         "started": e.started, "seconds": e.seconds, "record": e.record,
     } for e in list(entries)]

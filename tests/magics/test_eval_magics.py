@@ -10,7 +10,7 @@ from fmwidgets.core.evaluation.compare import EvaluationComparison
 from fmwidgets.core.evaluation.run import Evaluation
 from fmwidgets.core.prompt_versions import PromptVersion
 from fmwidgets.errors import BadArgumentError
-from fmwidgets.records import history
+from fmwidgets.records import entries as history
 from fmwidgets.widgets.review import Review
 
 
@@ -25,7 +25,7 @@ def test_eval_list_diff_review(gpt2, ip, qa):
                                     "--evaluator exact_match --as v1 --greedy --max-new-tokens 3 --out e1")
     assert isinstance(first, Evaluation) and ip.user_ns["e1"] is first and first.name == "v1"
     assert first.table["prompt"][0] == "Q: one\nA:" and first.evaluators == ["chrf", "exact_match"]
-    assert history[-1].startswith("%fm eval qa")
+    assert history[-1].code.startswith("%fm eval qa")
     second = ip.run_cell_magic("fm", "eval qa --reference a --evaluator chrf --as v2 --greedy --max-new-tokens 3",
                                "Question: {q}\nAnswer:\n")
     assert second.table["prompt"][0] == "Question: one\nAnswer:"
