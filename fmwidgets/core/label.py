@@ -115,7 +115,7 @@ def prompt_scores(handle: ModelHandle, texts: list[str], descriptions: list[str]
     """Softmax over labels of log P(" label" | prompt) summed over the label's tokens."""
     import numpy as np
 
-    from .token_probs import sequence_logprobs
+    from .scoring import sequence_logprobs
 
     tok = handle.tokenizer
     choices = ", ".join(descriptions)
