@@ -19,6 +19,7 @@ from ..config import settings
 from ..errors import (
     BadArgumentError,
     FMError,
+    MissingDependencyError,
     ModelLoadError,
     ModelNotFoundError,
     OutOfMemoryError,
@@ -294,17 +295,23 @@ def load(
     dtype: str | None = None,
     revision: str | None = None,
     trust_remote_code: bool = False,
+    quantize: str | None = None,
+    device_map: str | None = None,
 ) -> ModelHandle:
     """Load a hub id or local folder (None: the embedded MiniLM) and make it the current model.
 
     ``device`` and ``dtype`` default to the settings (``%config FM.device``), which default to
     "auto": the first of cuda, mps, cpu; float32 on CPU and the checkpoint's half dtype on a GPU.
+    ``quantize="4bit"|"8bit"`` loads the weights through bitsandbytes (CUDA only);
+    ``device_map="auto"`` spreads a model too large for one GPU over the GPUs (and CPU memory).
+    A model whose weights would not fit in the free memory is refused before anything is loaded.
     """
     if task is not None and task not in TASKS:
         raise BadArgumentError(f"'{task}' is not a task fmwidgets knows; use one of {', '.join(TASKS)}.")
     model_id, source, folder = _locate(model)
     name = as_ or model_id.rstrip("/").split("/")[-1]
     device = resolve_device(device)
+    check_quantize(quantize, device_map)
 
     if name in registry:
         existing = registry.get(name)
@@ -331,8 +338,14 @@ def load(
         kwargs = dict(common, dtype=torch_dtype, attn_implementation="eager")
         if head in ("classification", "regression") and default_head(family, config) != head:
             kwargs["num_labels"] = 1 if head == "regression" else getattr(config, "num_labels", 2)
+        check_fits(model_id, auto, config, torch_dtype, device, quantize, spread=device_map == "auto")
+        if quantize:
+            kwargs.update(quantization_config=_bnb_config(quantize, torch_dtype), device_map=device_map or device)
+        elif device_map:
+            kwargs["device_map"] = device_map
         net = auto.from_pretrained(where, **kwargs)
-        net.to(device)
+        if not (quantize or device_map):
+            net.to(device)
         net.eval()
         tokenizer, processor = _load_tokenizer(where, family, common)
     except FMError:
@@ -347,10 +360,79 @@ def load(
     handle = ModelHandle(
         name=name, model_id=model_id, family=family, model=net, tokenizer=tokenizer,
         processor=processor, task=task, head=head, device=device,
-        dtype=str(torch_dtype).replace("torch.", ""), commit=commit, source=source,
+        dtype=quantize or str(torch_dtype).replace("torch.", ""), commit=commit, source=source,
         revision=revision, trust_remote_code=trust_remote_code,
     )
     return registry.add(handle)
+
+
+def check_quantize(quantize: str | None, device_map: str | None) -> None:
+    """One sentence, before anything is loaded, when quantization or a device map cannot work here."""
+    import torch
+
+    if quantize not in (None, "4bit", "8bit"):
+        raise BadArgumentError(f"quantize={quantize!r} is not a choice; use quantize='4bit' or '8bit' (or leave it out).")
+    if device_map not in (None, "auto"):
+        raise BadArgumentError(f"device_map={device_map!r} is not supported; use device_map='auto' or --device.")
+    if quantize and not torch.cuda.is_available():
+        raise BadArgumentError(f"quantize='{quantize}' runs through bitsandbytes, which needs a CUDA GPU and this "
+                               "machine has none; load the model without --quantize (or with --dtype bfloat16).")
+    if quantize:
+        try:
+            import bitsandbytes  # noqa: F401
+        except ImportError as exc:
+            raise MissingDependencyError(f"quantize='{quantize}' needs the bitsandbytes package; "
+                                         "pip install bitsandbytes, then load again.") from exc
+
+
+def _bnb_config(quantize: str, dtype: Any):
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if quantize == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    compute = dtype if dtype in (torch.float16, torch.bfloat16) else torch.bfloat16
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute)
+
+
+def estimate_bytes(auto: Any, config: Any, dtype: Any, quantize: str | None) -> int:
+    """Bytes the weights will take: parameters counted on the meta device (nothing allocated).
+
+    A tied output head is counted as a second copy there, so the estimate errs on the large side
+    by at most the embedding matrix."""
+    import torch
+    from accelerate import init_empty_weights
+
+    with init_empty_weights():
+        skeleton = auto.from_config(config)
+    params = sum(p.numel() for p in skeleton.parameters())
+    per = {"4bit": 0.5, "8bit": 1.0}.get(quantize or "", torch.finfo(dtype).bits / 8 if dtype.is_floating_point else 4)
+    return int(params * per)
+
+
+def free_bytes(device: str) -> int:
+    """Free memory of ``device``: the GPU's free memory, or the machine's available RAM."""
+    import torch
+
+    if device.startswith("cuda"):
+        return int(torch.cuda.mem_get_info(torch.device(device))[0])
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def check_fits(model_id: str, auto: Any, config: Any, dtype: Any, device: str, quantize: str | None,
+               spread: bool) -> None:
+    """OutOfMemoryError before loading when the weights alone need more than the free memory."""
+    need = estimate_bytes(auto, config, dtype, quantize)
+    free = free_bytes(device) + (free_bytes("cpu") if spread and device.startswith("cuda") else 0)
+    if need > free:
+        hint = "" if quantize or not device.startswith("cuda") else " or load it with --quantize 4bit"
+        raise OutOfMemoryError(
+            f"Model '{model_id}' needs about {need / 2**30:.1f} GiB for its weights and {device} has "
+            f"{free / 2**30:.1f} GiB free; unload models you no longer need (%fm unload NAME){hint}, "
+            "or pick a smaller model."
+        )
 
 
 def task_head(task: str | None, family: str, config: Any) -> str:

@@ -62,6 +62,8 @@ class ModelHandle:
 
     @property
     def memory_bytes(self) -> int:
+        if hasattr(self.model, "get_memory_footprint"):  # counts quantized (packed) weights right
+            return int(self.model.get_memory_footprint())
         tensors = list(self.model.parameters()) + list(self.model.buffers())
         return sum(t.numel() * t.element_size() for t in tensors)
 

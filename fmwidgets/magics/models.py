@@ -16,12 +16,14 @@ from .parser import arg, command
     arg("--dtype", default=None, help="auto, float32, float16, bfloat16"),
     arg("--revision", default=None, help="hub branch, tag or commit"),
     arg("--trust-remote-code", action="store_true", help="allow the model's own Python code to run"),
+    arg("--quantize", default=None, choices=["4bit", "8bit"], help="load the weights quantized (bitsandbytes, CUDA)"),
+    arg("--device-map", default=None, choices=["auto"], help="auto: spread a model too large for one GPU"),
 )
 def load(args, cell, shell):
     return fm.load(
         args.model, as_=args.as_, task=args.task, device=args.device, dtype=args.dtype,
         revision=args.revision,
-        trust_remote_code=args.trust_remote_code,
+        trust_remote_code=args.trust_remote_code, quantize=args.quantize, device_map=args.device_map,
     )
 
 
