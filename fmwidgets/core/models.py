@@ -424,7 +424,10 @@ def free_bytes(device: str) -> int:
 def check_fits(model_id: str, auto: Any, config: Any, dtype: Any, device: str, quantize: str | None,
                spread: bool) -> None:
     """OutOfMemoryError before loading when the weights alone need more than the free memory."""
-    need = estimate_bytes(auto, config, dtype, quantize)
+    try:
+        need = estimate_bytes(auto, config, dtype, quantize)
+    except Exception:  # noqa: BLE001 - the estimate is a courtesy; the load itself reports real failures
+        return
     free = free_bytes(device) + (free_bytes("cpu") if spread and device.startswith("cuda") else 0)
     if need > free:
         hint = "" if quantize or not device.startswith("cuda") else " or load it with --quantize 4bit"
