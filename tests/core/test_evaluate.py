@@ -145,6 +145,9 @@ def test_compare_across_prompt_versions_marks_every_row(gpt2, qa):
         assert row.status == want
     with pytest.raises(DataError, match="share"):
         fm.compare_evaluations(a, b, evaluator="bleu")
+    other = evaluate(qa.assign(q=qa["q"] + "?"), "Q: {q}\nA:", reference="a", evaluators=["chrf"], **GEN)
+    with pytest.raises(DataError, match="different data"):
+        fm.compare_evaluations(a, other)
 
 
 def test_data_from_files_and_datasets(gpt2, qa, tmp_path):

@@ -57,6 +57,10 @@ def compare_evaluations(a: Any, b: Any, evaluator: str | None = None) -> Evaluat
     if len(a.table) != len(b.table):
         raise DataError(f"'{a.name}' has {len(a.table)} rows and '{b.name}' has {len(b.table)}; compare runs "
                         "over the same data.")
+    data_a, data_b = ((run.record.data or {}).get("sha256") for run in (a, b))
+    if data_a and data_b and data_a != data_b:
+        raise DataError(f"'{a.name}' and '{b.name}' ran over different data (fingerprints {data_a} and {data_b}); "
+                        "compare runs over the same rows.")
     shared = [e for e in a.evaluators if e in b.evaluators]
     if evaluator is None:
         if not shared:

@@ -285,7 +285,8 @@ def evaluate(data: Any, prompt: Any = None, *, model: Any = None, text: str | No
              name: str | None = None, cache: bool = True, engine: str | None = None, split: str | None = None,
              batch_size: int | None = None, progress: Callable[[int, int], None] | None = None,
              **generation: Any) -> Evaluation:
-    """Evaluate a prompt (decoder) or a tuned model (``text=``) over ``data``; the run is stored.
+    """Evaluate a prompt (decoder), a tuned model (``text=COLUMN``) or a speech model
+    (``audio=COLUMN``, where fm.transcribe exists) over ``data``; the run is stored.
 
     ``prompt`` is a ``{column}`` template or a saved prompt id (``"qa@2"``); ``reference`` names
     the column of expected answers; ``evaluators`` are names (``fm.evaluators`` lists them),
