@@ -87,6 +87,20 @@ def test_widget_calls_are_recorded_as_the_public_call(ip, gpt2, bert):
     assert "project" not in " ".join(e.code for e in entries)  # no internal calls
 
 
+def test_chat_widget_turns_are_recorded_as_fm_chat(ip, chat_gpt2):
+    records.clear()
+    box = fm.Chat(model="chat", max_new_tokens=3, greedy=True)
+    box.send(message="hi <b>there</b>")
+    box.wait(60)
+    box.send(message="and again")
+    box.wait(60)
+    first, second = entries
+    assert first.code == ("fm.chat(message='hi <b>there</b>', model='chat', conversation=None, system=None, "
+                          "max_new_tokens=3, greedy=True)")
+    assert second.source == "widget" and second.runnable
+    assert second.arguments["conversation"].value == list(box.replies[0].conversation)
+
+
 def test_hostile_text_replays_instead_of_being_commented_out(ip, g, tmp_path):
     fm.generate(HOSTILE, max_new_tokens=2, greedy=True, stream=False)
     code = fm.repro(out=tmp_path / "replay.py").path.read_text()

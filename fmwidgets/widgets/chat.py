@@ -20,6 +20,7 @@ import ipywidgets as w
 from ..core.chat import ChatReply, chat
 from ..core.registry import get_model
 from ..errors import FMError
+from ..records import recording
 from ..render.chat import conversation_html
 from .stream import Throttle
 
@@ -86,8 +87,12 @@ class Chat(w.VBox):
             self.view.value = conversation_html(asked + [{"role": "assistant", "content": texts[0]}])
 
         try:
-            reply = chat(text, model=self.model, conversation=self.conversation or None, system=self.system,
-                         on_text=Throttle(show), stop_event=self._stop, **self.generation)
+            # recorded as the public call the user would write, without the widget's callbacks
+            with recording(chat, text, model=self.model, conversation=self.conversation or None,
+                           system=self.system, **self.generation) as call:
+                reply = call.done(chat(text, model=self.model, conversation=self.conversation or None,
+                                       system=self.system, on_text=Throttle(show), stop_event=self._stop,
+                                       **self.generation))
             self.replies.append(reply)
             self.conversation = list(reply.conversation)
             self.status.value = "stopped" if reply.stopped == "stopped" else ""
