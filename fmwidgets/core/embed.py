@@ -22,6 +22,7 @@ from .._compat import attn_implementation, supports_sdpa
 from ..engines import check_workers, resolve_engine, run_chunks
 from ..errors import BadArgumentError, DataError, WrongFamilyError
 from ..records import RunRecord, recorded
+from .arguments import short, unique_columns
 from .data import FMWarning, as_texts, clean_text_list, clean_texts, require_rows
 from .images import looks_like_images, open_images
 from .registry import ModelHandle, get_model
@@ -137,6 +138,8 @@ def prepare_inputs(inputs: Any, text: str | None = None, *, strict: bool = False
     """
     import pandas as pd
 
+    if isinstance(inputs, pd.DataFrame):
+        unique_columns(inputs)
     if isinstance(inputs, pd.DataFrame) and (text is not None or inputs.shape[1] == 1):
         column = text if text is not None else inputs.columns[0]
         frame = inputs.reset_index(drop=True)
@@ -409,6 +412,13 @@ def similar(query: Any, df: Any, text: str | None = None, k: int = 10, model: An
     """
     import pandas as pd
 
+    if query is None or query is pd.NA or isinstance(query, (int, float)):
+        raise DataError(
+            f"The query must be a text (or an image for a CLIP-style model), not {short(query)}; "
+            "pass the text to look for."
+        )
+    if isinstance(df, pd.DataFrame):
+        unique_columns(df)
     frame = df if isinstance(df, pd.DataFrame) else pd.DataFrame({"text": as_texts(df)})
     column = text if text is not None or not isinstance(df, pd.DataFrame) else None
     if column is None and frame.shape[1] != 1:

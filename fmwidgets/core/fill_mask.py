@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..records import Recorded, RunRecord, recorded
+from .arguments import number
 from .registry import ModelHandle, get_model
 from .tokens import readable_tokens
 
@@ -42,8 +43,7 @@ def fill_mask(text: str, model: str | ModelHandle | None = None, *, top_k: int =
     tok = handle.tokenizer
     if not isinstance(text, str) or not text.strip():
         raise DataError("The text is empty; write a sentence with [MASK] where a word is missing.")
-    if top_k < 1:
-        raise DataError(f"top_k={top_k} must be 1 or more.")
+    number("top_k", top_k, low=1, integer=True, hint="it is how many guesses to show per mask")
     if tok.mask_token != MASK:
         text = text.replace(MASK, tok.mask_token)
     enc = tok(text, return_tensors="pt", truncation=True).to(handle.model.device)

@@ -23,10 +23,11 @@ from typing import Any, Callable, Sequence
 from ..errors import BadArgumentError, DataError
 from ..records import Recorded, RunRecord, recorded
 from . import template
+from .arguments import generate_keywords, number
 from .data import FMWarning
 from .registry import ModelHandle, get_model
 from .scoring import chosen_logprobs, sequence_logprobs
-from .seeding import set_seed
+from .seeding import seeded
 from .tokens import readable_tokens
 
 # Words in a model id that mark an instruction-tuned (chat) checkpoint.
@@ -197,8 +198,12 @@ def sampling_settings(handle: ModelHandle, *, greedy, temperature, top_p, top_k,
     if not do_sample and n > 1:
         raise BadArgumentError(f"Greedy decoding gives the same text every time, so n={n} makes no sense; "
                                "drop --greedy to sample, or use n=1.")
-    if temperature is not None and temperature <= 0:
-        raise BadArgumentError(f"temperature={temperature} must be above 0; use --greedy for the most likely text.")
+    if temperature is not None:
+        number("temperature", temperature, above=0, hint="use --greedy for the most likely text")
+    if top_p is not None:
+        number("top_p", top_p, above=0, high=1, hint="it is the share of probability kept, e.g. 0.9")
+    if top_k is not None:
+        number("top_k", top_k, low=1, integer=True, hint="it is how many likely tokens to sample among")
     kw: dict[str, Any] = {"do_sample": do_sample}
     if do_sample:
         kw.update({k: v for k, v in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k))
@@ -206,6 +211,25 @@ def sampling_settings(handle: ModelHandle, *, greedy, temperature, top_p, top_k,
         if seed is None:  # pick one and record it, so that the run can be repeated
             seed = random.SystemRandom().randrange(2**31)
     return kw, seed
+
+
+def check_request(max_new_tokens: Any, n: Any, extra: dict, streaming: bool) -> None:
+    """The settings of a generate call that transformers would refuse mid-way, refused up front."""
+    number("max_new_tokens", max_new_tokens, low=1, integer=True, hint="ask for at least one new token")
+    number("n", n, low=1, integer=True, hint="use n=1 or more")
+    generate_keywords(extra, ("max_new_tokens", "num_return_sequences", "do_sample", "temperature",
+                              "top_p", "top_k"))
+    beams = extra.get("num_beams", 1)
+    if beams is not None and beams != 1:
+        number("num_beams", beams, low=1, integer=True)
+        if streaming:
+            raise BadArgumentError(
+                f"Streaming shows one text as it grows, which needs sampling or greedy decoding, not "
+                f"beam search (num_beams={beams}); add --no-stream (stream=False) or drop --num-beams."
+            )
+        if n > beams:
+            raise BadArgumentError(f"Beam search keeps {beams} beams, so it cannot return n={n} texts; "
+                                   f"ask for n <= {beams} or more beams.")
 
 
 def run_batch(handle: ModelHandle, prompts: Sequence[str | list[int]], *, max_new_tokens: int, decoding: dict,
@@ -230,21 +254,24 @@ def run_batch(handle: ModelHandle, prompts: Sequence[str | list[int]], *, max_ne
     mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=model.device)
     ends = eos_ids(handle)
     collector = _Collector(tok, ends, on_text)
+    beams = (extra or {}).get("num_beams") or 1
     kwargs = dict(extra or {}, **decoding, max_new_tokens=max_new_tokens, num_return_sequences=n,
-                  pad_token_id=pad, streamer=collector, return_dict_in_generate=True, output_logits=True)
+                  pad_token_id=pad, return_dict_in_generate=True, output_logits=True)
+    if beams == 1:  # transformers streams only one candidate per row
+        kwargs["streamer"] = collector
     if stop:
         kwargs.update(stop_strings=list(stop), tokenizer=tok)
     criteria = _stop_criteria(stop_event)
     if criteria is not None:
         kwargs["stopping_criteria"] = criteria
-    set_seed(seed)
     start = time.perf_counter()
     interrupted = False
     try:
-        with torch.inference_mode():
+        with seeded(seed), torch.inference_mode():
             out = model.generate(input_ids=input_ids, attention_mask=mask, **kwargs)
         rows = out.sequences[:, width:].tolist()
-        logits = torch.stack(out.logits, dim=1) if out.logits else None
+        # beam search logs the scores of every beam, not of the returned texts: recompute those
+        logits = torch.stack(out.logits, dim=1) if out.logits and beams == 1 else None
     except KeyboardInterrupt:
         interrupted, rows, logits = True, collector.rows or [[] for _ in range(len(prompts) * n)], None
     seconds = time.perf_counter() - start
@@ -309,6 +336,7 @@ def generate(prompt: str, model: str | ModelHandle | None = None, *, max_new_tok
     go to transformers' ``generate``.  ``on_text(texts)`` is called after every token.
     """
     handle = get_model(model, "generate")
+    check_request(max_new_tokens, n, generate_kwargs, streaming=on_text is not None)
     if variables is not None:
         prompt = template.fill(check_prompt(prompt), variables)
     check_prompt(prompt)

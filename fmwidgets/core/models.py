@@ -26,6 +26,7 @@ from ..errors import (
     RemoteCodeRequiredError,
 )
 from ..records import recorded
+from .arguments import model_name
 from .registry import ModelHandle, get_model, registry
 
 EMBEDDED_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -219,6 +220,13 @@ def _explain_load_error(exc: BaseException, model_id: str, device: str, local: b
             f"Model '{model_id}' does not fit in the free memory of {device}; unload models you no "
             "longer need (%fm unload NAME), or load it with --dtype float16 or on another --device."
         )
+    if "UnpicklingError" in names or "weights only load failed" in lowered:
+        return ModelLoadError(
+            f"The weights of '{model_id}' are a pickle file that holds more than tensors, which was "
+            "refused as unsafe (loading it could run code); if you trust its source, convert it once "
+            "to safetensors (load it with torch.load(..., weights_only=False) in a throwaway session, "
+            "then save_pretrained(..., safe_serialization=True)) and load that folder."
+        )
     if local:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return ModelLoadError(
@@ -266,6 +274,7 @@ def _explain_load_error(exc: BaseException, model_id: str, device: str, local: b
 
 def _locate(model: str | None) -> tuple[str, str, Path | None]:
     """(model_id, source, local folder or None) for what the user typed."""
+    model_name(model)
     if not model:
         model = settings().default_model or None
     if not model:
@@ -308,6 +317,7 @@ def load(
     """
     if task is not None and task not in TASKS:
         raise BadArgumentError(f"'{task}' is not a task fmwidgets knows; use one of {', '.join(TASKS)}.")
+    model_name(as_)
     model_id, source, folder = _locate(model)
     name = as_ or model_id.rstrip("/").split("/")[-1]
     device = resolve_device(device)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NoModelLoadedError, UnknownModelNameError, WrongFamilyError
+from .arguments import model_name
 
 # What each feature needs, so a handle can say what applies to it and a feature can refuse a
 # model with one sentence that names what the model can do instead.
@@ -216,6 +217,7 @@ class Registry:
         """The handle for a name, a handle, or (None) the current model."""
         if isinstance(model, ModelHandle):
             return model
+        model_name(model)
         if model is None:
             if self.current is None:
                 raise NoModelLoadedError(

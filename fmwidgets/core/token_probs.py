@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .arguments import number
 from ..records import Recorded, RunRecord, recorded
 from .generate import Generation, check_prompt, fit_context
 from .registry import ModelHandle, get_model
@@ -49,6 +50,7 @@ def token_probs(text: Any, model: str | ModelHandle | None = None, *, top_k: int
     For a Generation the model that produced it is used (unless ``model`` is given) and the
     exact token ids it produced are scored, so nothing is lost to re-tokenization.
     """
+    number("top_k", top_k, low=1, integer=True, hint="it is how many likely alternatives to show")
     if isinstance(text, Generation):
         handle = get_model(model if model is not None else text.record.model_name, "token_probs")
         ids, n_generated = list(text.prompt_ids) + list(text.token_ids), len(text.token_ids)
