@@ -12,17 +12,20 @@ for ``accelerate launch`` / ``torchrun`` (export_script.py).
 from __future__ import annotations
 
 import html
+import math
 import shutil
 import tempfile
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import BadArgumentError, OutOfMemoryError, WrongFamilyError
 from ..records import Recorded, RunRecord, recorded
-from .data import as_texts, clean_text_list, require_columns
+from .arguments import number
+from .data import FMWarning, as_texts, clean_text_list, require_columns
 from .export_script import TrainingPlan, write_script
 from .finetune_data import TrainingData, prepare
 from .metrics import (
@@ -34,6 +37,7 @@ from .metrics import (
 from .models import auto_class, embedded_model_path
 from .registry import ModelHandle, get_model, registry
 from .seeding import set_seed
+from .targets import writable_files, writable_folder
 from .training_monitor import TrainingMonitor
 
 # peft's defaults cover common architectures (bert: query/value, gpt2: c_attn, llama: q/v...);
@@ -49,7 +53,7 @@ class FinetuneResult(Recorded):
     base: str  # the base model's name
     task: str
     task_reason: str
-    status: str  # "finished" | "stopped" | "interrupted"
+    status: str  # "finished" | "stopped" | "interrupted" | "diverged" (loss or predictions not finite)
     metrics: dict[str, float]
     before: dict[str, float]  # the same metrics before training
     history: list[dict[str, Any]]
@@ -82,7 +86,8 @@ class FinetuneResult(Recorded):
 
     def headline(self) -> str:
         end = {"finished": "finished", "stopped": "stopped by request",
-               "interrupted": "stopped by an interrupt"}[self.status]
+               "interrupted": "stopped by an interrupt",
+               "diverged": "diverged (its loss or predictions are not finite numbers)"}[self.status]
         return (
             f"Fine-tuned '{self.base}' as '{self.name}' for {self.task} ({self.task_reason}); "
             f"{end} after {self.steps}/{self.total_steps} steps in {self.seconds:.1f} s, "
@@ -153,6 +158,8 @@ class _Job:
         self.error: BaseException | None = None
         self.finished = threading.Event()  # set when run() returns, whatever happened
         self.trainer = None
+        self.build: Any = None  # (job, scratch folder) -> Trainer, called in the training thread
+        self.save_error: str | None = None
 
     def info(self) -> dict[str, Any]:
         return {"task": self.data.task, "reason": self.data.task_reason, "name": self.name,
@@ -177,18 +184,27 @@ class _Job:
         self.monitor.on_log(point)
 
     def run(self) -> None:
-        """Training thread: evaluate, train, evaluate, register; errors go to ``self.error``."""
+        """Training thread: build, evaluate, train, evaluate, register; errors go to ``self.error``.
+
+        Runs hold ``_TRAINING_LOCK`` one at a time: Trainers share accelerate's process-wide
+        state and torch's random generator, so a second run queues behind the first.
+        """
+        scratch = tempfile.mkdtemp(prefix="fm-trainer-")
         try:
-            before = self._evaluate_loss_only() if self.data.task == "causal-lm" else self._scores()
-            output = self.trainer.train()
-            status = "interrupted" if self.interrupted else "stopped" if self.stop.is_set() else "finished"
-            self.result = self._finish(before, output.metrics, status)
+            with _TRAINING_LOCK:
+                self.trainer = self.build(self, scratch)
+                before = self._evaluate_loss_only() if self.data.task == "causal-lm" else self._scores()
+                output = self.trainer.train()
+                status = "interrupted" if self.interrupted else "stopped" if self.stop.is_set() else "finished"
+                self.result = self._finish(before, output.metrics, status)
             self.monitor.on_end(self.result)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
             self.error = exc
             self.monitor.on_fail(exc)
         finally:
-            shutil.rmtree(self.trainer.args.output_dir, ignore_errors=True)  # the Trainer's scratch
+            shutil.rmtree(scratch, ignore_errors=True)  # the Trainer's scratch
+            with _NAMES_LOCK:
+                _RESERVED.discard(self.name)
             self.finished.set()
 
     def _evaluate_loss_only(self) -> dict[str, float]:
@@ -224,11 +240,22 @@ class _Job:
                 y_true = [float(v) for v in out.label_ids]
                 y_pred = [float(v) for v in out.predictions.reshape(-1)]
                 metrics.update(regression_metrics(y_true, y_pred))
+            if not np_finite(out.predictions):
+                status = "diverged"
+        if not math.isfinite(metrics["loss"]):
+            status = "diverged"
         if self.params["lora"]:
             net = net.merge_and_unload()
             net.eval()
         handle = self._register(net)
-        output_dir = self._save(handle, metrics) if self.params["output_dir"] else None
+        output_dir = None
+        if self.params["output_dir"]:
+            try:
+                output_dir = self._save(handle, metrics)
+            except OSError as exc:  # the model is registered: keep it, say what was not saved
+                self.save_error = f"{exc.strerror or exc}"
+        if status == "diverged":
+            self.record.params["status"] = "diverged"
         return FinetuneResult(
             name=handle.name, base=self.base.name, task=data.task, task_reason=data.task_reason,
             status=status, metrics=metrics, before=before, history=list(self.history),
@@ -255,8 +282,7 @@ class _Job:
     def _save(self, handle: ModelHandle, metrics: dict) -> str:
         import json
 
-        folder = Path(self.params["output_dir"]).expanduser()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = writable_folder(self.params["output_dir"], "--output-dir", overwrite=True)
         handle.model.save_pretrained(folder)
         handle.tokenizer.save_pretrained(folder)
         card = {"record": self.record.to_dict(), "task": self.data.task, "labels": self.data.classes,
@@ -300,7 +326,17 @@ class FinetuneRun:
                 self._job.stop.set()
         if self._job.error is not None:
             raise _explain(self._job.error, self._job) from self._job.error
-        return self._job.result
+        result = self._job.result
+        if result.status == "diverged":
+            warnings.warn(
+                f"Training '{result.name}' diverged: its loss or predictions became NaN or infinite, so "
+                f"its metrics are NaN (the model is kept as '{result.name}'); lower --lr (it was "
+                f"{self._job.params['lr']:g}) or check the labels.", FMWarning, stacklevel=2)
+        if self._job.save_error is not None:
+            warnings.warn(f"'{result.name}' is loaded but could not be saved to "
+                          f"'{self._job.params['output_dir']}' ({self._job.save_error}); save it with "
+                          "result.model.model.save_pretrained(FOLDER).", FMWarning, stacklevel=2)
+        return result
 
     def _repr_html_(self) -> str:
         job = self._job
@@ -430,15 +466,51 @@ def _build_trainer(job: _Job, net, args: dict, scratch: str):
     return trainer
 
 
-def _tuned_name(base: ModelHandle, as_: str | None) -> str:
-    if as_ is None:
-        return registry.unique_name(f"{base.name}-ft")
-    if as_ in registry:
-        raise BadArgumentError(
-            f"The name '{as_}' is already used by a loaded model; pick another --as name, or free it "
-            f"first with %fm unload {as_}."
-        )
-    return as_
+# One Trainer at a time (see _Job.run); the names of runs not yet registered are reserved, so
+# two runs of one base become NAME-ft and NAME-ft-2, never one overwriting the other.
+_TRAINING_LOCK = threading.Lock()
+_NAMES_LOCK = threading.Lock()
+_RESERVED: set[str] = set()
+
+
+def np_finite(values: Any) -> bool:
+    import numpy as np
+
+    return bool(np.isfinite(np.asarray(values, dtype=float)).all())
+
+
+def _reserve_name(base: ModelHandle, as_: str | None) -> str:
+    """The tuned model's name, reserved until its run ends (released by _Job.run or on failure)."""
+    with _NAMES_LOCK:
+        if as_ is None:
+            name, i = f"{base.name}-ft", 2
+            while name in registry or name in _RESERVED:
+                name, i = f"{base.name}-ft-{i}", i + 1
+        elif as_ in registry or as_ in _RESERVED:
+            raise BadArgumentError(
+                f"The name '{as_}' is already used by a loaded model or a running fine-tune; pick another "
+                f"--as name, or free it first with %fm unload {as_}."
+            )
+        else:
+            name = as_
+        _RESERVED.add(name)
+        return name
+
+
+def check_arguments(*, epochs, lr, batch_size, max_length, warmup, weight_decay, grad_accum, seed,
+                    lora_r, lora_alpha, lora_dropout) -> None:
+    """Every number of a fine-tune, before the data is read or a model copied."""
+    number("epochs", epochs, above=0, high=10_000, hint="it is how many passes over the data")
+    if lr is not None:
+        number("lr", lr, above=0, hint="learning rates are small, e.g. 5e-5 (2e-4 with --lora)")
+    for key, value in (("batch_size", batch_size), ("max_length", max_length), ("grad_accum", grad_accum),
+                       ("lora_r", lora_r)):
+        number(key, value, low=1, integer=True)
+    number("warmup", warmup, low=0, hint="a fraction of the steps (below 1) or a number of steps")
+    number("weight_decay", weight_decay, low=0)
+    number("seed", seed, low=0, high=2**32 - 1, integer=True)
+    number("lora_alpha", lora_alpha, above=0)
+    number("lora_dropout", lora_dropout, low=0, high=0.99)
 
 
 @recorded
@@ -467,6 +539,7 @@ def finetune(
     as_: str | None = None,
     output_dir: str | None = None,
     export_script: str | None = None,
+    overwrite: bool = False,
     strict: bool = False,
     monitor: TrainingMonitor | None = None,
     background: bool = False,
@@ -479,8 +552,13 @@ def finetune(
     unless ``eval_df`` is given.  ``lr`` defaults to 5e-5, or 2e-4 with ``lora``; ``warmup`` is
     a fraction of the steps (below 1) or a number of steps.  ``monitor`` receives live progress
     (the notebook's ``fm.finetune`` passes the live view); ``background=True`` returns a
-    FinetuneRun at once instead of waiting.  Stopping or interrupting keeps the tuned model.
+    FinetuneRun at once instead of waiting.  Stopping or interrupting keeps the tuned model, and
+    so does a run that diverges (status "diverged", NaN metrics).  ``output_dir`` and
+    ``export_script`` must be new or empty unless ``overwrite``; both are checked first.
     """
+    check_arguments(epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, warmup=warmup,
+                    weight_decay=weight_decay, grad_accum=grad_accum, seed=seed, lora_r=lora_r,
+                    lora_alpha=lora_alpha, lora_dropout=lora_dropout)
     base = get_model(model, "finetune")
     data = prepare(df, text, label, task, val_split=val_split, eval_df=eval_df, strict=strict, seed=seed)
     if data.task == "causal-lm" and base.family != "decoder":
@@ -489,36 +567,45 @@ def finetune(
             f"chosen because {data.task_reason}); pass --label COLUMN to train a classifier or "
             "regressor, or load a GPT-style decoder."
         )
-    for key, value in (("epochs", epochs), ("batch_size", batch_size), ("max_length", max_length),
-                       ("grad_accum", grad_accum)):
-        if value <= 0:
-            raise BadArgumentError(f"{key} must be positive (got {value}).")
-    name = _tuned_name(base, as_)
-    lr = lr if lr is not None else (2e-4 if lora else 5e-5)
-    params = dict(text=text, label=label, task=data.task, epochs=epochs, lr=lr, batch_size=batch_size,
-                  max_length=max_length, warmup=warmup, weight_decay=weight_decay, grad_accum=grad_accum,
-                  val_split=val_split, eval_df=eval_df is not None, lora=lora, lora_r=lora_r,
-                  lora_alpha=lora_alpha, lora_dropout=lora_dropout, lora_targets=lora_targets, as_=name,
-                  output_dir=output_dir, export_script=export_script, strict=strict)
-    record = RunRecord.for_model("finetune", base, params, seed=seed, data=df)
-
-    set_seed(seed)  # the new head's initial weights
-    net = copy_with_head(base, data.task, data.classes)
-    lora_kwargs = None
-    if lora:
-        import peft
-
-        lora_kwargs = lora_config(net, data.task, lora_r, lora_alpha, lora_dropout, lora_targets)
-        net = peft.get_peft_model(net, peft.LoraConfig(**lora_kwargs))
-    args = training_arguments(params, seed, len(data.train_texts), bool(data.eval_texts), base)
     if export_script:
-        plan = TrainingPlan(model=model_source(base), task=data.task, classes=data.classes,
-                            max_length=max_length, lora=lora_kwargs, arguments=args)
-        params["export_script"] = str(write_script(
-            export_script, plan, (data.train_texts, data.train_labels), (data.eval_texts, data.eval_labels)))
+        script = Path(export_script).expanduser()
+        writable_files([script, script.with_name(f"{script.stem}.train.jsonl"),
+                        script.with_name(f"{script.stem}.eval.jsonl")], "--export-script", overwrite=overwrite)
+    if output_dir:
+        writable_folder(output_dir, "--output-dir", overwrite=overwrite)
+    name = _reserve_name(base, as_)
+    try:
+        lr = lr if lr is not None else (2e-4 if lora else 5e-5)
+        params = dict(text=text, label=label, task=data.task, epochs=epochs, lr=lr, batch_size=batch_size,
+                      max_length=max_length, warmup=warmup, weight_decay=weight_decay, grad_accum=grad_accum,
+                      val_split=val_split, eval_df=eval_df is not None, lora=lora, lora_r=lora_r,
+                      lora_alpha=lora_alpha, lora_dropout=lora_dropout, lora_targets=lora_targets, as_=name,
+                      output_dir=output_dir, export_script=export_script, overwrite=overwrite, strict=strict)
+        record = RunRecord.for_model("finetune", base, params, seed=seed, data=df)
+        lora_kwargs = lora_config(base.model, data.task, lora_r, lora_alpha, lora_dropout,
+                                  lora_targets) if lora else None
+        args = training_arguments(params, seed, len(data.train_texts), bool(data.eval_texts), base)
+        if export_script:
+            plan = TrainingPlan(model=model_source(base), task=data.task, classes=data.classes,
+                                max_length=max_length, lora=lora_kwargs, arguments=args)
+            params["export_script"] = str(write_script(
+                export_script, plan, (data.train_texts, data.train_labels), (data.eval_texts, data.eval_labels)))
+        job = _Job(base, data, params, monitor or TrainingMonitor(), name, record)
+    except BaseException:
+        with _NAMES_LOCK:
+            _RESERVED.discard(name)
+        raise
 
-    job = _Job(base, data, params, monitor or TrainingMonitor(), name, record)
-    job.trainer = _build_trainer(job, net, args, tempfile.mkdtemp(prefix="fm-trainer-"))
+    def build(job: _Job, scratch: str):
+        set_seed(seed)  # the new head's initial weights
+        net = copy_with_head(base, data.task, data.classes)
+        if lora_kwargs is not None:
+            import peft
+
+            net = peft.get_peft_model(net, peft.LoraConfig(**lora_kwargs))
+        return _build_trainer(job, net, args, scratch)
+
+    job.build = build
     run = FinetuneRun(job)
     return run if background else run.wait()
 

@@ -9,11 +9,13 @@ gets ``id2label`` / ``label2id`` built from them.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import BadArgumentError, DataError
+from .arguments import data_frame
 from .data import FMWarning, clean_texts, require_columns, require_rows
 
 TASKS = ("classification", "regression", "causal-lm")
@@ -74,11 +76,9 @@ def prepare(
     """Check ``df`` (and ``eval_df``) and split them into training and evaluation sets."""
     import pandas as pd
 
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(
-            f"fine-tuning needs a pandas DataFrame, not {type(df).__name__}; build one with "
-            "pd.DataFrame({'text': [...], 'label': [...]})."
-        )
+    data_frame(df, "Fine-tuning", "(pd.DataFrame({'text': [...], 'label': [...]}))")
+    if eval_df is not None:
+        data_frame(eval_df, "eval_df (--eval-df)")
     if task is not None and task not in TASKS:
         raise BadArgumentError(f"'{task}' is not a fine-tuning task; use one of {', '.join(TASKS)}.")
     if val_split is not None and not 0 <= val_split < 1:
@@ -117,10 +117,7 @@ def prepare(
                                    0.2 if val_split is None else val_split, seed)
         source = "split"
         if task == "classification" and len(_classes(train[label], label)) < len(classes):
-            raise DataError(  # only possible when a class has a single row and stratifying failed
-                f"A class of column '{label}' has too few rows to appear in both training and "
-                "evaluation rows; add rows for it or pass --eval-df."
-            )
+            raise _split_error(frame[label], label, len(evaluation), len(train))
 
     return TrainingData(
         task=task, task_reason=reason,
@@ -172,11 +169,39 @@ def _plain(value: Any) -> Any:
 def _require_numbers(values: Any, label: str) -> None:
     import pandas as pd
 
+    import numpy as np
+
     if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         raise DataError(
             f"Regression needs numbers in column '{label}', which holds {values.dtype} values; "
             "convert it (pd.to_numeric) or use --task classification."
         )
+    infinite = ~np.isfinite(values.to_numpy(dtype=float))
+    if infinite.any():
+        raise DataError(
+            f"{int(infinite.sum())} labels in column '{label}' are infinite ({values[infinite].iloc[0]}), "
+            "which a regressor cannot learn; replace or drop those rows."
+        )
+
+
+def _split_error(values: Any, label: str, n_eval: int, n_train: int) -> DataError:
+    """Why a split left classes out of training: single-row classes, or more classes than rows allow."""
+    counts = values.astype(str).value_counts()
+    single = counts[counts < 2]
+    if len(single):
+        names = ", ".join(repr(c) for c in single.index[:5]) + (" ..." if len(single) > 5 else "")
+        return DataError(
+            f"{len(single)} of the {len(counts)} classes of column '{label}' have a single row ({names}), "
+            "so they cannot be in both training and evaluation rows; add rows for them, drop them, "
+            "or pass --eval-df (or --val-split 0 to evaluate on the training rows)."
+        )
+    k, n = len(counts), n_eval + n_train
+    fix = f"--val-split {math.ceil(100 * k / n) / 100:g} (one held-out row per class), " if 2 * k <= n else ""
+    return DataError(
+        f"Column '{label}' has {k:,} classes in {n:,} rows (at most {counts.max()} per class), more classes "
+        f"than the {n_eval:,} held-out rows, so some classes lost all their training rows; use {fix}"
+        "fewer, larger classes, --eval-df, or --val-split 0 to evaluate on the training rows."
+    )
 
 
 def _require_seen(values: Any, classes: list, label: str) -> None:

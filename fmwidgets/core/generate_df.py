@@ -45,8 +45,7 @@ def fill_rows(df: Any, template: str, strict: bool = False) -> tuple[list[str], 
         if strict or count == len(df):
             raise DataError(
                 f"{count} of {len(df)} rows have an empty (NaN/None) cell in the template's columns "
-                f"({', '.join(map(str, names))}); fill or drop them"
-                + (", or leave strict off to skip them." if strict and count < len(df) else ".")
+                f"({', '.join(map(str, names))}); fill or drop those rows (df.dropna(subset=[...]))."
             )
         warnings.warn(f"Skipped {count} of {len(df)} rows with an empty (NaN/None) cell in "
                       f"{', '.join(map(str, names))}; their output is None.", FMWarning, stacklevel=4)
@@ -88,9 +87,7 @@ def generate_rows(handle: ModelHandle, prompts: list[str], *, batch_size: int | 
 
     An interrupt keeps the rows already generated and leaves the others None, with a warning.
     """
-    size = batch_size or DEFAULT_BATCH_SIZE
-    if size < 1:
-        raise DataError(f"batch_size={size} must be 1 or more.")
+    size = DEFAULT_BATCH_SIZE if batch_size is None else number("batch_size", batch_size, low=1, integer=True)
     if resolve_engine(engine) == "vllm":
         from ..engines.vllm import generate_texts
 
@@ -131,7 +128,8 @@ def generate_df(df: Any, template: str, model: str | ModelHandle | None = None, 
     """
     data_frame(df, "generate_df")
     handle = get_model(model, "generate")
-    size = DEFAULT_BATCH_SIZE if batch_size is None else number("batch_size", batch_size, low=1, integer=True)
+    if batch_size is not None:
+        number("batch_size", batch_size, low=1, integer=True)
     check_request(max_new_tokens, n, generate_kwargs, streaming=False)
     filled, positions = fill_rows(df, template, strict)
     prompts = [render_prompt(handle, p, chat, system)[0] for p in filled]

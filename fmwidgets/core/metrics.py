@@ -38,6 +38,8 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
     y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    if not np.isfinite(y_pred).all():  # a diverged run: no score means anything
+        return {"mse": float("nan"), "mae": float("nan"), "r2": float("nan")}
     r2 = float(r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan")
     return {
         "mse": float(mean_squared_error(y_true, y_pred)),
@@ -48,8 +50,8 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
 
 def perplexity(loss: float | None) -> float | None:
     """exp(loss), capped so a diverged run reads as inf rather than an overflow error."""
-    if loss is None:
-        return None
+    if loss is None or math.isnan(loss):
+        return loss
     return math.exp(loss) if loss < 700 else float("inf")
 
 

@@ -33,6 +33,7 @@ from .parser import arg, command, store, variable
     arg("--as", dest="as_", default=None, metavar="NAME", help="name of the tuned model (default NAME-ft)"),
     arg("--output-dir", default=None, help="save the tuned model and a run card here"),
     arg("--export-script", default=None, metavar="PATH", help="write a script for accelerate launch / torchrun"),
+    arg("--overwrite", action="store_true", help="replace what --output-dir / --export-script already hold"),
     arg("--strict", action="store_true", help="error on blank texts or NaN labels instead of skipping them"),
     arg("--background", action="store_true", help="return at once; the run object has stop() and wait()"),
     arg("--out", default=None, metavar="VAR", help="store the result in this variable"),
@@ -49,7 +50,7 @@ def finetune(args, cell, shell):
         lora_dropout=args.lora_dropout,
         lora_targets=args.lora_targets.split(",") if args.lora_targets else None,
         as_=args.as_, output_dir=args.output_dir, export_script=args.export_script,
-        strict=args.strict, background=args.background,
+        overwrite=args.overwrite, strict=args.strict, background=args.background,
     )
     store(shell, args.out, result)
     return result

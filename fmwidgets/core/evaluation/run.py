@@ -198,7 +198,7 @@ def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_
         if label is not None:
             params = {**_saved_params(label), **params}
         chat, system = params.pop("chat", None), params.pop("system", None)
-        inputs = [render_prompt(handle, p, chat, system)[0] for p in fill_rows(frame, template)]
+        inputs = [render_prompt(handle, p, chat, system)[0] for p in fill_rows(frame, template, strict=True)[0]]
         if params.get("n", 1) != 1:
             raise BadArgumentError("fm.evaluate scores one output per row; leave n at 1.")
         decoding, seed = sampling_settings(handle, greedy=params.pop("greedy", None),
