@@ -47,6 +47,11 @@ def as_texts(values: Any, what: str = "input") -> list:
                 "text (text=COLUMN, --text COLUMN)."
             )
         values = values.iloc[:, 0]
+    if isinstance(values, (bytes, dict)) or not hasattr(values, "__iter__"):
+        raise DataError(
+            f"The {what} must be a text, a list of texts, a Series or a DataFrame column, not "
+            f"{type(values).__name__}; pass the texts themselves."
+        )
     return list(values)
 
 

@@ -347,9 +347,10 @@ class Repro(Recorded):
         text = json.dumps(self.notebook(), indent=1) + "\n" if path.suffix == ".ipynb" else self.code
         try:
             path.write_text(text, encoding="utf-8")
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
             raise BadArgumentError(
-                f"The replay could not be written to '{path}' ({exc.strerror}); pick a writable file path."
+                f"The replay could not be written to {str(path)!r} ({getattr(exc, 'strerror', None) or exc}); "
+                "pick a writable file path."
             ) from exc
         self.path = path
         return path

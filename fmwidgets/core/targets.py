@@ -19,7 +19,7 @@ from ..errors import BadArgumentError
 
 def writable_folder(path: str | os.PathLike, flag: str, *, overwrite: bool) -> Path:
     """The folder ``path`` (created if missing), refused when it holds files and not ``overwrite``."""
-    folder = Path(path).expanduser()
+    folder = _path(path, flag)
     if folder.exists() and not folder.is_dir():
         raise BadArgumentError(f"{flag} '{path}' is a file, not a folder; pick a folder path.")
     if folder.is_dir() and any(folder.iterdir()) and not overwrite:
@@ -38,7 +38,7 @@ def writable_folder(path: str | os.PathLike, flag: str, *, overwrite: bool) -> P
 def writable_files(paths: Iterable[str | os.PathLike], flag: str, *, overwrite: bool) -> None:
     """Refuse files that exist (unless ``overwrite``) or whose folder cannot be written."""
     for path in paths:
-        target = Path(path).expanduser()
+        target = _path(path, flag)
         if target.is_dir():
             raise BadArgumentError(f"{flag} '{path}' is a folder; give a file path.")
         if target.exists() and not overwrite:
@@ -51,6 +51,12 @@ def writable_files(paths: Iterable[str | os.PathLike], flag: str, *, overwrite: 
                 f"The folder '{target.parent}' of {flag} does not exist; create it or pick another path."
             )
         _probe(target.parent, flag, path)
+
+
+def _path(path: str | os.PathLike, flag: str) -> Path:
+    if "\x00" in str(path):
+        raise BadArgumentError(f"{flag} {str(path)!r} holds a NUL character; retype the path.")
+    return Path(path).expanduser()
 
 
 def _probe(folder: Path, flag: str, path: str | os.PathLike) -> None:

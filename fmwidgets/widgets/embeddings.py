@@ -18,6 +18,7 @@ import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
+from ..core.data import as_texts
 from ..core.embed import default_pooling, embed_rows, nearest, similar
 from ..core.project import project
 from ..errors import FMError
@@ -50,7 +51,8 @@ class EmbeddingExplorer(w.VBox):
                  workers: int | None = None) -> None:
         import pandas as pd
 
-        frame = source if isinstance(source, pd.DataFrame) else pd.DataFrame({"text": list(source)})
+        frame = source if isinstance(source, pd.DataFrame) else pd.DataFrame(
+            {"text": as_texts(source, "source to explore")})
         if text is None and frame.shape[1] == 1:
             text = frame.columns[0]
         vectors, positions, handle = embed_rows(frame, model, text=text, pooling=pooling,
