@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 from ..errors import BadArgumentError, DataError
 from ..records import recorded
-from .generate import Generation, check_prompt, run_batch, sampling_settings, to_generation
+from .generate import Generation, check_prompt, check_request, run_batch, sampling_settings, to_generation
 from .registry import ModelHandle, get_model
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -83,6 +83,7 @@ def chat(message: str, *, model: str | ModelHandle | None = None, conversation: 
     turns were laid out by that model's template.
     """
     handle = get_model(model, "generate")
+    check_request(max_new_tokens, 1, generate_kwargs, streaming=on_text is not None)
     check_prompt(message, what="message")
     if isinstance(conversation, Conversation) and conversation.model_id not in (None, handle.model_id):
         raise BadArgumentError(

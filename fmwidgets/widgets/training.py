@@ -86,7 +86,8 @@ class TrainingView(TrainingMonitor):
 
     def on_end(self, result: Any) -> None:
         self._draw(force=True)
-        end = {"finished": "finished", "stopped": "stopped", "interrupted": "interrupted"}[result.status]
+        end = {"finished": "finished", "stopped": "stopped", "interrupted": "interrupted",
+               "diverged": "diverged (NaN or infinite loss)"}[result.status]
         self.progress.bar_style = "success" if result.status == "finished" else "warning"
         self.status.value = f"{end} at step {result.steps}/{result.total_steps} in {_clock(result.seconds)}"
         self.stop_button.disabled = True
