@@ -159,7 +159,7 @@ def test_names_and_families_are_checked(bert, gpt2):
     first = finetune(df, label="label", model="bert", **FAST)
     second = finetune(df, label="label", model="bert", **FAST)
     assert (first.name, second.name) == ("bert-ft", "bert-ft-2")  # re-running keeps the first
-    with pytest.raises(BadArgumentError, match="epochs must be positive"):
+    with pytest.raises(BadArgumentError, match="epochs must be above 0"):
         finetune(df, label="label", model="bert", epochs=0)
 
 
