@@ -95,6 +95,13 @@ def chat(message: str, *, model: str | ModelHandle | None = None, conversation: 
         history.insert(0, {"role": "system", "content": system})
     messages = history + [{"role": "user", "content": message}]
     ids = chat_prompt_ids(handle, messages, chat_template)
+    context = handle.context_length
+    if context is not None and len(ids) + max_new_tokens > context:
+        raise DataError(
+            f"The conversation has {len(ids)} tokens, and {max_new_tokens} more do not fit in the context of "
+            f"'{handle.name}' ({context}); start a new conversation (conversation=None, %%fm chat --new) "
+            "or ask for fewer new tokens."
+        )
     stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
     decoding, seed = sampling_settings(handle, greedy=greedy, temperature=temperature, top_p=top_p,
                                        top_k=top_k, n=1, seed=seed)

@@ -84,3 +84,8 @@ def test_reply_display_escapes_and_renders_markdown_safely(chat_gpt2):
     reply = fm.chat("hello", max_new_tokens=3, greedy=True, stream=False)
     data, meta = reply._repr_mimebundle_()
     assert "fm-chat" in data["text/html"] and meta["fmwidgets"]["kind"] == "chat"
+
+
+def test_a_conversation_too_long_for_the_context_says_to_start_over(chat_gpt2):
+    with pytest.raises(DataError, match="start a new conversation"):
+        fm.chat("the cat sat on the mat " * 30, max_new_tokens=8, stream=False)
