@@ -1,0 +1,153 @@
+"""Retrieval and labelling speed: fm.index and fm.label against fm.embed, exact search against numpy,
+and the ANN index against brute force on random vectors.
+
+Run:  .venv/bin/python bench/bench_retrieval.py [--n 512] [--repeat 3] [--ann-n 1000000] [--queries 50]
+
+1. Index build throughput: fm.index on --n sentences vs fm.embed on the same sentences with the
+   embedded MiniLM, interleaved runs, median; ratio target >= 0.95.
+2. Exact search: for every query, fm.Index.search's rows and scores equal a numpy brute-force
+   top-k over the same vectors (prints how many queries agree, target: all).
+3. ANN: --ann-n random 384-d unit vectors in a LanceDB table; numpy brute-force top-10 latency,
+   then the IVF-PQ index fm.index builds above ANN_MIN_ROWS (build time, peak memory of this
+   process while building), its query latency and recall@10 against brute force (targets:
+   recall >= 0.95 at >= 10x lower latency).  --ann-n 0 skips this part.
+4. fm.label(method="embedding") throughput vs fm.embed on the same sentences; target >= 0.9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import tempfile
+import time
+import warnings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def median_rates(n: int, repeat: int, runs: dict) -> dict[str, float]:
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(repeat):  # interleaved so that load from other processes hits every contender
+        for name, fn in runs.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {k: n / statistics.median(v) for k, v in times.items()}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ann_part(n: int, queries: int) -> None:
+    import lancedb
+    import numpy as np
+    import pyarrow as pa
+
+    from fmwidgets.core.retrieval.index import ANN_NPROBES, ANN_REFINE, Index, build_ann
+    from fmwidgets.records import RunRecord
+
+    dim, k = 384, 10
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((n, dim), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    qs = rng.standard_normal((queries, dim), dtype=np.float32)
+    qs /= np.linalg.norm(qs, axis=1, keepdims=True)
+
+    def brute(q):
+        scores = vectors @ q
+        top = np.argpartition(-scores, k - 1)[:k]
+        return top[np.argsort(-scores[top])]
+
+    truth, brute_times = [], []
+    for q in qs:
+        start = time.perf_counter()
+        truth.append(brute(q))
+        brute_times.append(time.perf_counter() - start)
+
+    folder = tempfile.mkdtemp(prefix="fm-bench-ann-")
+    db = lancedb.connect(folder)
+    schema = pa.schema([("id", pa.int64()), ("vector", pa.list_(pa.float32(), dim))])
+    table = db.create_table("rows", schema=schema)
+    for s in range(0, n, 100_000):
+        part = vectors[s:s + 100_000]
+        table.add(pa.table({"id": pa.array(np.arange(s, s + len(part))),
+                            "vector": pa.FixedSizeListArray.from_arrays(pa.array(part.reshape(-1)), dim)}))
+    index = Index(path=folder, text="id", model={"id": "random", "dim": dim}, chunk_tokens=None, overlap=0,
+                  record=RunRecord("bench"), table=table)
+    exact_times = []
+    for q in qs[:5]:
+        start = time.perf_counter()
+        index.search_vector(q, k)
+        exact_times.append(time.perf_counter() - start)
+    before = peak_rss_mb()
+    start = time.perf_counter()
+    build_ann(table)
+    build_s = time.perf_counter() - start
+    after = peak_rss_mb()
+    ann_times, recalls = [], []
+    index.search_vector(qs[0], k)  # warm the index cache
+    for q, true in zip(qs, truth):
+        start = time.perf_counter()
+        found = index.search_vector(q, k)["id"].to_numpy()
+        ann_times.append(time.perf_counter() - start)
+        recalls.append(len(set(found) & set(true)) / k)
+    b, a = statistics.median(brute_times), statistics.median(ann_times)
+    print(f"ANN: {n} random {dim}-d unit vectors, {queries} queries, top-{k}, IVF-PQ nprobes={ANN_NPROBES} "
+          f"refine_factor={ANN_REFINE}")
+    print(f"  numpy brute force        : {b * 1000:8.2f} ms/query")
+    print(f"  LanceDB exact scan       : {statistics.median(exact_times) * 1000:8.2f} ms/query (no index)")
+    print(f"  IVF-PQ build             : {build_s:8.1f} s, peak RSS {before:.0f} MB before -> {after:.0f} MB while building")
+    print(f"  ANN query                : {a * 1000:8.2f} ms/query  speed-up vs brute force {b / a:.1f}x (target >= 10x)")
+    print(f"  ANN recall@10            : {statistics.mean(recalls):.3f}   (target >= 0.95)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=512)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ann-n", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=50)
+    opts = parser.parse_args()
+
+    import numpy as np
+    import pandas as pd
+
+    import fmwidgets as fm
+    from bench_embed import sentences
+
+    warnings.simplefilter("ignore")
+    handle = fm.load()
+    texts = sentences(opts.n)
+    frame = pd.DataFrame({"text": texts})
+    fm.index(frame, text="text", progress=False)  # warm-up
+    rates = median_rates(opts.n, opts.repeat, {
+        "embed": lambda: fm.embed(texts, progress=False),
+        "index": lambda: fm.index(frame, text="text", progress=False),
+        "label": lambda: fm.label(frame, text="text", labels=["weather", "sport", "food"]),
+    })
+    print(f"device {handle.device}, {opts.n} sentences, median of {opts.repeat}")
+    print(f"  fm.embed                 : {rates['embed']:8.1f} sentences/s")
+    print(f"  fm.index                 : {rates['index']:8.1f} sentences/s  ratio {rates['index'] / rates['embed']:.3f} (target >= 0.95)")
+    print(f"  fm.label (embedding)     : {rates['label']:8.1f} sentences/s  ratio {rates['label'] / rates['embed']:.3f} (target >= 0.9)")
+
+    idx = fm.index(frame, text="text", progress=False)
+    vectors = fm.embed(texts, progress=False)
+    questions = sentences(20, seed=1)
+    same = 0
+    for q, qv in zip(questions, fm.embed(questions, progress=False)):
+        scores = vectors @ qv
+        order = np.argsort(-scores, kind="stable")[:10]
+        found = idx.search(q, k=10)
+        same += bool(np.allclose(found["score"], scores[order], atol=1e-5)
+                     and set(found["text"]) == set(frame["text"].iloc[order]))
+    print(f"  exact search = numpy top-10 on {same} of {len(questions)} queries (target: all)")
+    if opts.ann_n:
+        ann_part(opts.ann_n, opts.queries)
+
+
+if __name__ == "__main__":
+    main()
