@@ -45,6 +45,18 @@ def test_python_calls_record_literals_variables_and_earlier_results(ip, bert):
     assert "\nX = fm.embed(inputs=df, text='text')\n" in code and "\nstep2 = fm.embed(" in code
 
 
+def test_list_variables_are_defined_in_the_script_each_time_they_change(ip, bert):
+    records.clear()
+    ip.user_ns["texts"] = ["a cat", "a dog"]
+    fm.embed(ip.user_ns["texts"])
+    fm.embed(ip.user_ns["texts"])
+    ip.user_ns["texts"] = ["a car"]
+    fm.embed(ip.user_ns["texts"])
+    code = fm.repro().code
+    assert code.count("texts = ['a cat', 'a dog']\nfm.embed(inputs=texts)") == 1
+    assert "texts = ['a car']\nfm.embed(inputs=texts)" in code and "Define these" not in code
+
+
 def test_magics_are_kept_as_written_with_the_variables_they_read(ip, bert):
     records.clear()
     ip.user_ns["rows"] = pd.DataFrame({"text": ["a cat", "a dog"]})

@@ -187,15 +187,15 @@ def steps(entries: list[Entry]) -> list[Step]:
     """The replay of ``entries``: pinned revisions and seeds, result variables, needed inputs."""
     kept = [e for e in entries if not is_own_call(e)]
     referenced = {a.step: a.code() for e in kept for a in e.arguments.values() if a.kind == "result"}
-    out, defined = [], set()
+    out: list[Step] = []
+    defined: dict[str, str | None] = {}  # name -> its definition so far (a notebook may reassign it)
     for entry in kept:
         step = _step(entry)
         if not step.code.startswith("%%"):
             step.target = referenced.get(entry.step)
         for arg in entry.arguments.values():
-            if arg.kind == "variable" and arg.name not in defined:
-                defined.add(arg.name)
-                step.needs[arg.name] = _definition(arg)
+            if arg.kind == "variable" and (arg.name not in defined or defined[arg.name] != _definition(arg)):
+                defined[arg.name] = step.needs[arg.name] = _definition(arg)
         out.append(step)
     return out
 
