@@ -32,10 +32,10 @@ def main() -> None:
     opts = parser.parse_args()
 
     import torch
+    from _decoder_bench import interleaved_medians
     from transformers import pipeline
 
     import fmwidgets as fm
-    from _decoder_bench import interleaved_medians
     from fmwidgets import testing
 
     warnings.simplefilter("ignore")

@@ -65,6 +65,7 @@ def set_params(command_name: str, params: dict) -> dict:
     arg("--column", default="output", help="with --df: name of the column added (default output)"),
     arg("--batch-size", type=int, default=None, metavar="B", help="with --df: rows per batch (default 8)"),
     arg("--no-stream", action="store_true", help="show the text only when it is complete"),
+    arg("--code", default=None, metavar="LANG", help="show the output as highlighted code in LANG (python, sql...)"),
     arg("--save", default=None, metavar="NAME",
         help="save the template (cell body or --template) as the next version of NAME (fm.save_prompt)"),
     *ENGINE_ARGS,
@@ -92,10 +93,26 @@ def prompt(args, cell, shell, **extra):
             raise UsageError("%fm prompt: --engine, --ray-address and --workers apply to --df runs only.")
         if cell is None:
             raise UsageError("%%fm prompt needs the prompt as the cell body (or --df DF --template \"...\").")
+        if args.code:
+            return _as_code(args, cell, shell, params)
         result = fm.generate(cell, model=args.model, variables=shell.user_ns,
                              stream=False if args.no_stream else None, keep=False, **params)
     store(shell, args.out, result)
     return result
+
+
+def _as_code(args, cell, shell, params):
+    """``--code LANG``: the generation shown as highlighted code (it is still stored by --out)."""
+    from IPython.display import display
+
+    from ..render.generate import code_bundle, code_lexer
+
+    code_lexer(args.code)  # an unknown language fails before generating
+    result = fm.generate(cell, model=args.model, variables=shell.user_ns,
+                         stream=False if args.no_stream else None, keep=False, **params)
+    display(code_bundle(result.texts, args.code, "— " + result.summary()), raw=True,
+            metadata={"fmwidgets": result.record.to_dict()})
+    store(shell, args.out, result)
 
 
 @command(

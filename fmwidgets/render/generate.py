@@ -25,3 +25,30 @@ def text_bundle(texts: list[str], note: str = "", css_class: str = "fm-stream") 
 @renders("Generation")
 def generation(result: Any) -> dict[str, str]:
     return text_bundle(result.texts, "— " + result.summary(), css_class="fm-generation")
+
+
+def code_bundle(texts: list[str], language: str, note: str = "") -> dict[str, str]:
+    """``texts`` as highlighted code (pygments, inline styles: its formatter escapes the text)."""
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+
+    lexer = code_lexer(language)
+    bodies = numbered(texts)
+    blocks = "".join(highlight(b, lexer, HtmlFormatter(noclasses=True, nowrap=False)) for b in bodies)
+    foot = note_html(note) if note else ""
+    return {"text/plain": "\n".join(bodies) + (f"\n{note}" if note else ""),
+            "text/html": f'<div class="fm-code">{blocks}{foot}</div>'}
+
+
+def code_lexer(language: str):
+    """The pygments lexer for ``language``, or one sentence when pygments does not know it."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    from ..errors import BadArgumentError
+
+    try:
+        return get_lexer_by_name(language)
+    except ClassNotFound as exc:
+        raise BadArgumentError(f"'{language}' is not a language the highlighter knows; use a name such as "
+                               "python, sql, javascript, bash or json.") from exc

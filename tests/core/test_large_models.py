@@ -1,6 +1,5 @@
 """Loading large models on this CPU machine: quantize is refused in one sentence, sizes are checked first."""
 
-import json
 
 import pytest
 from IPython.core.error import UsageError

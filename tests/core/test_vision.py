@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from PIL import Image
 
 import fmwidgets as fm
 from fmwidgets.errors import DataError, WrongFamilyError

@@ -27,3 +27,4 @@ def test_chat_magic_continues_the_conversation_and_new_restarts(chat_gpt2, ip):
 def test_chat_magic_needs_a_body(chat_gpt2, ip):
     with pytest.raises(UsageError):
         ip.run_cell_magic("fm", "chat", "")
+
