@@ -83,44 +83,30 @@ def _split_field_name_py(field: str) -> tuple[Any, list[tuple[bool, Any]]]:
 
 
 # --------------------------------------------------------------------------------------------
-# plotly: one mime bundle from the default renderers (plots/figure.py)
+# plotly: activate the default renderers once per kernel (display.py)
 
 
-def plotly_mime_bundle(fig: Any, validate: bool = True, **kwargs: Any) -> dict[str, Any]:
-    """The mime bundle of ``fig`` from plotly's default renderers, without re-activating them.
+_ACTIVATED: set[str] = set()
 
-    ``go.Figure._repr_mimebundle_`` names the renderers explicitly, which re-activates them and
-    embeds plotly.js (4 MB) again for every figure; plotly 5-7's private ``_build_mime_bundle``
-    with no names uses the renderers already activated once per kernel.  Elsewhere the same
-    bundle is built from the public renderer objects.
+
+def activate_plotly_renderers() -> None:
+    """Activate plotly's default renderers once per kernel, as displaying a plain figure would.
+
+    The "notebook" renderer publishes plotly.js (4 MB) when activated, so this is how plotly.js
+    gets into a notebook once, shared by plain plotly figures and fmwidgets figures.  plotly 5-7
+    keep the renderers still to activate in the private ``_to_activate``; elsewhere each default
+    renderer is activated once by name through its public ``activate``.
     """
-    import plotly.io as pio
-
-    build = getattr(pio.renderers, "_build_mime_bundle", None)
-    if _major("plotly") in (5, 6, 7) and build is not None:
-        from plotly.io._utils import validate_coerce_fig_to_dict
-
-        return build(validate_coerce_fig_to_dict(fig, validate), **kwargs)
-    return _plotly_bundle_public(fig, **kwargs)
-
-
-def _plotly_bundle_public(fig: Any, **kwargs: Any) -> dict[str, Any]:
-    import copy
-
     import plotly.io as pio
     from plotly.io.base_renderers import MimetypeRenderer
 
-    bundle: dict[str, Any] = {}
-    fig_dict = fig.to_dict()
+    if _major("plotly") in (5, 6, 7) and hasattr(pio.renderers, "_activate_pending_renderers"):
+        pio.renderers._activate_pending_renderers(cls=MimetypeRenderer)
+        return
     for name in (pio.renderers.default or "").split("+"):
-        renderer = pio.renderers[name] if name else None
-        if isinstance(renderer, MimetypeRenderer):
-            renderer = copy.copy(renderer)
-            for key, value in kwargs.items():
-                if hasattr(renderer, key):
-                    setattr(renderer, key, value)
-            bundle.update(renderer.to_mimebundle(fig_dict))
-    return bundle
+        if name and name not in _ACTIVATED and isinstance(pio.renderers[name], MimetypeRenderer):
+            pio.renderers[name].activate()
+            _ACTIVATED.add(name)
 
 
 # --------------------------------------------------------------------------------------------

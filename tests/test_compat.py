@@ -113,25 +113,26 @@ def test_python_field_parser_rejects_what_cpython_rejects(field):
         _compat._split_field_name_py(field)
 
 
-@pytest.mark.parametrize("renderer", ["plotly_mimetype", "json", "plotly_mimetype+notebook"])
-def test_public_plotly_bundle_matches_the_private_one(renderer):
+@pytest.mark.parametrize("public", [False, True])
+def test_plotly_renderers_are_activated_once_per_kernel(public, monkeypatch):
     from fmwidgets.display import static_plotly
 
     static_plotly()  # before plotly's first import, as fmwidgets' figures do
-    import plotly.graph_objects as go
     import plotly.io as pio
 
-    fig = go.Figure(go.Scatter(x=[1, 2], y=[3, 4]), layout={"title": {"text": "t"}})
+    calls: list[str] = []
+    monkeypatch.setattr(type(pio.renderers["notebook"]), "activate", lambda self: calls.append("notebook"))
+    monkeypatch.setattr(_compat, "_ACTIVATED", set())
+    if public:
+        monkeypatch.setattr(_compat, "_major", lambda package: 99)  # a plotly without the private API
     before = pio.renderers.default
     try:
-        pio.renderers.default = renderer
-        private, public = _compat.plotly_mime_bundle(fig), _compat._plotly_bundle_public(fig)
+        pio.renderers.default = "plotly_mimetype+notebook"  # queues the notebook renderer again
+        _compat.activate_plotly_renderers()
+        _compat.activate_plotly_renderers()
     finally:
         pio.renderers.default = before
-    assert private.keys() == public.keys() and private
-    for key in private:
-        if key != "text/html":  # the notebook renderer draws into a fresh random div id
-            assert private[key] == public[key]
+    assert calls == ["notebook"]  # plotly.js published once, however many figures follow
 
 
 def test_attention_flags_read_the_model_and_fall_back_to_eager(bert, monkeypatch):

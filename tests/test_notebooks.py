@@ -23,6 +23,8 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 ARTIFACTS = REPO / "test-artifacts" / "notebooks"
 CELL_TIMEOUT = 300
 PLOTLY = "application/vnd.plotly.v1+json"
+FIGURE = 'class="plotly-graph-div"'
+QUICKSTART_MAX_BYTES = 6 * 2**20  # plotly.js is about 4.7 MB of it
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # The notebook whose re-run is compared: generated text, projections and metrics all matter.
 RERUN_PREFERENCE = ("02-prompting", "04-embeddings", "03-finetune", "05-attention", "01-quickstart")
@@ -52,14 +54,19 @@ def save_artifacts(name: str, nb: nbformat.NotebookNode, html: str) -> None:
     (ARTIFACTS / f"{name}.html").write_text(html, encoding="utf-8")
 
 
+def figures(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The outputs that are plotly figures (a div that plotly.js draws)."""
+    return [o for o in outputs(nb) if FIGURE in o.get("data", {}).get("text/html", "")]
+
+
 def assert_static_pictures(nb: nbformat.NotebookNode, html: str) -> None:
-    """Every plotly figure draws from the HTML alone: data inline, plotly.js embedded once."""
-    figures = [o for o in outputs(nb) if PLOTLY in o.get("data", {})]
-    for fig in figures:
-        assert "text/html" in fig["data"], "a plotly output has no static HTML rendering"
+    """Every plotly figure is saved once and draws from the HTML alone: plotly.js embedded once."""
+    assert not [o for o in outputs(nb) if PLOTLY in o.get("data", {})], \
+        "a figure is saved twice (plotly JSON beside its HTML)"
+    for fig in figures(nb):
         div = re.search(r'<div id="([0-9a-f-]{36})"', fig["data"]["text/html"]).group(1)
         assert f'document.getElementById("{div}")' in html, "a figure's drawing script is not in the HTML"
-    if figures:
+    if figures(nb):
         assert len(re.findall(r"\* plotly\.js v\d", html)) == 1, "plotly.js must be embedded exactly once"
         assert not re.search(r"<script[^>]+src=\"[^\"]*cdn\.plot\.ly", html), "a figure needs the plotly CDN"
     if any(WIDGET in o.get("data", {}) for o in outputs(nb)):
@@ -105,11 +112,11 @@ def test_fmwidgets_figures_render_in_static_html_without_a_cdn(tmp_path):
     nb = execute(nb, tmp_path)
     html = to_html(nb)
     save_artifacts("static-figures", nb, html)
-    figures = [o for o in outputs(nb) if PLOTLY in o.get("data", {})]
-    assert len(figures) == 2
-    assert figures[0]["metadata"]["fmwidgets"]["kind"] == "demo"
-    assert figures[0]["metadata"]["fmwidgets"]["seed"] == 7
-    assert figures[0]["data"]["text/plain"] == "<Figure: 1 traces>"
+    shown = figures(nb)
+    assert len(shown) == 2
+    assert shown[0]["metadata"]["fmwidgets"]["kind"] == "demo"
+    assert shown[0]["metadata"]["fmwidgets"]["seed"] == 7
+    assert shown[0]["data"]["text/plain"] == "<Figure: 1 traces>"
     assert "fm-trace-a" in html and "fm-trace-b" in html
     assert_static_pictures(nb, html)
 
@@ -132,7 +139,7 @@ def test_tour_notebook_runs_records_and_exports(path, workdir):
     assert not errors, f"{path.name}: {errors[0].ename}: {errors[0].evalue}" if errors else ""
     assert not [o for o in outs if o.output_type == "stream" and o.name == "stderr"
                 and "Traceback" in o.text], f"{path.name} printed a traceback"
-    unrecorded = [o for o in outs if PLOTLY in o.get("data", {}) and "fmwidgets" not in o.get("metadata", {})]
+    unrecorded = [o for o in figures(nb) if "fmwidgets" not in o.get("metadata", {})]
     assert not unrecorded, f"{path.name}: {len(unrecorded)} figure(s) carry no RunRecord in the output metadata"
     for out in [o for o in outs if "fmwidgets" in o.get("metadata", {})]:
         record = out["metadata"]["fmwidgets"]
@@ -140,6 +147,8 @@ def test_tour_notebook_runs_records_and_exports(path, workdir):
     html = to_html(nb)
     save_artifacts(path.stem, nb, html)
     assert_static_pictures(nb, html)
+    if path.stem == "01-quickstart":
+        assert len(html.encode()) <= QUICKSTART_MAX_BYTES, f"the quickstart exports to {len(html.encode())} bytes"
 
 
 _TIMING = re.compile(r"\d+(\.\d+)?\s*(s|ms|sec|seconds|it/s|s/it|tokens/s|tok/s|samples/s)\b")
@@ -164,8 +173,8 @@ def comparable(nb: nbformat.NotebookNode) -> list[list[str]]:
             if out.output_type == "stream" and out.name == "stdout":
                 seen.append(clean(out.text))
             data = out.get("data", {})
-            if PLOTLY in data:
-                seen.append(clean(str([trace for trace in data[PLOTLY]["data"]])))
+            if FIGURE in data.get("text/html", ""):
+                seen.append(clean(data["text/html"]))
             elif "text/plain" in data and WIDGET not in data:
                 seen.append(clean(data["text/plain"]))
         cells.append(seen)

@@ -7,6 +7,11 @@ of the selected rows (and ``%fm embed ... --out VAR`` keeps a notebook variable 
 search box embeds what is typed and lights up its nearest rows; the colour picker re-colours
 the map by any column.  Errors inside a callback cannot reach the cell, so they are shown as
 one sentence in the status line.
+
+Beside the widget, a plain output holds the same map as a static figure (saved once, see
+``widgets/fallback.py``), kept in step with searches and colours and hidden while the widget
+renders, so a saved notebook still shows the map.  The FigureWidget stays because selections
+must come back to Python.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import plotly.graph_objects as go
 from ..core.data import as_texts
 from ..core.embed import default_pooling, embed_rows, nearest, similar
 from ..core.project import project
+from ..display import figure_html
 from ..errors import FMError
 from ..plots.embeddings import (
     HOVER_POINTS,
@@ -29,6 +35,7 @@ from ..plots.embeddings import (
     hover_lines,
 )
 from ..records import RunRecord, recorded, recording
+from .fallback import PlainOutput
 
 _NO_COLOUR = "(none)"
 
@@ -85,10 +92,12 @@ class EmbeddingExplorer(w.VBox):
                                        description="colour by")
         self.status = w.Label(value=f"{len(self.data):,} rows · {method.upper()} · select with lasso or box")
         self.figure = go.FigureWidget()
+        self.plain = PlainOutput()
         self._draw()
         self.search_box.observe(lambda change: self._guard(self.search, change["new"]), names="value")
         self.color_picker.observe(lambda change: self._guard(self._draw), names="value")
-        super().__init__([w.HBox([self.search_box, self.color_picker]), self.figure, self.status])
+        super().__init__([w.HBox([self.search_box, self.color_picker]), self.figure, self.status,
+                          self.plain.hider()])
 
     # ---------------------------------------------------------------------------------------
     # What the user reads back
@@ -142,6 +151,13 @@ class EmbeddingExplorer(w.VBox):
         for trace in self.figure.data:
             trace.on_selection(self._on_selection)
             trace.on_deselect(self._on_deselect)
+        self.plain.update(self.picture(), self.record)
+
+    def picture(self) -> dict[str, str]:
+        """The plain output: the map as drawn now, for a notebook opened without a kernel."""
+        static = go.Figure(data=list(self.figure.data), layout=self.figure.layout)
+        return {"text/html": self.plain.hidden_by_widget(figure_html(static)),
+                "text/plain": f"<EmbeddingExplorer: {len(self.data):,} rows>"}
 
     def _match_trace(self):
         rows = self._match_rows
@@ -192,3 +208,11 @@ class EmbeddingExplorer(w.VBox):
     def _repr_mimebundle_(self, **kwargs):
         data = super()._repr_mimebundle_(**kwargs)
         return data, {"fmwidgets": self.record.to_dict()}
+
+    def _ipython_display_(self) -> None:
+        """The widget, then the static map (which the widget hides when it renders)."""
+        from IPython.display import display
+
+        data, metadata = self._repr_mimebundle_()
+        display(data, raw=True, metadata=metadata)
+        self.plain.show(self.picture(), self.record)

@@ -5,6 +5,10 @@ responsive; Stop sets an event that a stopping criterion checks after every toke
 is going the Generate button is disabled and a second click is ignored, so one click is one run.
 Every run lands in a history table, and "Copy as cell" writes the ``%%fm prompt`` cell that
 reproduces it (same model, settings and seed).  Text from models is escaped before it is shown.
+
+The history is a plain output under the widget (``widgets/fallback.py``), updated after every
+run, so a saved notebook shows the runs without a kernel; the last run's outputs are repeated
+above it there, hidden while the widget renders.
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ from ..core.registry import get_model, registry
 from ..core.template import escape
 from ..errors import FMError, NoModelLoadedError
 from ..records import recording
+from ..render.style import cell_style, pre
+from ..render.style import note as note_html
+from .fallback import PlainOutput
 from .stream import Throttle
 from .stream import generate as public_generate
 
 
 def _pre(text: str, note: str = "") -> str:
-    foot = f'<div style="font-size:11px;color:#777">{html.escape(note)}</div>' if note else ""
-    return f'<pre style="white-space:pre-wrap;margin:0">{html.escape(text)}</pre>{foot}'
+    return pre(text, margin="0") + (note_html(note) if note else "")
 
 
 def cell_for(gen: Generation, prompt: str) -> str:
@@ -69,10 +75,10 @@ class Playground(w.VBox):
         self.copy_button = w.Button(description="Copy as cell", icon="copy", disabled=True)
         self.status = w.HTML()
         self.outputs = w.HBox(layout=w.Layout(width="100%"))
-        self.history_view = w.HTML()
         self.cell = w.Textarea(placeholder="“Copy as cell” puts the %%fm prompt cell of the last run here.",
                                layout=w.Layout(width="100%", height="5em"))
         self.runs: list[dict[str, Any]] = []
+        self.plain = PlainOutput()
         self._boxes: dict[str, w.HTML] = {}
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -89,7 +95,7 @@ class Playground(w.VBox):
         super().__init__([
             self.prompt, w.HBox([sliders, self.picker]),
             w.HBox([self.generate_button, self.stop_button, self.copy_button, self.status]),
-            self.outputs, self.history_view, self.cell,
+            self.outputs, self.cell, self.plain.hider(),
         ])
 
     # -- settings -----------------------------------------------------------------------------
@@ -150,6 +156,7 @@ class Playground(w.VBox):
     # -- the run ------------------------------------------------------------------------------
 
     def _run(self, prompt: str, names: list[str], params: dict[str, Any]) -> None:
+        run = self.runs[-1]["run"] + 1 if self.runs else 0  # which click produced each entry
         try:
             for name in names:
                 box = self._boxes.get(name) or w.HTML()
@@ -163,7 +170,7 @@ class Playground(w.VBox):
                     self.status.value = f'<span style="color:#b00">{html.escape(str(exc))}</span>'
                     return
                 box.value = _pre(gen.text, gen.summary())
-                self.runs.append({"model": name, "prompt": prompt, "generation": gen})
+                self.runs.append({"model": name, "prompt": prompt, "generation": gen, "run": run})
                 if self._stop.is_set():
                     break
             self.status.value = "stopped" if self._stop.is_set() else "done"
@@ -185,11 +192,11 @@ class Playground(w.VBox):
             "tokens_per_s": round(r["generation"].tokens_per_s, 1), "stopped": r["generation"].stopped,
         } for r in self.runs])
 
-    def _render_history(self) -> None:
+    def history_html(self) -> str:
+        """The runs as an HTML table (every text escaped); empty before the first run."""
         if not self.runs:
-            self.history_view.value = ""
-            return
-        td = 'style="border:1px solid #ddd;padding:3px;vertical-align:top;text-align:left"'
+            return ""
+        td = f'style="{cell_style()}"'
         rows = "".join(
             f"<tr><td {td}>{i}</td><td {td}>{html.escape(r['model'])}</td>"
             f"<td {td}>{html.escape(r['prompt'][:200])}</td><td {td}>{html.escape(r['generation'].text[:300])}</td>"
@@ -197,4 +204,21 @@ class Playground(w.VBox):
             for i, r in enumerate(self.runs)
         )
         head = "".join(f"<th {td}>{h}</th>" for h in ("#", "model", "prompt", "output", "settings"))
-        self.history_view.value = f'<table style="border-collapse:collapse;font-size:12px"><tr>{head}</tr>{rows}</table>'
+        return f'<table class="fm-history" style="border-collapse:collapse;font-size:12px"><tr>{head}</tr>{rows}</table>'
+
+    def picture(self) -> dict[str, str]:
+        """The plain output: the last run's texts (hidden under the live widget), then the history."""
+        last = "".join(f"<div><b>{html.escape(r['model'])}</b>{_pre(r['generation'].text)}</div>"
+                       for r in self.runs if r["run"] == self.runs[-1]["run"]) if self.runs else ""
+        return {"text/html": self.plain.hidden_by_widget(last) + self.history_html(),
+                "text/plain": f"<Playground: {len(self.runs)} runs>"}
+
+    def _render_history(self) -> None:
+        self.plain.update(self.picture())
+
+    def _ipython_display_(self) -> None:
+        """The widget, then its history as a plain output (what a saved notebook shows)."""
+        from IPython.display import display
+
+        display(self._repr_mimebundle_(), raw=True)
+        self.plain.show(self.picture())

@@ -1,9 +1,14 @@
 """The live fine-tuning view, and the public ``fm.finetune`` that shows it in a notebook.
 
-``TrainingView`` is a ``TrainingMonitor`` (core/training_monitor.py) made of ipywidgets: a
-progress bar with ETA, a Plotly loss curve (training and validation), a table with one row per
-evaluation, and a Stop button.  Training calls it from its own thread; the view redraws at most
-every ``interval`` seconds (0.5 s) so a fast GPU does not flood the front end.  While the cell
+``TrainingView`` is a ``TrainingMonitor`` (core/training_monitor.py) in two outputs: ipywidgets
+for what needs a kernel (a progress bar with ETA and a Stop button), and one plain output for the
+pictures (the loss curve, a table with one row per evaluation, and once training ends the result
+with its confusion matrix), updated in place through a display handle.  That plain output is
+what a saved notebook, nbconvert, GitHub or nbviewer show without a kernel or widget manager;
+each figure in it is saved once (``display.figure_html``), and no FigureWidget copy exists.  Its
+status line repeats the widget's and is hidden by the widget when the widget renders.  Training
+calls the view from its own thread; it redraws at most every ``interval`` seconds (0.5 s) so a
+fast GPU does not flood the front end.  While the cell
 waits for training, a click on Stop is still heard: on ipykernel >= 7 the button's messages go
 to a kernel subshell (a thread of its own), on older kernels jupyter-ui-poll handles pending
 messages between checks.
@@ -23,10 +28,12 @@ import plotly.graph_objects as go
 from .._compat import kernel_subshells, subshell_route
 from ..core import finetune as core_finetune
 from ..core.training_monitor import TrainingMonitor
+from ..display import figure_html
 from ..plots.training import loss_layout, loss_traces, result_figures
 from ..records import recorded
 from ..render import display_data
 from ..render.finetune import metrics_table
+from .fallback import PlainOutput
 from .stream import in_kernel
 
 
@@ -48,11 +55,13 @@ class TrainingView(TrainingMonitor):
         self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
                                     tooltip="end training after the current step and keep the model")
         self.stop_button.on_click(lambda _button: self.request_stop())
-        self.figure = go.FigureWidget(data=loss_traces([]), layout=loss_layout())
-        self.table = w.HTML()
-        self.results = w.VBox()
+        self.figure = go.Figure(data=loss_traces([]), layout=loss_layout())
+        self.table = ""  # HTML, one row per evaluation
+        self.results = ""  # HTML of the result and its figures, once training ends
+        self.plain = PlainOutput()
+        self.record: Any = None  # the run's RunRecord, once training ends
         self.box = w.VBox([self.header, w.HBox([self.progress, self.status, self.stop_button]),
-                           self.figure, self.table, self.results])
+                           self.plain.hider()])
         self.points: list[dict[str, Any]] = []
         self.draws = 0  # how many times the curve was redrawn (tests check the throttle)
         self._step = (0, 1, 0.0, 0.0)  # step, total, epoch, elapsed
@@ -91,13 +100,16 @@ class TrainingView(TrainingMonitor):
         self.progress.bar_style = "success" if result.status == "finished" else "warning"
         self.status.value = f"{end} at step {result.steps}/{result.total_steps} in {_clock(result.seconds)}"
         self.stop_button.disabled = True
-        self.results.children = [w.HTML(display_data(result)["text/html"])] + [
-            go.FigureWidget(fig) for fig in result_figures(result)[1:]]
+        self.record = result.record
+        self.results = display_data(result)["text/html"] + "".join(
+            figure_html(fig) for fig in result_figures(result)[1:])
+        self._publish()
 
     def on_fail(self, error: BaseException) -> None:
         self.stop_button.disabled = True
         self.progress.bar_style = "danger"
         self.status.value = f"failed at step {self._step[0]}: {type(error).__name__}"
+        self._publish()
 
     def wait(self, finished: threading.Event) -> None:
         if not in_kernel():
@@ -135,11 +147,30 @@ class TrainingView(TrainingMonitor):
         with self.figure.batch_update():
             self.figure.data[0].x, self.figure.data[0].y = train.x, train.y
             self.figure.data[1].x, self.figure.data[1].y = evaluation.x, evaluation.y
-        self.table.value = metrics_table([p for p in points if p["kind"] == "eval"])
+        self.table = metrics_table([p for p in points if p["kind"] == "eval"])
         self.draws += 1
+        self._publish()
+
+    def pictures(self) -> dict[str, str]:
+        """The plain output: header and status (hidden under a live widget), curve, table, result."""
+        e = html.escape
+        words = self.plain.hidden_by_widget(f"{self.header.value}<div>{e(self.status.value)}</div>")
+        return {"text/html": f"<div class='fm-training'>{words}{figure_html(self.figure)}{self.table}"
+                             f"{self.results}</div>",
+                "text/plain": f"<TrainingView: {self.status.value}>"}
+
+    def _publish(self) -> None:
+        self.plain.update(self.pictures(), self.record)
 
     def _repr_mimebundle_(self, **kwargs: Any):
         return self.box._repr_mimebundle_(**kwargs)
+
+    def _ipython_display_(self) -> None:
+        """The widget (progress, Stop), then the pictures as a plain output updated in place."""
+        from IPython.display import display
+
+        display(self.box)
+        self.plain.show(self.pictures())
 
 
 

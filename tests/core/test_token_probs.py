@@ -47,7 +47,7 @@ def test_figure_and_frame(gpt2):
     frame = res.to_frame()
     assert list(frame.columns) == ["token", "id", "probability", "generated", "alternatives"]
     data, meta = res._repr_mimebundle_()
-    assert "application/vnd.plotly.v1+json" in data and meta["fmwidgets"]["kind"] == "token_probs"
+    assert 'class="plotly-graph-div"' in data["text/html"] and meta["fmwidgets"]["kind"] == "token_probs"
 
 
 def test_errors(bert, gpt2):

@@ -85,7 +85,7 @@ def test_fill_shows_a_chart_and_returns_the_table(bert, ip):
     with capture_output() as captured:
         res = ip.run_line_magic("fm", "fill the cat sat on the [MASK] --top-k 3 --out preds")
     assert len(res) == 3 and ip.user_ns["preds"] is res
-    assert any("application/vnd.plotly.v1+json" in o.data for o in captured.outputs)
+    assert any('class="plotly-graph-div"' in o.data.get("text/html", "") for o in captured.outputs)
 
 
 def test_probs_of_text_and_of_a_generation(gpt2, ip):

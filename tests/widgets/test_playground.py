@@ -70,8 +70,11 @@ def test_several_models_side_by_side_and_escaped_history(gpt2, chat_gpt2):
     pg.generate_button.click()
     pg.wait(30)
     assert [r["model"] for r in pg.runs] == ["gpt2", "chat"]
-    assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in pg.history_view.value
-    assert "<b>bold</b>" not in pg.history_view.value
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in pg.history_html()
+    assert "<b>bold</b>" not in pg.history_html()
+    page = pg.picture()["text/html"]  # what a saved notebook shows: the last run and the history
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in page and "<b>bold</b>" not in page
+    assert f"<div class='{pg.plain.css_class}'>" in page
     for run, box in zip(pg.runs, pg._boxes.values()):
         assert box.value.startswith("<pre") and run["generation"].summary().split(" · ")[1] in box.value
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 
-import ipywidgets as w
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -31,12 +30,16 @@ def test_view_follows_a_run_to_the_end(bert):
     train_logs = [p for p in result.history if p["kind"] == "train"]
     assert list(view.figure.data[0].x) == [p["step"] for p in train_logs]
     assert list(view.figure.data[1].x) == [5, 10]  # one validation point per epoch
-    assert view.table.value.count("<tr>") == 3 and "accuracy" in view.table.value
-    html_result, confusion = view.results.children
-    assert isinstance(html_result, w.HTML) and "&lt;b&gt;pos&lt;/b&gt;" in html_result.value
-    assert "<b>pos</b>" not in html_result.value
-    assert isinstance(confusion, go.FigureWidget) and confusion.data[0].type == "heatmap"
+    assert view.table.count("<tr>") == 3 and "accuracy" in view.table
+    assert "&lt;b&gt;pos&lt;/b&gt;" in view.results and "<b>pos</b>" not in view.results
+    assert view.results.count('class="plotly-graph-div"') == 1 and '"type":"heatmap"' in view.results
     assert "application/vnd.jupyter.widget-view+json" in view._repr_mimebundle_()
+    # the plain output: status (for a saved notebook), curve, table and result; no FigureWidget
+    page = view.pictures()["text/html"]
+    assert "finished at step 10/10" in page and page.count('class="plotly-graph-div"') == 2
+    assert not any(isinstance(c, go.FigureWidget) for c in view.box.children)
+    assert f".{view.plain.css_class} {{ display: none; }}" in view.box.children[-1].value
+    assert f"<div class='{view.plain.css_class}'>" in page  # the status, hidden under the live widget
 
 
 def test_redraws_are_throttled(bert):
@@ -128,3 +131,10 @@ def test_a_stop_click_from_the_front_end_is_heard_while_the_cell_runs():
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_a_failed_run_disables_stop_and_says_so():
+    view = TrainingView(interval=0)
+    view.on_fail(RuntimeError("boom"))
+    assert view.stop_button.disabled and view.progress.bar_style == "danger"
+    assert view.status.value.startswith("failed at step 0: RuntimeError")

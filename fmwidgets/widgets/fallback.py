@@ -1,0 +1,53 @@
+"""A plain output beside a live widget, so a saved notebook shows the view without a kernel.
+
+nbconvert, GitHub and nbviewer draw ``text/html`` outputs but no ipywidgets without a kernel (or
+saved widget state).  A view displays its widget and then a ``PlainOutput``: ordinary HTML (a
+figure saved once through ``display.figure_html``, tables, status text), updated in place
+through a display handle as the view changes.  Parts that only repeat what the widget shows are
+wrapped in ``hidden_by_widget``; the widget carries ``hider()``, a style rule that hides them as
+soon as the widget renders.  So a live notebook shows each thing once, and a saved one still
+shows it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import ipywidgets as w
+
+from ..display import plotly_js_once
+
+
+class PlainOutput:
+    """One display area of plain HTML that a widget view keeps up to date."""
+
+    def __init__(self) -> None:
+        self.css_class = f"fm-fallback-{uuid.uuid4().hex[:12]}"
+        self.handle: Any = None
+
+    def hidden_by_widget(self, html: str) -> str:
+        """``html`` shown only where the widget does not render (a saved notebook)."""
+        return f"<div class='{self.css_class}'>{html}</div>"
+
+    def hider(self) -> w.HTML:
+        """The widget part that hides the ``hidden_by_widget`` parts once it renders."""
+        return w.HTML(f"<style>.{self.css_class} {{ display: none; }}</style>")
+
+    def show(self, bundle: dict[str, str], record: Any = None) -> None:
+        """Display the area (plotly.js first, once per kernel); later ``update`` calls replace it.
+
+        ``record`` (a RunRecord) goes into the output metadata, as for every fmwidgets result.
+        """
+        from IPython.display import display
+
+        plotly_js_once()
+        self.handle = display(bundle, raw=True, display_id=True, metadata=_metadata(record))
+
+    def update(self, bundle: dict[str, str], record: Any = None) -> None:
+        if self.handle is not None:
+            self.handle.update(bundle, raw=True, metadata=_metadata(record))
+
+
+def _metadata(record: Any) -> dict[str, Any]:
+    return {"fmwidgets": record.to_dict()} if record is not None else {}
