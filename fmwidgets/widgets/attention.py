@@ -27,6 +27,7 @@ import traitlets as t
 
 from ..core.attention import AttentionResult
 from ..errors import BadArgumentError
+from ..render.style import MUTED, TEXT
 
 VIEWS = ("heatmap", "head", "model")
 _GRID_MAX = 48  # px per head thumbnail in the model view
@@ -150,7 +151,7 @@ class AttentionView(anywidget.AnyWidget):
         which = "every layer and head" if self.view == "model" else (
             f"layer {self.layer}, " + ("mean of heads" if self.head < 0 else f"head {self.head}"))
         tokens = " ".join(
-            f"<code style='color:{'#999' if sp else '#222'}'>{html.escape(tok)}</code>"
+            f"<code style='color:{MUTED if sp else TEXT}'>{html.escape(tok)}</code>"
             for tok, sp in zip(self.result.tokens, self.result.special)
         )
         return (

@@ -15,25 +15,25 @@ const ALPHA_STEPS = 10; // opacity levels of the head view's lines
 const LABELLED = 64; // the heatmap labels its rows and columns up to this many tokens
 
 const CSS = `
-.fm-attn { font: 13px/1.3 system-ui, sans-serif; color: #222; }
+.fm-attn { font: 13px/1.3 var(--jp-ui-font-family, system-ui, sans-serif); color: var(--jp-ui-font-color1, #222); }
 .fm-attn-bar { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-bottom: 6px; }
-.fm-attn-bar button { border: 1px solid #bbb; background: #f6f6f6; border-radius: 4px; padding: 2px 8px; cursor: pointer; }
+.fm-attn-bar button { border: 1px solid var(--jp-border-color1, #bbb); background: var(--jp-layout-color2, #f6f6f6); color: var(--jp-ui-font-color1, #222); border-radius: 4px; padding: 2px 8px; cursor: pointer; }
 .fm-attn-bar button.fm-on { background: #2d6cdf; color: #fff; border-color: #2d6cdf; }
 .fm-attn-toggle { display: inline-flex; align-items: center; gap: 2px; font-size: 12px; }
-.fm-attn-status { color: #777; font-size: 12px; }
+.fm-attn-status { color: var(--jp-ui-font-color2, #666); font-size: 12px; }
 .fm-attn-body { position: relative; max-height: 640px; overflow: auto; }
 .fm-attn-cols { display: flex; align-items: flex-start; }
 .fm-attn-col > div { height: ${ROW}px; line-height: ${ROW}px; padding: 0 4px; white-space: pre; cursor: default; }
 .fm-attn-col.fm-left > div { text-align: right; }
-.fm-attn-col > div.fm-special { color: #999; }
-.fm-attn-col > div.fm-focus { background: #ffe9a8; }
-.fm-attn-tip { position: absolute; pointer-events: none; background: #fff; border: 1px solid #ccc; padding: 2px 6px; font-size: 12px; white-space: pre; }
+.fm-attn-col > div.fm-special { color: var(--jp-ui-font-color2, #888); }
+.fm-attn-col > div.fm-focus { background: #ffe9a8; color: #222; }
+.fm-attn-tip { position: absolute; pointer-events: none; background: var(--jp-layout-color0, #fff); color: var(--jp-ui-font-color1, #222); border: 1px solid var(--jp-border-color1, #ccc); padding: 2px 6px; font-size: 12px; white-space: pre; }
 .fm-attn-hm { position: relative; }
 .fm-attn-keys { display: flex; align-items: flex-end; }
 .fm-attn-keys > div { width: var(--cell); writing-mode: vertical-rl; transform: rotate(180deg); white-space: pre; overflow: hidden; max-height: 90px; font-size: 11px; }
 .fm-attn-queries > div { height: var(--cell); line-height: var(--cell); text-align: right; padding-right: 4px; white-space: pre; overflow: hidden; font-size: 11px; }
 .fm-attn-grid { display: grid; gap: 3px; align-items: center; }
-.fm-attn-grid canvas { width: 52px; height: 52px; image-rendering: pixelated; cursor: pointer; border: 1px solid #ddd; }
+.fm-attn-grid canvas { width: 52px; height: 52px; image-rendering: pixelated; cursor: pointer; border: 1px solid var(--jp-border-color2, #ddd); }
 `;
 
 function el(tag, props = {}, parent = null) {
