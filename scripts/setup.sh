@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up fmwidgets in ./.venv: torch (CPU build by default), the package in editable mode with its
-# test tools, and, with --browser, Debian's Chromium for the real-browser tests.
+# test tools, and, with --browser, Debian's Chromium (real-browser tests) and espeak-ng (a spoken clip).
 #   FM_TORCH   pip requirement for torch (default torch==2.13.0; e.g. "torch" for your CUDA build)
 #   PYTHON     interpreter that creates the venv (default python3, >= 3.10)
 set -euo pipefail
@@ -15,11 +15,17 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
 fi
 "${pip[@]}" -e ".[dev,ray]"
 
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "setup: install Chromium (e.g. sudo apt-get install chromium) to run the browser tests" >&2
+if [ "${1:-}" = "--browser" ]; then
+  # Chromium for the real-browser tests, espeak-ng for a real spoken clip in the speech tests.
+  missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      echo "setup: install ${missing[*]} (e.g. sudo apt-get install ${missing[*]}) to run the browser and speech tests" >&2
+    fi
   fi
 fi

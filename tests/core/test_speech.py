@@ -126,3 +126,20 @@ def test_transcribe_magic_takes_a_path_or_a_variable(whisper, ip, tmp_path):
     assert ip.user_ns["t"] is result and result.text == fm.transcribe(str(wav)).text
     ip.user_ns["clip"] = tone(1.5)
     assert ip.run_line_magic("fm", "transcribe clip --sampling-rate 16000").text == result.text
+
+
+def test_a_spoken_clip_at_22khz_is_resampled_and_transcribed_as_the_pipeline_does(whisper, reference, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (scripts/setup.sh --browser installs it)")
+    wav = tmp_path / "hello.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "hello world, this is a test"], check=True)
+    samples, rate = soundfile.read(wav, dtype="float32")
+    assert rate == 22050
+    ours = fm.transcribe(str(wav))
+    at16k = resample_poly(samples, 320, 441).astype(np.float32)
+    assert len(ours.audio) == len(at16k)
+    theirs = reference({"raw": at16k, "sampling_rate": 16000}, return_timestamps=True)
+    assert ours.text == theirs["text"]
