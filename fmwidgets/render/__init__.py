@@ -14,7 +14,8 @@ notebook reads without a kernel.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # result class name -> module under fmwidgets.render that registers its renderer
 _MODULES: dict[str, str] = {

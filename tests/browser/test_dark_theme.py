@@ -8,15 +8,15 @@ import pytest
 pytestmark = pytest.mark.browser
 
 CELLS = [
-    "%load_ext fmwidgets\nimport fmwidgets as fm, pandas as pd\n"
-    "from fmwidgets.testing import CORPUS, tiny_bert, tiny_gpt2\n"
-    "fm.load(str(tiny_gpt2()), as_='gpt2'); fm.load(str(tiny_bert()), as_='bert')",
+    ("%load_ext fmwidgets\nimport fmwidgets as fm, pandas as pd\n"
+     "from fmwidgets.testing import CORPUS, tiny_bert, tiny_gpt2\n"
+     "fm.load(str(tiny_gpt2()), as_='gpt2'); fm.load(str(tiny_bert()), as_='bert')"),
     "fm.generate('the cat', model='gpt2', max_new_tokens=5, greedy=True)",
     "fm.compare(['the cat', 'a dog'], model='gpt2', max_new_tokens=4, greedy=True)",
     "pg = fm.Playground(models=['gpt2'], prompt='the cat'); pg.max_new_tokens.value = 4; pg",
     "fm.AttentionView(fm.attention('the cat sat', model='bert'), view='heatmap')",
-    "df = pd.DataFrame({'text': CORPUS, 'label': ['pos', 'neg'] * (len(CORPUS) // 2)})\n"
-    "run = fm.finetune(df, model='bert', label='label', epochs=1, batch_size=8, max_length=16)",
+    ("df = pd.DataFrame({'text': CORPUS, 'label': ['pos', 'neg'] * (len(CORPUS) // 2)})\n"
+     "run = fm.finetune(df, model='bert', label='label', epochs=1, batch_size=8, max_length=16)"),
     "fm.environment()",
 ]
 

@@ -42,11 +42,11 @@ def drawn_traces(page) -> list[str]:
 def test_exported_figures_draw_offline(browser, tmp_path):
     context, page, blocked, errors = open_export_offline(browser, [
         "%load_ext fmwidgets\nimport fmwidgets as fm, numpy as np",
-        "fm.plot_embeddings(np.array([[0, 0], [1, 1], [2, 0.5]], dtype='float32'),\n"
-        "                   hover=['first point', 'second point', 'third point'])",
-        "import plotly.graph_objects as go\n"
-        "from fmwidgets.plots.figure import with_record\n"
-        "with_record(go.Figure(go.Bar(x=['a', 'b'], y=[1, 2])), None)",
+        ("fm.plot_embeddings(np.array([[0, 0], [1, 1], [2, 0.5]], dtype='float32'),\n"
+         "                   hover=['first point', 'second point', 'third point'])"),
+        ("import plotly.graph_objects as go\n"
+         "from fmwidgets.plots.figure import with_record\n"
+         "with_record(go.Figure(go.Bar(x=['a', 'b'], y=[1, 2])), None)"),
     ], tmp_path, figures=2)
     traces = drawn_traces(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -58,14 +58,14 @@ def test_exported_figures_draw_offline(browser, tmp_path):
 
 
 VIEW_CELLS = [
-    "%load_ext fmwidgets\nimport fmwidgets as fm, pandas as pd\n"
-    "from fmwidgets.testing import CORPUS, tiny_bert, tiny_gpt2\n"
-    "fm.load(str(tiny_bert()), as_='bert'); fm.load(str(tiny_gpt2()), as_='gpt2')",
+    ("%load_ext fmwidgets\nimport fmwidgets as fm, pandas as pd\n"
+     "from fmwidgets.testing import CORPUS, tiny_bert, tiny_gpt2\n"
+     "fm.load(str(tiny_bert()), as_='bert'); fm.load(str(tiny_gpt2()), as_='gpt2')"),
     "fm.EmbeddingExplorer(CORPUS[:12], model='bert')",
-    "df = pd.DataFrame({'text': CORPUS, 'label': ['pos', 'neg'] * (len(CORPUS) // 2)})\n"
-    "run = fm.finetune(df, model='bert', label='label', epochs=1, batch_size=8, max_length=16)",
-    "pg = fm.Playground(models=['gpt2'], prompt='the cat'); pg.max_new_tokens.value = 4\n"
-    "pg.greedy.value = True; pg\n",
+    ("df = pd.DataFrame({'text': CORPUS, 'label': ['pos', 'neg'] * (len(CORPUS) // 2)})\n"
+     "run = fm.finetune(df, model='bert', label='label', epochs=1, batch_size=8, max_length=16)"),
+    ("pg = fm.Playground(models=['gpt2'], prompt='the cat'); pg.max_new_tokens.value = 4\n"
+     "pg.greedy.value = True; pg\n"),
     "pg.generate(); pg.wait(60)",
     "fm.AttentionView(fm.attention('the cat sat', model='bert'), view='heatmap')",
 ]
