@@ -285,7 +285,7 @@ function render({ model, el: host }) {
     if (T <= LABELLED) {
       frame.style.display = "grid";
       frame.style.gridTemplateColumns = `auto ${side}px`;
-      frame.style.justifyContent = "start"; // labels column as wide as the labels, not the rest of the row
+      frame.style.justifyContent = "start";
       el("span", {}, frame);
       const top = el("div", { className: "fm-attn-keys" }, frame);
       const left = el("div", { className: "fm-attn-queries" }, frame);
