@@ -8,7 +8,7 @@ Run:  .venv/bin/python bench/bench_retrieval.py [--n 512] [--repeat 3] [--ann-n 
 2. Exact search: for every query, fm.Index.search's rows and scores equal a numpy brute-force
    top-k over the same vectors (prints how many queries agree, target: all).
 3. ANN: --ann-n random 384-d unit vectors in a LanceDB table; numpy brute-force top-10 latency,
-   then the IVF-PQ index fm.index builds above ANN_MIN_ROWS (build time, peak memory of this
+   then the IVF-HNSW-SQ index fm.index builds above ANN_MIN_ROWS (build time, peak memory of this
    process while building), its query latency and recall@10 against brute force (targets:
    recall >= 0.95 at >= 10x lower latency).  --ann-n 0 skips this part.
 4. fm.label(method="embedding") throughput vs fm.embed on the same sentences; target >= 0.9.
@@ -47,7 +47,7 @@ def ann_part(n: int, queries: int) -> None:
     import numpy as np
     import pyarrow as pa
 
-    from fmwidgets.core.retrieval.index import ANN_NPROBES, ANN_REFINE, Index, build_ann
+    from fmwidgets.core.retrieval.index import ANN_EF, ANN_NPROBES, ANN_REFINE, Index, build_ann
     from fmwidgets.records import RunRecord
 
     dim, k = 384, 10
@@ -96,11 +96,11 @@ def ann_part(n: int, queries: int) -> None:
         ann_times.append(time.perf_counter() - start)
         recalls.append(len(set(found) & set(true)) / k)
     b, a = statistics.median(brute_times), statistics.median(ann_times)
-    print(f"ANN: {n} random {dim}-d unit vectors, {queries} queries, top-{k}, IVF-PQ nprobes={ANN_NPROBES} "
-          f"refine_factor={ANN_REFINE}")
+    print(f"ANN: {n} random {dim}-d unit vectors, {queries} queries, top-{k}, IVF-HNSW-SQ nprobes={ANN_NPROBES} "
+          f"ef={ANN_EF} refine_factor={ANN_REFINE}")
     print(f"  numpy brute force        : {b * 1000:8.2f} ms/query")
     print(f"  LanceDB exact scan       : {statistics.median(exact_times) * 1000:8.2f} ms/query (no index)")
-    print(f"  IVF-PQ build             : {build_s:8.1f} s, peak RSS {before:.0f} MB before -> {after:.0f} MB while building")
+    print(f"  ANN build                : {build_s:8.1f} s, peak RSS {before:.0f} MB before -> {after:.0f} MB while building")
     print(f"  ANN query                : {a * 1000:8.2f} ms/query  speed-up vs brute force {b / a:.1f}x (target >= 10x)")
     print(f"  ANN recall@10            : {statistics.mean(recalls):.3f}   (target >= 0.95)")
 

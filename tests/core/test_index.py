@@ -107,3 +107,29 @@ def test_bad_input(minilm, gpt2, tmp_path):
         fm.open_index(str(corrupt))
     with pytest.raises(DataError, match="not a readable fmwidgets index"):
         fm.open_index(str(tmp_path / "missing"))
+
+
+def test_ann_index_finds_the_exact_neighbours(tmp_path):
+    """The ANN index fm.index builds on large tables (here forced on 2,000 random vectors)."""
+    import lancedb
+    import pyarrow as pa
+
+    from fmwidgets.core.retrieval.index import Index, build_ann
+    from fmwidgets.records import RunRecord
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((2000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    table = lancedb.connect(str(tmp_path)).create_table("rows", data=pa.table({
+        "id": np.arange(2000), "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), 32)}))
+    idx = Index(path=str(tmp_path), text="id", model={"id": "random", "dim": 32}, chunk_tokens=None, overlap=0,
+                record=RunRecord("test"), table=table)
+    build_ann(table)
+    assert idx.ann
+    recalls = []
+    for q in vectors[:20]:
+        truth = set(np.argsort(-(vectors @ q))[:10])
+        found = idx.search_vector(q, 10)
+        recalls.append(len(truth & set(found["id"])) / 10)
+        assert found["score"].is_monotonic_decreasing
+    assert np.mean(recalls) >= 0.9

