@@ -156,8 +156,7 @@ def tiny_clip(path: str | Path | None = None, *, hidden: int = 32, image_size: i
               patch: int = 8, seed: int = 0) -> Path:
     """A CLIP-style image-text model with its processor saved to ``path``."""
     import torch
-    from transformers import (CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor,
-                              CLIPTokenizerFast)
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizerFast
 
     folder = _default_dir("clip", path)
     vocab, merges = _bpe_files(folder, 400, ["<|startoftext|>", "<|endoftext|>"], "</w>")
@@ -212,8 +211,14 @@ def tiny_whisper(path: str | Path | None = None, *, hidden: int = 32, layers: in
     ``max_length`` caps each 30 s window's tokens: random weights rarely end a text on their own,
     and 448 steps per window would make every test slow."""
     import torch
-    from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
-                              WhisperForConditionalGeneration, WhisperProcessor, WhisperTokenizerFast)
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizerFast,
+    )
 
     folder = _default_dir("whisper", path)
     vocab, merges = _bpe_files(folder, 400, ["<|endoftext|>"])

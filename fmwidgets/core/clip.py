@@ -31,7 +31,7 @@ class ClipResult(Recorded):
     probs: Any  # (images, texts) float32 zero-shot probabilities (rows sum to 1)
     image_vectors: Any
     text_vectors: Any
-    record: RunRecord = field(repr=False, default=None)
+    record: RunRecord = field(repr=False, default=None)  # type: ignore[assignment]  # set by clip_similarity
 
     @property
     def labels(self):

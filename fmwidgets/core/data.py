@@ -63,7 +63,6 @@ def clean_texts(
     Missing columns and empty frames are errors; NaN or blank texts are dropped with a warning
     (an error with ``strict``); non-text values are turned into text with a warning.
     """
-    import pandas as pd
 
     require_columns(df, [column], what)
     require_rows(df, what)

@@ -25,7 +25,6 @@ from .generate import check_prompt, check_request, render_prompt, run_batch, sam
 from .registry import ModelHandle, get_model
 from .template import fields, fill
 
-
 DEFAULT_BATCH_SIZE = 8
 
 

@@ -71,8 +71,8 @@ def logit_lens(text: Any, model: "str | ModelHandle | None" = None, top_k: int =
 
     if isinstance(text, Generation):  # a reply (fm.generate, fm.chat): exactly the ids the model saw
         handle = get_model(model if model is not None else text.record.model_name, "logit_lens")
-        ids = torch.tensor([list(text.prompt_ids) + list(text.token_ids)], device=handle.model.device)
-        enc, cut, text = {"input_ids": ids}, 0, text.prompt + text.text
+        given = torch.tensor([list(text.prompt_ids) + list(text.token_ids)], device=handle.model.device)
+        enc, cut, text = {"input_ids": given}, 0, text.prompt + text.text
     else:
         handle = get_model(model, "logit_lens")
         enc, cut = encode(handle, text)

@@ -138,7 +138,7 @@ def resolve_device(device: str | None) -> str:
             f"Device '{device}' does not exist (this machine has {torch.cuda.device_count()} GPUs); pick cuda:0..."
         )
     if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise BadArgumentError(f"Device 'mps' is not available on this machine; use --device cpu or auto.")
+        raise BadArgumentError("Device 'mps' is not available on this machine; use --device cpu or auto.")
     return device
 
 
@@ -197,7 +197,7 @@ def _hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException | None):
     while exc is not None:
         yield exc
         exc = exc.__cause__ or exc.__context__
@@ -256,7 +256,7 @@ def _explain_load_error(exc: BaseException, model_id: str, device: str, local: b
             "download it where you have network (or unset HF_HUB_OFFLINE) and load it, or load a "
             "local folder with %fm load /path/to/folder."
         )
-    if "does not recognize this architecture" in text or "model type" in text and "not" in text:
+    if "does not recognize this architecture" in text or ("model type" in text and "not" in text):
         return ModelLoadError(
             f"Model '{model_id}' uses an architecture this transformers version does not know; "
             "upgrade transformers (pip install -U transformers) and load it again."
@@ -360,7 +360,7 @@ def load(
         tokenizer, processor = _load_tokenizer(where, family, common)
     except FMError:
         raise
-    except BaseException as exc:  # noqa: BLE001 - every failure gets one sentence
+    except BaseException as exc:  # every failure gets one sentence
         if isinstance(exc, KeyboardInterrupt):
             raise
         gc.collect()

@@ -94,7 +94,7 @@ def _umap(matrix, dims: int, seed: int | None, options: dict):
     n = len(matrix)
     if n < 3:
         raise DataError(f"UMAP needs at least 3 points, and got {n}; pass more points or use method='pca'.")
-    params = {"n_neighbors": max(2, min(15, n - 1)), "n_components": dims, "random_state": seed}
+    params: dict[str, Any] = {"n_neighbors": max(2, min(15, n - 1)), "n_components": dims, "random_state": seed}
     if n <= dims + 2:  # spectral init needs more points than dimensions
         params["init"] = "random"
     params.update(options)

@@ -73,7 +73,7 @@ def _read_file(path: Path) -> tuple[np.ndarray, int]:
         raise DataError(f"No audio file '{path}' exists; check the path.")
     try:
         samples, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
-    except Exception as exc:  # noqa: BLE001 - soundfile raises its own error types
+    except Exception as exc:
         raise DataError(f"The file '{path.name}' could not be read as audio ({str(exc).splitlines()[0][:120]}); "
                         "use a WAV, FLAC or OGG file, or convert it first (e.g. with ffmpeg).") from exc
     return samples, rate

@@ -20,7 +20,7 @@ import os
 import re
 import string
 import types
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .._compat import split_field_name
 from ..errors import InterpolationError
@@ -117,7 +117,7 @@ def _resolve(field: str, namespace: Mapping[str, Any]) -> Any:
 def _refuse_module(value: Any, path: str, field: str) -> None:
     """A module (or the environment) on the way to a value: the placeholder could read secrets."""
     if isinstance(value, types.ModuleType) or value is os.environ:
-        what = "the process environment" if value is os.environ else f"the module '{value.__name__}'"
+        what = "the process environment" if value is os.environ else f"the module '{getattr(value, '__name__', '?')}'"
         raise InterpolationError(
             f"The placeholder '{{{field}}}' reaches {what} through '{path}', which prompts may not read; "
             "put the value you want in a variable first."
@@ -134,6 +134,9 @@ def _check_spec(spec: str, field: str) -> None:
             )
 
 
+_CONVERSIONS: dict[str, Callable[[Any], str]] = {"r": repr, "s": str, "a": ascii}
+
+
 def fill(template: str, namespace: Mapping[str, Any]) -> str:
     """``template`` with every placeholder replaced by its value from ``namespace``.
 
@@ -148,7 +151,7 @@ def fill(template: str, namespace: Mapping[str, Any]) -> str:
             continue
         value = _resolve(field, namespace)
         if conversion:
-            value = {"r": repr, "s": str, "a": ascii}[conversion](value)
+            value = _CONVERSIONS[conversion](value)
         if spec and "{" in spec:
             spec = fill(spec, namespace)
         _check_spec(spec or "", field)

@@ -66,7 +66,8 @@ def token_probs(text: Any, model: str | ModelHandle | None = None, *, top_k: int
     shown = fit_context(handle, ids, len(lead), strict)
     lp = position_logprobs(handle, lead + shown)
     top = lp.topk(min(top_k, lp.shape[-1]), dim=-1)
-    probs, alternatives = [], []
+    probs: list[float] = []
+    alternatives: list[list[tuple[str, float]]] = []
     for pos, token_id in enumerate(shown):
         at = pos + len(lead) - 1  # the row of lp that predicts this token
         if at < 0:

@@ -27,7 +27,7 @@ _INSTALL = "pip install 'fmwidgets[ray]'"
 def import_ray() -> Any:
     try:
         import ray
-        import ray.data  # noqa: F401
+        import ray.data
     except ImportError as exc:
         raise MissingDependencyError(
             f"engine='ray' needs Ray, which is not installed here; install it with {_INSTALL} "
@@ -74,11 +74,11 @@ def connect(address: str | None) -> Any:
             try:
                 ray.init(address=address, **kwargs)
                 break
-            except Exception:  # noqa: BLE001
+            except Exception:
                 ray.shutdown()
                 if address or attempt == 2:
                     raise
-    except Exception as exc:  # noqa: BLE001 - ConnectionError, ValueError, RuntimeError...
+    except Exception as exc:  # ConnectionError, ValueError, RuntimeError...
         where = f"at '{address}'" if address else "on this machine"
         raise EngineError(
             f"Could not start or reach a Ray cluster {where} ({type(exc).__name__}); check the "
@@ -232,15 +232,15 @@ def run(handle: Any, task: Callable, chunks: Sequence[Any], sizes: Sequence[int]
         pass
     except EngineError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a worker process died, the cluster went away...
+    except Exception as exc:  # a worker process died, the cluster went away...
         raise _failure(_Failed(type(exc).__name__, str(exc)), results, sizes, handle.name) from exc
     return results
 
 
 def _failure(failed: _Failed, results: list, sizes: Sequence[int], name: str) -> EngineError:
     """One sentence naming the rows that did not finish; the finished ones ride on ``.partial``."""
-    if failed.kind in ("EngineError", "FMError") or failed.kind.endswith(("Error",)) and \
-            failed.message.endswith("."):
+    if failed.kind in ("EngineError", "FMError") or (failed.kind.endswith(("Error",)) and \
+            failed.message.endswith(".")):
         why = failed.message  # already one of our sentences (or close to one)
     else:
         why = f"{failed.kind}: {failed.message.splitlines()[0][:200] if failed.message else 'no message'}"

@@ -24,7 +24,7 @@ def token_probs_figure(tokens: Sequence[str], probs: Sequence[float],
     hovering a token shows its probability and the model's top alternatives at that place."""
     generated = list(generated) if generated is not None else [True] * len(tokens)
     n_rows = max(1, math.ceil(len(tokens) / per_row))
-    z = [[None] * per_row for _ in range(n_rows)]
+    z: list[list[float | None]] = [[None] * per_row for _ in range(n_rows)]
     text = [[""] * per_row for _ in range(n_rows)]
     hover = [[""] * per_row for _ in range(n_rows)]
     for i, (tok, p, alts) in enumerate(zip(tokens, probs, alternatives)):

@@ -160,7 +160,11 @@ class Playground(w.VBox):
         try:
             for name in names:
                 box = self._boxes.get(name) or w.HTML()
-                view = Throttle(lambda texts, box=box: setattr(box, "value", _pre(texts[0], "generating…")))
+
+                def show(texts: list[str], box: Any = box) -> None:
+                    box.value = _pre(texts[0], "generating…")
+
+                view = Throttle(show)
                 try:
                     # recorded as the public call the user would write, without the widget's callbacks
                     with recording(public_generate, prompt, model=name, **params) as call:
