@@ -10,7 +10,7 @@ that needs them (``__getattr__`` below resolves each public name from its module
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .config import FM, settings
@@ -114,6 +114,52 @@ _LAZY = {
     "Verification": ".replay",
     "history": ".records",
 }
+
+if TYPE_CHECKING:  # editors and type checkers see the lazy API; keep in step with _LAZY (a test checks)
+    from .core.attention import AttentionResult, attention
+    from .core.chat import ChatReply
+    from .core.clip import ClipResult, clip_similarity
+    from .core.compare import compare
+    from .core.embed import embed, similar
+    from .core.environment import environment
+    from .core.evaluation.compare import compare_evaluations
+    from .core.evaluation.judge import judge
+    from .core.evaluation.run import Evaluation, evaluations, load_evaluation
+    from .core.fill_mask import fill_mask
+    from .core.finetune import FinetuneResult, predict
+    from .core.generate import Generation
+    from .core.label import label
+    from .core.lens import LensResult, logit_lens
+    from .core.models import load, models, unload, use
+    from .core.project import project
+    from .core.prompt_versions import PromptVersion, prompt_versions, save_prompt
+    from .core.registry import ModelHandle
+    from .core.retrieval.evaluate import evaluate_retrieval
+    from .core.retrieval.index import Index, index, open_index
+    from .core.retrieval.rag import RagAnswer
+    from .core.speech import Transcript, transcribe
+    from .core.token_probs import token_probs
+    from .core.vision import classify_images
+    from .plots.attention import plot_attention, plot_attention_grid, plot_logit_lens
+    from .plots.clip import plot_clip_map, plot_clip_similarity
+    from .plots.embeddings import plot_embeddings
+    from .plots.evaluation import plot_comparison, plot_evaluation
+    from .plots.speech import plot_alignment
+    from .plots.tokens import plot_fill_mask, plot_token_probs
+    from .plots.training import plot_confusion_matrix, plot_loss_curve, plot_predicted_vs_true
+    from .plots.vision import plot_image_attention
+    from .records import history
+    from .replay import Verification, repro
+    from .widgets.attention import AttentionView
+    from .widgets.chat import Chat
+    from .widgets.embeddings import EmbeddingExplorer
+    from .widgets.evaluation import evaluate
+    from .widgets.label_review import LabelReview
+    from .widgets.playground import Playground
+    from .widgets.rag import rag
+    from .widgets.review import Review
+    from .widgets.stream import chat, generate, generate_df
+    from .widgets.training import TrainingView, finetune
 
 __all__ = sorted(
     [*_LAZY, "FM", "settings", "RunRecord", "FMError", "DataError", "WrongFamilyError",
