@@ -80,8 +80,10 @@ def data_frame(df: Any, what: str, hint: str = "") -> None:
 
 def unique_columns(df: Any, what: str = "DataFrame") -> None:
     """DataError naming the columns that appear twice (pandas then returns frames, not columns)."""
-    seen: set = set()
-    twice = list(dict.fromkeys(c for c in df.columns if c in seen or seen.add(c)))
+    from collections import Counter
+
+    counts = Counter(df.columns)
+    twice = [c for c, n in counts.items() if n > 1]  # in order of first appearance
     if twice:
         names = ", ".join(short(c, 40) for c in twice)
         raise DataError(

@@ -74,7 +74,6 @@ def prepare(
     seed: int | None = None,
 ) -> TrainingData:
     """Check ``df`` (and ``eval_df``) and split them into training and evaluation sets."""
-    import pandas as pd
 
     data_frame(df, "Fine-tuning", "(pd.DataFrame({'text': [...], 'label': [...]}))")
     if eval_df is not None:
@@ -167,9 +166,8 @@ def _plain(value: Any) -> Any:
 
 
 def _require_numbers(values: Any, label: str) -> None:
-    import pandas as pd
-
     import numpy as np
+    import pandas as pd
 
     if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
         raise DataError(

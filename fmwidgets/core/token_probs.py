@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .arguments import number
 from ..records import Recorded, RunRecord, recorded
+from .arguments import number
 from .generate import Generation, check_prompt, fit_context
 from .registry import ModelHandle, get_model
 from .scoring import position_logprobs
