@@ -91,6 +91,8 @@ def main() -> None:
         trainer = transformers.Trainer(
             model=net, args=transformers.TrainingArguments(output_dir=tempfile.mkdtemp(), **common),
             train_dataset=rows, eval_dataset=rows, data_collator=transformers.DataCollatorWithPadding(tok))
+        # with disable_tqdm the Trainer prints every log dict; fm.finetune removes the same callback
+        trainer.remove_callback(transformers.trainer_callback.PrinterCallback)
         return trainer.train().metrics
 
     def ours() -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import notices
 from ._version import __version__
 from .config import FM, settings
 from .errors import (
@@ -30,6 +31,8 @@ from .errors import (
     WrongFamilyError,
 )
 from .records import RunRecord
+
+notices.install()  # FMWarnings print as one clean line, without a source path
 
 # public name -> module that defines it (relative to this package)
 _LAZY = {
