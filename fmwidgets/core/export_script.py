@@ -92,12 +92,8 @@ def build_model(tokenizer):
     return model
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", default=str(HERE / PLAN["output_dir"]))
-    parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (a quick check)")
-    cli = parser.parse_args()
-
+def build_trainer(output_dir, max_steps=-1, callbacks=None):
+    """The plan's Trainer and tokenizer (fmwidgets' Ray Train workers call this too)."""
     tokenizer = transformers.AutoTokenizer.from_pretrained(MODEL)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -106,12 +102,23 @@ def main():
         collator = transformers.DataCollatorForLanguageModeling(tokenizer, mlm=False)
     else:
         collator = transformers.DataCollatorWithPadding(tokenizer)
-    args = transformers.TrainingArguments(output_dir=cli.output_dir, max_steps=cli.max_steps, **PLAN["arguments"])
+    args = transformers.TrainingArguments(output_dir=output_dir, max_steps=max_steps, **PLAN["arguments"])
     trainer = transformers.Trainer(
-        model=model, args=args, data_collator=collator,
+        model=model, args=args, data_collator=collator, callbacks=callbacks,
         train_dataset=encode(tokenizer, rows(PLAN["train_file"])),
         eval_dataset=encode(tokenizer, rows(PLAN["eval_file"])),
     )
+    return trainer, tokenizer
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output-dir", default=str(HERE / PLAN["output_dir"]))
+    parser.add_argument("--max-steps", type=int, default=-1, help="stop after this many steps (a quick check)")
+    cli = parser.parse_args()
+
+    trainer, tokenizer = build_trainer(cli.output_dir, cli.max_steps)
+    model = trainer.model
     result = trainer.train()
     print(json.dumps({"train": result.metrics, "eval": trainer.evaluate()}, default=str))
     if PLAN["lora"]:

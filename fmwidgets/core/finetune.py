@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..engines import engine_params
 from ..errors import BadArgumentError, OutOfMemoryError, WrongFamilyError
 from ..records import Recorded, RunRecord, recorded
 from .arguments import number
@@ -194,7 +195,7 @@ class _Job:
             with _TRAINING_LOCK:
                 self.trainer = self.build(self, scratch)
                 before = self._evaluate_loss_only() if self.data.task == "causal-lm" else self._scores()
-                output = self.trainer.train()
+                output = self._train()
                 status = "interrupted" if self.interrupted else "stopped" if self.stop.is_set() else "finished"
                 self.result = self._finish(before, output.metrics, status)
             self.monitor.on_end(self.result)
@@ -206,6 +207,10 @@ class _Job:
             with _NAMES_LOCK:
                 _RESERVED.discard(self.name)
             self.finished.set()
+
+    def _train(self):
+        """Train ``self.trainer.model`` (here, in this thread; engines/ray_train.py on Ray workers)."""
+        return self.trainer.train()
 
     def _evaluate_loss_only(self) -> dict[str, float]:
         loss = self.trainer.evaluate()["eval_loss"]
@@ -543,6 +548,9 @@ def finetune(
     strict: bool = False,
     monitor: TrainingMonitor | None = None,
     background: bool = False,
+    engine: str | None = None,
+    ray_address: str | None = None,
+    workers: int | None = None,
 ) -> "FinetuneResult | FinetuneRun":
     """Fine-tune a copy of ``model`` on ``df`` and register it as ``as_`` (default NAME-ft).
 
@@ -555,7 +563,12 @@ def finetune(
     FinetuneRun at once instead of waiting.  Stopping or interrupting keeps the tuned model, and
     so does a run that diverges (status "diverged", NaN metrics).  ``output_dir`` and
     ``export_script`` must be new or empty unless ``overwrite``; both are checked first.
+    ``engine="ray"`` trains on ``workers`` Ray Train workers (data-parallel) at ``ray_address``
+    (default: a local Ray); the curve, Stop and the registered model are the same.
     """
+    from ..engines.ray_train import check_train_engine
+
+    engine = check_train_engine(engine, workers)
     check_arguments(epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, warmup=warmup,
                     weight_decay=weight_decay, grad_accum=grad_accum, seed=seed, lora_r=lora_r,
                     lora_alpha=lora_alpha, lora_dropout=lora_dropout)
@@ -580,17 +593,24 @@ def finetune(
                       max_length=max_length, warmup=warmup, weight_decay=weight_decay, grad_accum=grad_accum,
                       val_split=val_split, eval_df=eval_df is not None, lora=lora, lora_r=lora_r,
                       lora_alpha=lora_alpha, lora_dropout=lora_dropout, lora_targets=lora_targets, as_=name,
-                      output_dir=output_dir, export_script=export_script, overwrite=overwrite, strict=strict)
+                      output_dir=output_dir, export_script=export_script, overwrite=overwrite, strict=strict,
+                      **engine_params(engine, workers))
         record = RunRecord.for_model("finetune", base, params, seed=seed, data=df)
         lora_kwargs = lora_config(base.model, data.task, lora_r, lora_alpha, lora_dropout,
                                   lora_targets) if lora else None
         args = training_arguments(params, seed, len(data.train_texts), bool(data.eval_texts), base)
+        plan = TrainingPlan(model=model_source(base), task=data.task, classes=data.classes,
+                            max_length=max_length, lora=lora_kwargs, arguments=args)
         if export_script:
-            plan = TrainingPlan(model=model_source(base), task=data.task, classes=data.classes,
-                                max_length=max_length, lora=lora_kwargs, arguments=args)
             params["export_script"] = str(write_script(
                 export_script, plan, (data.train_texts, data.train_labels), (data.eval_texts, data.eval_labels)))
-        job = _Job(base, data, params, monitor or TrainingMonitor(), name, record)
+        if engine == "ray":
+            from ..engines.ray_train import RayTrainJob
+
+            job: _Job = RayTrainJob(base, data, params, monitor or TrainingMonitor(), name, record,
+                                    plan=plan, address=ray_address, workers=workers)
+        else:
+            job = _Job(base, data, params, monitor or TrainingMonitor(), name, record)
     except BaseException:
         with _NAMES_LOCK:
             _RESERVED.discard(name)

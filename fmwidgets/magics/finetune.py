@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fmwidgets as fm
 
-from .parser import arg, command, store, variable
+from .parser import ENGINE_ARGS, arg, command, engine_options, store, variable
 
 
 @command(
@@ -36,6 +36,7 @@ from .parser import arg, command, store, variable
     arg("--overwrite", action="store_true", help="replace what --output-dir / --export-script already hold"),
     arg("--strict", action="store_true", help="error on blank texts or NaN labels instead of skipping them"),
     arg("--background", action="store_true", help="return at once; the run object has stop() and wait()"),
+    *ENGINE_ARGS,
     arg("--out", default=None, metavar="VAR", help="store the result in this variable"),
     group="fine-tuning",
 )
@@ -50,7 +51,7 @@ def finetune(args, cell, shell):
         lora_dropout=args.lora_dropout,
         lora_targets=args.lora_targets.split(",") if args.lora_targets else None,
         as_=args.as_, output_dir=args.output_dir, export_script=args.export_script,
-        overwrite=args.overwrite, strict=args.strict, background=args.background,
+        overwrite=args.overwrite, strict=args.strict, background=args.background, **engine_options(args),
     )
     store(shell, args.out, result)
     return result

@@ -1,0 +1,227 @@
+"""``fm.finetune(..., engine="ray", workers=N)``: the same training, data-parallel on Ray Train.
+
+The workers build exactly the model and Trainer that ``--export-script`` writes: the driver
+writes the exported script and its two data files to a temporary folder, sends their text with
+the job, and every worker imports the script and calls its ``build_trainer``.  The workers start
+from the notebook's own initial weights (the new head's seeded init, LoRA adapters), sent once
+through the object store, so a Ray run begins where a local run would.
+
+Rank 0 streams its progress and logs into a Ray queue that the driver drains into the live
+curve while ``TorchTrainer.fit()`` runs in a thread.  Stop (or an interrupt) puts a flag in a
+second queue; every worker agrees on it after each step (an all-reduce, so no rank waits for
+another that already stopped) and training ends cleanly.  However it ends, rank 0 reports the
+weights as the run's checkpoint; the driver loads them into its copy of the model, and
+core/finetune.py evaluates and registers it exactly as after a local run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from ..core.finetune import _Job
+from ..errors import BadArgumentError, EngineError
+from . import check_workers, ray_address, resolve_engine
+
+_WEIGHTS = "weights.pt"
+
+
+def check_train_engine(engine: str | None, workers: int | None) -> str:
+    """The engine for fine-tuning ("local" or "ray"), checked before any model work."""
+    name = resolve_engine(engine)
+    check_workers(workers)
+    if name == "vllm":
+        raise BadArgumentError(
+            "engine='vllm' runs text generation only; fine-tune with engine='ray' or leave engine out."
+        )
+    if name == "ray":
+        from .ray import import_ray
+
+        import_ray()
+        try:
+            import ray.train.torch  # noqa: F401
+        except ImportError as exc:
+            from ..errors import MissingDependencyError
+
+            raise MissingDependencyError(
+                "engine='ray' for fine-tuning needs Ray Train; install it with "
+                "pip install 'fmwidgets[ray]' and restart the kernel."
+            ) from exc
+    return name
+
+
+def _plan_files(plan: Any, data: Any) -> tuple[str, dict[str, str]]:
+    """The exported script and its data files as {file name: text}; the script's name first."""
+    from ..core.export_script import write_script
+
+    folder = tempfile.mkdtemp(prefix="fm-raytrain-plan-")
+    try:
+        script = write_script(Path(folder) / "fm_plan.py", plan, (data.train_texts, data.train_labels),
+                              (data.eval_texts, data.eval_labels))
+        return script.name, {p.name: p.read_text(encoding="utf-8") for p in Path(folder).iterdir()}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class RayTrainJob(_Job):
+    """A fine-tuning run whose training step runs on Ray Train workers."""
+
+    def __init__(self, *args: Any, plan: Any, address: str | None, workers: int | None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan, self.address, self.workers = plan, ray_address(address), workers
+
+    def _train(self) -> Any:
+        return train_on_ray(self)
+
+    def on_event(self, event: tuple) -> None:
+        """One message from rank 0, handled as the local Trainer callback would."""
+        import time
+
+        kind = event[0]
+        if kind == "begin":
+            self.started, self.total_steps = time.perf_counter(), event[1]
+            self.monitor.on_start(self.info())
+        elif kind == "step":
+            _, self.steps, total, epoch = event
+            self.monitor.on_step(self.steps, total, epoch, time.perf_counter() - self.started)
+        else:
+            _, step, epoch, logs = event
+            self.log(SimpleNamespace(global_step=step, epoch=epoch), logs)
+
+
+def train_on_ray(job: Any) -> Any:
+    """Run the job's plan on Ray Train; loads the final weights into ``job.trainer.model``."""
+    import torch
+    from ray.train import RunConfig, ScalingConfig
+    from ray.train.torch import TorchTrainer
+    from ray.util.queue import Empty, Queue
+
+    from .ray import connect
+
+    ray = connect(job.address)
+    cuda = str(job.base.device).startswith("cuda")
+    resources = ray.cluster_resources()
+    if cuda and resources.get("GPU", 0) < 1:
+        raise EngineError(
+            f"Model '{job.base.name}' trains on cuda but the Ray cluster has no GPUs; connect to a "
+            "cluster with GPUs, or load the model with device='cpu'."
+        )
+    have = float(resources.get("GPU" if cuda else "CPU", 1)) or 1.0
+    workers = job.workers or (int(have) if cuda else 1)
+    per_worker = {"GPU": min(1.0, have / workers)} if cuda else {"CPU": min(1.0, have / workers)}
+    script, files = _plan_files(job.plan, job.data)
+    events, stop = Queue(actor_options={"num_cpus": 0}), Queue(actor_options={"num_cpus": 0})
+    weights = ray.put({k: v.detach().cpu() for k, v in job.trainer.model.state_dict().items()})
+    storage = tempfile.mkdtemp(prefix="fm-raytrain-")
+    trainer = TorchTrainer(
+        _worker_loop,
+        train_loop_config={"script": script, "files": files, "weights": weights, "events": events,
+                           "stop": stop},
+        scaling_config=ScalingConfig(num_workers=workers, use_gpu=cuda, resources_per_worker=per_worker),
+        run_config=RunConfig(name=f"fmwidgets-{job.name}", storage_path=storage),
+    )
+    box: dict[str, Any] = {}
+
+    def fit() -> None:
+        try:
+            box["result"] = trainer.fit()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, in the job's thread
+            box["error"] = exc
+
+    runner = threading.Thread(target=fit, name=f"fm-raytrain-{job.name}", daemon=True)
+    runner.start()
+    asked = False
+    try:
+        while runner.is_alive() or not events.empty():
+            if job.stop.is_set() and not asked:
+                stop.put(True)
+                asked = True
+            try:
+                job.on_event(events.get(timeout=0.2))
+            except Empty:
+                continue
+        if "error" in box:
+            error = box["error"]
+            raise EngineError(
+                f"The Ray Train job for '{job.name}' failed ({type(error).__name__}: "
+                f"{str(error).strip().splitlines()[-1][:200] if str(error).strip() else 'no message'}); "
+                "engine=None trains in this kernel."
+            ) from error
+        result = box["result"]
+        if result.checkpoint is None:
+            raise EngineError(f"The Ray Train job for '{job.name}' ended without a checkpoint; "
+                              "engine=None trains in this kernel.")
+        with result.checkpoint.as_directory() as folder:
+            job.trainer.model.load_state_dict(torch.load(Path(folder) / _WEIGHTS, map_location="cpu"))
+        return SimpleNamespace(metrics=dict(result.metrics or {}))
+    finally:
+        shutil.rmtree(storage, ignore_errors=True)
+        for queue in (events, stop):
+            queue.shutdown(force=True)
+
+
+def _worker_callback(events: Any, stop: Any):
+    import torch
+    import torch.distributed as dist
+    from transformers import TrainerCallback
+
+    class RayTrainCallback(TrainerCallback):
+        """Rank 0 sends progress and logs to the driver; all ranks stop together when asked."""
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            if events is not None:
+                events.put(("begin", state.max_steps))
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if events is not None:
+                events.put(("step", state.global_step, state.max_steps, float(state.epoch or 0.0)))
+            flag = torch.tensor([0 if events is None or stop.empty() else 1], device=args.device)
+            if dist.is_available() and dist.is_initialized():
+                dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            if flag.item():
+                control.should_training_stop = True
+            return control
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if events is not None and logs:
+                events.put(("log", state.global_step, float(state.epoch or 0.0), dict(logs)))
+
+    return RayTrainCallback()
+
+
+def _worker_loop(config: dict[str, Any]) -> None:
+    """One Ray Train worker: import the exported plan, start from the notebook's weights, train."""
+    import importlib.util
+
+    import ray
+    import ray.train
+    import torch
+    from ray.train.huggingface.transformers import prepare_trainer
+
+    folder = Path(tempfile.mkdtemp(prefix="fm-raytrain-worker-"))
+    try:
+        for name, text in config["files"].items():
+            (folder / name).write_text(text, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(f"fm_plan_{os.getpid()}", folder / config["script"])
+        plan = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(plan)
+        rank0 = ray.train.get_context().get_world_rank() == 0
+        callback = _worker_callback(config["events"] if rank0 else None, config["stop"])
+        trainer, _ = plan.build_trainer(str(folder / "output"), callbacks=[callback])
+        trainer.model.load_state_dict(ray.get(config["weights"]))
+        output = prepare_trainer(trainer).train()
+        checkpoint = None
+        if rank0:
+            saved = folder / "checkpoint"
+            saved.mkdir()
+            torch.save({k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}, saved / _WEIGHTS)
+            checkpoint = ray.train.Checkpoint.from_directory(str(saved))
+        ray.train.report(dict(output.metrics), checkpoint=checkpoint)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
