@@ -8,12 +8,13 @@ and nothing is added to the registry until the whole load has succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..config import settings
 from ..errors import (
@@ -296,6 +297,26 @@ def _locate(model: str | None) -> tuple[str, str, Path | None]:
 
 
 @recorded
+@contextlib.contextmanager
+def quiet_loading() -> Iterator[None]:
+    """transformers' progress bars and warnings off while loading (its errors still raise).
+
+    A load cell should show the model card, not "Loading weights 100%" bars or notes such as
+    CLIP's "requires torchvision, falling back to CLIPImageProcessorPil".
+    """
+    from transformers.utils import logging as hf_logging
+
+    bars, level = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def load(
     model: str | None = None,
     as_: str | None = None,
@@ -340,24 +361,25 @@ def load(
     where = str(folder) if folder is not None else model_id
     common = dict(revision=revision, trust_remote_code=trust_remote_code)
     try:
-        config = transformers.AutoConfig.from_pretrained(where, **common)
-        family = detect_family(config)
-        head = task_head(task, family, config)
-        torch_dtype = resolve_dtype(dtype, device, config)
-        auto = auto_class(head)
-        kwargs = dict(common, dtype=torch_dtype, attn_implementation="eager")
-        if head in ("classification", "regression") and default_head(family, config) != head:
-            kwargs["num_labels"] = 1 if head == "regression" else getattr(config, "num_labels", 2)
-        check_fits(model_id, auto, config, torch_dtype, device, quantize, spread=device_map == "auto")
-        if quantize:
-            kwargs.update(quantization_config=_bnb_config(quantize, torch_dtype), device_map=device_map or device)
-        elif device_map:
-            kwargs["device_map"] = device_map
-        net = auto.from_pretrained(where, **kwargs)
-        if not (quantize or device_map):
-            net.to(device)
-        net.eval()
-        tokenizer, processor = _load_tokenizer(where, family, common)
+        with quiet_loading():  # no "Loading weights" bars or fallback notes; errors still raise
+            config = transformers.AutoConfig.from_pretrained(where, **common)
+            family = detect_family(config)
+            head = task_head(task, family, config)
+            torch_dtype = resolve_dtype(dtype, device, config)
+            auto = auto_class(head)
+            kwargs = dict(common, dtype=torch_dtype, attn_implementation="eager")
+            if head in ("classification", "regression") and default_head(family, config) != head:
+                kwargs["num_labels"] = 1 if head == "regression" else getattr(config, "num_labels", 2)
+            check_fits(model_id, auto, config, torch_dtype, device, quantize, spread=device_map == "auto")
+            if quantize:
+                kwargs.update(quantization_config=_bnb_config(quantize, torch_dtype), device_map=device_map or device)
+            elif device_map:
+                kwargs["device_map"] = device_map
+            net = auto.from_pretrained(where, **kwargs)
+            if not (quantize or device_map):
+                net.to(device)
+            net.eval()
+            tokenizer, processor = _load_tokenizer(where, family, common)
     except FMError:
         raise
     except BaseException as exc:  # every failure gets one sentence
