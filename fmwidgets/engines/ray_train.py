@@ -209,6 +209,7 @@ def _worker_loop(config: dict[str, Any]) -> None:
         for name, text in config["files"].items():
             (folder / name).write_text(text, encoding="utf-8")
         spec = importlib.util.spec_from_file_location(f"fm_plan_{os.getpid()}", folder / config["script"])
+        assert spec is not None and spec.loader is not None  # a .py file path always has both
         plan = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(plan)
         rank0 = ray.train.get_context().get_world_rank() == 0
