@@ -165,10 +165,27 @@ if TYPE_CHECKING:  # editors and type checkers see the lazy API; keep in step wi
     from .widgets.training import TrainingView, finetune
 
 __all__ = sorted(
-    [*_LAZY, "FM", "settings", "RunRecord", "FMError", "DataError", "WrongFamilyError",
-     "ModelNotFoundError", "ModelLoadError", "EngineError", "UnknownModelNameError", "NoModelLoadedError",
-     "BadArgumentError", "InterpolationError", "MissingDependencyError", "OutOfMemoryError",
-     "RemoteCodeRequiredError", "load_ipython_extension", "__version__"]
+    [
+        *_LAZY,
+        "FM",
+        "settings",
+        "RunRecord",
+        "FMError",
+        "DataError",
+        "WrongFamilyError",
+        "ModelNotFoundError",
+        "ModelLoadError",
+        "EngineError",
+        "UnknownModelNameError",
+        "NoModelLoadedError",
+        "BadArgumentError",
+        "InterpolationError",
+        "MissingDependencyError",
+        "OutOfMemoryError",
+        "RemoteCodeRequiredError",
+        "load_ipython_extension",
+        "__version__",
+    ]
 )
 
 
@@ -190,4 +207,3 @@ def load_ipython_extension(ipython: Any) -> None:
     from .magics.magics import register
 
     register(ipython)
-

@@ -61,7 +61,7 @@ def _split_field_name_py(field: str) -> tuple[Any, list[tuple[bool, Any]]]:
             j = i + 1
             while j < len(field) and field[j] not in ".[":
                 j += 1
-            name = field[i + 1:j]
+            name = field[i + 1 : j]
             if not name:
                 raise ValueError("Empty attribute in format string")
             steps.append((True, name))
@@ -69,7 +69,7 @@ def _split_field_name_py(field: str) -> tuple[Any, list[tuple[bool, Any]]]:
             j = field.find("]", i)
             if j < 0:
                 raise ValueError("Missing ']' in format string")
-            key: Any = field[i + 1:j]
+            key: Any = field[i + 1 : j]
             if not key:
                 raise ValueError("Empty attribute in format string")
             steps.append((False, int(key) if key.isdigit() else key))

@@ -20,34 +20,36 @@ class FM(Configurable):
     device = Unicode(
         "auto", help="Device for new models: auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps."
     ).tag(config=True)
-    dtype = Unicode(
-        "auto", help="Weights dtype for new models: auto, float32, float16, bfloat16."
-    ).tag(config=True)
-    stream_interval = Float(
-        0.1, help="Seconds between two updates of streamed text in the notebook."
-    ).tag(config=True)
-    max_attention_tokens = Int(
-        512, help="Longest input the attention views accept before truncating."
-    ).tag(config=True)
+    dtype = Unicode("auto", help="Weights dtype for new models: auto, float32, float16, bfloat16.").tag(
+        config=True
+    )
+    stream_interval = Float(0.1, help="Seconds between two updates of streamed text in the notebook.").tag(
+        config=True
+    )
+    max_attention_tokens = Int(512, help="Longest input the attention views accept before truncating.").tag(
+        config=True
+    )
     store_path = Unicode(
         ".fmwidgets/store.sqlite",
         help="SQLite file for prompt versions, evaluations, ratings and the generation cache "
         "(relative to the working directory).",
     ).tag(config=True)
-    engine = Unicode(
-        "local", help="Where batch work runs by default: local (this kernel) or ray."
-    ).tag(config=True)
+    engine = Unicode("local", help="Where batch work runs by default: local (this kernel) or ray.").tag(
+        config=True
+    )
     ray_address = Unicode(
-        "", help="Ray cluster for engine='ray' (ray://HOST:10001 or HOST:6379); empty = RAY_ADDRESS, "
-        "else a local Ray started for the kernel."
+        "",
+        help="Ray cluster for engine='ray' (ray://HOST:10001 or HOST:6379); empty = RAY_ADDRESS, "
+        "else a local Ray started for the kernel.",
     ).tag(config=True)
     snapshot_dir = Unicode(
-        "", help="Folder where DataFrames passed to fmwidgets calls are saved as Parquet (once per "
-        "content), so fm.repro() can rebuild them; empty = off."
+        "",
+        help="Folder where DataFrames passed to fmwidgets calls are saved as Parquet (once per "
+        "content), so fm.repro() can rebuild them; empty = off.",
     ).tag(config=True)
-    show_record = Bool(
-        False, help="Show the one-line run record under every displayed result."
-    ).tag(config=True)
+    show_record = Bool(False, help="Show the one-line run record under every displayed result.").tag(
+        config=True
+    )
 
 
 _settings: FM | None = None

@@ -58,8 +58,15 @@ def figure_html(fig: Any) -> str:
     """The figure as one HTML fragment: its div and drawing script, with the data inline once."""
     import plotly.io as pio
 
-    page = pio.to_html(fig, include_plotlyjs=False, include_mathjax=False, full_html=False,
-                       default_width="100%", default_height=fig.layout.height or 525, validate=False)
+    page = pio.to_html(
+        fig,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        full_html=False,
+        default_width="100%",
+        default_height=fig.layout.height or 525,
+        validate=False,
+    )
     # plotly writes "/" in its JSON as \u002f so no "</script>" can occur; "\/" is as safe, and
     # a sixth the size where it counts: every 64th character of base64-packed point data.
     return page.replace("\\u002f", "\\/")

@@ -15,8 +15,10 @@ from typing import Any
 
 def _is_notice(category: Any) -> bool:
     # by name along the class hierarchy, so that this module imports nothing of fmwidgets.core
-    return any(c.__name__ == "FMWarning" and c.__module__.startswith("fmwidgets")
-               for c in getattr(category, "__mro__", ()))
+    return any(
+        c.__name__ == "FMWarning" and c.__module__.startswith("fmwidgets")
+        for c in getattr(category, "__mro__", ())
+    )
 
 
 def install() -> None:

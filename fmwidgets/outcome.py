@@ -63,8 +63,11 @@ def _walk(value: Any, path: str, out: dict[str, Any], depth: int) -> None:
                 _walk(item, f"{path}[{key!r}]", out, depth + 1)
     elif isinstance(value, (list, tuple)):
         if all(isinstance(v, (str, int, float, bool, np.number)) for v in value):
-            _array(np.asarray(value, dtype=object if any(isinstance(v, str) for v in value) else float),
-                   path, out)
+            _array(
+                np.asarray(value, dtype=object if any(isinstance(v, str) for v in value) else float),
+                path,
+                out,
+            )
         else:
             for i, item in enumerate(value[:1000]):
                 _walk(item, f"{path}[{i}]", out, depth + 1)

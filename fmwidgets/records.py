@@ -142,8 +142,7 @@ class Recorded:
             line = self.record.summary()
             if "text/html" in data:
                 data["text/html"] += (
-                    f'<div class="fm-record" style="font-size:11px;color:#777">'
-                    f"{html.escape(line)}</div>"
+                    f'<div class="fm-record" style="font-size:11px;color:#777">{html.escape(line)}</div>'
                 )
             data["text/plain"] = data.get("text/plain", "") + "\n" + line
         return data, {"fmwidgets": self.record.to_dict()}
@@ -275,8 +274,12 @@ def recording(call: str | Callable, *args: Any, **kwargs: Any) -> Iterator[_Acti
     if isinstance(call, str):
         entry = Entry(step=-1, source="magic", magic=call)
     else:
-        entry = Entry(step=-1, source="widget", function=_public_name(call),
-                      arguments=_describe_all(inspect.signature(call), args, kwargs))
+        entry = Entry(
+            step=-1,
+            source="widget",
+            function=_public_name(call),
+            arguments=_describe_all(inspect.signature(call), args, kwargs),
+        )
     with _entering(entry) as active:
         yield active
 
@@ -320,8 +323,12 @@ def _note_inner(outer: Entry, func: Callable, signature: inspect.Signature, args
 
 
 def _python_call(func: Callable, signature: inspect.Signature, args, kwargs):
-    entry = Entry(step=-1, source="python", function=_public_name(func),
-                  arguments=_describe_all(signature, args, kwargs))
+    entry = Entry(
+        step=-1,
+        source="python",
+        function=_public_name(func),
+        arguments=_describe_all(signature, args, kwargs),
+    )
     return _entering(entry)
 
 
@@ -403,8 +410,9 @@ def describe(value: Any, namespace: dict[str, Any]) -> Argument:
         return Argument("literal", value)
     if type(value).__name__ == "ModelHandle" and isinstance(getattr(value, "name", None), str):
         return Argument("literal", value.name)
-    name = next((k for k, v in namespace.items() if v is value and k.isidentifier()
-                 and not k.startswith("_")), None)
+    name = next(
+        (k for k, v in namespace.items() if v is value and k.isidentifier() and not k.startswith("_")), None
+    )
     linked = _results.get(id(value))
     if linked is not None and linked[0]() is value:
         return Argument("result", name=name, step=linked[1], type=type(value).__name__)
@@ -412,8 +420,13 @@ def describe(value: Any, namespace: dict[str, Any]) -> Argument:
     if literal is not None and name is None:
         return Argument("literal", literal)
     frame_like = type(value).__name__ in ("DataFrame", "Series")
-    argument = Argument("variable" if name else "object", name=name, type=type(value).__name__,
-                        value=literal, fingerprint=fingerprint_df(value) if frame_like else None)
+    argument = Argument(
+        "variable" if name else "object",
+        name=name,
+        type=type(value).__name__,
+        value=literal,
+        fingerprint=fingerprint_df(value) if frame_like else None,
+    )
     if frame_like:
         argument.snapshot = _snapshot(value, argument.fingerprint)
     return argument
@@ -457,8 +470,11 @@ def _snapshot(value: Any, fingerprint: dict[str, Any]) -> str | None:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             frame.to_parquet(path)
     except Exception as exc:  # noqa: BLE001 - an unsaveable frame only loses its snapshot
-        warnings.warn(f"The DataFrame could not be saved as Parquet ({exc}); the replay will need "
-                      "the notebook variable.", stacklevel=4)
+        warnings.warn(
+            f"The DataFrame could not be saved as Parquet ({exc}); the replay will need "
+            "the notebook variable.",
+            stacklevel=4,
+        )
         return None
     return path
 
@@ -481,14 +497,36 @@ def history():
 
     from .paths import home_as_tilde
 
-    rows = [{
-        "step": e.step, "source": e.source, "call": e.code, "function": e.function,
-        "arguments": {k: a.describe() for k, a in e.arguments.items()},
-        "models": {n: f"{home_as_tilde(m['id'])}@{m['commit']}" if m["commit"] else home_as_tilde(m["id"])
-                   for n, m in e.models.items()},
-        "kind": (e.record or {}).get("kind"), "seed": (e.record or {}).get("seed"),
-        "started": e.started, "seconds": e.seconds, "record": e.record,
-    } for e in list(entries)]
-    columns = ["step", "source", "call", "function", "arguments", "models", "kind", "seed",
-               "started", "seconds", "record"]
+    rows = [
+        {
+            "step": e.step,
+            "source": e.source,
+            "call": e.code,
+            "function": e.function,
+            "arguments": {k: a.describe() for k, a in e.arguments.items()},
+            "models": {
+                n: f"{home_as_tilde(m['id'])}@{m['commit']}" if m["commit"] else home_as_tilde(m["id"])
+                for n, m in e.models.items()
+            },
+            "kind": (e.record or {}).get("kind"),
+            "seed": (e.record or {}).get("seed"),
+            "started": e.started,
+            "seconds": e.seconds,
+            "record": e.record,
+        }
+        for e in list(entries)
+    ]
+    columns = [
+        "step",
+        "source",
+        "call",
+        "function",
+        "arguments",
+        "models",
+        "kind",
+        "seed",
+        "started",
+        "seconds",
+        "record",
+    ]
     return pd.DataFrame(rows, columns=columns)

@@ -78,8 +78,14 @@ def verify_steps(script: Repro) -> Verification:
 
 def _verify(step: Step, namespace: ChainMap, done: dict[int, Any]) -> dict[str, Any]:
     entry = step.entry
-    row = {"step": entry.step, "call": step.code.split("\n", 1)[0][:120], "status": "",
-           "texts": None, "numbers": None, "difference": ""}
+    row = {
+        "step": entry.step,
+        "call": step.code.split("\n", 1)[0][:120],
+        "status": "",
+        "texts": None,
+        "numbers": None,
+        "difference": "",
+    }
     try:
         result = _run(step, namespace, done)
     except _Skip as why:
@@ -174,4 +180,3 @@ def _quiet() -> Iterator[None]:
 
     with capture_output():
         yield
-

@@ -71,8 +71,9 @@ class Store:
         if path != ":memory:":
             folder = os.path.dirname(os.path.abspath(path))
             os.makedirs(folder, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                                    check_same_thread=False)
+        self.conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
         try:
             self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             if path != ":memory:":
@@ -110,8 +111,9 @@ class Store:
 
     def put(self, namespace: str, key: str, value: Any) -> None:
         with self.write() as cur:
-            cur.execute("INSERT OR REPLACE INTO kv VALUES (?, ?, ?, ?)",
-                        (namespace, key, json.dumps(value), now()))
+            cur.execute(
+                "INSERT OR REPLACE INTO kv VALUES (?, ?, ?, ?)", (namespace, key, json.dumps(value), now())
+            )
 
     def get(self, namespace: str, key: str, default: Any = None) -> Any:
         rows = self.query("SELECT value FROM kv WHERE namespace = ? AND key = ?", (namespace, key))
@@ -131,7 +133,7 @@ class Store:
         """key -> output for the keys that are in the cache."""
         found: dict[str, str] = {}
         for first in range(0, len(keys), 500):
-            chunk = keys[first:first + 500]
+            chunk = keys[first : first + 500]
             marks = ",".join("?" * len(chunk))
             found.update(self.query(f"SELECT key, output FROM cache WHERE key IN ({marks})", chunk))
         return found
@@ -140,8 +142,10 @@ class Store:
         if entries:
             stamp = now()
             with self.write() as cur:
-                cur.executemany("INSERT OR REPLACE INTO cache VALUES (?, ?, ?)",
-                                [(k, v, stamp) for k, v in entries.items()])
+                cur.executemany(
+                    "INSERT OR REPLACE INTO cache VALUES (?, ?, ?)",
+                    [(k, v, stamp) for k, v in entries.items()],
+                )
 
     def close(self) -> None:
         with self._lock:
@@ -163,6 +167,9 @@ def store() -> Store:
             warnings.warn(
                 f"The fmwidgets store '{path}' cannot be opened ({exc}); prompt versions, evaluations "
                 "and the generation cache are kept in memory for this session only (set "
-                "%config FM.store_path to a writable file to keep them).", StoreWarning, stacklevel=2)
+                "%config FM.store_path to a writable file to keep them).",
+                StoreWarning,
+                stacklevel=2,
+            )
             _stores[path] = Store(":memory:")
     return _stores[path]

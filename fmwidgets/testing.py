@@ -51,8 +51,9 @@ def _default_dir(kind: str, path: str | Path | None) -> Path:
     return folder
 
 
-def _bpe_files(folder: Path, vocab_size: int, specials: list[str], word_suffix: str | None = None
-               ) -> tuple[str, str]:
+def _bpe_files(
+    folder: Path, vocab_size: int, specials: list[str], word_suffix: str | None = None
+) -> tuple[str, str]:
     """Train a byte-level BPE on the corpus; return (vocab.json, merges.txt) paths.
 
     GPT-2 marks a word start inside the token ("Ġcat"); CLIP lowercases and marks word ends
@@ -65,9 +66,14 @@ def _bpe_files(folder: Path, vocab_size: int, specials: list[str], word_suffix: 
     if word_suffix:
         bpe.normalizer = normalizers.Lowercase()
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=1, special_tokens=specials,
-                                  show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  **suffix)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=1,
+        special_tokens=specials,
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        **suffix,
+    )
     bpe.train_from_iterator(_words(), trainer)
     work = folder / "_bpe"
     work.mkdir(exist_ok=True)
@@ -75,8 +81,15 @@ def _bpe_files(folder: Path, vocab_size: int, specials: list[str], word_suffix: 
     return vocab, merges
 
 
-def tiny_gpt2(path: str | Path | None = None, *, layers: int = 2, heads: int = 2, hidden: int = 32,
-              context: int = 128, seed: int = 0) -> Path:
+def tiny_gpt2(
+    path: str | Path | None = None,
+    *,
+    layers: int = 2,
+    heads: int = 2,
+    hidden: int = 32,
+    context: int = 128,
+    seed: int = 0,
+) -> Path:
     """A GPT-2 style decoder (byte-level BPE tokenizer) saved to ``path``; returns the folder."""
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
@@ -85,8 +98,15 @@ def tiny_gpt2(path: str | Path | None = None, *, layers: int = 2, heads: int = 2
     vocab, merges = _bpe_files(folder, 400, ["<|endoftext|>"])
     tok = GPT2TokenizerFast(vocab=vocab, merges=merges)
     tok.model_max_length = context
-    config = GPT2Config(vocab_size=len(tok), n_positions=context, n_embd=hidden, n_layer=layers,
-                        n_head=heads, bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)
+    config = GPT2Config(
+        vocab_size=len(tok),
+        n_positions=context,
+        n_embd=hidden,
+        n_layer=layers,
+        n_head=heads,
+        bos_token_id=tok.eos_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
     torch.manual_seed(seed)
     GPT2LMHeadModel(config).save_pretrained(folder)
     tok.save_pretrained(folder)
@@ -107,8 +127,15 @@ def tiny_chat_gpt2(path: str | Path | None = None, **kwargs) -> Path:
     return folder
 
 
-def tiny_bert(path: str | Path | None = None, *, layers: int = 2, heads: int = 2, hidden: int = 32,
-              context: int = 128, seed: int = 0) -> Path:
+def tiny_bert(
+    path: str | Path | None = None,
+    *,
+    layers: int = 2,
+    heads: int = 2,
+    hidden: int = 32,
+    context: int = 128,
+    seed: int = 0,
+) -> Path:
     """A BERT encoder with a masked-LM head (WordPiece tokenizer) saved to ``path``."""
     import torch
     from tokenizers import BertWordPieceTokenizer
@@ -116,16 +143,27 @@ def tiny_bert(path: str | Path | None = None, *, layers: int = 2, heads: int = 2
 
     folder = _default_dir("bert", path)
     wp = BertWordPieceTokenizer(lowercase=True)
-    wp.train_from_iterator(_words(), vocab_size=300, min_frequency=1, show_progress=False,
-                           special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    wp.train_from_iterator(
+        _words(),
+        vocab_size=300,
+        min_frequency=1,
+        show_progress=False,
+        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+    )
     work = folder / "_wp"
     work.mkdir(exist_ok=True)
     vocab_file = wp.save_model(str(work))[0]
     tok = BertTokenizerFast(vocab=vocab_file, do_lower_case=True)
     tok.model_max_length = context
-    config = BertConfig(vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers,
-                        num_attention_heads=heads, intermediate_size=hidden * 2,
-                        max_position_embeddings=context, pad_token_id=tok.pad_token_id)
+    config = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=hidden * 2,
+        max_position_embeddings=context,
+        pad_token_id=tok.pad_token_id,
+    )
     torch.manual_seed(seed)
     BertForMaskedLM(config).save_pretrained(folder)
     tok.save_pretrained(folder)
@@ -152,8 +190,9 @@ def tiny_nli(path: str | Path | None = None, *, seed: int = 0) -> Path:
     return folder
 
 
-def tiny_clip(path: str | Path | None = None, *, hidden: int = 32, image_size: int = 32,
-              patch: int = 8, seed: int = 0) -> Path:
+def tiny_clip(
+    path: str | Path | None = None, *, hidden: int = 32, image_size: int = 32, patch: int = 8, seed: int = 0
+) -> Path:
     """A CLIP-style image-text model with its processor saved to ``path``."""
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizerFast
@@ -162,14 +201,28 @@ def tiny_clip(path: str | Path | None = None, *, hidden: int = 32, image_size: i
     vocab, merges = _bpe_files(folder, 400, ["<|startoftext|>", "<|endoftext|>"], "</w>")
     tok = CLIPTokenizerFast(vocab=vocab, merges=merges)
     tok.model_max_length = 32
-    image_processor = CLIPImageProcessor(size={"shortest_edge": image_size},
-                                         crop_size={"height": image_size, "width": image_size})
-    text = dict(vocab_size=len(tok), hidden_size=hidden, intermediate_size=hidden * 2,
-                num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=32,
-                bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                pad_token_id=tok.pad_token_id)
-    vision = dict(hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=2,
-                  num_attention_heads=2, image_size=image_size, patch_size=patch)
+    image_processor = CLIPImageProcessor(
+        size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
+    )
+    text = dict(
+        vocab_size=len(tok),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        max_position_embeddings=32,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    vision = dict(
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=image_size,
+        patch_size=patch,
+    )
     config = CLIPConfig(text_config=text, vision_config=vision, projection_dim=hidden)
     torch.manual_seed(seed)
     CLIPModel(config).save_pretrained(folder)
@@ -195,8 +248,13 @@ def color_images(n: int = 4, size: int = 48):
 
 # Labels that Plotly would draw as a link, bold text or TeX, or misread, if fmwidgets did not
 # escape them (tests of every figure, in Python and in Chromium): link, bold, TeX, "<", quotes.
-HOSTILE_LABELS = ('<a href="https://evil.example">Click</a>', "<b>BOLD</b>",
-                  r"$\href{https://evil.example}{tex}$", "a<b", "say \"hi\" & 'bye'")
+HOSTILE_LABELS = (
+    '<a href="https://evil.example">Click</a>',
+    "<b>BOLD</b>",
+    r"$\href{https://evil.example}{tex}$",
+    "a<b",
+    "say \"hi\" & 'bye'",
+)
 
 
 # Whisper's special tokens, in its order: the timestamp tokens must follow <|notimestamps|>
@@ -204,8 +262,9 @@ HOSTILE_LABELS = ('<a href="https://evil.example">Click</a>', "<b>BOLD</b>",
 _WHISPER_LANGUAGES = ("en", "de", "fr", "es")
 
 
-def tiny_whisper(path: str | Path | None = None, *, hidden: int = 32, layers: int = 2, max_length: int = 24,
-                 seed: int = 0) -> Path:
+def tiny_whisper(
+    path: str | Path | None = None, *, hidden: int = 32, layers: int = 2, max_length: int = 24, seed: int = 0
+) -> Path:
     """A Whisper speech-to-text model (default feature extractor, Whisper's special tokens) saved to ``path``.
 
     ``max_length`` caps each 30 s window's tokens: random weights rarely end a text on their own,
@@ -222,23 +281,47 @@ def tiny_whisper(path: str | Path | None = None, *, hidden: int = 32, layers: in
 
     folder = _default_dir("whisper", path)
     vocab, merges = _bpe_files(folder, 400, ["<|endoftext|>"])
-    tok = WhisperTokenizerFast(vocab=vocab, merges=merges, unk_token="<|endoftext|>",
-                               bos_token="<|endoftext|>", eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    tok = WhisperTokenizerFast(
+        vocab=vocab,
+        merges=merges,
+        unk_token="<|endoftext|>",
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+    )
     languages = [f"<|{code}|>" for code in _WHISPER_LANGUAGES]
-    specials = (["<|startoftranscript|>", *languages, "<|translate|>", "<|transcribe|>", "<|startoflm|>",
-                 "<|startofprev|>", "<|nospeech|>", "<|notimestamps|>"]
-                + [f"<|{i * 0.02:.2f}|>" for i in range(1501)])
+    specials = [
+        "<|startoftranscript|>",
+        *languages,
+        "<|translate|>",
+        "<|transcribe|>",
+        "<|startoflm|>",
+        "<|startofprev|>",
+        "<|nospeech|>",
+        "<|notimestamps|>",
+    ] + [f"<|{i * 0.02:.2f}|>" for i in range(1501)]
     tok.add_tokens(specials, special_tokens=True)
     ids = {t: tok.convert_tokens_to_ids(t) for t in specials[: len(languages) + 7]}
     eot = tok.convert_tokens_to_ids("<|endoftext|>")
     # Random weights would pick language and task tokens as "words"; real Whisper never emits them.
     suppress = [i for t, i in ids.items() if t != "<|notimestamps|>"]
     config = WhisperConfig(
-        vocab_size=len(tok), num_mel_bins=80, d_model=hidden, encoder_layers=layers, decoder_layers=layers,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=hidden * 2,
-        decoder_ffn_dim=hidden * 2, max_source_positions=1500, max_target_positions=448,
-        pad_token_id=eot, bos_token_id=eot, eos_token_id=eot,
-        decoder_start_token_id=ids["<|startoftranscript|>"], begin_suppress_tokens=[eot],
+        vocab_size=len(tok),
+        num_mel_bins=80,
+        d_model=hidden,
+        encoder_layers=layers,
+        decoder_layers=layers,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=hidden * 2,
+        decoder_ffn_dim=hidden * 2,
+        max_source_positions=1500,
+        max_target_positions=448,
+        pad_token_id=eot,
+        bos_token_id=eot,
+        eos_token_id=eot,
+        decoder_start_token_id=ids["<|startoftranscript|>"],
+        begin_suppress_tokens=[eot],
         suppress_tokens=suppress,
     )
     torch.manual_seed(seed)
@@ -246,13 +329,21 @@ def tiny_whisper(path: str | Path | None = None, *, hidden: int = 32, layers: in
     with torch.no_grad():  # output head tied to the embeddings: make words likelier than the 1,500
         model.model.decoder.embed_tokens.weight[: ids["<|startoftranscript|>"]].mul_(8.0)  # timestamps
     model.generation_config = GenerationConfig(
-        decoder_start_token_id=ids["<|startoftranscript|>"], eos_token_id=eot, pad_token_id=eot,
-        bos_token_id=eot, max_length=max_length, begin_suppress_tokens=[eot], suppress_tokens=suppress,
-        no_timestamps_token_id=ids["<|notimestamps|>"], is_multilingual=True,
+        decoder_start_token_id=ids["<|startoftranscript|>"],
+        eos_token_id=eot,
+        pad_token_id=eot,
+        bos_token_id=eot,
+        max_length=max_length,
+        begin_suppress_tokens=[eot],
+        suppress_tokens=suppress,
+        no_timestamps_token_id=ids["<|notimestamps|>"],
+        is_multilingual=True,
         lang_to_id={t: ids[t] for t in languages},
         task_to_id={"transcribe": ids["<|transcribe|>"], "translate": ids["<|translate|>"]},
-        prev_sot_token_id=ids["<|startofprev|>"], forced_decoder_ids=None,
-        max_initial_timestamp_index=50, return_timestamps=False,
+        prev_sot_token_id=ids["<|startofprev|>"],
+        forced_decoder_ids=None,
+        max_initial_timestamp_index=50,
+        return_timestamps=False,
     )
     model.save_pretrained(folder)
     WhisperProcessor(feature_extractor=WhisperFeatureExtractor(), tokenizer=tok).save_pretrained(folder)
@@ -269,16 +360,30 @@ def tone(seconds: float = 2.0, sampling_rate: int = 16000, frequency: float = 44
     return (0.3 * np.sin(2 * np.pi * frequency * t) + noise).astype(np.float32)
 
 
-def tiny_vit(path: str | Path | None = None, *, hidden: int = 32, image_size: int = 32, patch: int = 8,
-             labels: tuple[str, ...] = ("red", "green", "blue", "yellow"), seed: int = 0) -> Path:
+def tiny_vit(
+    path: str | Path | None = None,
+    *,
+    hidden: int = 32,
+    image_size: int = 32,
+    patch: int = 8,
+    labels: tuple[str, ...] = ("red", "green", "blue", "yellow"),
+    seed: int = 0,
+) -> Path:
     """A ViT image classifier (with ``id2label``) and its image processor saved to ``path``."""
     import torch
     from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
 
     folder = _default_dir("vit", path)
-    config = ViTConfig(hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
-                       intermediate_size=hidden * 2, image_size=image_size, patch_size=patch,
-                       id2label=dict(enumerate(labels)), label2id={n: i for i, n in enumerate(labels)})
+    config = ViTConfig(
+        hidden_size=hidden,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=hidden * 2,
+        image_size=image_size,
+        patch_size=patch,
+        id2label=dict(enumerate(labels)),
+        label2id={n: i for i, n in enumerate(labels)},
+    )
     torch.manual_seed(seed)
     ViTForImageClassification(config).save_pretrained(folder)
     ViTImageProcessor(size={"height": image_size, "width": image_size}).save_pretrained(folder)

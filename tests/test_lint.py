@@ -1,7 +1,8 @@
-"""Lint and types: `ruff check` and mypy pass on fmwidgets/ with the config in pyproject.toml.
+"""Lint, format and types: `ruff check`, `ruff format --check` and mypy pass on fmwidgets/.
 
-The rules are chosen to catch bugs (undefined names, unused imports, mutable defaults, silent
-`except Exception`, wrong types), not style; `ruff format` is configured but not enforced yet.
+The lint rules (pyproject.toml) are chosen to catch bugs (undefined names, unused imports,
+mutable defaults, silent `except Exception`, wrong types); the formatter keeps one layout, so
+diffs show changes, not style.  Run `.venv/bin/ruff format fmwidgets` before committing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def _run(tool: str, *args: str) -> subprocess.CompletedProcess:
 def test_ruff_check_passes():
     proc = _run("ruff", "check", "fmwidgets")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ruff_format_is_applied():
+    proc = _run("ruff", "format", "--check", "fmwidgets")
+    assert proc.returncode == 0, "run `.venv/bin/ruff format fmwidgets`:\n" + proc.stdout + proc.stderr
 
 
 def test_mypy_passes():

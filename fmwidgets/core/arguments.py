@@ -23,8 +23,16 @@ def short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-           above: float | None = None, integer: bool = False, hint: str = "") -> Any:
+def number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    above: float | None = None,
+    integer: bool = False,
+    hint: str = "",
+) -> Any:
     """``value`` if it is a finite number within the bounds, else a BadArgumentError naming ``name``.
 
     ``low``/``high`` are inclusive bounds, ``above`` an exclusive lower bound.
@@ -40,11 +48,16 @@ def number(name: str, value: Any, *, low: float | None = None, high: float | Non
             ok_type = False
     if not ok_type or not math.isfinite(value):
         raise BadArgumentError(f"{name} must be {kind}, not {short(value)}{hint and '; ' + hint}.")
-    wrong = (low is not None and value < low) or (high is not None and value > high) or (
-        above is not None and value <= above)
+    wrong = (
+        (low is not None and value < low)
+        or (high is not None and value > high)
+        or (above is not None and value <= above)
+    )
     if wrong:
-        bounds = [f"above {above:g}" if above is not None else f"at least {low:g}" if low is not None else "",
-                  f"at most {high:g}" if high is not None else ""]
+        bounds = [
+            f"above {above:g}" if above is not None else f"at least {low:g}" if low is not None else "",
+            f"at most {high:g}" if high is not None else "",
+        ]
         raise BadArgumentError(
             f"{name} must be {' and '.join(b for b in bounds if b)}, not {value:g}{hint and '; ' + hint}."
         )
@@ -96,15 +109,32 @@ def generate_keywords(keywords: dict[str, Any], known: Iterable[str]) -> None:
     """An unknown ``generate`` keyword is named, with the close names it may have meant."""
     from transformers import GenerationConfig
 
-    names = set(vars(GenerationConfig())) | set(known) | {
-        "logits_processor", "stopping_criteria", "prefix_allowed_tokens_fn", "synced_gpus",
-        "assistant_model", "negative_prompt_ids", "negative_prompt_attention_mask", "use_model_defaults",
-        "custom_generate", "streamer", "tokenizer", "assistant_tokenizer"}
+    names = (
+        set(vars(GenerationConfig()))
+        | set(known)
+        | {
+            "logits_processor",
+            "stopping_criteria",
+            "prefix_allowed_tokens_fn",
+            "synced_gpus",
+            "assistant_model",
+            "negative_prompt_ids",
+            "negative_prompt_attention_mask",
+            "use_model_defaults",
+            "custom_generate",
+            "streamer",
+            "tokenizer",
+            "assistant_tokenizer",
+        }
+    )
     names = {n for n in names if not n.startswith("_")}
     for key in keywords:
         if key not in names:
             close = difflib.get_close_matches(key, sorted(names), n=3, cutoff=0.6)
             flag = "--" + key.replace("_", "-")
-            maybe = f"; did you mean {' or '.join('--' + c.replace('_', '-') for c in close)}?" if close else \
-                "; see transformers' GenerationConfig for the settings generate knows."
+            maybe = (
+                f"; did you mean {' or '.join('--' + c.replace('_', '-') for c in close)}?"
+                if close
+                else "; see transformers' GenerationConfig for the settings generate knows."
+            )
             raise BadArgumentError(f"{flag} ({key}=) is not a generation setting{maybe}")

@@ -93,14 +93,17 @@ class AttentionResult(Recorded):
         n = len(self.tokens)
         s = max(1, min(int(size), n))
         edges = np.linspace(0, n, s + 1).astype(int)[:-1]
-        pooled = np.stack([np.maximum.reduceat(np.maximum.reduceat(block, edges, axis=1), edges, axis=2)
-                           for block in self.layers])
+        pooled = np.stack(
+            [
+                np.maximum.reduceat(np.maximum.reduceat(block, edges, axis=1), edges, axis=2)
+                for block in self.layers
+            ]
+        )
         return np.clip(np.rint(pooled * 255), 0, 255).astype(np.uint8)
 
     def summary(self) -> str:
-        return (
-            f"attention of {len(self.tokens)} tokens · {self.n_layers} layers x {self.n_heads} heads"
-            + (f" · {self.truncated} tokens truncated" if self.truncated else "")
+        return f"attention of {len(self.tokens)} tokens · {self.n_layers} layers x {self.n_heads} heads" + (
+            f" · {self.truncated} tokens truncated" if self.truncated else ""
         )
 
 
@@ -130,10 +133,10 @@ def encode(handle: ModelHandle, text: str, text_pair: str | None = None) -> tupl
         warnings.warn(
             f"The input has {full} tokens; showing the first {limit} (the most "
             f"'{handle.name}' or FM.max_attention_tokens allows), so {cut} were left out.",
-            FMWarning, stacklevel=4,  # the user's call, past attention() and @recorded
+            FMWarning,
+            stacklevel=4,  # the user's call, past attention() and @recorded
         )
-    enc = tok(text, text_pair, truncation=bool(cut), max_length=limit if cut else None,
-              return_tensors="pt")
+    enc = tok(text, text_pair, truncation=bool(cut), max_length=limit if cut else None, return_tensors="pt")
     return enc.to(handle.model.device), cut
 
 
@@ -148,8 +151,9 @@ def _forward(handle: ModelHandle, enc: Any) -> Any:
 
 
 @recorded
-def attention(text: Any, text_pair: str | None = None, model: "str | ModelHandle | None" = None
-              ) -> AttentionResult:
+def attention(
+    text: Any, text_pair: str | None = None, model: "str | ModelHandle | None" = None
+) -> AttentionResult:
     """Attention weights of every layer and head for one input (a sentence, a pair, or an image).
 
     An image (a PIL image or an image path) with a vision model (ViT...) or a CLIP-style model
@@ -174,8 +178,12 @@ def attention(text: Any, text_pair: str | None = None, model: "str | ModelHandle
         "attention", handle, {"text": text, "text_pair": text_pair, "tokens": len(ids), "truncated": cut}
     )
     return AttentionResult(
-        tokens=readable_tokens(handle.tokenizer, ids), special=special_mask(handle.tokenizer, ids),
-        layers=layers, record=record, token_ids=ids, truncated=cut,
+        tokens=readable_tokens(handle.tokenizer, ids),
+        special=special_mask(handle.tokenizer, ids),
+        layers=layers,
+        record=record,
+        token_ids=ids,
+        truncated=cut,
     )
 
 
@@ -187,8 +195,9 @@ def image_attention(handle: ModelHandle, image: Any) -> AttentionResult:
 
     picture = open_image(image, "image")
     processor = getattr(handle.processor, "image_processor", handle.processor)
-    pixels = processor(images=picture, return_tensors="pt")["pixel_values"].to(handle.model.device,
-                                                                               handle.model.dtype)
+    pixels = processor(images=picture, return_tensors="pt")["pixel_values"].to(
+        handle.model.device, handle.model.dtype
+    )
     net = handle.model.vision_model if handle.family == "clip" else handle.model
     with torch.inference_mode():
         out = net(pixel_values=pixels, output_attentions=True)
@@ -196,11 +205,26 @@ def image_attention(handle: ModelHandle, image: Any) -> AttentionResult:
     cfg = getattr(handle.config, "vision_config", handle.config)
     side = cfg.image_size // cfg.patch_size
     lead = layers[0].shape[-1] - side * side
-    tokens = ["[CLS]"] + [f"[extra {i}]" for i in range(1, lead)] + [
-        f"patch {r},{c}" for r in range(side) for c in range(side)]
+    tokens = (
+        ["[CLS]"]
+        + [f"[extra {i}]" for i in range(1, lead)]
+        + [f"patch {r},{c}" for r in range(side) for c in range(side)]
+    )
     size = pixels.shape[-1]
-    record = RunRecord.for_model("attention", handle, {"image": getattr(image, "filename", None) or
-                                                       (str(image) if isinstance(image, str) else "PIL image"),
-                                                       "patches": side * side})
-    return AttentionResult(tokens=tokens, special=[i < lead for i in range(len(tokens))], layers=layers,
-                           record=record, image=picture.resize((size, size)), grid=(side, side))
+    record = RunRecord.for_model(
+        "attention",
+        handle,
+        {
+            "image": getattr(image, "filename", None)
+            or (str(image) if isinstance(image, str) else "PIL image"),
+            "patches": side * side,
+        },
+    )
+    return AttentionResult(
+        tokens=tokens,
+        special=[i < lead for i in range(len(tokens))],
+        layers=layers,
+        record=record,
+        image=picture.resize((size, size)),
+        grid=(side, side),
+    )

@@ -40,16 +40,22 @@ class ChatReply(Generation):
 def check_messages(messages: Any) -> list[dict[str, str]]:
     """The messages as plain dicts, or one sentence about the first one that is not a message."""
     if not isinstance(messages, (list, tuple)):
-        raise DataError(f"A conversation is a list of {{'role', 'content'}} messages, not "
-                        f"{type(messages).__name__}; pass reply.conversation from the previous turn.")
+        raise DataError(
+            f"A conversation is a list of {{'role', 'content'}} messages, not "
+            f"{type(messages).__name__}; pass reply.conversation from the previous turn."
+        )
     out = []
     for i, m in enumerate(messages):
         if not isinstance(m, dict) or not isinstance(m.get("content"), str) or "role" not in m:
-            raise DataError(f"Message {i} of the conversation is not a {{'role': ..., 'content': text}} "
-                            "dict; fix it or start a new conversation.")
+            raise DataError(
+                f"Message {i} of the conversation is not a {{'role': ..., 'content': text}} "
+                "dict; fix it or start a new conversation."
+            )
         if m["role"] not in ROLES:
-            raise DataError(f"Message {i} has the role {str(m['role'])[:40]!r}, which chat templates do not "
-                            f"know; use one of {', '.join(ROLES)}.")
+            raise DataError(
+                f"Message {i} has the role {str(m['role'])[:40]!r}, which chat templates do not "
+                f"know; use one of {', '.join(ROLES)}."
+            )
         out.append({"role": m["role"], "content": m["content"]})
     return out
 
@@ -63,18 +69,31 @@ def chat_prompt_ids(handle: ModelHandle, messages: list[dict], chat_template: st
             "conversation; pass one as chat_template='{% for m in messages %}...' (Jinja), or use "
             "fm.generate for plain text."
         )
-    ids = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False,
-                                  chat_template=chat_template)
+    ids = tok.apply_chat_template(
+        messages, add_generation_prompt=True, tokenize=True, return_dict=False, chat_template=chat_template
+    )
     return list(ids)
 
 
 @recorded
-def chat(message: str, *, model: str | ModelHandle | None = None, conversation: Sequence[dict] | None = None,
-         system: str | None = None, max_new_tokens: int = 256, temperature: float | None = None,
-         top_p: float | None = None, top_k: int | None = None, greedy: bool | None = None,
-         seed: int | None = None, stop: str | Sequence[str] | None = None, chat_template: str | None = None,
-         on_text: Callable[[list[str]], None] | None = None, stop_event: threading.Event | None = None,
-         **generate_kwargs: Any) -> ChatReply:
+def chat(
+    message: str,
+    *,
+    model: str | ModelHandle | None = None,
+    conversation: Sequence[dict] | None = None,
+    system: str | None = None,
+    max_new_tokens: int = 256,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    top_k: int | None = None,
+    greedy: bool | None = None,
+    seed: int | None = None,
+    stop: str | Sequence[str] | None = None,
+    chat_template: str | None = None,
+    on_text: Callable[[list[str]], None] | None = None,
+    stop_event: threading.Event | None = None,
+    **generate_kwargs: Any,
+) -> ChatReply:
     """Send ``message`` to a chat model and return its reply with the conversation so far.
 
     ``conversation`` is ``reply.conversation`` of the previous turn (or any list of messages);
@@ -103,12 +122,29 @@ def chat(message: str, *, model: str | ModelHandle | None = None, conversation: 
             "or ask for fewer new tokens."
         )
     stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
-    decoding, seed = sampling_settings(handle, greedy=greedy, temperature=temperature, top_p=top_p,
-                                       top_k=top_k, n=1, seed=seed)
-    (res,) = run_batch(handle, [ids], max_new_tokens=max_new_tokens, decoding=decoding, seed=seed, stop=stop,
-                       strict=True, on_text=on_text, stop_event=stop_event, extra=generate_kwargs)
-    params = dict(max_new_tokens=max_new_tokens, **decoding, stop=stop, system=system, turns=len(messages),
-                  **generate_kwargs)
+    decoding, seed = sampling_settings(
+        handle, greedy=greedy, temperature=temperature, top_p=top_p, top_k=top_k, n=1, seed=seed
+    )
+    (res,) = run_batch(
+        handle,
+        [ids],
+        max_new_tokens=max_new_tokens,
+        decoding=decoding,
+        seed=seed,
+        stop=stop,
+        strict=True,
+        on_text=on_text,
+        stop_event=stop_event,
+        extra=generate_kwargs,
+    )
+    params = dict(
+        max_new_tokens=max_new_tokens,
+        **decoding,
+        stop=stop,
+        system=system,
+        turns=len(messages),
+        **generate_kwargs,
+    )
     sent = handle.tokenizer.decode(ids)
     gen = to_generation(handle, res, sent, params, seed)
     gen.record.kind = "chat"

@@ -39,11 +39,13 @@ class ClipResult(Recorded):
         import pandas as pd
 
         best = self.probs.argmax(axis=1)
-        return pd.DataFrame({
-            "image": self.names,
-            "label": [self.texts[i] for i in best],
-            "probability": self.probs[range(len(best)), best].astype(float),
-        })
+        return pd.DataFrame(
+            {
+                "image": self.names,
+                "label": [self.texts[i] for i in best],
+                "probability": self.probs[range(len(best)), best].astype(float),
+            }
+        )
 
     def table(self):
         """DataFrame of probabilities: one row per image, one column per text."""
@@ -52,16 +54,18 @@ class ClipResult(Recorded):
         return pd.DataFrame(self.probs.astype(float), index=self.names, columns=self.texts)
 
 
-
 def image_names(items: list, rows: list) -> list[str]:
     """A short name per image: the file name for a path, else the row label."""
-    return [os.path.basename(os.fspath(item)) if isinstance(item, (str, os.PathLike)) else f"image {row}"
-            for item, row in zip(items, rows)]
+    return [
+        os.path.basename(os.fspath(item)) if isinstance(item, (str, os.PathLike)) else f"image {row}"
+        for item, row in zip(items, rows)
+    ]
 
 
 @recorded
-def clip_similarity(images: Any, texts: Any, model: Any = None, *, image: str | None = None,
-                    strict: bool = False) -> ClipResult:
+def clip_similarity(
+    images: Any, texts: Any, model: Any = None, *, image: str | None = None, strict: bool = False
+) -> ClipResult:
     """Similarity of each image to each text, and CLIP's zero-shot label probabilities.
 
     ``images`` are PIL images or paths (a list, a Series, or a DataFrame with ``image=`` naming
@@ -92,7 +96,12 @@ def clip_similarity(images: Any, texts: Any, model: Any = None, *, image: str | 
     probs /= probs.sum(axis=1, keepdims=True)
     record = RunRecord.for_model("clip_similarity", handle, {"texts": labels, "images": len(items)})
     return ClipResult(
-        images=open_images(items, rows), names=image_names(items, rows),
-        texts=labels, similarity=similarity.astype(np.float32), probs=probs.astype(np.float32),
-        image_vectors=image_vectors, text_vectors=text_vectors, record=record,
+        images=open_images(items, rows),
+        names=image_names(items, rows),
+        texts=labels,
+        similarity=similarity.astype(np.float32),
+        probs=probs.astype(np.float32),
+        image_vectors=image_vectors,
+        text_vectors=text_vectors,
+        record=record,
     )

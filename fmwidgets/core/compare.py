@@ -30,16 +30,30 @@ class Comparison(Recorded):
     def table(self):
         import pandas as pd
 
-        return pd.DataFrame([
-            {"prompt": p, "model": m, "text": g.text, "tokens": g.steps,
-             "seconds": round(g.seconds, 3), "tokens_per_s": round(g.tokens_per_s, 1)}
-            for p, row in zip(self.prompts, self.generations) for m, g in zip(self.models, row)
-        ])
+        return pd.DataFrame(
+            [
+                {
+                    "prompt": p,
+                    "model": m,
+                    "text": g.text,
+                    "tokens": g.steps,
+                    "seconds": round(g.seconds, 3),
+                    "tokens_per_s": round(g.tokens_per_s, 1),
+                }
+                for p, row in zip(self.prompts, self.generations)
+                for m, g in zip(self.models, row)
+            ]
+        )
 
 
 @recorded
-def compare(prompt: str | Sequence[str], models: Sequence[str | ModelHandle] | None = None, *,
-            model: str | ModelHandle | None = None, **params: Any) -> Comparison:
+def compare(
+    prompt: str | Sequence[str],
+    models: Sequence[str | ModelHandle] | None = None,
+    *,
+    model: str | ModelHandle | None = None,
+    **params: Any,
+) -> Comparison:
     """Generate for each prompt (a string, or a list of variants) with each model.
 
     ``models`` defaults to ``[model]`` (the current model when that is None as well); every
@@ -53,10 +67,15 @@ def compare(prompt: str | Sequence[str], models: Sequence[str | ModelHandle] | N
         raise BadArgumentError("compare() got no prompt; pass a prompt or a list of prompt variants.")
     handles = [get_model(m, "generate") for m in (models if models else [model])]
     if len(prompts) == 1 and len(handles) == 1:
-        raise BadArgumentError("A comparison needs two models or two prompt variants; name a second "
-                               "model (models=[...]) or pass a list of prompts.")
+        raise BadArgumentError(
+            "A comparison needs two models or two prompt variants; name a second "
+            "model (models=[...]) or pass a list of prompts."
+        )
     grid = [[generate(p, model=h, **params) for h in handles] for p in prompts]
-    record = RunRecord(kind="compare", model=", ".join(h.model_id for h in handles),
-                       model_name=", ".join(h.name for h in handles),
-                       params={**params, "prompts": prompts})
+    record = RunRecord(
+        kind="compare",
+        model=", ".join(h.model_id for h in handles),
+        model_name=", ".join(h.name for h in handles),
+        params={**params, "prompts": prompts},
+    )
     return Comparison(prompts=prompts, models=[h.name for h in handles], generations=grid, record=record)

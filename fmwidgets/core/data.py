@@ -24,9 +24,7 @@ def require_columns(df: Any, columns: Iterable[str], what: str = "DataFrame") ->
     if missing:
         have = ", ".join(repr(str(c)) for c in df.columns) or "none"
         names = ", ".join(repr(c) for c in missing)
-        raise DataError(
-            f"The {what} has no column {names}; its columns are {have}: pass one of those."
-        )
+        raise DataError(f"The {what} has no column {names}; its columns are {have}: pass one of those.")
 
 
 def require_rows(df: Any, what: str = "DataFrame") -> None:
@@ -55,9 +53,7 @@ def as_texts(values: Any, what: str = "input") -> list:
     return list(values)
 
 
-def clean_texts(
-    df: Any, column: str, *, strict: bool = False, what: str = "DataFrame"
-) -> tuple[Any, int]:
+def clean_texts(df: Any, column: str, *, strict: bool = False, what: str = "DataFrame") -> tuple[Any, int]:
     """(rows of ``df`` with usable text in ``column``, number of rows dropped).
 
     Missing columns and empty frames are errors; NaN or blank texts are dropped with a warning
@@ -80,7 +76,8 @@ def clean_texts(
                 "them (df.dropna(subset=[...])), or leave strict off to skip them."
             )
         warnings.warn(
-            f"Skipped {n_blank} of {len(df)} rows whose '{column}' is empty or NaN.", FMWarning,
+            f"Skipped {n_blank} of {len(df)} rows whose '{column}' is empty or NaN.",
+            FMWarning,
             stacklevel=3,
         )
         df = df.loc[~blank]
@@ -92,7 +89,8 @@ def clean_texts(
                 f"(df['{column}'].astype(str)) or leave strict off."
             )
         warnings.warn(
-            f"Turned {int(non_text.sum())} non-text values of '{column}' into text.", FMWarning,
+            f"Turned {int(non_text.sum())} non-text values of '{column}' into text.",
+            FMWarning,
             stacklevel=3,
         )
         df = df.assign(**{column: df[column].map(str)})

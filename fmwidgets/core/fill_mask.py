@@ -29,7 +29,6 @@ class FillMaskResult(Recorded, pd.DataFrame):
         return pd.DataFrame
 
 
-
 @recorded
 def fill_mask(text: str, model: str | ModelHandle | None = None, *, top_k: int = 5) -> FillMaskResult:
     """Top-``top_k`` predictions for each mask in ``text``, as a DataFrame with a ``record``.
@@ -61,7 +60,8 @@ def fill_mask(text: str, model: str | ModelHandle | None = None, *, top_k: int =
     for m, pos in enumerate(positions):
         cand = top.indices[m].tolist()
         for rank, (cid, label, p) in enumerate(
-                zip(cand, readable_tokens(tok, cand), top.values[m].tolist()), start=1):
+            zip(cand, readable_tokens(tok, cand), top.values[m].tolist()), start=1
+        ):
             filled = ids.clone()
             filled[pos] = cid
             sequence = tok.decode(filled, skip_special_tokens=True)

@@ -86,9 +86,12 @@ class FinetuneResult(Recorded):
         return pd.DataFrame(self.history)
 
     def headline(self) -> str:
-        end = {"finished": "finished", "stopped": "stopped by request",
-               "interrupted": "stopped by an interrupt",
-               "diverged": "diverged (its loss or predictions are not finite numbers)"}[self.status]
+        end = {
+            "finished": "finished",
+            "stopped": "stopped by request",
+            "interrupted": "stopped by an interrupt",
+            "diverged": "diverged (its loss or predictions are not finite numbers)",
+        }[self.status]
         return (
             f"Fine-tuned '{self.base}' as '{self.name}' for {self.task} ({self.task_reason}); "
             f"{end} after {self.steps}/{self.total_steps} steps in {self.seconds:.1f} s, "
@@ -100,7 +103,6 @@ class FinetuneResult(Recorded):
     def metric_rows(self) -> list[tuple[str, str, str]]:
         """(metric, before, after) as display strings."""
         return [(k, _fmt(self.before.get(k)), _fmt(v)) for k, v in self.metrics.items()]
-
 
 
 def _fmt(value: Any) -> str:
@@ -146,8 +148,9 @@ def _callback_class():
 class _Job:
     """A prepared run: the Trainer, the data, and what happens after training."""
 
-    def __init__(self, base, data: TrainingData, params: dict, monitor: TrainingMonitor,
-                 name: str, record: RunRecord) -> None:
+    def __init__(
+        self, base, data: TrainingData, params: dict, monitor: TrainingMonitor, name: str, record: RunRecord
+    ) -> None:
         self.base, self.data, self.params, self.monitor = base, data, params, monitor
         self.name, self.record = name, record
         self.stop = monitor.stop_event
@@ -163,10 +166,16 @@ class _Job:
         self.save_error: str | None = None
 
     def info(self) -> dict[str, Any]:
-        return {"task": self.data.task, "reason": self.data.task_reason, "name": self.name,
-                "base": self.base.name, "total_steps": self.total_steps,
-                "epochs": self.params["epochs"], "train_rows": len(self.data.train_texts),
-                "eval_rows": len(self.data.eval_texts)}
+        return {
+            "task": self.data.task,
+            "reason": self.data.task_reason,
+            "name": self.name,
+            "base": self.base.name,
+            "total_steps": self.total_steps,
+            "epochs": self.params["epochs"],
+            "train_rows": len(self.data.train_texts),
+            "eval_rows": len(self.data.eval_texts),
+        }
 
     def log(self, state, logs: dict[str, Any]) -> None:
         point = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 3)}
@@ -196,7 +205,9 @@ class _Job:
                 self.trainer = self.build(self, scratch)
                 before = self._evaluate_loss_only() if self.data.task == "causal-lm" else self._scores()
                 output = self._train()
-                status = "interrupted" if self.interrupted else "stopped" if self.stop.is_set() else "finished"
+                status = (
+                    "interrupted" if self.interrupted else "stopped" if self.stop.is_set() else "finished"
+                )
                 self.result = self._finish(before, output.metrics, status)
             self.monitor.on_end(self.result)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
@@ -262,25 +273,52 @@ class _Job:
         if status == "diverged":
             self.record.params["status"] = "diverged"
         return FinetuneResult(
-            name=handle.name, base=self.base.name, task=data.task, task_reason=data.task_reason,
-            status=status, metrics=metrics, before=before, history=list(self.history),
-            classes=list(data.classes), y_true=y_true, y_pred=y_pred, steps=self.steps,
-            total_steps=self.total_steps, seconds=float(train_metrics.get("train_runtime", 0.0)),
+            name=handle.name,
+            base=self.base.name,
+            task=data.task,
+            task_reason=data.task_reason,
+            status=status,
+            metrics=metrics,
+            before=before,
+            history=list(self.history),
+            classes=list(data.classes),
+            y_true=y_true,
+            y_pred=y_pred,
+            steps=self.steps,
+            total_steps=self.total_steps,
+            seconds=float(train_metrics.get("train_runtime", 0.0)),
             samples_per_second=float(train_metrics.get("train_samples_per_second", 0.0)),
-            train_rows=len(data.train_texts), eval_rows=len(data.eval_texts),
-            eval_source=data.eval_source, output_dir=output_dir, script=self.params["export_script"],
-            record=self.record, **extra,
+            train_rows=len(data.train_texts),
+            eval_rows=len(data.eval_texts),
+            eval_source=data.eval_source,
+            output_dir=output_dir,
+            script=self.params["export_script"],
+            record=self.record,
+            **extra,
         )
 
     def _register(self, net) -> ModelHandle:
         base, data = self.base, self.data
         handle = ModelHandle(
-            name=self.name, model_id=base.model_id, family=base.family, model=net,
-            tokenizer=base.tokenizer, processor=base.processor, task=data.task,
-            head=data.task, device=base.device, dtype=str(net.dtype).replace("torch.", ""),
-            commit=base.commit, source="tuned", revision=base.revision, base=base.name,
-            extra={"labels": list(data.classes), "max_length": self.params["max_length"],
-                   "finetune": dict(self.params)},
+            name=self.name,
+            model_id=base.model_id,
+            family=base.family,
+            model=net,
+            tokenizer=base.tokenizer,
+            processor=base.processor,
+            task=data.task,
+            head=data.task,
+            device=base.device,
+            dtype=str(net.dtype).replace("torch.", ""),
+            commit=base.commit,
+            source="tuned",
+            revision=base.revision,
+            base=base.name,
+            extra={
+                "labels": list(data.classes),
+                "max_length": self.params["max_length"],
+                "finetune": dict(self.params),
+            },
         )
         return registry.add(handle)
 
@@ -290,10 +328,49 @@ class _Job:
         folder = writable_folder(self.params["output_dir"], "--output-dir", overwrite=True)
         handle.model.save_pretrained(folder)
         handle.tokenizer.save_pretrained(folder)
-        card = {"record": self.record.to_dict(), "task": self.data.task, "labels": self.data.classes,
-                "metrics": metrics, "steps": self.steps, "total_steps": self.total_steps}
+        card = {
+            "record": self.record.to_dict(),
+            "task": self.data.task,
+            "labels": self.data.classes,
+            "metrics": metrics,
+            "steps": self.steps,
+            "total_steps": self.total_steps,
+        }
         (folder / "fmwidgets_run.json").write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
         return str(folder)
+
+
+class RayTrainJob(_Job):
+    """A fine-tuning run whose training step runs on Ray Train workers."""
+
+    def __init__(
+        self, *args: Any, plan: Any, address: str | None, workers: int | None, **kwargs: Any
+    ) -> None:
+        from ..engines import ray_address
+
+        super().__init__(*args, **kwargs)
+        self.plan, self.address, self.workers = plan, ray_address(address), workers
+
+    def _train(self) -> Any:
+        from ..engines.ray_train import train_on_ray
+
+        return train_on_ray(self)
+
+    def on_event(self, event: tuple) -> None:
+        """One message from rank 0, handled as the local Trainer callback would."""
+        import time
+        from types import SimpleNamespace
+
+        kind = event[0]
+        if kind == "begin":
+            self.started, self.total_steps = time.perf_counter(), event[1]
+            self.monitor.on_start(self.info())
+        elif kind == "step":
+            _, self.steps, total, epoch = event
+            self.monitor.on_step(self.steps, total, epoch, time.perf_counter() - self.started)
+        else:
+            _, step, epoch, logs = event
+            self.log(SimpleNamespace(global_step=step, epoch=epoch), logs)
 
 
 class FinetuneRun:
@@ -336,17 +413,27 @@ class FinetuneRun:
             warnings.warn(
                 f"Training '{result.name}' diverged: its loss or predictions became NaN or infinite, so "
                 f"its metrics are NaN (the model is kept as '{result.name}'); lower --lr (it was "
-                f"{self._job.params['lr']:g}) or check the labels.", FMWarning, stacklevel=2)
+                f"{self._job.params['lr']:g}) or check the labels.",
+                FMWarning,
+                stacklevel=2,
+            )
         if self._job.save_error is not None:
-            warnings.warn(f"'{result.name}' is loaded but could not be saved to "
-                          f"'{self._job.params['output_dir']}' ({self._job.save_error}); save it with "
-                          "result.model.model.save_pretrained(FOLDER).", FMWarning, stacklevel=2)
+            warnings.warn(
+                f"'{result.name}' is loaded but could not be saved to "
+                f"'{self._job.params['output_dir']}' ({self._job.save_error}); save it with "
+                "result.model.model.save_pretrained(FOLDER).",
+                FMWarning,
+                stacklevel=2,
+            )
         return result
 
     def _repr_html_(self) -> str:
         job = self._job
-        state = "done: call .wait() for the result" if self.done else \
-            f"step {job.steps}/{job.total_steps}; .stop() ends it, .wait() waits for the result"
+        state = (
+            "done: call .wait() for the result"
+            if self.done
+            else f"step {job.steps}/{job.total_steps}; .stop() ends it, .wait() waits for the result"
+        )
         return f"<p>Fine-tuning '{html.escape(job.name)}' in the background, {html.escape(state)}.</p>"
 
 
@@ -380,9 +467,12 @@ def copy_with_head(base: ModelHandle, task: str, classes: list):
     if task != "causal-lm":
         kwargs.update(ignore_mismatched_sizes=True, pad_token_id=base.tokenizer.pad_token_id)
         if task == "classification":
-            kwargs.update(num_labels=len(classes), problem_type="single_label_classification",
-                          id2label={i: str(c) for i, c in enumerate(classes)},
-                          label2id={str(c): i for i, c in enumerate(classes)})
+            kwargs.update(
+                num_labels=len(classes),
+                problem_type="single_label_classification",
+                id2label={i: str(c) for i, c in enumerate(classes)},
+                label2id={str(c): i for i, c in enumerate(classes)},
+            )
         else:
             kwargs.update(num_labels=1, problem_type="regression")
     log = transformers.utils.logging
@@ -408,11 +498,18 @@ def lora_config(net, task: str, r: int, alpha: int, dropout: float, targets: Any
 
     if targets is None and net.config.model_type not in known:
         targets = LORA_FALLBACK_TARGETS
-    return {"r": r, "lora_alpha": alpha, "lora_dropout": dropout, "target_modules": targets,
-            "task_type": "CAUSAL_LM" if task == "causal-lm" else "SEQ_CLS"}
+    return {
+        "r": r,
+        "lora_alpha": alpha,
+        "lora_dropout": dropout,
+        "target_modules": targets,
+        "task_type": "CAUSAL_LM" if task == "causal-lm" else "SEQ_CLS",
+    }
 
 
-def training_arguments(params: dict, seed: int, n_train: int, has_eval: bool, base: ModelHandle) -> dict[str, Any]:
+def training_arguments(
+    params: dict, seed: int, n_train: int, has_eval: bool, base: ModelHandle
+) -> dict[str, Any]:
     """TrainingArguments keywords shared by the notebook run and the exported script."""
     import math
 
@@ -420,15 +517,22 @@ def training_arguments(params: dict, seed: int, n_train: int, has_eval: bool, ba
     total = per_epoch * params["epochs"]
     cuda = base.device.startswith("cuda")
     return {
-        "num_train_epochs": params["epochs"], "learning_rate": params["lr"],
+        "num_train_epochs": params["epochs"],
+        "learning_rate": params["lr"],
         "per_device_train_batch_size": params["batch_size"],
         "per_device_eval_batch_size": params["batch_size"],
-        "gradient_accumulation_steps": params["grad_accum"], "warmup_steps": params["warmup"],
-        "weight_decay": params["weight_decay"], "seed": seed,
-        "logging_strategy": "steps", "logging_steps": max(1, total // 40),
-        "eval_strategy": "epoch" if has_eval else "no", "save_strategy": "no",
-        "report_to": "none", "dataloader_num_workers": 0,
-        "bf16": cuda and base.dtype == "bfloat16", "fp16": cuda and base.dtype == "float16",
+        "gradient_accumulation_steps": params["grad_accum"],
+        "warmup_steps": params["warmup"],
+        "weight_decay": params["weight_decay"],
+        "seed": seed,
+        "logging_strategy": "steps",
+        "logging_steps": max(1, total // 40),
+        "eval_strategy": "epoch" if has_eval else "no",
+        "save_strategy": "no",
+        "report_to": "none",
+        "dataloader_num_workers": 0,
+        "bf16": cuda and base.dtype == "bfloat16",
+        "fp16": cuda and base.dtype == "float16",
     }
 
 
@@ -462,10 +566,13 @@ def _build_trainer(job: _Job, net, args: dict, scratch: str):
         output_dir=scratch, disable_tqdm=True, use_cpu=job.base.device == "cpu", **args
     )
     trainer = transformers.Trainer(
-        model=net, args=arguments, data_collator=collator,
+        model=net,
+        args=arguments,
+        data_collator=collator,
         train_dataset=encode_rows(tokenizer, data.train_texts, data.train_labels, max_length),
         eval_dataset=encode_rows(tokenizer, data.eval_texts, data.eval_labels, max_length),
-        compute_metrics=compute, callbacks=[_callback_class()(job)],
+        compute_metrics=compute,
+        callbacks=[_callback_class()(job)],
     )
     trainer.remove_callback(transformers.trainer_callback.PrinterCallback)  # the monitor shows logs
     return trainer
@@ -502,14 +609,30 @@ def _reserve_name(base: ModelHandle, as_: str | None) -> str:
         return name
 
 
-def check_arguments(*, epochs, lr, batch_size, max_length, warmup, weight_decay, grad_accum, seed,
-                    lora_r, lora_alpha, lora_dropout) -> None:
+def check_arguments(
+    *,
+    epochs,
+    lr,
+    batch_size,
+    max_length,
+    warmup,
+    weight_decay,
+    grad_accum,
+    seed,
+    lora_r,
+    lora_alpha,
+    lora_dropout,
+) -> None:
     """Every number of a fine-tune, before the data is read or a model copied."""
     number("epochs", epochs, above=0, high=10_000, hint="it is how many passes over the data")
     if lr is not None:
         number("lr", lr, above=0, hint="learning rates are small, e.g. 5e-5 (2e-4 with --lora)")
-    for key, value in (("batch_size", batch_size), ("max_length", max_length), ("grad_accum", grad_accum),
-                       ("lora_r", lora_r)):
+    for key, value in (
+        ("batch_size", batch_size),
+        ("max_length", max_length),
+        ("grad_accum", grad_accum),
+        ("lora_r", lora_r),
+    ):
         number(key, value, low=1, integer=True)
     number("warmup", warmup, low=0, hint="a fraction of the steps (below 1) or a number of steps")
     number("weight_decay", weight_decay, low=0)
@@ -569,9 +692,19 @@ def finetune(
     from ..engines.ray_train import check_train_engine
 
     engine = check_train_engine(engine, workers)
-    check_arguments(epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, warmup=warmup,
-                    weight_decay=weight_decay, grad_accum=grad_accum, seed=seed, lora_r=lora_r,
-                    lora_alpha=lora_alpha, lora_dropout=lora_dropout)
+    check_arguments(
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        max_length=max_length,
+        warmup=warmup,
+        weight_decay=weight_decay,
+        grad_accum=grad_accum,
+        seed=seed,
+        lora_r=lora_r,
+        lora_alpha=lora_alpha,
+        lora_dropout=lora_dropout,
+    )
     base = get_model(model, "finetune")
     data = prepare(df, text, label, task, val_split=val_split, eval_df=eval_df, strict=strict, seed=seed)
     if data.task == "causal-lm" and base.family != "decoder":
@@ -582,33 +715,81 @@ def finetune(
         )
     if export_script:
         script = Path(export_script).expanduser()
-        writable_files([script, script.with_name(f"{script.stem}.train.jsonl"),
-                        script.with_name(f"{script.stem}.eval.jsonl")], "--export-script", overwrite=overwrite)
+        writable_files(
+            [
+                script,
+                script.with_name(f"{script.stem}.train.jsonl"),
+                script.with_name(f"{script.stem}.eval.jsonl"),
+            ],
+            "--export-script",
+            overwrite=overwrite,
+        )
     if output_dir:
         writable_folder(output_dir, "--output-dir", overwrite=overwrite)
     name = _reserve_name(base, as_)
     try:
         lr = lr if lr is not None else (2e-4 if lora else 5e-5)
-        params = dict(text=text, label=label, task=data.task, epochs=epochs, lr=lr, batch_size=batch_size,
-                      max_length=max_length, warmup=warmup, weight_decay=weight_decay, grad_accum=grad_accum,
-                      val_split=val_split, eval_df=eval_df is not None, lora=lora, lora_r=lora_r,
-                      lora_alpha=lora_alpha, lora_dropout=lora_dropout, lora_targets=lora_targets, as_=name,
-                      output_dir=output_dir, export_script=export_script, overwrite=overwrite, strict=strict,
-                      **engine_params(engine, workers))
+        params = dict(
+            text=text,
+            label=label,
+            task=data.task,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            max_length=max_length,
+            warmup=warmup,
+            weight_decay=weight_decay,
+            grad_accum=grad_accum,
+            val_split=val_split,
+            eval_df=eval_df is not None,
+            lora=lora,
+            lora_r=lora_r,
+            lora_alpha=lora_alpha,
+            lora_dropout=lora_dropout,
+            lora_targets=lora_targets,
+            as_=name,
+            output_dir=output_dir,
+            export_script=export_script,
+            overwrite=overwrite,
+            strict=strict,
+            **engine_params(engine, workers),
+        )
         record = RunRecord.for_model("finetune", base, params, seed=seed, data=df)
-        lora_kwargs = lora_config(base.model, data.task, lora_r, lora_alpha, lora_dropout,
-                                  lora_targets) if lora else None
+        lora_kwargs = (
+            lora_config(base.model, data.task, lora_r, lora_alpha, lora_dropout, lora_targets)
+            if lora
+            else None
+        )
         args = training_arguments(params, seed, len(data.train_texts), bool(data.eval_texts), base)
-        plan = TrainingPlan(model=model_source(base), task=data.task, classes=data.classes,
-                            max_length=max_length, lora=lora_kwargs, arguments=args)
+        plan = TrainingPlan(
+            model=model_source(base),
+            task=data.task,
+            classes=data.classes,
+            max_length=max_length,
+            lora=lora_kwargs,
+            arguments=args,
+        )
         if export_script:
-            params["export_script"] = str(write_script(
-                export_script, plan, (data.train_texts, data.train_labels), (data.eval_texts, data.eval_labels)))
+            params["export_script"] = str(
+                write_script(
+                    export_script,
+                    plan,
+                    (data.train_texts, data.train_labels),
+                    (data.eval_texts, data.eval_labels),
+                )
+            )
         if engine == "ray":
-            from ..engines.ray_train import RayTrainJob
-
-            job: _Job = RayTrainJob(base, data, params, monitor or TrainingMonitor(), name, record,
-                                    plan=plan, address=ray_address, workers=workers)
+            job: _Job = RayTrainJob(
+                base,
+                data,
+                params,
+                monitor or TrainingMonitor(),
+                name,
+                record,
+                plan=plan,
+                address=ray_address,
+                workers=workers,
+            )
         else:
             job = _Job(base, data, params, monitor or TrainingMonitor(), name, record)
     except BaseException:
@@ -635,8 +816,9 @@ def finetune(
 
 
 @recorded
-def predict(texts: Any, model: "str | ModelHandle | None" = None, text: str | None = None,
-            batch_size: int = 32) -> Any:
+def predict(
+    texts: Any, model: "str | ModelHandle | None" = None, text: str | None = None, batch_size: int = 32
+) -> Any:
     """Labels for ``texts`` from a tuned classifier (the user's label values) or regressor.
 
     ``texts`` is a str (one label back), a list / Series (a Series back, same index), or a
@@ -655,13 +837,19 @@ def predict(texts: Any, model: "str | ModelHandle | None" = None, text: str | No
     raw = as_texts(texts, "texts to predict")
     items, positions = clean_text_list(raw, what="texts to predict")
     labels = handle.extra.get("labels") or [
-        handle.config.id2label[i] for i in range(handle.config.num_labels)]
+        handle.config.id2label[i] for i in range(handle.config.num_labels)
+    ]
     max_length = handle.extra.get("max_length") or min(512, handle.tokenizer.model_max_length)
     outputs = []
     with torch.no_grad():
         for start in range(0, len(items), batch_size):
-            batch = handle.tokenizer(items[start:start + batch_size], padding=True, truncation=True,
-                                     max_length=max_length, return_tensors="pt").to(handle.device)
+            batch = handle.tokenizer(
+                items[start : start + batch_size],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            ).to(handle.device)
             outputs.append(handle.model(**batch).logits.float().cpu().numpy())
     logits = np.concatenate(outputs)
     if handle.head == "regression":

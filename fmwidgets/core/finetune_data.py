@@ -112,17 +112,23 @@ def prepare(
     elif val_split == 0:
         train, evaluation, source = frame, frame, "train"
     else:
-        train, evaluation = _split(frame, label if task == "classification" else None,
-                                   0.2 if val_split is None else val_split, seed)
+        train, evaluation = _split(
+            frame, label if task == "classification" else None, 0.2 if val_split is None else val_split, seed
+        )
         source = "split"
         if task == "classification" and len(_classes(train[label], label)) < len(classes):
             raise _split_error(frame[label], label, len(evaluation), len(train))
 
     return TrainingData(
-        task=task, task_reason=reason,
-        train_texts=train[text].tolist(), train_labels=_encode(train, label, task, classes),
-        eval_texts=evaluation[text].tolist(), eval_labels=_encode(evaluation, label, task, classes),
-        classes=classes, eval_source=source, dropped=dropped,
+        task=task,
+        task_reason=reason,
+        train_texts=train[text].tolist(),
+        train_labels=_encode(train, label, task, classes),
+        eval_texts=evaluation[text].tolist(),
+        eval_labels=_encode(evaluation, label, task, classes),
+        classes=classes,
+        eval_source=source,
+        dropped=dropped,
     )
 
 
@@ -132,14 +138,18 @@ def _clean(df: Any, text: str, label: str | None, strict: bool, what: str):
     if label is not None:
         missing = frame[label].isna()
         if missing.all():
-            raise DataError(f"Every label in column '{label}' of the {what} is empty or NaN; pick the column that holds the labels.")
+            raise DataError(
+                f"Every label in column '{label}' of the {what} is empty or NaN; pick the column that holds the labels."
+            )
         if missing.any():
             if strict:
                 raise DataError(
                     f"{int(missing.sum())} of {len(frame)} labels in column '{label}' are NaN; fill "
                     "or drop those rows, or leave strict off to skip them."
                 )
-            warnings.warn(f"Skipped {int(missing.sum())} rows whose label '{label}' is NaN.", FMWarning, stacklevel=4)
+            warnings.warn(
+                f"Skipped {int(missing.sum())} rows whose label '{label}' is NaN.", FMWarning, stacklevel=4
+            )
             frame, dropped = frame.loc[~missing], dropped + int(missing.sum())
     return frame, dropped
 

@@ -61,18 +61,23 @@ class Generation(Recorded):
     def summary(self) -> str:
         """One compact line: model, tokens, time, speed, parameters that were set, why it stopped."""
         p = self.record.params
-        mode = "greedy" if not p.get("do_sample") else ", ".join(
-            f"{k}={p[k]}" for k in ("temperature", "top_p", "top_k") if p.get(k) is not None
-        ) or "sampled"
+        mode = (
+            "greedy"
+            if not p.get("do_sample")
+            else ", ".join(f"{k}={p[k]}" for k in ("temperature", "top_p", "top_k") if p.get(k) is not None)
+            or "sampled"
+        )
         extra = ", ".join(
-            f"{k}={v}" for k, v in p.items()
+            f"{k}={v}"
+            for k, v in p.items()
             if v not in (None, False) and k not in ("do_sample", "temperature", "top_p", "top_k", "n")
         )
         seed = f" · seed {self.record.seed}" if self.record.seed is not None else ""
         n = f" · {p['n']} samples" if p.get("n", 1) > 1 else ""
-        return (f"{self.record.model_name} · {self.steps} tokens in {self.seconds:.2f} s "
-                f"({self.tokens_per_s:.1f} tok/s) · {mode}{n} · {extra}{seed} · stopped: {self.stopped}")
-
+        return (
+            f"{self.record.model_name} · {self.steps} tokens in {self.seconds:.2f} s "
+            f"({self.tokens_per_s:.1f} tok/s) · {mode}{n} · {extra}{seed} · stopped: {self.stopped}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,8 +119,9 @@ def _stop_criteria(stop_event: threading.Event | None):
 
     class _OnEvent(StoppingCriteria):
         def __call__(self, input_ids, scores, **kwargs):
-            return torch.full((input_ids.shape[0],), stop_event.is_set(), dtype=torch.bool,
-                              device=input_ids.device)
+            return torch.full(
+                (input_ids.shape[0],), stop_event.is_set(), dtype=torch.bool, device=input_ids.device
+            )
 
     return StoppingCriteriaList([_OnEvent()])
 
@@ -144,13 +150,17 @@ def instruction_tuned(handle: ModelHandle) -> bool:
     return any(m in last for m in _INSTRUCT_MARKERS)
 
 
-def render_prompt(handle: ModelHandle, prompt: str, chat: bool | None, system: str | None) -> tuple[str, bool]:
+def render_prompt(
+    handle: ModelHandle, prompt: str, chat: bool | None, system: str | None
+) -> tuple[str, bool]:
     """(text to tokenize, whether the chat template was used)."""
     has_template = bool(getattr(handle.tokenizer, "chat_template", None))
     if chat is None:
         chat = has_template and (system is not None or instruction_tuned(handle))
     if system is not None and not chat:
-        raise BadArgumentError("A system message needs the chat template; add --chat (chat=True) or drop --system.")
+        raise BadArgumentError(
+            "A system message needs the chat template; add --chat (chat=True) or drop --system."
+        )
     if chat and not has_template:
         raise BadArgumentError(
             f"Model '{handle.name}' has no chat template, so --chat/--system cannot be used; leave "
@@ -159,7 +169,8 @@ def render_prompt(handle: ModelHandle, prompt: str, chat: bool | None, system: s
     if not chat:
         return prompt, False
     messages = ([{"role": "system", "content": system}] if system is not None else []) + [
-        {"role": "user", "content": prompt}]
+        {"role": "user", "content": prompt}
+    ]
     return handle.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False), True
 
 
@@ -181,12 +192,18 @@ def fit_context(handle: ModelHandle, ids: list[int], room: int, strict: bool) ->
             f"The input has {len(ids)} tokens and only {limit} fit in the context of "
             f"'{handle.name}' ({context}); shorten it, or leave strict off to keep its last {limit} tokens."
         )
-    warnings.warn(f"The input has {len(ids)} tokens; kept the last {limit} so it fits the context of "
-                  f"'{handle.name}' ({context}).", FMWarning, stacklevel=4)
+    warnings.warn(
+        f"The input has {len(ids)} tokens; kept the last {limit} so it fits the context of "
+        f"'{handle.name}' ({context}).",
+        FMWarning,
+        stacklevel=4,
+    )
     return ids[-limit:]
 
 
-def sampling_settings(handle: ModelHandle, *, greedy, temperature, top_p, top_k, n, seed) -> tuple[dict, int | None]:
+def sampling_settings(
+    handle: ModelHandle, *, greedy, temperature, top_p, top_k, n, seed
+) -> tuple[dict, int | None]:
     """(generate keywords for the decoding mode, seed to use): sampling gets a seed, always."""
     if n < 1:
         raise BadArgumentError(f"n={n} asks for no samples; use n=1 or more.")
@@ -196,8 +213,10 @@ def sampling_settings(handle: ModelHandle, *, greedy, temperature, top_p, top_k,
     else:
         do_sample = not greedy
     if not do_sample and n > 1:
-        raise BadArgumentError(f"Greedy decoding gives the same text every time, so n={n} makes no sense; "
-                               "drop --greedy to sample, or use n=1.")
+        raise BadArgumentError(
+            f"Greedy decoding gives the same text every time, so n={n} makes no sense; "
+            "drop --greedy to sample, or use n=1."
+        )
     if temperature is not None:
         number("temperature", temperature, above=0, hint="use --greedy for the most likely text")
     if top_p is not None:
@@ -206,8 +225,13 @@ def sampling_settings(handle: ModelHandle, *, greedy, temperature, top_p, top_k,
         number("top_k", top_k, low=1, integer=True, hint="it is how many likely tokens to sample among")
     kw: dict[str, Any] = {"do_sample": do_sample}
     if do_sample:
-        kw.update({k: v for k, v in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k))
-                   if v is not None})
+        kw.update(
+            {
+                k: v
+                for k, v in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k))
+                if v is not None
+            }
+        )
         if seed is None:  # pick one and record it, so that the run can be repeated
             seed = random.SystemRandom().randrange(2**31)
     return kw, seed
@@ -217,8 +241,9 @@ def check_request(max_new_tokens: Any, n: Any, extra: dict, streaming: bool) -> 
     """The settings of a generate call that transformers would refuse mid-way, refused up front."""
     number("max_new_tokens", max_new_tokens, low=1, integer=True, hint="ask for at least one new token")
     number("n", n, low=1, integer=True, hint="use n=1 or more")
-    generate_keywords(extra, ("max_new_tokens", "num_return_sequences", "do_sample", "temperature",
-                              "top_p", "top_k"))
+    generate_keywords(
+        extra, ("max_new_tokens", "num_return_sequences", "do_sample", "temperature", "top_p", "top_k")
+    )
     beams = extra.get("num_beams", 1)
     if beams is not None and beams != 1:
         number("num_beams", beams, low=1, integer=True)
@@ -228,14 +253,26 @@ def check_request(max_new_tokens: Any, n: Any, extra: dict, streaming: bool) -> 
                 f"beam search (num_beams={beams}); add --no-stream (stream=False) or drop --num-beams."
             )
         if n > beams:
-            raise BadArgumentError(f"Beam search keeps {beams} beams, so it cannot return n={n} texts; "
-                                   f"ask for n <= {beams} or more beams.")
+            raise BadArgumentError(
+                f"Beam search keeps {beams} beams, so it cannot return n={n} texts; "
+                f"ask for n <= {beams} or more beams."
+            )
 
 
-def run_batch(handle: ModelHandle, prompts: Sequence[str | list[int]], *, max_new_tokens: int, decoding: dict,
-              n: int = 1, seed: int | None = None, stop: Sequence[str] | None = None,
-              strict: bool = False, on_text: Callable | None = None,
-              stop_event: threading.Event | None = None, extra: dict | None = None) -> list[dict]:
+def run_batch(
+    handle: ModelHandle,
+    prompts: Sequence[str | list[int]],
+    *,
+    max_new_tokens: int,
+    decoding: dict,
+    n: int = 1,
+    seed: int | None = None,
+    stop: Sequence[str] | None = None,
+    strict: bool = False,
+    on_text: Callable | None = None,
+    stop_event: threading.Event | None = None,
+    extra: dict | None = None,
+) -> list[dict]:
     """Generate for ``prompts`` (rendered text, or token ids as a chat template gave them) in one
     left-padded batch; one dict per prompt.
 
@@ -246,8 +283,15 @@ def run_batch(handle: ModelHandle, prompts: Sequence[str | list[int]], *, max_ne
     import torch
 
     tok, model = handle.tokenizer, handle.model
-    encoded = [fit_context(handle, list(p) if isinstance(p, list) else tok(p, add_special_tokens=True)["input_ids"],
-                           max_new_tokens, strict) for p in prompts]
+    encoded = [
+        fit_context(
+            handle,
+            list(p) if isinstance(p, list) else tok(p, add_special_tokens=True)["input_ids"],
+            max_new_tokens,
+            strict,
+        )
+        for p in prompts
+    ]
     width = max(len(e) for e in encoded)
     pad = tok.pad_token_id if tok.pad_token_id is not None else 0
     input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=model.device)
@@ -255,8 +299,15 @@ def run_batch(handle: ModelHandle, prompts: Sequence[str | list[int]], *, max_ne
     ends = eos_ids(handle)
     collector = _Collector(tok, ends, on_text)
     beams = (extra or {}).get("num_beams") or 1
-    kwargs = dict(extra or {}, **decoding, max_new_tokens=max_new_tokens, num_return_sequences=n,
-                  pad_token_id=pad, return_dict_in_generate=True, output_logits=True)
+    kwargs = dict(
+        extra or {},
+        **decoding,
+        max_new_tokens=max_new_tokens,
+        num_return_sequences=n,
+        pad_token_id=pad,
+        return_dict_in_generate=True,
+        output_logits=True,
+    )
     if beams == 1:  # transformers streams only one candidate per row
         kwargs["streamer"] = collector
     if stop:
@@ -282,15 +333,27 @@ def run_batch(handle: ModelHandle, prompts: Sequence[str | list[int]], *, max_ne
     for i, prompt_ids in enumerate(encoded):
         samples = [cut_at_eos(rows[i * n + j], ends) for j in range(n)]
         texts = [collector.decode(s) for s in samples]
-        stopped = _why_stopped(rows[i * n], samples[0], texts[0], max_new_tokens, stop, interrupted, stop_event)
+        stopped = _why_stopped(
+            rows[i * n], samples[0], texts[0], max_new_tokens, stop, interrupted, stop_event
+        )
         texts = [_trim_stop(t, stop) for t in texts]
         ids = samples[0]
         if logits is not None:
             logprobs = chosen_logprobs(torch.log_softmax(logits[i * n, : len(ids)].float(), dim=-1), ids)
         else:
             logprobs = sequence_logprobs(handle, prompt_ids, ids)
-        results.append(dict(texts=texts, token_ids=ids, prompt_ids=prompt_ids, logprobs=logprobs,
-                            seconds=seconds, first_token_seconds=first, steps=steps, stopped=stopped))
+        results.append(
+            dict(
+                texts=texts,
+                token_ids=ids,
+                prompt_ids=prompt_ids,
+                logprobs=logprobs,
+                seconds=seconds,
+                first_token_seconds=first,
+                steps=steps,
+                stopped=stopped,
+            )
+        )
     return results
 
 
@@ -321,13 +384,26 @@ def check_prompt(prompt: Any, what: str = "prompt") -> str:
 
 
 @recorded
-def generate(prompt: str, model: str | ModelHandle | None = None, *, max_new_tokens: int = 64,
-             temperature: float | None = None, top_p: float | None = None, top_k: int | None = None,
-             greedy: bool | None = None, seed: int | None = None, n: int = 1,
-             stop: str | Sequence[str] | None = None, chat: bool | None = None,
-             system: str | None = None, strict: bool = False, variables: dict | None = None,
-             on_text: Callable[[list[str]], None] | None = None,
-             stop_event: threading.Event | None = None, **generate_kwargs: Any) -> Generation:
+def generate(
+    prompt: str,
+    model: str | ModelHandle | None = None,
+    *,
+    max_new_tokens: int = 64,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    top_k: int | None = None,
+    greedy: bool | None = None,
+    seed: int | None = None,
+    n: int = 1,
+    stop: str | Sequence[str] | None = None,
+    chat: bool | None = None,
+    system: str | None = None,
+    strict: bool = False,
+    variables: dict | None = None,
+    on_text: Callable[[list[str]], None] | None = None,
+    stop_event: threading.Event | None = None,
+    **generate_kwargs: Any,
+) -> Generation:
     """Continue ``prompt`` with a decoder and return a ``Generation``.
 
     ``variables`` (a notebook namespace) fills ``{name}`` placeholders safely (core.template).
@@ -342,13 +418,31 @@ def generate(prompt: str, model: str | ModelHandle | None = None, *, max_new_tok
     check_prompt(prompt)
     stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
     sent, used_chat = render_prompt(handle, prompt, chat, system)
-    decoding, seed = sampling_settings(handle, greedy=greedy, temperature=temperature, top_p=top_p,
-                                       top_k=top_k, n=n, seed=seed)
-    (res,) = run_batch(handle, [sent], max_new_tokens=max_new_tokens, decoding=decoding, n=n,
-                       seed=seed, stop=stop, strict=strict, on_text=on_text, stop_event=stop_event,
-                       extra=generate_kwargs)
-    params = dict(max_new_tokens=max_new_tokens, **decoding, n=n, stop=stop, chat=used_chat,
-                  system=system, **generate_kwargs)
+    decoding, seed = sampling_settings(
+        handle, greedy=greedy, temperature=temperature, top_p=top_p, top_k=top_k, n=n, seed=seed
+    )
+    (res,) = run_batch(
+        handle,
+        [sent],
+        max_new_tokens=max_new_tokens,
+        decoding=decoding,
+        n=n,
+        seed=seed,
+        stop=stop,
+        strict=strict,
+        on_text=on_text,
+        stop_event=stop_event,
+        extra=generate_kwargs,
+    )
+    params = dict(
+        max_new_tokens=max_new_tokens,
+        **decoding,
+        n=n,
+        stop=stop,
+        chat=used_chat,
+        system=system,
+        **generate_kwargs,
+    )
     return to_generation(handle, res, sent, params, seed)
 
 
@@ -357,11 +451,22 @@ def to_generation(handle: ModelHandle, res: dict, sent: str, params: dict, seed:
     record = RunRecord.for_model("generate", handle, params, seed=seed)
     texts = res["texts"]
     if res["stopped"] == "interrupted":
-        warnings.warn(f"Generation interrupted after {len(res['token_ids'])} tokens; kept the partial text.",
-                      FMWarning, stacklevel=3)
+        warnings.warn(
+            f"Generation interrupted after {len(res['token_ids'])} tokens; kept the partial text.",
+            FMWarning,
+            stacklevel=3,
+        )
     return Generation(
-        text=texts[0], texts=texts, prompt=sent, tokens=readable_tokens(handle.tokenizer, res["token_ids"]),
-        token_ids=res["token_ids"], prompt_ids=res["prompt_ids"], logprobs=res["logprobs"],
-        seconds=res["seconds"], first_token_seconds=res["first_token_seconds"], steps=res["steps"],
-        stopped=res["stopped"], record=record,
+        text=texts[0],
+        texts=texts,
+        prompt=sent,
+        tokens=readable_tokens(handle.tokenizer, res["token_ids"]),
+        token_ids=res["token_ids"],
+        prompt_ids=res["prompt_ids"],
+        logprobs=res["logprobs"],
+        seconds=res["seconds"],
+        first_token_seconds=res["first_token_seconds"],
+        steps=res["steps"],
+        stopped=res["stopped"],
+        record=record,
     )

@@ -46,8 +46,12 @@ def fill_rows(df: Any, template: str, strict: bool = False) -> tuple[list[str], 
                 f"{count} of {len(df)} rows have an empty (NaN/None) cell in the template's columns "
                 f"({', '.join(map(str, names))}); fill or drop those rows (df.dropna(subset=[...]))."
             )
-        warnings.warn(f"Skipped {count} of {len(df)} rows with an empty (NaN/None) cell in "
-                      f"{', '.join(map(str, names))}; their output is None.", FMWarning, stacklevel=4)
+        warnings.warn(
+            f"Skipped {count} of {len(df)} rows with an empty (NaN/None) cell in "
+            f"{', '.join(map(str, names))}; their output is None.",
+            FMWarning,
+            stacklevel=4,
+        )
     prompts, positions = [], []
     for pos, row in enumerate(df.to_dict("records")):
         if empty[pos]:
@@ -59,28 +63,57 @@ def fill_rows(df: Any, template: str, strict: bool = False) -> tuple[list[str], 
     return prompts, positions
 
 
-def generate_chunk(handle: ModelHandle, chunk: tuple[int, list[str]], *, max_new_tokens: int,
-                   decoding: dict, n: int, seed: int | None, stop: list[str] | None, strict: bool,
-                   extra: dict | None) -> list[Any]:
+def generate_chunk(
+    handle: ModelHandle,
+    chunk: tuple[int, list[str]],
+    *,
+    max_new_tokens: int,
+    decoding: dict,
+    n: int,
+    seed: int | None,
+    stop: list[str] | None,
+    strict: bool,
+    extra: dict | None,
+) -> list[Any]:
     """The engine task: one batch of rendered prompts starting at row ``first`` -> their outputs.
 
     The seed of a batch is ``seed + first``, so the rows are the same whichever engine or
     worker runs the batch.
     """
     first, prompts = chunk
-    results = run_batch(handle, prompts, max_new_tokens=max_new_tokens, decoding=decoding, n=n,
-                        seed=None if seed is None else seed + first, stop=stop, strict=strict,
-                        extra=extra)
+    results = run_batch(
+        handle,
+        prompts,
+        max_new_tokens=max_new_tokens,
+        decoding=decoding,
+        n=n,
+        seed=None if seed is None else seed + first,
+        stop=stop,
+        strict=strict,
+        extra=extra,
+    )
     if results[0]["stopped"] == "interrupted":
         raise KeyboardInterrupt
     return [res["texts"] if n > 1 else res["texts"][0] for res in results]
 
 
-def generate_rows(handle: ModelHandle, prompts: list[str], *, batch_size: int | None, max_new_tokens: int,
-                  decoding: dict, seed: int | None, n: int = 1, stop: list[str] | None = None,
-                  strict: bool = False, progress: Callable[[int, int], None] | None = None,
-                  extra: dict | None = None, engine: str | None = None, address: str | None = None,
-                  workers: int | None = None) -> tuple[list[Any], int]:
+def generate_rows(
+    handle: ModelHandle,
+    prompts: list[str],
+    *,
+    batch_size: int | None,
+    max_new_tokens: int,
+    decoding: dict,
+    seed: int | None,
+    n: int = 1,
+    stop: list[str] | None = None,
+    strict: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    extra: dict | None = None,
+    engine: str | None = None,
+    address: str | None = None,
+    workers: int | None = None,
+) -> tuple[list[Any], int]:
     """(one output per rendered prompt, batch size used): the batched run that every per-row
     generation (generate_df, evaluate, judges) goes through, on the chosen engine (engines/).
 
@@ -90,34 +123,77 @@ def generate_rows(handle: ModelHandle, prompts: list[str], *, batch_size: int | 
     if resolve_engine(engine) == "vllm":
         from ..engines.vllm import generate_texts
 
-        return generate_texts(handle, prompts, decoding, max_new_tokens=max_new_tokens, n=n,
-                              seed=seed, stop=stop, extra=extra or {}), size
-    chunks = [(first, prompts[first:first + size]) for first in range(0, len(prompts), size)]
-    task = functools.partial(generate_chunk, max_new_tokens=max_new_tokens, decoding=decoding, n=n,
-                             seed=seed, stop=stop, strict=strict, extra=extra)
-    results = run_chunks(handle, task, chunks, [len(c[1]) for c in chunks], engine=engine,
-                         address=address, workers=workers, progress=progress)
+        return generate_texts(
+            handle,
+            prompts,
+            decoding,
+            max_new_tokens=max_new_tokens,
+            n=n,
+            seed=seed,
+            stop=stop,
+            extra=extra or {},
+        ), size
+    chunks = [(first, prompts[first : first + size]) for first in range(0, len(prompts), size)]
+    task = functools.partial(
+        generate_chunk,
+        max_new_tokens=max_new_tokens,
+        decoding=decoding,
+        n=n,
+        seed=seed,
+        stop=stop,
+        strict=strict,
+        extra=extra,
+    )
+    results = run_chunks(
+        handle,
+        task,
+        chunks,
+        [len(c[1]) for c in chunks],
+        engine=engine,
+        address=address,
+        workers=workers,
+        progress=progress,
+    )
     outputs: list[Any] = [None] * len(prompts)
     done = 0
     for (first, chunk), texts in zip(chunks, results):
         if texts is not None:
-            outputs[first:first + len(chunk)] = texts
+            outputs[first : first + len(chunk)] = texts
             done += len(chunk)
     if done < len(prompts):
-        warnings.warn(f"Interrupted after {done} of {len(prompts)} rows; the others are left empty.",
-                      FMWarning, stacklevel=4)
+        warnings.warn(
+            f"Interrupted after {done} of {len(prompts)} rows; the others are left empty.",
+            FMWarning,
+            stacklevel=4,
+        )
     return outputs, size
 
 
 @recorded
-def generate_df(df: Any, template: str, model: str | ModelHandle | None = None, *,
-                column: str = "output", batch_size: int | None = None, max_new_tokens: int = 64,
-                temperature: float | None = None, top_p: float | None = None,
-                top_k: int | None = None, greedy: bool | None = None, seed: int | None = None,
-                n: int = 1, stop: str | Sequence[str] | None = None, chat: bool | None = None,
-                system: str | None = None, strict: bool = False,
-                progress: Callable[[int, int], None] | None = None, engine: str | None = None,
-                ray_address: str | None = None, workers: int | None = None, **generate_kwargs: Any):
+def generate_df(
+    df: Any,
+    template: str,
+    model: str | ModelHandle | None = None,
+    *,
+    column: str = "output",
+    batch_size: int | None = None,
+    max_new_tokens: int = 64,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    top_k: int | None = None,
+    greedy: bool | None = None,
+    seed: int | None = None,
+    n: int = 1,
+    stop: str | Sequence[str] | None = None,
+    chat: bool | None = None,
+    system: str | None = None,
+    strict: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    engine: str | None = None,
+    ray_address: str | None = None,
+    workers: int | None = None,
+    **generate_kwargs: Any,
+):
     """A copy of ``df`` with ``column`` holding the generated text for each row.
 
     With ``n > 1`` each cell holds a list of ``n`` samples.  ``progress(done, total)`` is called
@@ -132,20 +208,43 @@ def generate_df(df: Any, template: str, model: str | ModelHandle | None = None, 
     check_request(max_new_tokens, n, generate_kwargs, streaming=False)
     filled, positions = fill_rows(df, template, strict)
     prompts = [render_prompt(handle, p, chat, system)[0] for p in filled]
-    decoding, seed = sampling_settings(handle, greedy=greedy, temperature=temperature, top_p=top_p,
-                                       top_k=top_k, n=n, seed=seed)
+    decoding, seed = sampling_settings(
+        handle, greedy=greedy, temperature=temperature, top_p=top_p, top_k=top_k, n=n, seed=seed
+    )
     stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
-    outputs, size = generate_rows(handle, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens,
-                                  decoding=decoding, seed=seed, n=n, stop=stop, strict=strict,
-                                  progress=progress, extra=generate_kwargs, engine=engine,
-                                  address=ray_address, workers=workers)
+    outputs, size = generate_rows(
+        handle,
+        prompts,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        decoding=decoding,
+        seed=seed,
+        n=n,
+        stop=stop,
+        strict=strict,
+        progress=progress,
+        extra=generate_kwargs,
+        engine=engine,
+        address=ray_address,
+        workers=workers,
+    )
     out = df.copy()
     cells: list[Any] = [None] * len(df)
     for pos, value in zip(positions, outputs):
         cells[pos] = value
     out[column] = cells
-    params = dict(template=template, column=column, batch_size=size,
-                  max_new_tokens=max_new_tokens, **decoding, n=n, stop=stop, chat=chat, system=system,
-                  **generate_kwargs, **engine_params(engine, workers))
+    params = dict(
+        template=template,
+        column=column,
+        batch_size=size,
+        max_new_tokens=max_new_tokens,
+        **decoding,
+        n=n,
+        stop=stop,
+        chat=chat,
+        system=system,
+        **generate_kwargs,
+        **engine_params(engine, workers),
+    )
     out.attrs["fmwidgets"] = RunRecord.for_model("generate_df", handle, params, seed=seed, data=df).to_dict()
     return out

@@ -40,7 +40,9 @@ def label_descriptions(labels: Any) -> dict[str, str]:
     items = list(labels.items()) if isinstance(labels, dict) else [(lab, lab) for lab in (labels or [])]
     names = [str(name).strip() for name, _ in items]
     if len(names) < 2 or any(not n for n in names):
-        raise BadArgumentError("Give at least two non-empty labels, as a list or a {label: description} dict.")
+        raise BadArgumentError(
+            "Give at least two non-empty labels, as a list or a {label: description} dict."
+        )
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise BadArgumentError(f"The label '{repeated[0]}' is given more than once; give each label once.")
@@ -66,7 +68,9 @@ def _frame(data: Any, text: str | None) -> tuple[Any, str]:
         data = pd.DataFrame({text or "text": list(data) if not isinstance(data, str) else [data]})
     if text is None:
         if data.shape[1] != 1:
-            raise DataError(f"The DataFrame has {data.shape[1]} columns; say which holds the text (text=COLUMN).")
+            raise DataError(
+                f"The DataFrame has {data.shape[1]} columns; say which holds the text (text=COLUMN)."
+            )
         text = data.columns[0]
     require_rows(data)
     return data, text
@@ -74,18 +78,27 @@ def _frame(data: Any, text: str | None) -> tuple[Any, str]:
 
 def _check_model(handle: ModelHandle, method: str) -> None:
     if method == "embedding" and handle.family not in ("encoder", "clip"):
-        raise WrongFamilyError(f"Model '{handle.name}' is a {handle.family}, not a sentence encoder; "
-                               "method='embedding' needs one such as the embedded MiniLM.")
+        raise WrongFamilyError(
+            f"Model '{handle.name}' is a {handle.family}, not a sentence encoder; "
+            "method='embedding' needs one such as the embedded MiniLM."
+        )
     if method == "prompt" and handle.family != "decoder":
-        raise WrongFamilyError(f"Model '{handle.name}' is {'an' if handle.family[0] in 'aeiou' else 'a'} "
-                               f"{handle.family}; method='prompt' needs a decoder such as gpt2.")
-    if method == "nli" and not any(str(v).lower().startswith("entail")
-                                   for v in (getattr(handle.config, "label2id", None) or {})):
-        raise WrongFamilyError(f"Model '{handle.name}' has no 'entailment' label; method='nli' needs an NLI "
-                               "classifier such as facebook/bart-large-mnli.")
+        raise WrongFamilyError(
+            f"Model '{handle.name}' is {'an' if handle.family[0] in 'aeiou' else 'a'} "
+            f"{handle.family}; method='prompt' needs a decoder such as gpt2."
+        )
+    if method == "nli" and not any(
+        str(v).lower().startswith("entail") for v in (getattr(handle.config, "label2id", None) or {})
+    ):
+        raise WrongFamilyError(
+            f"Model '{handle.name}' has no 'entailment' label; method='nli' needs an NLI "
+            "classifier such as facebook/bart-large-mnli."
+        )
     if method == "clip" and handle.family != "clip":
-        raise WrongFamilyError(f"Model '{handle.name}' is not CLIP-style; method='clip' needs one such as "
-                               "openai/clip-vit-base-patch32.")
+        raise WrongFamilyError(
+            f"Model '{handle.name}' is not CLIP-style; method='clip' needs one such as "
+            "openai/clip-vit-base-patch32."
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -104,9 +117,12 @@ def nli_scores(handle: ModelHandle, texts: list[str], descriptions: list[str], m
     import numpy as np
     from transformers import pipeline
 
-    classify = pipeline("zero-shot-classification", model=handle.model, tokenizer=handle.tokenizer,
-                        device=handle.model.device)
-    out = classify(texts, candidate_labels=descriptions, hypothesis_template=HYPOTHESIS, multi_label=multi_label)
+    classify = pipeline(
+        "zero-shot-classification", model=handle.model, tokenizer=handle.tokenizer, device=handle.model.device
+    )
+    out = classify(
+        texts, candidate_labels=descriptions, hypothesis_template=HYPOTHESIS, multi_label=multi_label
+    )
     out = out if isinstance(out, list) else [out]
     return np.array([[dict(zip(o["labels"], o["scores"]))[d] for d in descriptions] for o in out])
 
@@ -137,8 +153,15 @@ def clip_scores(handle: ModelHandle, images: list, descriptions: list[str]) -> A
 
 
 @recorded
-def label(data: Any, text: str | None = None, labels: Any = None, *, method: str = "embedding", model: Any = None,
-          multi_label: bool = False) -> Any:
+def label(
+    data: Any,
+    text: str | None = None,
+    labels: Any = None,
+    *,
+    method: str = "embedding",
+    model: Any = None,
+    multi_label: bool = False,
+) -> Any:
     """The rows of ``data`` with a zero-shot ``label``, its ``confidence`` (0..1) and a score per label.
 
     ``text`` names the column with the texts (or, for ``method="clip"``, the images); ``labels``
@@ -180,6 +203,11 @@ def label(data: Any, text: str | None = None, labels: Any = None, *, method: str
     else:
         out["label"] = [names[j] for j in scores.argmax(axis=1)]
     out["confidence"] = scores.max(axis=1).astype(float)
-    out.attrs["fmwidgets"] = {"kind": "label", "method": method, "model": handle.model_id, "labels": described,
-                              "text": column}
+    out.attrs["fmwidgets"] = {
+        "kind": "label",
+        "method": method,
+        "model": handle.model_id,
+        "labels": described,
+        "text": column,
+    }
     return out

@@ -38,12 +38,17 @@ class LensResult(Recorded):
         import pandas as pd
 
         rows = [
-            {"layer": name, "position": t, "token": self.tokens[t], "guess": self.guesses[li][t][0],
-             "probability": float(self.probs[li, t, 0])}
-            for li, name in enumerate(self.layers) for t in range(len(self.tokens))
+            {
+                "layer": name,
+                "position": t,
+                "token": self.tokens[t],
+                "guess": self.guesses[li][t][0],
+                "probability": float(self.probs[li, t, 0]),
+            }
+            for li, name in enumerate(self.layers)
+            for t in range(len(self.tokens))
         ]
         return pd.DataFrame(rows)
-
 
 
 def final_norm(net: Any) -> Any:
@@ -92,8 +97,10 @@ def logit_lens(text: Any, model: "str | ModelHandle | None" = None, top_k: int =
     ids = np.stack([t.indices.cpu().numpy() for t in tops])
     flat = readable_tokens(handle.tokenizer, ids.reshape(-1).tolist())
     n_layers, n_pos = ids.shape[:2]
-    guesses = [[flat[(li * n_pos + t) * k:(li * n_pos + t + 1) * k] for t in range(n_pos)]
-               for li in range(n_layers)]
+    guesses = [
+        [flat[(li * n_pos + t) * k : (li * n_pos + t + 1) * k] for t in range(n_pos)]
+        for li in range(n_layers)
+    ]
     input_ids = enc["input_ids"][0].tolist()
     record = RunRecord.for_model(
         "logit_lens", handle, {"text": text, "top_k": top_k, "tokens": len(input_ids), "truncated": cut}
@@ -101,5 +108,8 @@ def logit_lens(text: Any, model: "str | ModelHandle | None" = None, top_k: int =
     return LensResult(
         tokens=readable_tokens(handle.tokenizer, input_ids),
         layers=["embeddings"] + [f"layer {i}" for i in range(1, n_layers)],
-        guesses=guesses, ids=ids, probs=probs, record=record,
+        guesses=guesses,
+        ids=ids,
+        probs=probs,
+        record=record,
     )

@@ -33,13 +33,45 @@ from .registry import ModelHandle, get_model, registry
 EMBEDDED_ID = "sentence-transformers/all-MiniLM-L6-v2"
 _CLIP_TYPES = {"clip", "siglip", "siglip2", "chinese_clip", "altclip", "clipseg", "metaclip_2"}
 _ENCODER_TYPES = {
-    "bert", "roberta", "distilbert", "albert", "electra", "deberta", "deberta-v2", "xlm-roberta",
-    "camembert", "mpnet", "ernie", "modernbert", "nomic_bert", "xlm-roberta-xl", "convbert",
-    "funnel", "mobilebert", "squeezebert", "layoutlm", "megatron-bert", "rembert", "roformer",
+    "bert",
+    "roberta",
+    "distilbert",
+    "albert",
+    "electra",
+    "deberta",
+    "deberta-v2",
+    "xlm-roberta",
+    "camembert",
+    "mpnet",
+    "ernie",
+    "modernbert",
+    "nomic_bert",
+    "xlm-roberta-xl",
+    "convbert",
+    "funnel",
+    "mobilebert",
+    "squeezebert",
+    "layoutlm",
+    "megatron-bert",
+    "rembert",
+    "roformer",
 }
 _SPEECH_TYPES = {"whisper"}
-_VISION_TYPES = {"vit", "deit", "beit", "dinov2", "swin", "convnext", "convnextv2", "mobilevit", "efficientnet",
-                 "resnet", "regnet", "levit", "dit"}
+_VISION_TYPES = {
+    "vit",
+    "deit",
+    "beit",
+    "dinov2",
+    "swin",
+    "convnext",
+    "convnextv2",
+    "mobilevit",
+    "efficientnet",
+    "resnet",
+    "regnet",
+    "levit",
+    "dit",
+}
 TASKS = ("embedding", "causal-lm", "masked-lm", "classification", "regression", "seq2seq", "clip")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 
@@ -59,8 +91,9 @@ def detect_family(config: Any) -> str:
 
     mtype = getattr(config, "model_type", "")
     archs = " ".join(getattr(config, "architectures", None) or [])
-    if mtype in _CLIP_TYPES or (hasattr(config, "text_config") and hasattr(config, "vision_config")
-                                and "CLIP" in archs.upper()):
+    if mtype in _CLIP_TYPES or (
+        hasattr(config, "text_config") and hasattr(config, "vision_config") and "CLIP" in archs.upper()
+    ):
         return "clip"
     if mtype in _SPEECH_TYPES or "ForSpeechSeq2Seq" in archs:
         return "speech"
@@ -215,8 +248,11 @@ def _explain_load_error(exc: BaseException, model_id: str, device: str, local: b
             "(trust_remote_code=True)."
         )
     lowered = text.lower()
-    if names & {"OutOfMemoryError", "MemoryError"} or "out of memory" in lowered \
-            or "allocate memory" in lowered:
+    if (
+        names & {"OutOfMemoryError", "MemoryError"}
+        or "out of memory" in lowered
+        or "allocate memory" in lowered
+    ):
         return OutOfMemoryError(
             f"Model '{model_id}' does not fit in the free memory of {device}; unload models you no "
             "longer need (%fm unload NAME), or load it with --dtype float16 or on another --device."
@@ -248,9 +284,20 @@ def _explain_load_error(exc: BaseException, model_id: str, device: str, local: b
             f"'{model_id}' is not a model on the Hugging Face hub (the hub answered, it does not know "
             "it); check the spelling, log in for a private model, or give the path of a local folder."
         )
-    if _hub_offline() or names & {"LocalEntryNotFoundError", "OfflineModeIsEnabled", "ConnectionError",
-                                  "ConnectError", "ConnectTimeout"} or "offline" in lowered \
-            or "couldn't connect" in lowered or "connection" in lowered:
+    if (
+        _hub_offline()
+        or names
+        & {
+            "LocalEntryNotFoundError",
+            "OfflineModeIsEnabled",
+            "ConnectionError",
+            "ConnectError",
+            "ConnectTimeout",
+        }
+        or "offline" in lowered
+        or "couldn't connect" in lowered
+        or "connection" in lowered
+    ):
         why = "HF_HUB_OFFLINE=1 is set" if _hub_offline() else "the hub could not be reached"
         return ModelNotFoundError(
             f"Model '{model_id}' is not in the local cache and {why}, so it cannot be downloaded; "
@@ -346,8 +393,11 @@ def load(
 
     if name in registry:
         existing = registry.get(name)
-        same = existing.model_id == model_id and existing.revision == revision and (
-            task is None or existing.task == task)
+        same = (
+            existing.model_id == model_id
+            and existing.revision == revision
+            and (task is None or existing.task == task)
+        )
         if same:  # re-running a load cell is harmless: keep what is there (it may be trained)
             registry.current = name
             return existing
@@ -372,7 +422,9 @@ def load(
                 kwargs["num_labels"] = 1 if head == "regression" else getattr(config, "num_labels", 2)
             check_fits(model_id, auto, config, torch_dtype, device, quantize, spread=device_map == "auto")
             if quantize:
-                kwargs.update(quantization_config=_bnb_config(quantize, torch_dtype), device_map=device_map or device)
+                kwargs.update(
+                    quantization_config=_bnb_config(quantize, torch_dtype), device_map=device_map or device
+                )
             elif device_map:
                 kwargs["device_map"] = device_map
             net = auto.from_pretrained(where, **kwargs)
@@ -390,10 +442,20 @@ def load(
 
     commit = hub_commit(model_id, revision) if folder is None else folder_hash(folder)
     handle = ModelHandle(
-        name=name, model_id=model_id, family=family, model=net, tokenizer=tokenizer,
-        processor=processor, task=task, head=head, device=device,
-        dtype=quantize or str(torch_dtype).replace("torch.", ""), commit=commit, source=source,
-        revision=revision, trust_remote_code=trust_remote_code,
+        name=name,
+        model_id=model_id,
+        family=family,
+        model=net,
+        tokenizer=tokenizer,
+        processor=processor,
+        task=task,
+        head=head,
+        device=device,
+        dtype=quantize or str(torch_dtype).replace("torch.", ""),
+        commit=commit,
+        source=source,
+        revision=revision,
+        trust_remote_code=trust_remote_code,
     )
     return registry.add(handle)
 
@@ -403,18 +465,26 @@ def check_quantize(quantize: str | None, device_map: str | None) -> None:
     import torch
 
     if quantize not in (None, "4bit", "8bit"):
-        raise BadArgumentError(f"quantize={quantize!r} is not a choice; use quantize='4bit' or '8bit' (or leave it out).")
+        raise BadArgumentError(
+            f"quantize={quantize!r} is not a choice; use quantize='4bit' or '8bit' (or leave it out)."
+        )
     if device_map not in (None, "auto"):
-        raise BadArgumentError(f"device_map={device_map!r} is not supported; use device_map='auto' or --device.")
+        raise BadArgumentError(
+            f"device_map={device_map!r} is not supported; use device_map='auto' or --device."
+        )
     if quantize and not torch.cuda.is_available():
-        raise BadArgumentError(f"quantize='{quantize}' runs through bitsandbytes, which needs a CUDA GPU and this "
-                               "machine has none; load the model without --quantize (or with --dtype bfloat16).")
+        raise BadArgumentError(
+            f"quantize='{quantize}' runs through bitsandbytes, which needs a CUDA GPU and this "
+            "machine has none; load the model without --quantize (or with --dtype bfloat16)."
+        )
     if quantize:
         try:
             import bitsandbytes  # noqa: F401
         except ImportError as exc:
-            raise MissingDependencyError(f"quantize='{quantize}' needs the bitsandbytes package; "
-                                         "pip install bitsandbytes, then load again.") from exc
+            raise MissingDependencyError(
+                f"quantize='{quantize}' needs the bitsandbytes package; "
+                "pip install bitsandbytes, then load again."
+            ) from exc
 
 
 def _bnb_config(quantize: str, dtype: Any):
@@ -438,7 +508,9 @@ def estimate_bytes(auto: Any, config: Any, dtype: Any, quantize: str | None) -> 
     with init_empty_weights():
         skeleton = auto.from_config(config)
     params = sum(p.numel() for p in skeleton.parameters())
-    per = {"4bit": 0.5, "8bit": 1.0}.get(quantize or "", torch.finfo(dtype).bits / 8 if dtype.is_floating_point else 4)
+    per = {"4bit": 0.5, "8bit": 1.0}.get(
+        quantize or "", torch.finfo(dtype).bits / 8 if dtype.is_floating_point else 4
+    )
     return int(params * per)
 
 
@@ -453,8 +525,9 @@ def free_bytes(device: str) -> int:
     return int(psutil.virtual_memory().available)
 
 
-def check_fits(model_id: str, auto: Any, config: Any, dtype: Any, device: str, quantize: str | None,
-               spread: bool) -> None:
+def check_fits(
+    model_id: str, auto: Any, config: Any, dtype: Any, device: str, quantize: str | None, spread: bool
+) -> None:
     """OutOfMemoryError before loading when the weights alone need more than the free memory."""
     try:
         need = estimate_bytes(auto, config, dtype, quantize)

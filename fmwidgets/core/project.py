@@ -48,7 +48,9 @@ def project(X: Any, method: str = "pca", dims: int = 2, seed: int | None = 0, **
     import numpy as np
 
     if method not in METHODS:
-        raise BadArgumentError(f"'{method}' is not a projection fmwidgets knows; use one of {', '.join(METHODS)}.")
+        raise BadArgumentError(
+            f"'{method}' is not a projection fmwidgets knows; use one of {', '.join(METHODS)}."
+        )
     if dims not in (2, 3):
         raise BadArgumentError(f"dims must be 2 or 3, not {dims}.")
     matrix = as_matrix(X)
@@ -94,7 +96,11 @@ def _umap(matrix, dims: int, seed: int | None, options: dict):
     n = len(matrix)
     if n < 3:
         raise DataError(f"UMAP needs at least 3 points, and got {n}; pass more points or use method='pca'.")
-    params: dict[str, Any] = {"n_neighbors": max(2, min(15, n - 1)), "n_components": dims, "random_state": seed}
+    params: dict[str, Any] = {
+        "n_neighbors": max(2, min(15, n - 1)),
+        "n_components": dims,
+        "random_state": seed,
+    }
     if n <= dims + 2:  # spectral init needs more points than dimensions
         params["init"] = "random"
     params.update(options)
@@ -110,9 +116,13 @@ def _tsne(matrix, dims: int, seed: int | None, options: dict):
     n = len(matrix)
     if n < 3:
         raise DataError(f"t-SNE needs at least 3 points, and got {n}; pass more points or use method='pca'.")
-    params = {"n_components": dims, "perplexity": min(30.0, (n - 1) / 3), "init": "pca",
-              "random_state": seed,
-              # exact gradients are faster than Barnes-Hut's tree on a few hundred points
-              "method": "exact" if n <= 500 else "barnes_hut"}
+    params = {
+        "n_components": dims,
+        "perplexity": min(30.0, (n - 1) / 3),
+        "init": "pca",
+        "random_state": seed,
+        # exact gradients are faster than Barnes-Hut's tree on a few hundred points
+        "method": "exact" if n <= 500 else "barnes_hut",
+    }
     params.update(options)
     return np.asarray(TSNE(**params).fit_transform(matrix), dtype=np.float32)

@@ -63,20 +63,27 @@ def save_prompt(name: str, template: str, **params: Any) -> PromptVersion:
     The same text and params as an existing version give back that version (no new one).
     """
     if not isinstance(name, str) or not _NAME.match(name):
-        raise BadArgumentError(f"The prompt name {name!r} may use only letters, digits, '_', '-' and '.'; "
-                               "pick a name like 'qa' or 'summary-v2'.")
+        raise BadArgumentError(
+            f"The prompt name {name!r} may use only letters, digits, '_', '-' and '.'; "
+            "pick a name like 'qa' or 'summary-v2'."
+        )
     check_prompt(template, what="template")
     fields(template)  # an unreadable placeholder is an error now, not at evaluation time
     params = {k: _jsonable(v) for k, v in params.items()}
     digest = content_hash(template, params)
     db = store()
     with db.write() as cur:
-        row = cur.execute("SELECT version FROM prompts WHERE name = ? AND hash = ?", (name, digest)).fetchone()
+        row = cur.execute(
+            "SELECT version FROM prompts WHERE name = ? AND hash = ?", (name, digest)
+        ).fetchone()
         if row is None:
-            (last,) = cur.execute("SELECT COALESCE(MAX(version), 0) FROM prompts WHERE name = ?",
-                                  (name,)).fetchone()
-            cur.execute("INSERT INTO prompts VALUES (?, ?, ?, ?, ?, ?)",
-                        (name, last + 1, template, json.dumps(params), digest, now()))
+            (last,) = cur.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM prompts WHERE name = ?", (name,)
+            ).fetchone()
+            cur.execute(
+                "INSERT INTO prompts VALUES (?, ?, ?, ?, ?, ?)",
+                (name, last + 1, template, json.dumps(params), digest, now()),
+            )
     return get_prompt(f"{name}@{row[0] if row else last + 1}")
 
 
@@ -86,12 +93,20 @@ def get_prompt(prompt_id: str) -> PromptVersion:
     if match is None:
         raise DataError(f"'{prompt_id}' is not a prompt version id; write it as name@N, e.g. 'qa@2'.")
     name, version = match["name"], int(match["version"])
-    rows = store().query("SELECT name, version, template, params, hash, created FROM prompts "
-                         "WHERE name = ? AND version = ?", (name, version))
+    rows = store().query(
+        "SELECT name, version, template, params, hash, created FROM prompts WHERE name = ? AND version = ?",
+        (name, version),
+    )
     if not rows:
-        have = [r[0] for r in store().query("SELECT version FROM prompts WHERE name = ? ORDER BY version", (name,))]
-        known = f"saved versions of '{name}' are {', '.join(f'{name}@{v}' for v in have)}" if have else \
-            f"no prompt named '{name}' is saved (fm.save_prompt or %%fm prompt --save {name})"
+        have = [
+            r[0]
+            for r in store().query("SELECT version FROM prompts WHERE name = ? ORDER BY version", (name,))
+        ]
+        known = (
+            f"saved versions of '{name}' are {', '.join(f'{name}@{v}' for v in have)}"
+            if have
+            else f"no prompt named '{name}' is saved (fm.save_prompt or %%fm prompt --save {name})"
+        )
         raise DataError(f"There is no saved prompt '{prompt_id}'; {known}.")
     n, v, template, params, digest, created = rows[0]
     return PromptVersion(n, v, template, json.loads(params), digest, created)
@@ -102,8 +117,10 @@ def prompt_versions(name: str | None = None) -> Any:
     import pandas as pd
 
     sql = "SELECT name, version, template, params, hash, created FROM prompts"
-    rows = store().query(sql + " WHERE name = ? ORDER BY version" if name else sql + " ORDER BY name, version",
-                         (name,) if name else ())
+    rows = store().query(
+        sql + " WHERE name = ? ORDER BY version" if name else sql + " ORDER BY name, version",
+        (name,) if name else (),
+    )
     frame = pd.DataFrame(rows, columns=["name", "version", "template", "params", "hash", "created"])
     frame.insert(0, "id", [f"{n}@{v}" for n, v in zip(frame["name"], frame["version"])])
     frame["params"] = [json.loads(p) for p in frame["params"]]

@@ -159,12 +159,14 @@ class ModelHandle:
         """A compact card: a title line, then the facts two pairs to a row."""
         c = self.card()
         esc = lambda v: html.escape(str(v))  # noqa: E731
-        title = (f"<b>{esc(c['name'])}</b> · {esc(c['id'])} · {esc(c['family'])} "
-                 f"({esc(c['architecture'])})")
+        title = f"<b>{esc(c['name'])}</b> · {esc(c['id'])} · {esc(c['family'])} ({esc(c['architecture'])})"
         facts = [(k, v) for k, v in c.items() if k not in ("name", "id", "family", "architecture")]
-        cells = [f"<th style='text-align:left;padding-right:6px'>{esc(k)}</th>"
-                 f"<td style='text-align:left;padding-right:18px'>{esc(v)}</td>" for k, v in facts]
-        rows = "".join(f"<tr>{''.join(cells[i:i + 2])}</tr>" for i in range(0, len(cells), 2))
+        cells = [
+            f"<th style='text-align:left;padding-right:6px'>{esc(k)}</th>"
+            f"<td style='text-align:left;padding-right:18px'>{esc(v)}</td>"
+            for k, v in facts
+        ]
+        rows = "".join(f"<tr>{''.join(cells[i : i + 2])}</tr>" for i in range(0, len(cells), 2))
         return f"<div class='fm-card'>{title}<table style='font-size:12px'>{rows}</table></div>"
 
 

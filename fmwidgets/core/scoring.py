@@ -32,4 +32,6 @@ def sequence_logprobs(handle: ModelHandle, prompt_ids: Sequence[int], ids: Seque
     """Log-probability of each of ``ids`` following ``prompt_ids`` and the ids before it."""
     if not ids:
         return []
-    return chosen_logprobs(position_logprobs(handle, list(prompt_ids) + list(ids))[len(prompt_ids) - 1:], ids)
+    return chosen_logprobs(
+        position_logprobs(handle, list(prompt_ids) + list(ids))[len(prompt_ids) - 1 :], ids
+    )

@@ -47,7 +47,9 @@ class Transcript(Recorded):
 # Audio in
 
 
-def read_audio(source: Any, sampling_rate: int | None, target_rate: int, what: str = "The audio") -> np.ndarray:
+def read_audio(
+    source: Any, sampling_rate: int | None, target_rate: int, what: str = "The audio"
+) -> np.ndarray:
     """Mono float32 samples at ``target_rate`` from a path, an array (with its rate) or a datasets dict."""
     if isinstance(source, dict) and "array" in source:  # a datasets Audio value
         source, sampling_rate = source["array"], source.get("sampling_rate", sampling_rate)
@@ -57,11 +59,15 @@ def read_audio(source: Any, sampling_rate: int | None, target_rate: int, what: s
         if hasattr(source, "detach"):  # a torch tensor
             source = source.detach().cpu().numpy()
         if not isinstance(source, np.ndarray):
-            raise DataError(f"{what} must be a file path, a numpy array with sampling_rate=, or a list of "
-                            f"those, not {type(source).__name__}.")
+            raise DataError(
+                f"{what} must be a file path, a numpy array with sampling_rate=, or a list of "
+                f"those, not {type(source).__name__}."
+            )
         if sampling_rate is None:
-            raise DataError(f"{what} is an array, and an array does not say how many samples make a second; "
-                            "pass sampling_rate= (for example 16000).")
+            raise DataError(
+                f"{what} is an array, and an array does not say how many samples make a second; "
+                "pass sampling_rate= (for example 16000)."
+            )
         samples = source
     return resample(_mono_float(samples, what), int(sampling_rate), target_rate, what)
 
@@ -74,8 +80,10 @@ def _read_file(path: Path) -> tuple[np.ndarray, int]:
     try:
         samples, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
     except Exception as exc:
-        raise DataError(f"The file '{path.name}' could not be read as audio ({str(exc).splitlines()[0][:120]}); "
-                        "use a WAV, FLAC or OGG file, or convert it first (e.g. with ffmpeg).") from exc
+        raise DataError(
+            f"The file '{path.name}' could not be read as audio ({str(exc).splitlines()[0][:120]}); "
+            "use a WAV, FLAC or OGG file, or convert it first (e.g. with ffmpeg)."
+        ) from exc
     return samples, rate
 
 
@@ -84,13 +92,17 @@ def _mono_float(samples: np.ndarray, what: str) -> np.ndarray:
     if samples.ndim == 2 and min(samples.shape) <= 8:  # channels x samples or samples x channels
         samples = samples.mean(axis=0 if samples.shape[0] < samples.shape[1] else 1)
     if samples.ndim != 1:
-        raise DataError(f"{what} has shape {tuple(samples.shape)}; pass one clip as a 1-D array of samples "
-                        "(or samples x channels for stereo).")
+        raise DataError(
+            f"{what} has shape {tuple(samples.shape)}; pass one clip as a 1-D array of samples "
+            "(or samples x channels for stereo)."
+        )
     if np.issubdtype(samples.dtype, np.integer):
         samples = samples.astype(np.float32) / float(np.iinfo(samples.dtype).max)
     elif not np.issubdtype(samples.dtype, np.floating):
-        raise DataError(f"{what} holds {samples.dtype} values; audio samples are floats in [-1, 1] "
-                        "(or 16/32-bit integers).")
+        raise DataError(
+            f"{what} holds {samples.dtype} values; audio samples are floats in [-1, 1] "
+            "(or 16/32-bit integers)."
+        )
     samples = samples.astype(np.float32, copy=False)
     if samples.size == 0:
         raise DataError(f"{what} is empty (no samples); pass a recording with sound in it.")
@@ -104,7 +116,9 @@ def _mono_float(samples: np.ndarray, what: str) -> np.ndarray:
 def resample(samples: np.ndarray, rate: int, target: int, what: str = "The audio") -> np.ndarray:
     """``samples`` at ``target`` Hz through scipy's polyphase filter (anti-aliased), unchanged if equal."""
     if rate <= 0:
-        raise DataError(f"{what} has sampling rate {rate}; it must be a positive number of samples per second.")
+        raise DataError(
+            f"{what} has sampling rate {rate}; it must be a positive number of samples per second."
+        )
     if rate == target:
         return samples
     from scipy.signal import resample_poly
@@ -123,8 +137,13 @@ def _pipeline(handle: ModelHandle):
     if pipe is None:
         from transformers import pipeline
 
-        pipe = pipeline("automatic-speech-recognition", model=handle.model, tokenizer=handle.tokenizer,
-                        feature_extractor=handle.processor.feature_extractor, device=handle.model.device)
+        pipe = pipeline(
+            "automatic-speech-recognition",
+            model=handle.model,
+            tokenizer=handle.tokenizer,
+            feature_extractor=handle.processor.feature_extractor,
+            device=handle.model.device,
+        )
         handle.extra["asr_pipeline"] = pipe
     return pipe
 
@@ -143,7 +162,9 @@ def language_code(handle: ModelHandle, language: str | None) -> str | None:
     code = TO_LANGUAGE_CODE.get(code, code)
     if code not in codes:
         shown = ", ".join(codes[:12]) + (", ..." if len(codes) > 12 else "")
-        raise BadArgumentError(f"'{language}' is not a language model '{handle.name}' knows; use one of {shown}.")
+        raise BadArgumentError(
+            f"'{language}' is not a language model '{handle.name}' knows; use one of {shown}."
+        )
     return code
 
 
@@ -151,26 +172,45 @@ def _segments(result: dict, duration: float):
     import pandas as pd
 
     chunks = result.get("chunks") or [{"timestamp": (0.0, duration), "text": result["text"]}]
-    rows = [{"start": float(c["timestamp"][0] or 0.0),
-             "end": float(c["timestamp"][1]) if c["timestamp"][1] is not None else duration,
-             "text": c["text"]} for c in chunks]
+    rows = [
+        {
+            "start": float(c["timestamp"][0] or 0.0),
+            "end": float(c["timestamp"][1]) if c["timestamp"][1] is not None else duration,
+            "text": c["text"],
+        }
+        for c in chunks
+    ]
     return pd.DataFrame(rows, columns=["start", "end", "text"])
 
 
-def _one(handle: ModelHandle, samples: np.ndarray, rate: int, language: str | None, timestamps: bool,
-         params: dict) -> Transcript:
+def _one(
+    handle: ModelHandle, samples: np.ndarray, rate: int, language: str | None, timestamps: bool, params: dict
+) -> Transcript:
     kwargs: dict[str, Any] = {"return_timestamps": True} if timestamps else {}
     if language:
         kwargs["generate_kwargs"] = {"language": language}
     result = _pipeline(handle)({"raw": samples, "sampling_rate": rate}, **kwargs)
     record = RunRecord.for_model("transcribe", handle, dict(params, seconds=round(len(samples) / rate, 3)))
-    return Transcript(text=result["text"], segments=_segments(result, len(samples) / rate), audio=samples,
-                      sampling_rate=rate, record=record)
+    return Transcript(
+        text=result["text"],
+        segments=_segments(result, len(samples) / rate),
+        audio=samples,
+        sampling_rate=rate,
+        record=record,
+    )
 
 
 @recorded
-def transcribe(data: Any, /, *, model: str | ModelHandle | None = None, sampling_rate: int | None = None,
-               language: str | None = None, timestamps: bool = True, audio: str | None = None) -> Any:
+def transcribe(
+    data: Any,
+    /,
+    *,
+    model: str | ModelHandle | None = None,
+    sampling_rate: int | None = None,
+    language: str | None = None,
+    timestamps: bool = True,
+    audio: str | None = None,
+) -> Any:
     """Speech to text: a ``Transcript`` for one clip, a list for a list, a DataFrame for a DataFrame.
 
     ``data`` is a file path (WAV/FLAC/OGG), a numpy array (give ``sampling_rate``), a list of
@@ -188,13 +228,17 @@ def transcribe(data: Any, /, *, model: str | ModelHandle | None = None, sampling
         if audio is None or audio not in data.columns:
             cols = ", ".join(map(str, data.columns))
             raise DataError(f"Say which column holds the audio with audio=COLUMN (columns: {cols}).")
-        clips = [read_audio(v, sampling_rate, rate, f"The audio in row {i!r}") for i, v in data[audio].items()]
+        clips = [
+            read_audio(v, sampling_rate, rate, f"The audio in row {i!r}") for i, v in data[audio].items()
+        ]
         params["data"] = {"rows": len(data), "column": str(audio)}
         out = data.copy()
         out["transcript"] = [_one(handle, c, rate, code, timestamps, params).text for c in clips]
         return out
     if audio is not None:
-        raise BadArgumentError("audio= names a column, so it needs a DataFrame as data; pass the clip itself.")
+        raise BadArgumentError(
+            "audio= names a column, so it needs a DataFrame as data; pass the clip itself."
+        )
     if isinstance(data, (list, tuple)):
         clips = [read_audio(v, sampling_rate, rate, f"Clip {i}") for i, v in enumerate(data)]
         return [_one(handle, c, rate, code, timestamps, params) for c in clips]
@@ -244,15 +288,24 @@ def alignment(transcript: Transcript, model: str | ModelHandle | None = None) ->
             prefix += [lang_id, gen.task_to_id["transcribe"]]
         prefix.append(gen.no_timestamps_token_id)
         ids = [i for i in generated[0].tolist() if i not in prefix and i != gen.eos_token_id]
-        out = net(input_features=features, decoder_input_ids=torch.tensor([prefix + ids], device=net.device),
-                  output_attentions=True)
+        out = net(
+            input_features=features,
+            decoder_input_ids=torch.tensor([prefix + ids], device=net.device),
+            output_attentions=True,
+        )
     cross = torch.stack([a[0].float() for a in out.cross_attentions])  # [layers, heads, T, frames]
     heads = getattr(gen, "alignment_heads", None)
     picked = torch.stack([cross[l, h] for l, h in heads]) if heads else cross.flatten(0, 1)
-    weights = picked.mean(0)[len(prefix) - 1: len(prefix) - 1 + len(ids)].cpu().numpy()
+    weights = picked.mean(0)[len(prefix) - 1 : len(prefix) - 1 + len(ids)].cpu().numpy()
     from .tokens import readable_tokens
 
     tokens = readable_tokens(handle.tokenizer, ids)
     frame_seconds = fe.chunk_length / weights.shape[-1] if weights.size else 0.02
-    return Alignment(ids=ids, tokens=tokens, weights=weights, frame_seconds=frame_seconds, audio=window,
-                     sampling_rate=fe.sampling_rate)
+    return Alignment(
+        ids=ids,
+        tokens=tokens,
+        weights=weights,
+        frame_seconds=frame_seconds,
+        audio=window,
+        sampling_rate=fe.sampling_rate,
+    )

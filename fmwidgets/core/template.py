@@ -117,7 +117,11 @@ def _resolve(field: str, namespace: Mapping[str, Any]) -> Any:
 def _refuse_module(value: Any, path: str, field: str) -> None:
     """A module (or the environment) on the way to a value: the placeholder could read secrets."""
     if isinstance(value, types.ModuleType) or value is os.environ:
-        what = "the process environment" if value is os.environ else f"the module '{getattr(value, '__name__', '?')}'"
+        what = (
+            "the process environment"
+            if value is os.environ
+            else f"the module '{getattr(value, '__name__', '?')}'"
+        )
         raise InterpolationError(
             f"The placeholder '{{{field}}}' reaches {what} through '{path}', which prompts may not read; "
             "put the value you want in a variable first."

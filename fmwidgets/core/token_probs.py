@@ -34,17 +34,21 @@ class TokenProbs(Recorded):
     def to_frame(self):
         import pandas as pd
 
-        return pd.DataFrame({
-            "token": self.tokens, "id": self.ids, "probability": self.probs,
-            "generated": self.generated,
-            "alternatives": [", ".join(f"{t} {p:.3f}" for t, p in alt) for alt in self.alternatives],
-        })
-
+        return pd.DataFrame(
+            {
+                "token": self.tokens,
+                "id": self.ids,
+                "probability": self.probs,
+                "generated": self.generated,
+                "alternatives": [", ".join(f"{t} {p:.3f}" for t, p in alt) for alt in self.alternatives],
+            }
+        )
 
 
 @recorded
-def token_probs(text: Any, model: str | ModelHandle | None = None, *, top_k: int = 5,
-                strict: bool = False) -> TokenProbs:
+def token_probs(
+    text: Any, model: str | ModelHandle | None = None, *, top_k: int = 5, strict: bool = False
+) -> TokenProbs:
     """Probability of each token of ``text`` (a string or a ``Generation``) under a decoder.
 
     For a Generation the model that produced it is used (unless ``model`` is given) and the
@@ -78,7 +82,14 @@ def token_probs(text: Any, model: str | ModelHandle | None = None, *, top_k: int
         alt_tokens = readable_tokens(handle.tokenizer, top.indices[at].tolist())
         alternatives.append([(t, math.exp(v)) for t, v in zip(alt_tokens, top.values[at].tolist())])
     generated = [pos >= len(shown) - n_generated for pos in range(len(shown))]
-    record = RunRecord.for_model("token_probs", handle, {"top_k": top_k, "source": source,
-                                                          "tokens": len(shown)})
-    return TokenProbs(tokens=readable_tokens(handle.tokenizer, shown), ids=shown, probs=probs,
-                      alternatives=alternatives, generated=generated, record=record)
+    record = RunRecord.for_model(
+        "token_probs", handle, {"top_k": top_k, "source": source, "tokens": len(shown)}
+    )
+    return TokenProbs(
+        tokens=readable_tokens(handle.tokenizer, shown),
+        ids=shown,
+        probs=probs,
+        alternatives=alternatives,
+        generated=generated,
+        record=record,
+    )

@@ -42,8 +42,14 @@ def _items(images: Any, column: str | None) -> tuple[list, list]:
 
 
 @recorded
-def classify_images(images: Any, *, model: str | ModelHandle | None = None, top_k: int = 5,
-                    image: str | None = None, batch_size: int = 16) -> ImageClassification:
+def classify_images(
+    images: Any,
+    *,
+    model: str | ModelHandle | None = None,
+    top_k: int = 5,
+    image: str | None = None,
+    batch_size: int = 16,
+) -> ImageClassification:
     """The ``top_k`` labels of each image with their probabilities (the model's softmax).
 
     ``images`` is a PIL image, a path, a list or Series of them, or a DataFrame with ``image=``
@@ -62,12 +68,14 @@ def classify_images(images: Any, *, model: str | ModelHandle | None = None, top_
     k = min(top_k, len(names))
     rows = []
     for start in range(0, len(pictures), batch_size):
-        batch = pictures[start:start + batch_size]
+        batch = pictures[start : start + batch_size]
         pixels = handle.processor(images=batch, return_tensors="pt")["pixel_values"]
         with torch.inference_mode():
             logits = handle.model(pixel_values=pixels.to(handle.model.device, handle.model.dtype)).logits
         top = torch.softmax(logits.float(), dim=-1).topk(k, dim=-1)
-        for row, (values, ids) in zip(labels[start:start + batch_size], zip(top.values.tolist(), top.indices.tolist())):
+        for row, (values, ids) in zip(
+            labels[start : start + batch_size], zip(top.values.tolist(), top.indices.tolist())
+        ):
             rows += [{"image": row, "label": names[i], "probability": v} for v, i in zip(values, ids)]
     out = ImageClassification(rows, columns=["image", "label", "probability"])
     out.record = RunRecord.for_model("classify_images", handle, {"top_k": k, "images": len(pictures)})

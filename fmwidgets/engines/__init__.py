@@ -55,9 +55,17 @@ def engine_params(engine: str | None, workers: int | None) -> dict[str, Any]:
     return {} if name == "local" else {"engine": name, "workers": workers}
 
 
-def run_chunks(handle: Any, task: Task, chunks: Sequence[Any], sizes: Sequence[int], *,
-               engine: str | None = None, address: str | None = None, workers: int | None = None,
-               progress: Callable[[int, int], None] | None = None) -> list[list | None]:
+def run_chunks(
+    handle: Any,
+    task: Task,
+    chunks: Sequence[Any],
+    sizes: Sequence[int],
+    *,
+    engine: str | None = None,
+    address: str | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[list | None]:
     """Run ``task`` over ``chunks`` (``sizes[i]`` rows each) on the chosen engine, in order."""
     name = resolve_engine(engine)
     check_workers(workers)
@@ -69,13 +77,19 @@ def run_chunks(handle: Any, task: Task, chunks: Sequence[Any], sizes: Sequence[i
     if name == "ray":
         from .ray import run
 
-        return run(handle, task, chunks, sizes, address=ray_address(address), workers=workers,
-                   progress=progress)
+        return run(
+            handle, task, chunks, sizes, address=ray_address(address), workers=workers, progress=progress
+        )
     return run_local(handle, task, chunks, sizes, progress)
 
 
-def run_local(handle: Any, task: Task, chunks: Sequence[Any], sizes: Sequence[int],
-              progress: Callable[[int, int], None] | None = None) -> list[list | None]:
+def run_local(
+    handle: Any,
+    task: Task,
+    chunks: Sequence[Any],
+    sizes: Sequence[int],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[list | None]:
     """The chunks one after another on the model loaded in this kernel; an interrupt keeps them."""
     results: list[list | None] = [None] * len(chunks)
     done, total = 0, sum(sizes)

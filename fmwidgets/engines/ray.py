@@ -57,8 +57,7 @@ def connect(address: str | None) -> Any:
     ray = import_ray()
     if ray.is_initialized():
         return ray
-    kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False,
-                                  configure_logging=False)
+    kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
     if not address:
         kwargs["num_cpus"] = os.cpu_count()
     elif not _reachable(address):
@@ -126,13 +125,23 @@ class ModelSpec:
                 f"the Ray worker {os.uname().nodename}; use a hub id, or save the model to a path "
                 "that every node can read."
             )
-        return load(self.source, as_=self.name, task=self.task, device=self.device,
-                    dtype=self.dtype, revision=self.revision,
-                    trust_remote_code=self.trust_remote_code)
+        return load(
+            self.source,
+            as_=self.name,
+            task=self.task,
+            device=self.device,
+            dtype=self.dtype,
+            revision=self.revision,
+            trust_remote_code=self.trust_remote_code,
+        )
 
 
-_HEAD_TASK = {"classification": "classification", "regression": "regression",
-              "causal-lm": "causal-lm", "masked-lm": "masked-lm"}
+_HEAD_TASK = {
+    "classification": "classification",
+    "regression": "regression",
+    "causal-lm": "causal-lm",
+    "masked-lm": "masked-lm",
+}
 
 
 def model_spec(handle: Any) -> ModelSpec:
@@ -151,9 +160,16 @@ def model_spec(handle: Any) -> ModelSpec:
             handle.extra["engine_folder"] = folder
         source, revision = folder, None
     device = "cuda" if str(handle.device).startswith("cuda") else "cpu"
-    return ModelSpec(source=source, name=handle.name, task=_HEAD_TASK.get(handle.head),
-                     device=device, dtype=handle.dtype, revision=revision,
-                     trust_remote_code=handle.trust_remote_code, local=local)
+    return ModelSpec(
+        source=source,
+        name=handle.name,
+        task=_HEAD_TASK.get(handle.head),
+        device=device,
+        dtype=handle.dtype,
+        revision=revision,
+        trust_remote_code=handle.trust_remote_code,
+        local=local,
+    )
 
 
 class _Replica:
@@ -191,9 +207,16 @@ class _Failed:
     message: str
 
 
-def run(handle: Any, task: Callable, chunks: Sequence[Any], sizes: Sequence[int], *,
-        address: str | None, workers: int | None,
-        progress: Callable[[int, int], None] | None) -> list[list | None]:
+def run(
+    handle: Any,
+    task: Callable,
+    chunks: Sequence[Any],
+    sizes: Sequence[int],
+    *,
+    address: str | None,
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> list[list | None]:
     """Run ``task`` over ``chunks`` on Ray actors; one entry per chunk, None where not finished."""
     spec = model_spec(handle)
     ray = connect(address)
@@ -211,10 +234,15 @@ def run(handle: Any, task: Callable, chunks: Sequence[Any], sizes: Sequence[int]
     threads = max(1, int(cpus // size))
     items = [{"chunk": i, "payload": pickle.dumps(c)} for i, c in enumerate(chunks)]
     dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-        _Replica, fn_constructor_kwargs={"spec": spec, "task": task, "threads": threads},
-        compute=ray.data.ActorPoolStrategy(size=size), batch_size=1, batch_format="pandas",
-        num_cpus=0 if gpus else share, num_gpus=share if gpus else 0,
-        max_restarts=0, max_task_retries=0,
+        _Replica,
+        fn_constructor_kwargs={"spec": spec, "task": task, "threads": threads},
+        compute=ray.data.ActorPoolStrategy(size=size),
+        batch_size=1,
+        batch_format="pandas",
+        num_cpus=0 if gpus else share,
+        num_gpus=share if gpus else 0,
+        max_restarts=0,
+        max_task_retries=0,
     )
     results: list[list | None] = [None] * len(chunks)
     done, total = 0, sum(sizes)
@@ -239,8 +267,9 @@ def run(handle: Any, task: Callable, chunks: Sequence[Any], sizes: Sequence[int]
 
 def _failure(failed: _Failed, results: list, sizes: Sequence[int], name: str) -> EngineError:
     """One sentence naming the rows that did not finish; the finished ones ride on ``.partial``."""
-    if failed.kind in ("EngineError", "FMError") or (failed.kind.endswith(("Error",)) and \
-            failed.message.endswith(".")):
+    if failed.kind in ("EngineError", "FMError") or (
+        failed.kind.endswith(("Error",)) and failed.message.endswith(".")
+    ):
         why = failed.message  # already one of our sentences (or close to one)
     else:
         why = f"{failed.kind}: {failed.message.splitlines()[0][:200] if failed.message else 'no message'}"

@@ -24,9 +24,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from ..core.finetune import _Job
 from ..errors import BadArgumentError, EngineError
-from . import check_workers, ray_address, resolve_engine
+from . import check_workers, resolve_engine
 
 _WEIGHTS = "weights.pt"
 
@@ -61,38 +60,15 @@ def _plan_files(plan: Any, data: Any) -> tuple[str, dict[str, str]]:
 
     folder = tempfile.mkdtemp(prefix="fm-raytrain-plan-")
     try:
-        script = write_script(Path(folder) / "fm_plan.py", plan, (data.train_texts, data.train_labels),
-                              (data.eval_texts, data.eval_labels))
+        script = write_script(
+            Path(folder) / "fm_plan.py",
+            plan,
+            (data.train_texts, data.train_labels),
+            (data.eval_texts, data.eval_labels),
+        )
         return script.name, {p.name: p.read_text(encoding="utf-8") for p in Path(folder).iterdir()}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-class RayTrainJob(_Job):
-    """A fine-tuning run whose training step runs on Ray Train workers."""
-
-    def __init__(self, *args: Any, plan: Any, address: str | None, workers: int | None,
-                 **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.plan, self.address, self.workers = plan, ray_address(address), workers
-
-    def _train(self) -> Any:
-        return train_on_ray(self)
-
-    def on_event(self, event: tuple) -> None:
-        """One message from rank 0, handled as the local Trainer callback would."""
-        import time
-
-        kind = event[0]
-        if kind == "begin":
-            self.started, self.total_steps = time.perf_counter(), event[1]
-            self.monitor.on_start(self.info())
-        elif kind == "step":
-            _, self.steps, total, epoch = event
-            self.monitor.on_step(self.steps, total, epoch, time.perf_counter() - self.started)
-        else:
-            _, step, epoch, logs = event
-            self.log(SimpleNamespace(global_step=step, epoch=epoch), logs)
 
 
 def train_on_ray(job: Any) -> Any:
@@ -121,8 +97,13 @@ def train_on_ray(job: Any) -> Any:
     storage = tempfile.mkdtemp(prefix="fm-raytrain-")
     trainer = TorchTrainer(
         _worker_loop,
-        train_loop_config={"script": script, "files": files, "weights": weights, "events": events,
-                           "stop": stop},
+        train_loop_config={
+            "script": script,
+            "files": files,
+            "weights": weights,
+            "events": events,
+            "stop": stop,
+        },
         scaling_config=ScalingConfig(num_workers=workers, use_gpu=cuda, resources_per_worker=per_worker),
         run_config=RunConfig(name=f"fmwidgets-{job.name}", storage_path=storage),
     )
@@ -155,8 +136,10 @@ def train_on_ray(job: Any) -> Any:
             ) from error
         result = box["result"]
         if result.checkpoint is None:
-            raise EngineError(f"The Ray Train job for '{job.name}' ended without a checkpoint; "
-                              "engine=None trains in this kernel.")
+            raise EngineError(
+                f"The Ray Train job for '{job.name}' ended without a checkpoint; "
+                "engine=None trains in this kernel."
+            )
         with result.checkpoint.as_directory() as folder:
             job.trainer.model.load_state_dict(torch.load(Path(folder) / _WEIGHTS, map_location="cpu"))
         return SimpleNamespace(metrics=dict(result.metrics or {}))

@@ -34,15 +34,26 @@ def check_available() -> None:
         ) from exc
 
 
-def sampling_params(decoding: dict[str, Any], *, max_new_tokens: int, n: int, seed: int | None,
-                    stop: Sequence[str] | None, extra: dict[str, Any]) -> Any:
+def sampling_params(
+    decoding: dict[str, Any],
+    *,
+    max_new_tokens: int,
+    n: int,
+    seed: int | None,
+    stop: Sequence[str] | None,
+    extra: dict[str, Any],
+) -> Any:
     """fmwidgets' decoding settings (greedy, temperature, top_p, top_k) as vLLM SamplingParams."""
     from vllm import SamplingParams
 
     sampled = bool(decoding.get("do_sample"))
-    kwargs: dict[str, Any] = dict(n=n, max_tokens=max_new_tokens, seed=seed,
-                                  stop=list(stop) if stop else None,
-                                  temperature=float(decoding.get("temperature") or 1.0) if sampled else 0.0)
+    kwargs: dict[str, Any] = dict(
+        n=n,
+        max_tokens=max_new_tokens,
+        seed=seed,
+        stop=list(stop) if stop else None,
+        temperature=float(decoding.get("temperature") or 1.0) if sampled else 0.0,
+    )
     if sampled and decoding.get("top_p") is not None:
         kwargs["top_p"] = float(decoding["top_p"])
     if sampled and decoding.get("top_k") is not None:
@@ -67,18 +78,29 @@ def engine_for(handle: Any) -> Any:
     spec = model_spec(handle)
     key = (spec.source, spec.revision, spec.dtype)
     if key not in _LLMS:
-        _LLMS[key] = LLM(model=spec.source, revision=spec.revision, dtype=spec.dtype,
-                         trust_remote_code=spec.trust_remote_code)
+        _LLMS[key] = LLM(
+            model=spec.source,
+            revision=spec.revision,
+            dtype=spec.dtype,
+            trust_remote_code=spec.trust_remote_code,
+        )
     return _LLMS[key]
 
 
-def generate_texts(handle: Any, prompts: list[str], decoding: dict[str, Any], *, max_new_tokens: int,
-                   n: int, seed: int | None, stop: Sequence[str] | None,
-                   extra: dict[str, Any]) -> list[Any]:
+def generate_texts(
+    handle: Any,
+    prompts: list[str],
+    decoding: dict[str, Any],
+    *,
+    max_new_tokens: int,
+    n: int,
+    seed: int | None,
+    stop: Sequence[str] | None,
+    extra: dict[str, Any],
+) -> list[Any]:
     """One text per prompt (a list of ``n`` texts when ``n > 1``), in the prompts' order."""
     check_available()
-    params = sampling_params(decoding, max_new_tokens=max_new_tokens, n=n, seed=seed, stop=stop,
-                             extra=extra)
+    params = sampling_params(decoding, max_new_tokens=max_new_tokens, n=n, seed=seed, stop=stop, extra=extra)
     outputs = engine_for(handle).generate(prompts, params)
     texts = [[c.text for c in out.outputs] for out in outputs]
     return [t if n > 1 else t[0] for t in texts]

@@ -11,22 +11,44 @@ import fmwidgets as fm
 from .parser import arg, command, store
 from .prompts import GENERATION_ARGS, body_text
 
-_CHAT_FLAGS = ("--max-new-tokens", "--temperature", "--top-p", "--top-k", "--greedy", "--seed",
-               "--repetition-penalty", "--stop", "--system", "--out")
-_NAMES = ("max_new_tokens", "temperature", "top_p", "top_k", "greedy", "seed", "repetition_penalty", "stop",
-          "system")
+_CHAT_FLAGS = (
+    "--max-new-tokens",
+    "--temperature",
+    "--top-p",
+    "--top-k",
+    "--greedy",
+    "--seed",
+    "--repetition-penalty",
+    "--stop",
+    "--system",
+    "--out",
+)
+_NAMES = (
+    "max_new_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "greedy",
+    "seed",
+    "repetition_penalty",
+    "stop",
+    "system",
+)
 
 # model name -> the conversation so far (what the last reply returned)
 conversations: dict[str, list] = {}
 
 
 @command(
-    "chat", "send the cell body to a chat model through its chat template; the conversation continues",
+    "chat",
+    "send the cell body to a chat model through its chat template; the conversation continues",
     arg("--model", default=None, metavar="NAME", help="a loaded chat model (default: the current one)"),
     arg("--new", action="store_true", help="start a new conversation with this model"),
     arg("--no-stream", action="store_true", help="show the reply only when it is complete"),
     *[a for a in GENERATION_ARGS if a.flags[0] in _CHAT_FLAGS],
-    cell="yes", passthrough=True, group="prompts",
+    cell="yes",
+    passthrough=True,
+    group="prompts",
 )
 def chat(args, cell, shell, **extra):
     from ..core.registry import get_model
@@ -35,8 +57,15 @@ def chat(args, cell, shell, **extra):
     if args.new:
         conversations.pop(name, None)
     params = {k: getattr(args, k) for k in _NAMES if getattr(args, k, None) is not None}
-    reply = fm.chat(body_text(cell), model=name, conversation=conversations.get(name),
-                    stream=False if args.no_stream else None, keep=False, **params, **extra)
+    reply = fm.chat(
+        body_text(cell),
+        model=name,
+        conversation=conversations.get(name),
+        stream=False if args.no_stream else None,
+        keep=False,
+        **params,
+        **extra,
+    )
     conversations[name] = reply.conversation
     store(shell, args.out, reply)
     return reply

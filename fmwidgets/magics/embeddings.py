@@ -17,29 +17,48 @@ from .parser import ENGINE_ARGS, arg, command, engine_options, store, variable
 
 
 @command(
-    "embed", "interactive WebGL map of a DataFrame's rows: search, colour by column, lasso selection",
+    "embed",
+    "interactive WebGL map of a DataFrame's rows: search, colour by column, lasso selection",
     arg("source", help="notebook variable: a DataFrame, a list or a Series of texts (or images with CLIP)"),
     arg("--text", default=None, metavar="COL", help="column to embed (a one-column DataFrame needs none)"),
     arg("--color", default=None, metavar="COL", help="column that colours the points"),
     arg("--hover", nargs="+", default=None, metavar="COL", help="columns shown on hover (default: the text)"),
     arg("--method", default="pca", choices=("pca", "umap", "tsne"), help="projection (default pca)"),
     arg("--dims", type=int, default=2, choices=(2, 3), help="2-D or 3-D map (default 2)"),
-    arg("--pooling", default=None, choices=("mean", "cls", "last", "max"),
-        help="how token vectors become one (default: the model's own)"),
+    arg(
+        "--pooling",
+        default=None,
+        choices=("mean", "cls", "last", "max"),
+        help="how token vectors become one (default: the model's own)",
+    ),
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
     arg("--k", type=int, default=10, help="rows a search lights up (default 10)"),
     arg("--seed", type=int, default=0, help="seed of the projection (default 0)"),
     arg("--strict", action="store_true", help="refuse empty or NaN rows instead of skipping them"),
-    arg("--out", default=None, metavar="VAR", help="notebook variable that holds the selected rows (a DataFrame)"),
+    arg(
+        "--out",
+        default=None,
+        metavar="VAR",
+        help="notebook variable that holds the selected rows (a DataFrame)",
+    ),
     *ENGINE_ARGS,
     group="embeddings",
 )
 def embed(args, cell, shell):
     source = variable(shell, args.source, "DataFrame, list or Series")
     explorer = fm.EmbeddingExplorer(
-        source, text=args.text, model=args.model, color=args.color, hover=args.hover,
-        method=args.method, dims=args.dims, pooling=args.pooling, seed=args.seed, k=args.k,
-        strict=args.strict, on_select=(lambda rows: store(shell, args.out, rows)) if args.out else None,
+        source,
+        text=args.text,
+        model=args.model,
+        color=args.color,
+        hover=args.hover,
+        method=args.method,
+        dims=args.dims,
+        pooling=args.pooling,
+        seed=args.seed,
+        k=args.k,
+        strict=args.strict,
+        on_select=(lambda rows: store(shell, args.out, rows)) if args.out else None,
         **engine_options(args),
     )
     store(shell, args.out, explorer.selected)
@@ -47,9 +66,12 @@ def embed(args, cell, shell):
 
 
 @command(
-    "similar", "the rows of a DataFrame nearest to a query, by cosine similarity",
+    "similar",
+    "the rows of a DataFrame nearest to a query, by cosine similarity",
     arg("query", help="the text to look for"),
-    arg("--in", dest="df", required=True, metavar="DF", help="notebook variable: a DataFrame, list or Series"),
+    arg(
+        "--in", dest="df", required=True, metavar="DF", help="notebook variable: a DataFrame, list or Series"
+    ),
     arg("--text", default=None, metavar="COL", help="column to compare (a one-column DataFrame needs none)"),
     arg("--k", type=int, default=10, help="how many rows (default 10)"),
     arg("--pooling", default=None, choices=("mean", "cls", "last", "max")),
@@ -59,8 +81,15 @@ def embed(args, cell, shell):
     group="embeddings",
 )
 def similar(args, cell, shell):
-    rows = fm.similar(args.query, variable(shell, args.df, "DataFrame, list or Series"), text=args.text,
-                      k=args.k, model=args.model, pooling=args.pooling, strict=args.strict)
+    rows = fm.similar(
+        args.query,
+        variable(shell, args.df, "DataFrame, list or Series"),
+        text=args.text,
+        k=args.k,
+        model=args.model,
+        pooling=args.pooling,
+        strict=args.strict,
+    )
     store(shell, args.out, rows)
     return rows
 
@@ -80,20 +109,28 @@ def _images(shell, source: str):
 
 
 @command(
-    "clip", "CLIP-style models: image x text similarity, zero-shot labels, joint map",
+    "clip",
+    "CLIP-style models: image x text similarity, zero-shot labels, joint map",
     arg("images", help="notebook variable (images or paths, list / Series / DataFrame) or a file pattern"),
-    arg("--labels", required=True, metavar="'A,B,C'", help="candidate labels or captions, separated by commas"),
+    arg(
+        "--labels", required=True, metavar="'A,B,C'", help="candidate labels or captions, separated by commas"
+    ),
     arg("--image", default=None, metavar="COL", help="DataFrame column with the images"),
-    arg("--view", default="table", choices=("table", "heatmap", "map"),
-        help="table (thumbnails x labels), heatmap, or map (images and texts in one projection)"),
+    arg(
+        "--view",
+        default="table",
+        choices=("table", "heatmap", "map"),
+        help="table (thumbnails x labels), heatmap, or map (images and texts in one projection)",
+    ),
     arg("--model", default=None, metavar="NAME", help="a loaded CLIP-style model (default: the current one)"),
     arg("--strict", action="store_true", help="refuse rows without an image instead of skipping them"),
     arg("--out", default=None, metavar="VAR", help="also store the ClipResult in this notebook variable"),
     group="embeddings",
 )
 def clip(args, cell, shell):
-    result = fm.clip_similarity(_images(shell, args.images), args.labels, model=args.model, image=args.image,
-                                strict=args.strict)
+    result = fm.clip_similarity(
+        _images(shell, args.images), args.labels, model=args.model, image=args.image, strict=args.strict
+    )
     store(shell, args.out, result)
     if args.view == "heatmap":
         return fm.plot_clip_similarity(result)

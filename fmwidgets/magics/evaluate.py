@@ -23,21 +23,31 @@ ACTIONS = ("list", "diff", "review")
 
 
 @command(
-    "eval", "evaluate a prompt or model over DATA; `eval list`, `eval diff A B`, `eval review NAME`",
+    "eval",
+    "evaluate a prompt or model over DATA; `eval list`, `eval diff A B`, `eval review NAME`",
     arg("target", nargs="+", metavar="DATA | list | diff A B | review NAME"),
-    arg("--prompt", default=None, metavar="T|ID", help="a {column} template or a saved prompt id such as qa@2"),
+    arg(
+        "--prompt", default=None, metavar="T|ID", help="a {column} template or a saved prompt id such as qa@2"
+    ),
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
     arg("--text", default=None, metavar="COL", help="for a tuned classifier/regressor: the column it reads"),
     arg("--reference", default=None, metavar="COL", help="the column with the expected answers"),
-    arg("--evaluator", action="append", default=None, metavar="E",
+    arg(
+        "--evaluator",
+        action="append",
+        default=None,
+        metavar="E",
         help="exact_match, contains, regex:P, json_valid, numeric[:TOL], bleu, chrf, rouge_l, "
-             "semantic_similarity, accuracy, f1_macro, wer (repeatable)"),
+        "semantic_similarity, accuracy, f1_macro, wer (repeatable)",
+    ),
     arg("--as", dest="as_", default=None, metavar="NAME", help="name of the stored run"),
     arg("--split", default=None, help="split of a hub dataset or DatasetDict"),
     arg("--batch-size", type=int, default=None, metavar="B", help="rows per generation batch (default 8)"),
     arg("--no-cache", action="store_true", help="generate every row again instead of using the cache"),
     *GENERATION_ARGS,
-    cell="optional", passthrough=True, group="evaluation",
+    cell="optional",
+    passthrough=True,
+    group="evaluation",
 )
 def eval_(args, cell, shell, **extra):
     action, rest = args.target[0], args.target[1:]
@@ -58,8 +68,18 @@ def eval_(args, cell, shell, **extra):
     template = args.prompt.replace("\\n", "\n") if args.prompt is not None else body_text(cell)
     data = shell.user_ns[action] if shell is not None and action in shell.user_ns else action
     params = set_params("eval", generation_params(args, extra))
-    result = fm.evaluate(data, template, model=args.model, text=args.text, reference=args.reference,
-                         evaluators=args.evaluator, name=args.as_, cache=not args.no_cache, split=args.split,
-                         batch_size=args.batch_size, **params)
+    result = fm.evaluate(
+        data,
+        template,
+        model=args.model,
+        text=args.text,
+        reference=args.reference,
+        evaluators=args.evaluator,
+        name=args.as_,
+        cache=not args.no_cache,
+        split=args.split,
+        batch_size=args.batch_size,
+        **params,
+    )
     store(shell, args.out, result)
     return result

@@ -15,21 +15,30 @@ from .parser import arg, command, store
 def _text(args, cell, name: str) -> str:
     if (args.text is None) == (cell is None):
         raise UsageError(
-            f"%fm {name} needs one text: %fm {name} \"TEXT\", or %%fm {name} with the text in the cell body."
+            f'%fm {name} needs one text: %fm {name} "TEXT", or %%fm {name} with the text in the cell body.'
         )
     return args.text if cell is None else cell.strip()
 
 
 @command(
-    "attention", "attention weights of a text: heatmap, head view (token lines) or model view (all heads)",
+    "attention",
+    "attention weights of a text: heatmap, head view (token lines) or model view (all heads)",
     arg("text", nargs="?", default=None, help="the text (or put it in the cell body)"),
     arg("--pair", default=None, metavar="TEXT", help="a second sentence, for sentence-pair models"),
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
-    arg("--view", default="head", choices=("heatmap", "head", "model"), help="which view opens first (default head)"),
+    arg(
+        "--view",
+        default="head",
+        choices=("heatmap", "head", "model"),
+        help="which view opens first (default head)",
+    ),
     arg("--layer", type=int, default=0, metavar="L", help="layer shown first (default 0)"),
     arg("--head", type=int, default=None, metavar="H", help="head of the heatmap (default: mean of heads)"),
-    arg("--out", default=None, metavar="VAR", help="also store the AttentionResult in this notebook variable"),
-    cell="optional", group="inside",
+    arg(
+        "--out", default=None, metavar="VAR", help="also store the AttentionResult in this notebook variable"
+    ),
+    cell="optional",
+    group="inside",
 )
 def attention(args, cell, shell):
     result = fm.attention(_text(args, cell, "attention"), text_pair=args.pair, model=args.model)
@@ -38,12 +47,20 @@ def attention(args, cell, shell):
 
 
 @command(
-    "lens", "logit lens of a decoder: the top next-token guesses after every layer",
+    "lens",
+    "logit lens of a decoder: the top next-token guesses after every layer",
     arg("text", nargs="?", default=None, help="the text (or put it in the cell body)"),
     arg("--model", default=None, metavar="NAME", help="a loaded decoder (default: the current one)"),
-    arg("--top-k", type=int, default=5, metavar="K", help="guesses per layer and position shown on hover (default 5)"),
+    arg(
+        "--top-k",
+        type=int,
+        default=5,
+        metavar="K",
+        help="guesses per layer and position shown on hover (default 5)",
+    ),
     arg("--out", default=None, metavar="VAR", help="also store the LensResult in this notebook variable"),
-    cell="optional", group="inside",
+    cell="optional",
+    group="inside",
 )
 def lens(args, cell, shell):
     result = fm.logit_lens(_text(args, cell, "lens"), model=args.model, top_k=args.top_k)

@@ -8,19 +8,30 @@ from .parser import arg, command, store, variable
 
 
 @command(
-    "label", "zero-shot labels for a DataFrame's rows, with a confidence and a score per label",
+    "label",
+    "zero-shot labels for a DataFrame's rows, with a confidence and a score per label",
     arg("source", help="notebook variable: a DataFrame"),
     arg("--text", required=True, metavar="COL", help="column with the texts (or images, with --method clip)"),
     arg("--labels", required=True, metavar="'A,B,C'", help="candidate labels, separated by commas"),
-    arg("--method", default="embedding", choices=("embedding", "nli", "prompt", "clip"),
-        help="embedding (default), nli, prompt (a decoder) or clip (images)"),
+    arg(
+        "--method",
+        default="embedding",
+        choices=("embedding", "nli", "prompt", "clip"),
+        help="embedding (default), nli, prompt (a decoder) or clip (images)",
+    ),
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
     arg("--multi-label", action="store_true", help="with --method nli: each label on its own"),
     arg("--out", default=None, metavar="VAR", help="notebook variable that holds the labelled DataFrame"),
     group="labelling",
 )
 def label(args, cell, shell):
-    result = fm.label(variable(shell, args.source, "DataFrame"), text=args.text, labels=args.labels,
-                      method=args.method, model=args.model, multi_label=args.multi_label)
+    result = fm.label(
+        variable(shell, args.source, "DataFrame"),
+        text=args.text,
+        labels=args.labels,
+        method=args.method,
+        model=args.model,
+        multi_label=args.multi_label,
+    )
     store(shell, args.out, result)
     return result

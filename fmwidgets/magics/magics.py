@@ -24,8 +24,17 @@ from ..records import recording
 from . import COMMAND_MODULES
 from .parser import COMMANDS, HelpShown, expand_variables, parse, split
 
-_GROUPS = ("models", "prompts", "fine-tuning", "embeddings", "retrieval", "labelling", "inside", "evaluation",
-           "reproducibility")
+_GROUPS = (
+    "models",
+    "prompts",
+    "fine-tuning",
+    "embeddings",
+    "retrieval",
+    "labelling",
+    "inside",
+    "evaluation",
+    "reproducibility",
+)
 
 
 def load_commands() -> None:
@@ -68,7 +77,9 @@ def run(line: str, cell: str | None, shell) -> object:
     cmd = COMMANDS[name]
     body = cell if cell is not None and cell.strip() else None
     if cmd.cell == "yes" and body is None and "--help" not in rest and "-h" not in rest:
-        raise UsageError(f"%%fm {name} needs a cell body: write %%fm {name} on the first line and the text below it.")
+        raise UsageError(
+            f"%%fm {name} needs a cell body: write %%fm {name} on the first line and the text below it."
+        )
     if cmd.cell == "no" and body is not None:
         raise UsageError(f"%fm {name} takes no cell body; use the line form %fm {name} ... on its own.")
     try:

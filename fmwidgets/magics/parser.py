@@ -61,8 +61,15 @@ def arg(*flags: str, **kwargs: Any) -> Arg:
     return Arg(flags, kwargs)
 
 
-def command(name: str, help: str, *args: Arg, cell: str = "no", passthrough: bool = False,
-            group: str = "models", usage: str | None = None):
+def command(
+    name: str,
+    help: str,
+    *args: Arg,
+    cell: str = "no",
+    passthrough: bool = False,
+    group: str = "models",
+    usage: str | None = None,
+):
     """Register the decorated handler as `%fm NAME` with the given arguments."""
 
     def decorate(handler: Callable) -> Callable:
@@ -78,10 +85,18 @@ def command(name: str, help: str, *args: Arg, cell: str = "no", passthrough: boo
 
 # `--engine ray` and its settings, on every magic whose work runs in batches
 ENGINE_ARGS = (
-    arg("--engine", default=None, choices=("local", "ray", "vllm"),
-        help="where the batches run: local (this kernel), ray, or vllm (text generation on CUDA; default: %%config FM.engine)"),
-    arg("--ray-address", default=None, metavar="ADDR",
-        help="with --engine ray: the cluster (default: FM.ray_address, RAY_ADDRESS, else a local Ray)"),
+    arg(
+        "--engine",
+        default=None,
+        choices=("local", "ray", "vllm"),
+        help="where the batches run: local (this kernel), ray, or vllm (text generation on CUDA; default: %%config FM.engine)",
+    ),
+    arg(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="with --engine ray: the cluster (default: FM.ray_address, RAY_ADDRESS, else a local Ray)",
+    ),
     arg("--workers", type=int, default=None, metavar="N", help="with --engine ray: model replicas"),
 )
 

@@ -17,15 +17,32 @@ from .parser import COMMANDS, ENGINE_ARGS, arg, command, engine_options, store, 
 GENERATION_ARGS = (
     arg("--max-new-tokens", type=int, default=64, metavar="N", help="tokens to generate (default 64)"),
     arg("--temperature", type=float, default=None, metavar="T", help="sampling temperature (> 0)"),
-    arg("--top-p", type=float, default=None, metavar="P", help="nucleus sampling: keep the top P of probability"),
+    arg(
+        "--top-p",
+        type=float,
+        default=None,
+        metavar="P",
+        help="nucleus sampling: keep the top P of probability",
+    ),
     arg("--top-k", type=int, default=None, metavar="K", help="sample among the K most likely tokens"),
     arg("--greedy", action="store_const", const=True, default=None, help="always take the most likely token"),
-    arg("--seed", type=int, default=None, metavar="S", help="seed for sampling (one is picked and recorded if not given)"),
+    arg(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="seed for sampling (one is picked and recorded if not given)",
+    ),
     arg("--n", type=int, default=1, metavar="N", help="number of samples"),
     arg("--repetition-penalty", type=float, default=None, metavar="R", help="penalise repeated tokens (> 1)"),
     arg("--stop", action="append", default=None, metavar="TEXT", help="stop at this text (repeatable)"),
-    arg("--chat", action="store_const", const=True, default=None,
-        help="use the tokenizer's chat template (default: on for instruction-tuned models that have one)"),
+    arg(
+        "--chat",
+        action="store_const",
+        const=True,
+        default=None,
+        help="use the tokenizer's chat template (default: on for instruction-tuned models that have one)",
+    ),
     arg("--no-chat", dest="chat", action="store_const", const=False, help="send the text as it is"),
     arg("--system", default=None, metavar="TEXT", help="system message (chat models)"),
     arg("--strict", action="store_true", help="a prompt longer than the context is an error, not cut"),
@@ -41,8 +58,19 @@ def body_text(cell: str | None) -> str | None:
 
 def generation_params(args, extra: dict) -> dict:
     """The keyword arguments of fm.generate from the shared flags (unset ones left out)."""
-    names = ("max_new_tokens", "temperature", "top_p", "top_k", "greedy", "seed", "n",
-             "repetition_penalty", "stop", "chat", "system")
+    names = (
+        "max_new_tokens",
+        "temperature",
+        "top_p",
+        "top_k",
+        "greedy",
+        "seed",
+        "n",
+        "repetition_penalty",
+        "stop",
+        "chat",
+        "system",
+    )
     params = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     if args.strict:
         params["strict"] = True
@@ -57,26 +85,42 @@ def set_params(command_name: str, params: dict) -> dict:
 
 
 @command(
-    "prompt", "generate from the cell body ({name} placeholders filled from the notebook), or one row per --df row",
+    "prompt",
+    "generate from the cell body ({name} placeholders filled from the notebook), or one row per --df row",
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
     *GENERATION_ARGS,
     arg("--df", default=None, metavar="DF", help="a DataFrame in the notebook: one generation per row"),
-    arg("--template", default=None, help="with --df: the prompt with {column} placeholders (or the cell body)"),
+    arg(
+        "--template", default=None, help="with --df: the prompt with {column} placeholders (or the cell body)"
+    ),
     arg("--column", default="output", help="with --df: name of the column added (default output)"),
     arg("--batch-size", type=int, default=None, metavar="B", help="with --df: rows per batch (default 8)"),
     arg("--no-stream", action="store_true", help="show the text only when it is complete"),
-    arg("--code", default=None, metavar="LANG", help="show the output as highlighted code in LANG (python, sql...)"),
-    arg("--save", default=None, metavar="NAME",
-        help="save the template (cell body or --template) as the next version of NAME (fm.save_prompt)"),
+    arg(
+        "--code",
+        default=None,
+        metavar="LANG",
+        help="show the output as highlighted code in LANG (python, sql...)",
+    ),
+    arg(
+        "--save",
+        default=None,
+        metavar="NAME",
+        help="save the template (cell body or --template) as the next version of NAME (fm.save_prompt)",
+    ),
     *ENGINE_ARGS,
-    cell="optional", passthrough=True, group="prompts",
+    cell="optional",
+    passthrough=True,
+    group="prompts",
 )
 def prompt(args, cell, shell, **extra):
     params, cell = generation_params(args, extra), body_text(cell)
     if args.save is not None:
         template = args.template or cell
         if template is None:
-            raise UsageError("%%fm prompt --save NAME saves the cell body (or --template \"...\"); write the template.")
+            raise UsageError(
+                '%%fm prompt --save NAME saves the cell body (or --template "..."); write the template.'
+            )
         version = fm.save_prompt(args.save, template, **set_params("prompt", params))
         if args.df is None:  # the template's {column} placeholders are for data, not notebook names
             store(shell, args.out, version)
@@ -85,18 +129,31 @@ def prompt(args, cell, shell, **extra):
         frame = variable(shell, args.df, "DataFrame")
         template = args.template or cell
         if template is None:
-            raise UsageError("%fm prompt --df needs a template: --template \"...{column}...\" or a cell body.")
-        result = fm.generate_df(frame, template, model=args.model, column=args.column,
-                                batch_size=args.batch_size, **engine_options(args), **params)
+            raise UsageError('%fm prompt --df needs a template: --template "...{column}..." or a cell body.')
+        result = fm.generate_df(
+            frame,
+            template,
+            model=args.model,
+            column=args.column,
+            batch_size=args.batch_size,
+            **engine_options(args),
+            **params,
+        )
     else:
         if args.engine or args.ray_address or args.workers:
             raise UsageError("%fm prompt: --engine, --ray-address and --workers apply to --df runs only.")
         if cell is None:
-            raise UsageError("%%fm prompt needs the prompt as the cell body (or --df DF --template \"...\").")
+            raise UsageError('%%fm prompt needs the prompt as the cell body (or --df DF --template "...").')
         if args.code:
             return _as_code(args, cell, shell, params)
-        result = fm.generate(cell, model=args.model, variables=shell.user_ns,
-                             stream=False if args.no_stream else None, keep=False, **params)
+        result = fm.generate(
+            cell,
+            model=args.model,
+            variables=shell.user_ns,
+            stream=False if args.no_stream else None,
+            keep=False,
+            **params,
+        )
     store(shell, args.out, result)
     return result
 
@@ -108,30 +165,44 @@ def _as_code(args, cell, shell, params):
     from ..render.generate import code_bundle, code_lexer
 
     code_lexer(args.code)  # an unknown language fails before generating
-    result = fm.generate(cell, model=args.model, variables=shell.user_ns,
-                         stream=False if args.no_stream else None, keep=False, **params)
-    display(code_bundle(result.texts, args.code, "— " + result.summary()), raw=True,
-            metadata={"fmwidgets": result.record.to_dict()})
+    result = fm.generate(
+        cell,
+        model=args.model,
+        variables=shell.user_ns,
+        stream=False if args.no_stream else None,
+        keep=False,
+        **params,
+    )
+    display(
+        code_bundle(result.texts, args.code, "— " + result.summary()),
+        raw=True,
+        metadata={"fmwidgets": result.record.to_dict()},
+    )
     store(shell, args.out, result)
 
 
 @command(
-    "compare", "the cell's prompt across several models side by side (or prompt variants, one per line)",
+    "compare",
+    "the cell's prompt across several models side by side (or prompt variants, one per line)",
     arg("models", nargs="*", metavar="NAME", help="loaded models to compare (default: the current one)"),
     arg("--variants", action="store_true", help="each non-empty line of the body is a prompt variant"),
     *GENERATION_ARGS,
-    cell="yes", passthrough=True, group="prompts",
+    cell="yes",
+    passthrough=True,
+    group="prompts",
 )
 def compare(args, cell, shell, **extra):
     prompts = [line for line in cell.splitlines() if line.strip()] if args.variants else body_text(cell)
-    result = fm.compare(prompts, models=args.models or None, variables=shell.user_ns,
-                        **generation_params(args, extra))
+    result = fm.compare(
+        prompts, models=args.models or None, variables=shell.user_ns, **generation_params(args, extra)
+    )
     store(shell, args.out, result)
     return result
 
 
 @command(
-    "fill", "masked-LM predictions for [MASK] in the text, as a table and a bar chart",
+    "fill",
+    "masked-LM predictions for [MASK] in the text, as a table and a bar chart",
     arg("text", nargs="+", help="the text with [MASK] (quote it, or write it plainly)"),
     arg("--top-k", type=int, default=5, metavar="K"),
     arg("--model", default=None, metavar="NAME"),
@@ -148,7 +219,8 @@ def fill(args, cell, shell):
 
 
 @command(
-    "probs", "probability of each token of a text under a decoder, top-k alternatives on hover",
+    "probs",
+    "probability of each token of a text under a decoder, top-k alternatives on hover",
     arg("text", nargs="*", help="the text (or --of VAR for a Generation or string in the notebook)"),
     arg("--of", default=None, metavar="VAR", help="a notebook variable: a Generation or a string"),
     arg("--top-k", type=int, default=5, metavar="K"),
@@ -165,7 +237,8 @@ def probs(args, cell, shell):
 
 
 @command(
-    "playground", "widget: prompt box, sliders, Generate/Stop, streaming, several models side by side, history",
+    "playground",
+    "widget: prompt box, sliders, Generate/Stop, streaming, several models side by side, history",
     arg("models", nargs="*", metavar="NAME", help="models to offer (default: every loaded decoder)"),
     group="prompts",
 )

@@ -52,8 +52,11 @@ def _values(spec: Any, data: Any, n: int, what: str) -> np.ndarray | None:
             have = ", ".join(repr(str(c)) for c in data.columns)
             raise DataError(f"The DataFrame has no column '{spec}' for {what}; its columns are {have}.")
         spec = data[spec]
-    values = np.asarray(spec.to_numpy() if hasattr(spec, "to_numpy") else spec, dtype=object
-                        ) if not _numeric(spec) else np.asarray(spec, dtype=np.float32)
+    values = (
+        np.asarray(spec.to_numpy() if hasattr(spec, "to_numpy") else spec, dtype=object)
+        if not _numeric(spec)
+        else np.asarray(spec, dtype=np.float32)
+    )
     if len(values) != n:
         raise DataError(f"{what} has {len(values)} values for {n} points; pass one value per point.")
     return values
@@ -62,8 +65,10 @@ def _values(spec: Any, data: Any, n: int, what: str) -> np.ndarray | None:
 def _numeric(values: Any) -> bool:
     dtype = getattr(values, "dtype", None)
     if dtype is None:  # a list: np.asarray of a million long strings would copy them all as UCS-4
-        return all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-                   for v in values)
+        return all(
+            isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+            for v in values
+        )
     if not isinstance(dtype, np.dtype):  # pandas' own dtypes (strings, nullable ints, categories)
         dtype = np.asarray(values).dtype
     return dtype.kind in "iuf"
@@ -73,8 +78,9 @@ def hover_columns(hover: Any, data: Any, n: int) -> list[tuple[str | None, np.nd
     """(column name or None, values) for each hover column; checks them (cheap: no text is built)."""
     if hover is None:
         return []
-    specs = hover if _all_str(hover) and data is not None and all(h in data.columns for h in hover) \
-        else [hover]
+    specs = (
+        hover if _all_str(hover) and data is not None and all(h in data.columns for h in hover) else [hover]
+    )
     return [(spec if isinstance(spec, str) else None, _values(spec, data, n, "hover")) for spec in specs]
 
 
@@ -85,9 +91,13 @@ def hover_lines(hover: Any, data: Any, n: int, rows: np.ndarray | None = None) -
         return None
     labelled = len(columns) > 1
     lines = []
-    for i in (range(n) if rows is None else rows):
-        parts = [f"{plotly_text(name)}: {hover_text(vals[i])}" if labelled and name is not None
-                 else hover_text(vals[i]) for name, vals in columns]
+    for i in range(n) if rows is None else rows:
+        parts = [
+            f"{plotly_text(name)}: {hover_text(vals[i])}"
+            if labelled and name is not None
+            else hover_text(vals[i])
+            for name, vals in columns
+        ]
         lines.append("<br>".join(parts))
     return np.asarray(lines, dtype=object)
 
@@ -113,8 +123,9 @@ def categories(values: np.ndarray) -> tuple[list[str], np.ndarray]:
     return names, codes
 
 
-def point_groups(n: int, color: np.ndarray | None, symbol: np.ndarray | None
-                 ) -> list[tuple[str, np.ndarray, int, int]]:
+def point_groups(
+    n: int, color: np.ndarray | None, symbol: np.ndarray | None
+) -> list[tuple[str, np.ndarray, int, int]]:
     """(trace name, row numbers, colour index, symbol index) per trace, as plotly express splits them."""
     by_color = color is not None and not _numeric(color)
     c_names, c_codes = categories(color) if by_color else ([""], np.zeros(n, dtype=int))
@@ -163,8 +174,9 @@ def as_points(points: Any) -> np.ndarray:
     return arr
 
 
-def scatter_traces(pts: np.ndarray, groups, color: np.ndarray | None, hover: np.ndarray | None,
-                   sizes: Any) -> list:
+def scatter_traces(
+    pts: np.ndarray, groups, color: np.ndarray | None, hover: np.ndarray | None, sizes: Any
+) -> list:
     """One Scattergl (2-D) or Scatter3d (3-D) trace per group, float32 all the way."""
     palette = qualitative.Plotly
     numeric_color = color is not None and _numeric(color)
@@ -192,15 +204,30 @@ def density_trace(pts: np.ndarray, bins: int = 200) -> go.Heatmap:
     counts, xe, ye = np.histogram2d(pts[:, 0], pts[:, 1], bins=bins)
     z = np.log1p(counts.T).astype(np.float32)
     z[z == 0] = np.nan
-    return go.Heatmap(x=((xe[:-1] + xe[1:]) / 2).astype(np.float32),
-                      y=((ye[:-1] + ye[1:]) / 2).astype(np.float32), z=z, colorscale="Viridis",
-                      colorbar={"title": "log(1+points)"}, hoverinfo="skip")
+    return go.Heatmap(
+        x=((xe[:-1] + xe[1:]) / 2).astype(np.float32),
+        y=((ye[:-1] + ye[1:]) / 2).astype(np.float32),
+        z=z,
+        colorscale="Viridis",
+        colorbar={"title": "log(1+points)"},
+        hoverinfo="skip",
+    )
 
 
-def embedding_figure(points: Any, color: Any = None, hover: Any = None, symbol: Any = None,
-                     size: Any = None, title: str | None = None, *, data: Any = None,
-                     max_points: int = MAX_POINTS, overflow: str = "sample", seed: int = 0,
-                     record: RunRecord | None = None) -> tuple[RecordedFigure, list[np.ndarray]]:
+def embedding_figure(
+    points: Any,
+    color: Any = None,
+    hover: Any = None,
+    symbol: Any = None,
+    size: Any = None,
+    title: str | None = None,
+    *,
+    data: Any = None,
+    max_points: int = MAX_POINTS,
+    overflow: str = "sample",
+    seed: int = 0,
+    record: RunRecord | None = None,
+) -> tuple[RecordedFigure, list[np.ndarray]]:
     """(figure, row numbers of the points in each trace): what plot_embeddings and the explorer share."""
     pts = as_points(points)
     n = len(pts)
@@ -225,19 +252,33 @@ def embedding_figure(points: Any, color: Any = None, hover: Any = None, symbol: 
             if hover_columns(hover, data, n):
                 note = "; ".join(p for p in (note, f"no hover text past {HOVER_POINTS:,} points") if p)
         groups = point_groups(len(shown), _pick(color_v, shown), _pick(symbol_v, shown))
-        traces = scatter_traces(pts[shown], groups, _pick(color_v, shown), hover_v,
-                                sizes if np.isscalar(sizes) else sizes[shown])
+        traces = scatter_traces(
+            pts[shown], groups, _pick(color_v, shown), hover_v, sizes if np.isscalar(sizes) else sizes[shown]
+        )
         trace_rows = [shown[rows] for _, rows, _, _ in groups]
     full_title = " — ".join(t for t in (plotly_text(title) if title else None, note) if t) or None
-    layout: dict[str, Any] = dict(title=full_title, dragmode="lasso",
-                                  legend={"itemsizing": "constant"},
-                                  margin={"l": 40, "r": 20, "t": 50 if full_title else 20, "b": 40})
+    layout: dict[str, Any] = dict(
+        title=full_title,
+        dragmode="lasso",
+        legend={"itemsizing": "constant"},
+        margin={"l": 40, "r": 20, "t": 50 if full_title else 20, "b": 40},
+    )
     if color is not None and isinstance(color, str) and not (color_v is not None and _numeric(color_v)):
         layout["legend"]["title"] = {"text": plotly_text(color, LEGEND_CHARS)}
     if record is None:
-        record = RunRecord(kind="plot_embeddings", params={
-            "points": n, "shown": len(shown), "dims": pts.shape[1], "color": _spec(color),
-            "hover": _spec(hover), "symbol": _spec(symbol), "size": _spec(size), "overflow": overflow})
+        record = RunRecord(
+            kind="plot_embeddings",
+            params={
+                "points": n,
+                "shown": len(shown),
+                "dims": pts.shape[1],
+                "color": _spec(color),
+                "hover": _spec(hover),
+                "symbol": _spec(symbol),
+                "size": _spec(size),
+                "overflow": overflow,
+            },
+        )
     # built in one go: copying a finished figure (with_record) costs as much as building it
     return RecordedFigure(data=traces, layout=layout, record=record), trace_rows
 
@@ -260,10 +301,20 @@ def _spec(spec: Any) -> Any:
 
 
 @recorded
-def plot_embeddings(points: Any, color: Any = None, hover: Any = None, symbol: Any = None,
-                    size: Any = None, title: str | None = None, *, data: Any = None,
-                    max_points: int = MAX_POINTS, overflow: str = "sample", seed: int = 0,
-                    record: RunRecord | None = None) -> RecordedFigure:
+def plot_embeddings(
+    points: Any,
+    color: Any = None,
+    hover: Any = None,
+    symbol: Any = None,
+    size: Any = None,
+    title: str | None = None,
+    *,
+    data: Any = None,
+    max_points: int = MAX_POINTS,
+    overflow: str = "sample",
+    seed: int = 0,
+    record: RunRecord | None = None,
+) -> RecordedFigure:
     """A WebGL map of 2-D (or 3-D) points, plotly-express style.
 
     ``color``, ``hover``, ``symbol`` and ``size`` take a column name of ``data`` (a DataFrame
@@ -272,5 +323,16 @@ def plot_embeddings(points: Any, color: Any = None, hover: Any = None, symbol: A
     density heatmap (``overflow="density"``).  Hover text is cut at ``HOVER_CHARS`` characters
     per column, and left out (the title says so) when more than ``HOVER_POINTS`` points are shown.
     """
-    return embedding_figure(points, color, hover, symbol, size, title, data=data,
-                            max_points=max_points, overflow=overflow, seed=seed, record=record)[0]
+    return embedding_figure(
+        points,
+        color,
+        hover,
+        symbol,
+        size,
+        title,
+        data=data,
+        max_points=max_points,
+        overflow=overflow,
+        seed=seed,
+        record=record,
+    )[0]

@@ -22,26 +22,46 @@ def plot_evaluation(evaluation: Any, title: str | None = None) -> RecordedFigure
     summary = getattr(evaluation, "summary", evaluation)
     names = plotly_texts(summary.index)
     mean = summary["mean"].astype(float)
-    fig = go.Figure(go.Bar(
-        x=names, y=mean.tolist(),
-        error_y=dict(type="data", symmetric=False, array=(summary["ci_high"] - mean).tolist(),
-                     arrayminus=(mean - summary["ci_low"]).tolist()),
-        customdata=summary[["ci_low", "ci_high", "n"]].to_numpy().tolist(),
-        hovertemplate="%{x}: %{y:.4g}<br>95% interval %{customdata[0]:.4g} to %{customdata[1]:.4g}"
-                      "<br>%{customdata[2]} rows<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=mean.tolist(),
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=(summary["ci_high"] - mean).tolist(),
+                arrayminus=(mean - summary["ci_low"]).tolist(),
+            ),
+            customdata=summary[["ci_low", "ci_high", "n"]].to_numpy().tolist(),
+            hovertemplate="%{x}: %{y:.4g}<br>95% interval %{customdata[0]:.4g} to %{customdata[1]:.4g}"
+            "<br>%{customdata[2]} rows<extra></extra>",
+        )
+    )
     name = getattr(evaluation, "name", None)
-    fig.update_layout(title=plotly_text(title or (f"evaluation {name}" if name else "evaluation")),
-                      yaxis_title="score", height=320, margin=dict(t=50, b=40, l=50, r=20))
+    fig.update_layout(
+        title=plotly_text(title or (f"evaluation {name}" if name else "evaluation")),
+        yaxis_title="score",
+        height=320,
+        margin=dict(t=50, b=40, l=50, r=20),
+    )
     return with_record(fig, getattr(evaluation, "record", None))
 
 
 def plot_comparison(comparison: Any) -> RecordedFigure:
     """Rows improved, regressed and unchanged from run a to run b."""
     counts = comparison.counts
-    fig = go.Figure(go.Bar(x=list(counts.index), y=counts.tolist(),
-                           marker_color=[STATUS_COLORS[s] for s in counts.index],
-                           hovertemplate="%{x}: %{y} rows<extra></extra>"))
-    fig.update_layout(title=plotly_text(f"{comparison.a} → {comparison.b} on {comparison.evaluator}"),
-                      yaxis_title="rows", height=300, margin=dict(t=50, b=40, l=50, r=20))
+    fig = go.Figure(
+        go.Bar(
+            x=list(counts.index),
+            y=counts.tolist(),
+            marker_color=[STATUS_COLORS[s] for s in counts.index],
+            hovertemplate="%{x}: %{y} rows<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=plotly_text(f"{comparison.a} → {comparison.b} on {comparison.evaluator}"),
+        yaxis_title="rows",
+        height=300,
+        margin=dict(t=50, b=40, l=50, r=20),
+    )
     return with_record(fig, comparison.record)

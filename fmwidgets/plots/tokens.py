@@ -17,9 +17,13 @@ from .text import plotly_text
 _WRAP = 12  # tokens per row of the probability picture
 
 
-def token_probs_figure(tokens: Sequence[str], probs: Sequence[float],
-                       alternatives: Sequence[Sequence[tuple[str, float]]],
-                       generated: Sequence[bool] | None = None, per_row: int = _WRAP) -> go.Figure:
+def token_probs_figure(
+    tokens: Sequence[str],
+    probs: Sequence[float],
+    alternatives: Sequence[Sequence[tuple[str, float]]],
+    generated: Sequence[bool] | None = None,
+    per_row: int = _WRAP,
+) -> go.Figure:
     """Tokens laid out as wrapped text, each cell coloured by its probability (0 red .. 1 green);
     hovering a token shows its probability and the model's top alternatives at that place."""
     generated = list(generated) if generated is not None else [True] * len(tokens)
@@ -36,15 +40,27 @@ def token_probs_figure(tokens: Sequence[str], probs: Sequence[float],
         lines = [f"<b>{label}</b>  p = {shown}", "prompt" if not generated[i] else "", "top guesses:"]
         lines += [f"{plotly_text(t)}  {q:.3f}" for t, q in alts]
         hover[r][c] = "<br>".join(x for x in lines if x)
-    fig = go.Figure(go.Heatmap(
-        z=z, text=text, customdata=hover, texttemplate="%{text}", hovertemplate="%{customdata}<extra></extra>",
-        colorscale="RdYlGn", zmin=0, zmax=1, xgap=2, ygap=2,
-        colorbar=dict(title="p", thickness=10),
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            text=text,
+            customdata=hover,
+            texttemplate="%{text}",
+            hovertemplate="%{customdata}<extra></extra>",
+            colorscale="RdYlGn",
+            zmin=0,
+            zmax=1,
+            xgap=2,
+            ygap=2,
+            colorbar=dict(title="p", thickness=10),
+        )
+    )
     fig.update_layout(
         title="Token probabilities (hover for the model's alternatives; prompt tokens in italics)",
-        height=80 + 36 * n_rows, margin=dict(l=10, r=10, t=40, b=10),
-        xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed"),
+        height=80 + 36 * n_rows,
+        margin=dict(l=10, r=10, t=40, b=10),
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False, autorange="reversed"),
     )
     return fig
 
@@ -56,15 +72,23 @@ def fill_mask_figure(df) -> go.Figure:
     fig = go.Figure()
     for m in masks:
         part = df[df["mask"] == m].sort_values("probability")
-        fig.add_trace(go.Bar(
-            x=part["probability"], y=[f"{prefix(m)}{plotly_text(t)} " for t in part["token"]],
-            orientation="h", name=f"mask {m}", text=[f"{p:.3f}" for p in part["probability"]],
-            textposition="auto", customdata=[plotly_text(s) for s in part["sequence"]],
-            hovertemplate="%{y}: %{x:.3f}<br>%{customdata}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                x=part["probability"],
+                y=[f"{prefix(m)}{plotly_text(t)} " for t in part["token"]],
+                orientation="h",
+                name=f"mask {m}",
+                text=[f"{p:.3f}" for p in part["probability"]],
+                textposition="auto",
+                customdata=[plotly_text(s) for s in part["sequence"]],
+                hovertemplate="%{y}: %{x:.3f}<br>%{customdata}<extra></extra>",
+            )
+        )
     fig.update_layout(
-        title="Masked-LM predictions", xaxis=dict(title="probability", range=[0, 1]),
-        height=120 + 28 * len(df), showlegend=len(masks) > 1,
+        title="Masked-LM predictions",
+        xaxis=dict(title="probability", range=[0, 1]),
+        height=120 + 28 * len(df),
+        showlegend=len(masks) > 1,
         margin=dict(l=10, r=10, t=40, b=40),
     )
     return fig
@@ -72,8 +96,9 @@ def fill_mask_figure(df) -> go.Figure:
 
 def plot_token_probs(result) -> RecordedFigure:
     """``fm.plot_token_probs(result)``: the picture of a ``TokenProbs``, carrying its record."""
-    return with_record(token_probs_figure(result.tokens, result.probs, result.alternatives,
-                                          result.generated), result.record)
+    return with_record(
+        token_probs_figure(result.tokens, result.probs, result.alternatives, result.generated), result.record
+    )
 
 
 def plot_fill_mask(result) -> RecordedFigure:

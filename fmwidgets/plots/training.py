@@ -22,20 +22,33 @@ def loss_traces(history: Any) -> list[go.Scatter]:
 
     frame = pd.DataFrame(history) if not isinstance(history, pd.DataFrame) else history
     lines = []
-    for kind, column, name, mode in (("train", "loss", "training loss", "lines"),
-                                     ("eval", "eval_loss", "validation loss", "lines+markers")):
+    for kind, column, name, mode in (
+        ("train", "loss", "training loss", "lines"),
+        ("eval", "eval_loss", "validation loss", "lines+markers"),
+    ):
         part = frame[frame["kind"] == kind] if "kind" in frame else frame.iloc[0:0]
-        lines.append(go.Scatter(
-            x=part["step"].tolist() if len(part) else [], y=part[column].tolist() if len(part) else [],
-            mode=mode, name=name, hovertemplate="step %{x}<br>" + name + " %{y:.4f}<extra></extra>",
-        ))
+        lines.append(
+            go.Scatter(
+                x=part["step"].tolist() if len(part) else [],
+                y=part[column].tolist() if len(part) else [],
+                mode=mode,
+                name=name,
+                hovertemplate="step %{x}<br>" + name + " %{y:.4f}<extra></extra>",
+            )
+        )
     return lines
 
 
 def loss_layout(title: str = "Loss") -> dict[str, Any]:
-    return {"title": plotly_text(title), "xaxis_title": "step", "yaxis_title": "loss", "template": "plotly_white",
-            "height": 320, "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
-            "legend": {"orientation": "h", "y": -0.25}}
+    return {
+        "title": plotly_text(title),
+        "xaxis_title": "step",
+        "yaxis_title": "loss",
+        "template": "plotly_white",
+        "height": 320,
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
+        "legend": {"orientation": "h", "y": -0.25},
+    }
 
 
 def plot_loss_curve(run: Any, record: Any = None, title: str = "Loss") -> RecordedFigure:
@@ -56,14 +69,28 @@ def plot_confusion_matrix(result: Any) -> RecordedFigure:
         raise _not_for(result, "a confusion matrix", "classification")
     labels = plotly_texts(result.classes)  # distinct classes stay distinct categories
     counts = result.confusion
-    fig = go.Figure(go.Heatmap(
-        z=counts, x=labels, y=labels, colorscale="Blues", text=counts, texttemplate="%{text}",
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} rows<extra></extra>", showscale=False,
-    ))
-    fig.update_layout(title=f"Confusion matrix ({result.eval_rows} evaluation rows)",
-                      xaxis_title="predicted", yaxis_title="true", template="plotly_white",
-                      yaxis_autorange="reversed", height=360,
-                      xaxis={"type": "category"}, yaxis={"type": "category"})
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts,
+            x=labels,
+            y=labels,
+            colorscale="Blues",
+            text=counts,
+            texttemplate="%{text}",
+            hovertemplate="true %{y}<br>predicted %{x}<br>%{z} rows<extra></extra>",
+            showscale=False,
+        )
+    )
+    fig.update_layout(
+        title=f"Confusion matrix ({result.eval_rows} evaluation rows)",
+        xaxis_title="predicted",
+        yaxis_title="true",
+        template="plotly_white",
+        yaxis_autorange="reversed",
+        height=360,
+        xaxis={"type": "category"},
+        yaxis={"type": "category"},
+    )
     return with_record(fig, result.record)
 
 
@@ -73,15 +100,32 @@ def plot_predicted_vs_true(result: Any) -> RecordedFigure:
         raise _not_for(result, "a predicted-vs-true scatter", "regression")
     lo = min(result.y_true + result.y_pred)
     hi = max(result.y_true + result.y_pred)
-    fig = go.Figure([
-        go.Scatter(x=result.y_true, y=result.y_pred, mode="markers", name="evaluation rows",
-                   hovertemplate="true %{x:.4g}<br>predicted %{y:.4g}<extra></extra>"),
-        go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="predicted = true",
-                   line={"dash": "dash", "color": "gray"}),
-    ])
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=result.y_true,
+                y=result.y_pred,
+                mode="markers",
+                name="evaluation rows",
+                hovertemplate="true %{x:.4g}<br>predicted %{y:.4g}<extra></extra>",
+            ),
+            go.Scatter(
+                x=[lo, hi],
+                y=[lo, hi],
+                mode="lines",
+                name="predicted = true",
+                line={"dash": "dash", "color": "gray"},
+            ),
+        ]
+    )
     r2 = result.metrics.get("r2")
-    fig.update_layout(title=f"Predicted vs true (R2 {r2:.3f})" if r2 is not None else "Predicted vs true",
-                      xaxis_title="true", yaxis_title="predicted", template="plotly_white", height=360)
+    fig.update_layout(
+        title=f"Predicted vs true (R2 {r2:.3f})" if r2 is not None else "Predicted vs true",
+        xaxis_title="true",
+        yaxis_title="predicted",
+        template="plotly_white",
+        height=360,
+    )
     return with_record(fig, result.record)
 
 

@@ -58,6 +58,8 @@ def display_data(result: Any) -> dict[str, Any]:
     if name not in _RENDERERS and name in _MODULES:
         importlib.import_module(f".{_MODULES[name]}", __name__)
     if name not in _RENDERERS:
-        raise LookupError(f"No renderer for {name}; register one with @renders({name!r}) in "
-                          "fmwidgets/render/ and name its module in _MODULES.")
+        raise LookupError(
+            f"No renderer for {name}; register one with @renders({name!r}) in "
+            "fmwidgets/render/ and name its module in _MODULES."
+        )
     return _RENDERERS[name](result)

@@ -13,12 +13,14 @@ from .style import MUTED, note
 def attention(result: Any) -> dict[str, str]:
     grey = f" style='color:{MUTED}'"
     tokens = " ".join(
-        f"<code{grey if sp else ''}>{html.escape(tok)}</code>" for tok, sp in zip(result.tokens, result.special)
+        f"<code{grey if sp else ''}>{html.escape(tok)}</code>"
+        for tok, sp in zip(result.tokens, result.special)
     )
     return {
         "text/plain": f"<AttentionResult: {result.summary()}>",
         "text/html": (
             f"<div class='fm-attention'><b>{html.escape(result.summary())}</b><div>{tokens}</div>"
-            + note("show it with fm.AttentionView(result) or %fm attention") + "</div>"
+            + note("show it with fm.AttentionView(result) or %fm attention")
+            + "</div>"
         ),
     }

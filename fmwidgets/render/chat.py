@@ -35,12 +35,17 @@ def message_html(message: dict[str, str]) -> str:
     """One bubble; only assistant text is read as Markdown, every other text is escaped."""
     role = message.get("role", "user")
     content = str(message.get("content", ""))
-    body = markdown_html(content) if role == "assistant" else \
-        f'<div style="white-space:pre-wrap">{html.escape(content)}</div>'
+    body = (
+        markdown_html(content)
+        if role == "assistant"
+        else f'<div style="white-space:pre-wrap">{html.escape(content)}</div>'
+    )
     style = _BUBBLE.get(role, _BUBBLE["user"])
-    return (f'<div class="fm-chat-msg fm-chat-{html.escape(role)}" style="max-width:80%;padding:4px 10px;'
-            f'border-radius:10px;margin:4px 0;{style}"><div style="font-size:10px;color:#777">'
-            f'{html.escape(role)}</div>{body}</div>')
+    return (
+        f'<div class="fm-chat-msg fm-chat-{html.escape(role)}" style="max-width:80%;padding:4px 10px;'
+        f'border-radius:10px;margin:4px 0;{style}"><div style="font-size:10px;color:#777">'
+        f"{html.escape(role)}</div>{body}</div>"
+    )
 
 
 def conversation_html(messages: list[dict[str, str]]) -> str:
@@ -59,5 +64,5 @@ def chat_reply(reply: Any) -> dict[str, Any]:
     return {
         "text/plain": f"{reply.text}\n— {reply.summary()}",
         "text/html": conversation_html(list(reply.conversation))
-                     + f'<div style="font-size:11px;color:#777">{line}</div>',
+        + f'<div style="font-size:11px;color:#777">{line}</div>',
     }

@@ -17,14 +17,17 @@ def comparison(result: Any) -> dict[str, str]:
     for prompt, row in zip(result.prompts, result.generations):
         cells = "".join(
             f'<td style="{cell}">{pre(g.text, margin="0")}'
-            f'{note(f"{g.steps} tokens · {g.seconds:.2f} s · {g.tokens_per_s:.1f} tok/s")}</td>'
+            f"{note(f'{g.steps} tokens · {g.seconds:.2f} s · {g.tokens_per_s:.1f} tok/s')}</td>"
             for g in row
         )
         rows.append(f'<tr><th style="{cell};max-width:16em">{html.escape(prompt)}</th>{cells}</tr>')
-    grid = (f'<table class="fm-compare" style="border-collapse:collapse">'
-            f'<tr><th style="{cell}">prompt</th>{head}</tr>{"".join(rows)}</table>')
+    grid = (
+        f'<table class="fm-compare" style="border-collapse:collapse">'
+        f'<tr><th style="{cell}">prompt</th>{head}</tr>{"".join(rows)}</table>'
+    )
     plain = "\n".join(
         f"[{m}] {p!r} -> {g.text!r} ({g.steps} tokens, {g.seconds:.2f} s, {g.tokens_per_s:.1f} tok/s)"
-        for p, row in zip(result.prompts, result.generations) for m, g in zip(result.models, row)
+        for p, row in zip(result.prompts, result.generations)
+        for m, g in zip(result.models, row)
     )
     return {"text/plain": plain, "text/html": grid}

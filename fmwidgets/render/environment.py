@@ -12,7 +12,8 @@ from . import renders
 def environment(result: Any) -> dict[str, str]:
     cells = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-        f"<td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in result.rows()
+        f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+        for k, v in result.rows()
     )
     return {"text/plain": repr(result), "text/html": f"<table class='fm-env'>{cells}</table>"}
 
@@ -20,5 +21,7 @@ def environment(result: Any) -> dict[str, str]:
 @renders("Repro")
 def repro(result: Any) -> dict[str, str]:
     where = f"<div>written to <code>{html.escape(str(result.path))}</code></div>" if result.path else ""
-    return {"text/plain": repr(result),
-            "text/html": f"{where}<pre class='fm-repro'>{html.escape(result.code)}</pre>"}
+    return {
+        "text/plain": repr(result),
+        "text/html": f"{where}<pre class='fm-repro'>{html.escape(result.code)}</pre>",
+    }

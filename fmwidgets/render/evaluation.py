@@ -53,45 +53,73 @@ def summary_svg(summary: Any, width: int = 420) -> str:
     for i, (name, row) in enumerate(values.iterrows()):
         y = 6 + i * row_h
         scale = bar_w / top
-        parts.append(f"<text x='{left - 6}' y='{y + 14}' text-anchor='end' font-size='12'>{_e(name)}</text>"
-                     f"<rect x='{left}' y='{y + 3}' width='{max(row['mean'], 0) * scale:.1f}' height='14' "
-                     "fill='#4c78a8'/>"
-                     f"<line x1='{left + max(row['ci_low'], 0) * scale:.1f}' x2='{left + max(row['ci_high'], 0) * scale:.1f}' "
-                     f"y1='{y + 10}' y2='{y + 10}' stroke='#222' stroke-width='1.5'/>"
-                     f"<text x='{left + bar_w + 6}' y='{y + 14}' font-size='12'>{_num(summary['mean'].iloc[i])}</text>")
+        parts.append(
+            f"<text x='{left - 6}' y='{y + 14}' text-anchor='end' font-size='12'>{_e(name)}</text>"
+            f"<rect x='{left}' y='{y + 3}' width='{max(row['mean'], 0) * scale:.1f}' height='14' "
+            "fill='#4c78a8'/>"
+            f"<line x1='{left + max(row['ci_low'], 0) * scale:.1f}' x2='{left + max(row['ci_high'], 0) * scale:.1f}' "
+            f"y1='{y + 10}' y2='{y + 10}' stroke='#222' stroke-width='1.5'/>"
+            f"<text x='{left + bar_w + 6}' y='{y + 14}' font-size='12'>{_num(summary['mean'].iloc[i])}</text>"
+        )
     height = 12 + len(values) * row_h
-    return (f"<svg class='fm-eval-chart' role='img' aria-label='scores with 95% intervals' width='{width}' "
-            f"height='{height}' xmlns='http://www.w3.org/2000/svg'>{''.join(parts)}</svg>")
+    return (
+        f"<svg class='fm-eval-chart' role='img' aria-label='scores with 95% intervals' width='{width}' "
+        f"height='{height}' xmlns='http://www.w3.org/2000/svg'>{''.join(parts)}</svg>"
+    )
 
 
 def summary_table(summary: Any) -> str:
-    rows = [[_e(name), *(_num(row[c]) for c in ("mean", "ci_low", "ci_high")), _num(row["n"]),
-             _num(row.get("failed", 0))] for name, row in summary.iterrows()]
+    rows = [
+        [
+            _e(name),
+            *(_num(row[c]) for c in ("mean", "ci_low", "ci_high")),
+            _num(row["n"]),
+            _num(row.get("failed", 0)),
+        ]
+        for name, row in summary.iterrows()
+    ]
     return _table(["evaluator", "mean", "95% low", "95% high", "n", "failed"], rows)
 
 
 def _rows_table(frame: Any, columns: list[str]) -> str:
-    return _table([_e(c) for c in columns],
-                  [[_num(v) if isinstance(v, float) else _e(v) for v in row] for row in frame[columns].itertuples(index=False)])
+    return _table(
+        [_e(c) for c in columns],
+        [
+            [_num(v) if isinstance(v, float) else _e(v) for v in row]
+            for row in frame[columns].itertuples(index=False)
+        ],
+    )
 
 
 @renders("Evaluation")
 def evaluation_bundle(result: Any) -> dict[str, Any]:
     partial = " (partial: interrupted)" if result.partial else ""
-    head = (f"<b>{_e(result.name)}</b>{_e(partial)} · {_e(result.model)} · {_e(result.prompt or '')} · "
-            f"{len(result.table)} rows")
-    parts = [f"<div class='fm-evaluation'><p>{head}</p>", summary_table(result.summary), summary_svg(result.summary)]
+    head = (
+        f"<b>{_e(result.name)}</b>{_e(partial)} · {_e(result.model)} · {_e(result.prompt or '')} · "
+        f"{len(result.table)} rows"
+    )
+    parts = [
+        f"<div class='fm-evaluation'><p>{head}</p>",
+        summary_table(result.summary),
+        summary_svg(result.summary),
+    ]
     failed = int(result.summary.get("failed", [0]).sum()) if len(result.summary) else 0
     if failed:
-        parts.append(f"<p style='color:#b00'>{failed} scores could not be computed (NaN); see judge_reason.</p>")
+        parts.append(
+            f"<p style='color:#b00'>{failed} scores could not be computed (NaN); see judge_reason.</p>"
+        )
     if result.evaluators:
         first = result.evaluators[0]
         shown = [c for c in ("prompt", "output", "reference", first, "judge_reason") if c in result.table]
         parts.append(f"<p>Worst rows by {_e(first)}:</p>" + _rows_table(result.worst(WORST_ROWS), shown))
     parts.append("</div>")
-    text = [f"Evaluation {result.name}{partial}: {result.model}, {result.prompt or ''}, {len(result.table)} rows"]
-    text += [f"  {name}: {_num(r['mean'])} [{_num(r['ci_low'])}, {_num(r['ci_high'])}] n={_num(r['n'])}"
-             for name, r in result.summary.iterrows()]
+    text = [
+        f"Evaluation {result.name}{partial}: {result.model}, {result.prompt or ''}, {len(result.table)} rows"
+    ]
+    text += [
+        f"  {name}: {_num(r['mean'])} [{_num(r['ci_low'])}, {_num(r['ci_high'])}] n={_num(r['n'])}"
+        for name, r in result.summary.iterrows()
+    ]
     return {"text/plain": "\n".join(text), "text/html": "".join(parts)}
 
 
@@ -116,24 +144,51 @@ def diff_html(a: Any, b: Any) -> tuple[str, str]:
 def comparison_bundle(result: Any) -> dict[str, Any]:
     counts = result.counts
     total = max(int(counts.sum()), 1)
-    bars = "".join(f"<div style='display:inline-block;height:14px;width:{300 * n / total:.1f}px;"
-                   f"background:{_STATUS[s]}' title='{s}: {n}'></div>" for s, n in counts.items() if n)
+    bars = "".join(
+        f"<div style='display:inline-block;height:14px;width:{300 * n / total:.1f}px;"
+        f"background:{_STATUS[s]}' title='{s}: {n}'></div>"
+        for s, n in counts.items()
+        if n
+    )
     legend = " · ".join(f"<span style='color:{_STATUS[s]}'>{s} {n}</span>" for s, n in counts.items())
-    parts = [f"<div class='fm-eval-compare'><p><b>{_e(result.a)}</b> → <b>{_e(result.b)}</b> on "
-             f"{_e(result.evaluator)}: {legend}</p><div class='fm-eval-bars'>{bars}</div>"]
+    parts = [
+        f"<div class='fm-eval-compare'><p><b>{_e(result.a)}</b> → <b>{_e(result.b)}</b> on "
+        f"{_e(result.evaluator)}: {legend}</p><div class='fm-eval-bars'>{bars}</div>"
+    ]
     changed = result.changed.head(CHANGED_ROWS)
     rows = []
     for _, row in changed.iterrows():
         out_a, out_b = diff_html(row["output_a"], row["output_b"])
-        rows.append([f"<span style='color:{_STATUS[row['status']]}'>{_e(row['status'])}</span>",
-                     _e(row.get("reference", "")), out_a, out_b, _num(row["score_a"]), _num(row["score_b"])])
+        rows.append(
+            [
+                f"<span style='color:{_STATUS[row['status']]}'>{_e(row['status'])}</span>",
+                _e(row.get("reference", "")),
+                out_a,
+                out_b,
+                _num(row["score_a"]),
+                _num(row["score_b"]),
+            ]
+        )
     if rows:
-        parts.append(_table(["status", "reference", _e(f"output {result.a}"), _e(f"output {result.b}"),
-                             "score a", "score b"], rows))
+        parts.append(
+            _table(
+                [
+                    "status",
+                    "reference",
+                    _e(f"output {result.a}"),
+                    _e(f"output {result.b}"),
+                    "score a",
+                    "score b",
+                ],
+                rows,
+            )
+        )
         if len(result.changed) > CHANGED_ROWS:
             parts.append(f"<p>… {len(result.changed) - CHANGED_ROWS} more changed rows in .changed</p>")
     else:
         parts.append("<p>No row changed.</p>")
     parts.append("</div>")
-    text = f"{result.a} -> {result.b} on {result.evaluator}: " + ", ".join(f"{s} {n}" for s, n in counts.items())
+    text = f"{result.a} -> {result.b} on {result.evaluator}: " + ", ".join(
+        f"{s} {n}" for s, n in counts.items()
+    )
     return {"text/plain": text, "text/html": "".join(parts)}

@@ -15,9 +15,13 @@ from . import renders
 @renders("FinetuneResult")
 def finetune(result: Any) -> dict[str, str]:
     e = html.escape
-    rows = "".join(f"<tr><td>{e(k)}</td><td>{e(b)}</td><td>{e(a)}</td></tr>" for k, b, a in result.metric_rows())
-    parts = [f"<div class='fm-finetune'><p>{e(result.headline())}</p>",
-             f"<table><tr><th>metric</th><th>before</th><th>after</th></tr>{rows}</table>"]
+    rows = "".join(
+        f"<tr><td>{e(k)}</td><td>{e(b)}</td><td>{e(a)}</td></tr>" for k, b, a in result.metric_rows()
+    )
+    parts = [
+        f"<div class='fm-finetune'><p>{e(result.headline())}</p>",
+        f"<table><tr><th>metric</th><th>before</th><th>after</th></tr>{rows}</table>",
+    ]
     if result.per_class is not None:
         parts.append(result.per_class.round(3).to_html(escape=True))
     if result.output_dir:

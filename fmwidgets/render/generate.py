@@ -18,8 +18,10 @@ def text_bundle(texts: list[str], note: str = "", css_class: str = "fm-stream") 
     """A mimebundle showing ``texts`` (escaped), with an optional muted note under them."""
     bodies = numbered(texts)
     foot = note_html(note) if note else ""
-    return {"text/plain": "\n".join(bodies) + (f"\n{note}" if note else ""),
-            "text/html": f'<div class="{css_class}">{"".join(pre(b) for b in bodies)}{foot}</div>'}
+    return {
+        "text/plain": "\n".join(bodies) + (f"\n{note}" if note else ""),
+        "text/html": f'<div class="{css_class}">{"".join(pre(b) for b in bodies)}{foot}</div>',
+    }
 
 
 @renders("Generation")
@@ -36,8 +38,10 @@ def code_bundle(texts: list[str], language: str, note: str = "") -> dict[str, st
     bodies = numbered(texts)
     blocks = "".join(highlight(b, lexer, HtmlFormatter(noclasses=True, nowrap=False)) for b in bodies)
     foot = note_html(note) if note else ""
-    return {"text/plain": "\n".join(bodies) + (f"\n{note}" if note else ""),
-            "text/html": f'<div class="fm-code">{blocks}{foot}</div>'}
+    return {
+        "text/plain": "\n".join(bodies) + (f"\n{note}" if note else ""),
+        "text/html": f'<div class="fm-code">{blocks}{foot}</div>',
+    }
 
 
 def code_lexer(language: str):
@@ -50,5 +54,7 @@ def code_lexer(language: str):
     try:
         return get_lexer_by_name(language)
     except ClassNotFound as exc:
-        raise BadArgumentError(f"'{language}' is not a language the highlighter knows; use a name such as "
-                               "python, sql, javascript, bash or json.") from exc
+        raise BadArgumentError(
+            f"'{language}' is not a language the highlighter knows; use a name such as "
+            "python, sql, javascript, bash or json."
+        ) from exc

@@ -12,9 +12,12 @@ from . import renders
 def lens(result: Any) -> dict[str, str]:
     head = "".join(f"<th>{html.escape(tok)}</th>" for tok in result.tokens)
     body = "".join(
-        f"<tr><th>{html.escape(name)}</th>" + "".join(
+        f"<tr><th>{html.escape(name)}</th>"
+        + "".join(
             f"<td title='{result.probs[li, t, 0]:.3f}'>{html.escape(result.guesses[li][t][0])}</td>"
-            for t in range(len(result.tokens))) + "</tr>"
+            for t in range(len(result.tokens))
+        )
+        + "</tr>"
         for li, name in enumerate(result.layers)
     )
     return {

@@ -20,5 +20,5 @@ def verification(result: Any) -> dict[str, Any]:
     return {
         "text/plain": f"{verdict} ({summary})\n{shown.to_string(index=False)}",
         "text/html": f"<div class='fm-verify'><b>{html.escape(verdict)}</b> {html.escape(summary)}"
-                     f"{shown.to_html(index=False, escape=True)}</div>",
+        f"{shown.to_html(index=False, escape=True)}</div>",
     }

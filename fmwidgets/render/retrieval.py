@@ -30,7 +30,7 @@ def highlighted(passage: str, answer: str) -> str:
     out, last = [], 0
     for match in _WORD.finditer(passage):
         if match.group().lower() in words:
-            out.append(html.escape(passage[last:match.start()]))
+            out.append(html.escape(passage[last : match.start()]))
             out.append(f"<mark>{html.escape(match.group())}</mark>")
             last = match.end()
     out.append(html.escape(passage[last:]))
@@ -44,23 +44,33 @@ def index_bundle(index: Any) -> dict[str, Any]:
     plain = f"{title}: {index.summary()} · {index.path}"
     body = ""
     if head is not None:
-        body = _table([_e(c) for c in head.columns], [[_e(v) for v in row] for row in head.itertuples(index=False)])
-    return {"text/plain": plain,
-            "text/html": f"<div class='fm-index'><p><b>{_e(title)}</b> · {_e(index.summary())}<br>"
-                         f"<span style='font-size:11px;color:#777'>{_e(index.path)}</span></p>{body}</div>"}
+        body = _table(
+            [_e(c) for c in head.columns], [[_e(v) for v in row] for row in head.itertuples(index=False)]
+        )
+    return {
+        "text/plain": plain,
+        "text/html": f"<div class='fm-index'><p><b>{_e(title)}</b> · {_e(index.summary())}<br>"
+        f"<span style='font-size:11px;color:#777'>{_e(index.path)}</span></p>{body}</div>",
+    }
 
 
 @renders("RagAnswer")
 def rag_bundle(answer: Any) -> dict[str, Any]:
     column = answer.text_column
     sources = answer.sources
-    rows = [[str(i), f"{score:.3f}", highlighted(str(passage), answer.text)]
-            for i, (passage, score) in enumerate(zip(sources[column], sources["score"]), 1)]
-    plain_sources = "\n".join(f"[{i}] ({s:.3f}) {p}" for i, (p, s) in enumerate(zip(sources[column], sources["score"]), 1))
+    rows = [
+        [str(i), f"{score:.3f}", highlighted(str(passage), answer.text)]
+        for i, (passage, score) in enumerate(zip(sources[column], sources["score"]), 1)
+    ]
+    plain_sources = "\n".join(
+        f"[{i}] ({s:.3f}) {p}" for i, (p, s) in enumerate(zip(sources[column], sources["score"]), 1)
+    )
     return {
         "text/plain": f"{answer.text}\n— {answer.summary()}\nSources:\n{plain_sources}",
-        "text/html": (f"<div class='fm-rag'><pre style='white-space:pre-wrap;margin:0 0 4px 0'>{_e(answer.text)}</pre>"
-                      f"<div style='font-size:11px;color:#777'>{_e(answer.summary())}</div>"
-                      f"<p style='margin:8px 0 2px 0'><b>Sources</b> for {_e(answer.question)}</p>"
-                      f"{_table(['#', 'score', _e(column)], rows)}</div>"),
+        "text/html": (
+            f"<div class='fm-rag'><pre style='white-space:pre-wrap;margin:0 0 4px 0'>{_e(answer.text)}</pre>"
+            f"<div style='font-size:11px;color:#777'>{_e(answer.summary())}</div>"
+            f"<p style='margin:8px 0 2px 0'><b>Sources</b> for {_e(answer.question)}</p>"
+            f"{_table(['#', 'score', _e(column)], rows)}</div>"
+        ),
     }

@@ -29,11 +29,18 @@ def wav_data_uri(samples: Any, sampling_rate: int) -> str:
 @renders("Transcript")
 def transcript(t: Any) -> dict[str, Any]:
     seg = t.segments
-    player = (f'<audio controls preload="none" style="width:100%" src="{wav_data_uri(t.audio, t.sampling_rate)}">'
-              "</audio>") if t.duration <= PLAYER_SECONDS else \
-        f'<div style="color:#777">({t.duration:.0f} s of audio: no player above {PLAYER_SECONDS} s)</div>'
-    play = ("var a=this.closest('.fm-transcript').querySelector('audio');"
-            "if(a){{a.currentTime={start:.3f};a.play();}}")
+    player = (
+        (
+            f'<audio controls preload="none" style="width:100%" src="{wav_data_uri(t.audio, t.sampling_rate)}">'
+            "</audio>"
+        )
+        if t.duration <= PLAYER_SECONDS
+        else f'<div style="color:#777">({t.duration:.0f} s of audio: no player above {PLAYER_SECONDS} s)</div>'
+    )
+    play = (
+        "var a=this.closest('.fm-transcript').querySelector('audio');"
+        "if(a){{a.currentTime={start:.3f};a.play();}}"
+    )
     rows = "".join(
         f'<tr class="fm-segment" data-start="{float(r.start):.3f}" style="cursor:pointer" '
         f'onclick="{play.format(start=float(r.start))}" title="play from here">'
@@ -41,11 +48,13 @@ def transcript(t: Any) -> dict[str, Any]:
         f'<td style="text-align:left;white-space:pre-wrap">{html.escape(str(r.text))}</td></tr>'
         for r in seg.itertuples()
     )
-    table = (f'<table style="font-size:12px"><tr><th>start (s)</th><th>end (s)</th>'
-             f'<th style="text-align:left">text</th></tr>{rows}</table>')
+    table = (
+        f'<table style="font-size:12px"><tr><th>start (s)</th><th>end (s)</th>'
+        f'<th style="text-align:left">text</th></tr>{rows}</table>'
+    )
     text = "\n".join(f"[{r.start:7.2f} – {r.end:7.2f}] {r.text}" for r in seg.itertuples())
     return {
         "text/plain": f"{t.text}\n{text}",
         "text/html": f'<div class="fm-transcript"><div style="white-space:pre-wrap"><b>'
-                     f"{html.escape(t.text)}</b></div>{player}{table}</div>",
+        f"{html.escape(t.text)}</b></div>{player}{table}</div>",
     }

@@ -22,10 +22,14 @@ def image_classification(result: Any) -> dict[str, Any]:
             f'background:#4c78a8"></div><span>{html.escape(str(label))} {p:.3f}</span></div>'
             for label, p in zip(group["label"], group["probability"])
         )
-        rows.append(f'<tr><td style="vertical-align:top">{html.escape(str(image))}</td>'
-                    f'<td><img src="{thumb}" style="width:64px;image-rendering:pixelated"></td>'
-                    f'<td style="text-align:left">{bars}</td></tr>')
+        rows.append(
+            f'<tr><td style="vertical-align:top">{html.escape(str(image))}</td>'
+            f'<td><img src="{thumb}" style="width:64px;image-rendering:pixelated"></td>'
+            f'<td style="text-align:left">{bars}</td></tr>'
+        )
     plain = result.to_string(index=False)
-    return {"text/plain": plain,
-            "text/html": f'<table class="fm-image-labels" style="font-size:12px"><tr><th>image</th><th></th>'
-                         f'<th style="text-align:left">labels</th></tr>{"".join(rows)}</table>'}
+    return {
+        "text/plain": plain,
+        "text/html": f'<table class="fm-image-labels" style="font-size:12px"><tr><th>image</th><th></th>'
+        f'<th style="text-align:left">labels</th></tr>{"".join(rows)}</table>',
+    }

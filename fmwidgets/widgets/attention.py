@@ -59,7 +59,7 @@ def mosaic(thumbs: np.ndarray) -> np.ndarray:
     out = np.full((n_layers * (s + 1), n_heads * (s + 1), 3), 255, dtype=np.uint8)
     for l in range(n_layers):
         for h in range(n_heads):
-            out[l * (s + 1):l * (s + 1) + s, h * (s + 1):h * (s + 1) + s] = colorize(thumbs[l, h] / 255)
+            out[l * (s + 1) : l * (s + 1) + s, h * (s + 1) : h * (s + 1) + s] = colorize(thumbs[l, h] / 255)
     return out
 
 
@@ -82,8 +82,9 @@ class AttentionView(anywidget.AnyWidget):
     grid_size = t.Int(0).tag(sync=True)
     fallback_id = t.Unicode("").tag(sync=True)  # class of the static picture the front end hides
 
-    def __init__(self, result: AttentionResult, view: str = "head", layer: int = 0,
-                 head: int | None = None) -> None:
+    def __init__(
+        self, result: AttentionResult, view: str = "head", layer: int = 0, head: int | None = None
+    ) -> None:
         if not isinstance(result, AttentionResult):
             raise BadArgumentError(
                 f"AttentionView takes the result of fm.attention(text), not {type(result).__name__}; "
@@ -96,9 +97,15 @@ class AttentionView(anywidget.AnyWidget):
         self.record = result.record
         self._thumbs: np.ndarray | None = None
         super().__init__(
-            tokens=result.tokens, special=result.special, n_layers=result.n_layers,
-            n_heads=result.n_heads, view=view, layer=layer, head=-1 if head is None else head,
-            heads_on=[True] * result.n_heads, fallback_id=f"fm-fallback-{uuid.uuid4().hex[:12]}",
+            tokens=result.tokens,
+            special=result.special,
+            n_layers=result.n_layers,
+            n_heads=result.n_heads,
+            view=view,
+            layer=layer,
+            head=-1 if head is None else head,
+            heads_on=[True] * result.n_heads,
+            fallback_id=f"fm-fallback-{uuid.uuid4().hex[:12]}",
             **self._wire_state(view, layer, -1),
         )
         self.observe(self._send_view, names=["view", "layer"])
@@ -148,8 +155,11 @@ class AttentionView(anywidget.AnyWidget):
         picture = self.static_picture()
         scale = max(1, 480 // max(picture.shape[:2]))
         uri = base64.b64encode(png(picture)).decode("ascii")
-        which = "every layer and head" if self.view == "model" else (
-            f"layer {self.layer}, " + ("mean of heads" if self.head < 0 else f"head {self.head}"))
+        which = (
+            "every layer and head"
+            if self.view == "model"
+            else (f"layer {self.layer}, " + ("mean of heads" if self.head < 0 else f"head {self.head}"))
+        )
         tokens = " ".join(
             f"<code style='color:{MUTED if sp else TEXT}'>{html.escape(tok)}</code>"
             for tok, sp in zip(self.result.tokens, self.result.special)
@@ -174,7 +184,6 @@ class AttentionView(anywidget.AnyWidget):
         """The static picture, then the widget (which hides the picture when it renders)."""
         from IPython.display import display
 
-        display({"text/html": self.static_html()}, raw=True,
-                metadata={"fmwidgets": self.record.to_dict()})
+        display({"text/html": self.static_html()}, raw=True, metadata={"fmwidgets": self.record.to_dict()})
         data, metadata = self._repr_mimebundle_()
         display(data, raw=True, metadata=metadata)

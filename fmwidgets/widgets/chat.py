@@ -28,8 +28,14 @@ from .stream import Throttle
 class Chat(w.VBox):
     """A conversation with one chat model; ``conversation`` and ``replies`` hold what was said."""
 
-    def __init__(self, model: str | None = None, *, system: str | None = None, max_new_tokens: int = 256,
-                 **generation: Any) -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        system: str | None = None,
+        max_new_tokens: int = 256,
+        **generation: Any,
+    ) -> None:
         self.model = get_model(model, "generate").name
         self.system, self.generation = system, dict(generation, max_new_tokens=max_new_tokens)
         self.conversation: list[dict[str, str]] = []
@@ -42,8 +48,10 @@ class Chat(w.VBox):
         self.copy_button = w.Button(description="Copy as cell", icon="copy")
         self.export_button = w.Button(description="Export JSON", icon="download")
         self.status = w.HTML()
-        self.output = w.Textarea(placeholder="“Copy as cell” / “Export JSON” put their text here.",
-                                 layout=w.Layout(width="100%", height="5em"))
+        self.output = w.Textarea(
+            placeholder="“Copy as cell” / “Export JSON” put their text here.",
+            layout=w.Layout(width="100%", height="5em"),
+        )
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -53,12 +61,24 @@ class Chat(w.VBox):
         self.clear_button.on_click(lambda _: self.clear())
         self.copy_button.on_click(lambda _: self.copy_as_cell())
         self.export_button.on_click(lambda _: self.export())
-        super().__init__([
-            w.HTML(f"<b>chat · {html.escape(self.model)}</b>"), self.view, self.message,
-            w.HBox([self.send_button, self.stop_button, self.clear_button, self.copy_button,
-                    self.export_button, self.status]),
-            self.output,
-        ])
+        super().__init__(
+            [
+                w.HTML(f"<b>chat · {html.escape(self.model)}</b>"),
+                self.view,
+                self.message,
+                w.HBox(
+                    [
+                        self.send_button,
+                        self.stop_button,
+                        self.clear_button,
+                        self.copy_button,
+                        self.export_button,
+                        self.status,
+                    ]
+                ),
+                self.output,
+            ]
+        )
 
     def send(self, _: Any = None, message: str | None = None) -> bool:
         """Send the message box (or ``message``) in the background; False while a reply is running."""
@@ -88,11 +108,25 @@ class Chat(w.VBox):
 
         try:
             # recorded as the public call the user would write, without the widget's callbacks
-            with recording(chat, text, model=self.model, conversation=self.conversation or None,
-                           system=self.system, **self.generation) as call:
-                reply = call.done(chat(text, model=self.model, conversation=self.conversation or None,
-                                       system=self.system, on_text=Throttle(show), stop_event=self._stop,
-                                       **self.generation))
+            with recording(
+                chat,
+                text,
+                model=self.model,
+                conversation=self.conversation or None,
+                system=self.system,
+                **self.generation,
+            ) as call:
+                reply = call.done(
+                    chat(
+                        text,
+                        model=self.model,
+                        conversation=self.conversation or None,
+                        system=self.system,
+                        on_text=Throttle(show),
+                        stop_event=self._stop,
+                        **self.generation,
+                    )
+                )
             self.replies.append(reply)
             self.conversation = list(reply.conversation)
             self.status.value = "stopped" if reply.stopped == "stopped" else ""
@@ -112,13 +146,20 @@ class Chat(w.VBox):
     def copy_as_cell(self) -> str:
         """``%%fm chat`` cells that replay the user's messages with the same settings."""
         flags = [f"--model {shlex.quote(self.model)}"]
-        flags += [f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in self.generation.items()
-                  if v is not None and not isinstance(v, bool)]
+        flags += [
+            f"--{k.replace('_', '-')} {shlex.quote(str(v))}"
+            for k, v in self.generation.items()
+            if v is not None and not isinstance(v, bool)
+        ]
         flags += [f"--{k.replace('_', '-')}" for k, v in self.generation.items() if v is True]
         users = [m["content"] for m in self.conversation if m["role"] == "user"]
         cells = []
         for i, text in enumerate(users):
-            extra = (" --new" + (f" --system {shlex.quote(self.system)}" if self.system else "")) if i == 0 else ""
+            extra = (
+                (" --new" + (f" --system {shlex.quote(self.system)}" if self.system else ""))
+                if i == 0
+                else ""
+            )
             cells.append(f"%%fm chat {' '.join(flags)}{extra}\n{text}")
         self.output.value = "\n\n".join(cells)
         return self.output.value

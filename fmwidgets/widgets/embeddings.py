@@ -50,21 +50,45 @@ class EmbeddingExplorer(w.VBox):
     ``engine="ray"`` embeds the rows on a Ray cluster (see ``fm.embed``).
     """
 
-    def __init__(self, source: Any, text: str | None = None, model: Any = None, *,
-                 color: str | None = None, hover: Any = None, method: str = "pca", dims: int = 2,
-                 pooling: str | None = None, seed: int = 0, k: int = 10, title: str | None = None,
-                 strict: bool = False, on_select: Callable[[Any], None] | None = None,
-                 engine: str | None = None, ray_address: str | None = None,
-                 workers: int | None = None) -> None:
+    def __init__(
+        self,
+        source: Any,
+        text: str | None = None,
+        model: Any = None,
+        *,
+        color: str | None = None,
+        hover: Any = None,
+        method: str = "pca",
+        dims: int = 2,
+        pooling: str | None = None,
+        seed: int = 0,
+        k: int = 10,
+        title: str | None = None,
+        strict: bool = False,
+        on_select: Callable[[Any], None] | None = None,
+        engine: str | None = None,
+        ray_address: str | None = None,
+        workers: int | None = None,
+    ) -> None:
         import pandas as pd
 
-        frame = source if isinstance(source, pd.DataFrame) else pd.DataFrame(
-            {"text": as_texts(source, "source to explore")})
+        frame = (
+            source
+            if isinstance(source, pd.DataFrame)
+            else pd.DataFrame({"text": as_texts(source, "source to explore")})
+        )
         if text is None and frame.shape[1] == 1:
             text = frame.columns[0]
-        vectors, positions, handle = embed_rows(frame, model, text=text, pooling=pooling,
-                                                strict=strict, engine=engine,
-                                                ray_address=ray_address, workers=workers)
+        vectors, positions, handle = embed_rows(
+            frame,
+            model,
+            text=text,
+            pooling=pooling,
+            strict=strict,
+            engine=engine,
+            ray_address=ray_address,
+            workers=workers,
+        )
         self.handle = handle
         self.source = source
         self.column = text
@@ -77,27 +101,43 @@ class EmbeddingExplorer(w.VBox):
         self.title = title
         self.on_select = on_select
         self.matches = self.data.iloc[0:0]
-        self.record = RunRecord.for_model("embedding_explorer", handle, {
-            "text": self.column, "color": color, "method": method, "dims": dims,
-            "pooling": self.pooling, "k": k}, seed=seed, data=frame)
+        self.record = RunRecord.for_model(
+            "embedding_explorer",
+            handle,
+            {
+                "text": self.column,
+                "color": color,
+                "method": method,
+                "dims": dims,
+                "pooling": self.pooling,
+                "k": k,
+            },
+            seed=seed,
+            data=frame,
+        )
         self._picked: dict[int, np.ndarray] = {}
         self._trace_rows: list[np.ndarray] = []
         self._query: str | None = None
         self._match_rows = np.arange(0)
 
-        self.search_box = w.Text(placeholder="search: type a text and press Enter",
-                                 continuous_update=False, layout=w.Layout(width="50%"))
+        self.search_box = w.Text(
+            placeholder="search: type a text and press Enter",
+            continuous_update=False,
+            layout=w.Layout(width="50%"),
+        )
         options = [_NO_COLOUR] + [str(c) for c in self.data.columns]
-        self.color_picker = w.Dropdown(options=options, value=color if color in options else _NO_COLOUR,
-                                       description="colour by")
+        self.color_picker = w.Dropdown(
+            options=options, value=color if color in options else _NO_COLOUR, description="colour by"
+        )
         self.status = w.Label(value=f"{len(self.data):,} rows · {method.upper()} · select with lasso or box")
         self.figure = go.FigureWidget()
         self.plain = PlainOutput()
         self._draw()
         self.search_box.observe(lambda change: self._guard(self.search, change["new"]), names="value")
         self.color_picker.observe(lambda change: self._guard(self._draw), names="value")
-        super().__init__([w.HBox([self.search_box, self.color_picker]), self.figure, self.status,
-                          self.plain.hider()])
+        super().__init__(
+            [w.HBox([self.search_box, self.color_picker]), self.figure, self.status, self.plain.hider()]
+        )
 
     # ---------------------------------------------------------------------------------------
     # What the user reads back
@@ -120,8 +160,15 @@ class EmbeddingExplorer(w.VBox):
             self.status.value = "search cleared"
             return self.matches
         # recorded as the equivalent public call, fm.similar, on the rows the explorer was given
-        with recording(similar, query, self.source, text=self.column, k=k or self.k, model=self.handle.name,
-                       pooling=self.pooling) as call:
+        with recording(
+            similar,
+            query,
+            self.source,
+            text=self.column,
+            k=k or self.k,
+            model=self.handle.name,
+            pooling=self.pooling,
+        ) as call:
             query_vector = embed_rows([query], self.handle, pooling=self.pooling)[0][0]
             top, scores = nearest(self.vectors, query_vector, k or self.k)
             self.matches = call.done(self.data.iloc[top].assign(score=scores.astype(float)))
@@ -135,9 +182,14 @@ class EmbeddingExplorer(w.VBox):
 
     def _draw(self) -> None:
         colour = self.color_picker.value
-        colour = None if colour == _NO_COLOUR else self.data.columns[[str(c) for c in self.data.columns].index(colour)]
-        fig, trace_rows = embedding_figure(self.points, color=colour, hover=self.hover, data=self.data,
-                                           title=self.title, record=self.record)
+        colour = (
+            None
+            if colour == _NO_COLOUR
+            else self.data.columns[[str(c) for c in self.data.columns].index(colour)]
+        )
+        fig, trace_rows = embedding_figure(
+            self.points, color=colour, hover=self.hover, data=self.data, title=self.title, record=self.record
+        )
         traces = list(fig.data)
         if self._query:
             traces.append(self._match_trace())
@@ -156,16 +208,22 @@ class EmbeddingExplorer(w.VBox):
     def picture(self) -> dict[str, str]:
         """The plain output: the map as drawn now, for a notebook opened without a kernel."""
         static = go.Figure(data=list(self.figure.data), layout=self.figure.layout)
-        return {"text/html": self.plain.hidden_by_widget(figure_html(static)),
-                "text/plain": f"<EmbeddingExplorer: {len(self.data):,} rows>"}
+        return {
+            "text/html": self.plain.hidden_by_widget(figure_html(static)),
+            "text/plain": f"<EmbeddingExplorer: {len(self.data):,} rows>",
+        }
 
     def _match_trace(self):
         rows = self._match_rows
         pts = self.points[rows]
         hover = hover_lines(self.hover, self.data, len(self.data), rows)
-        common = dict(mode="markers", name="search: nearest", text=hover.tolist(),
-                      hovertemplate="%{text}<extra>nearest</extra>",
-                      marker={"size": 12, "color": "rgba(0,0,0,0)", "line": {"color": "red", "width": 2}})
+        common = dict(
+            mode="markers",
+            name="search: nearest",
+            text=hover.tolist(),
+            hovertemplate="%{text}<extra>nearest</extra>",
+            marker={"size": 12, "color": "rgba(0,0,0,0)", "line": {"color": "red", "width": 2}},
+        )
         if pts.shape[1] == 3:
             return go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], **common)
         return go.Scattergl(x=pts[:, 0], y=pts[:, 1], **common)

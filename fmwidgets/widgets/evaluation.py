@@ -13,7 +13,9 @@ from ..records import recorded
 
 
 @recorded
-def evaluate(data: Any, prompt: Any = None, *, progress: bool | None = None, **kwargs: Any) -> core_run.Evaluation:
+def evaluate(
+    data: Any, prompt: Any = None, *, progress: bool | None = None, **kwargs: Any
+) -> core_run.Evaluation:
     """Evaluate a prompt or model over ``data``; see ``fmwidgets.core.evaluation.run.evaluate``."""
     if progress is False:
         return core_run.evaluate(data, prompt, **kwargs)

@@ -52,7 +52,7 @@ class LabelReview(anywidget.AnyWidget):
         text = text or meta.get("text")
         require_rows(labelled, "labelled DataFrame")
         require_columns(labelled, [text, "label", "confidence"], "labelled DataFrame")
-        labels = [c[len("score_"):] for c in labelled.columns if str(c).startswith("score_")]
+        labels = [c[len("score_") :] for c in labelled.columns if str(c).startswith("score_")]
         if not labels:
             raise DataError("The DataFrame has no score_<label> columns; pass the result of fm.label.")
         self.frame = labelled.reset_index(drop=True)
@@ -90,7 +90,9 @@ class LabelReview(anywidget.AnyWidget):
             return
         chosen = self.frame.at[row, "label"] if label is None else label
         if chosen not in self.labels:
-            raise BadArgumentError(f"'{chosen}' is not one of the labels ({', '.join(self.labels)}); pick one of them.")
+            raise BadArgumentError(
+                f"'{chosen}' is not one of the labels ({', '.join(self.labels)}); pick one of them."
+            )
         self.decisions[row] = chosen
         store().put(self.namespace, str(row), chosen)
         was_filtered = self.show == "unreviewed"
@@ -132,7 +134,9 @@ class LabelReview(anywidget.AnyWidget):
     def _repr_mimebundle_(self, **kwargs: Any):
         data, metadata = super()._repr_mimebundle_(**kwargs)
         scores = ", ".join(f"{html.escape(lab)} {s:.2f}" for lab, s in self.scores)
-        data["text/html"] = (f"<div class='fm-label-review-static'><p>Label review: {self.done} of {self.total} rows "
-                             f"reviewed</p><pre style='white-space:pre-wrap'>{html.escape(self.text)}</pre>"
-                             f"<p>model: <b>{html.escape(self.predicted)}</b> ({self.confidence:.2f}) · {scores}</p></div>")
+        data["text/html"] = (
+            f"<div class='fm-label-review-static'><p>Label review: {self.done} of {self.total} rows "
+            f"reviewed</p><pre style='white-space:pre-wrap'>{html.escape(self.text)}</pre>"
+            f"<p>model: <b>{html.escape(self.predicted)}</b> ({self.confidence:.2f}) · {scores}</p></div>"
+        )
         return data, metadata

@@ -43,8 +43,11 @@ def cell_for(gen: Generation, prompt: str) -> str:
     if not p.get("do_sample"):
         flags.append("--greedy")
     else:
-        flags += [f"--{k.replace('_', '-')} {p[k]}" for k in ("temperature", "top_p", "top_k")
-                  if p.get(k) is not None]
+        flags += [
+            f"--{k.replace('_', '-')} {p[k]}"
+            for k in ("temperature", "top_p", "top_k")
+            if p.get(k) is not None
+        ]
         flags.append(f"--seed {gen.record.seed}")
     flags.append("--chat" if p.get("chat") else "--no-chat")
     return "%%fm prompt " + " ".join(flags) + "\n" + escape(prompt)
@@ -60,23 +63,27 @@ class Playground(w.VBox):
                 "The playground needs a decoder and none is loaded; load one first, e.g. %fm load gpt2."
             )
         names = [get_model(n, "generate").name for n in names]
-        self.prompt = w.Textarea(value=prompt, placeholder="Write a prompt…",
-                                 layout=w.Layout(width="100%", height="6em"))
+        self.prompt = w.Textarea(
+            value=prompt, placeholder="Write a prompt…", layout=w.Layout(width="100%", height="6em")
+        )
         self.max_new_tokens = w.IntSlider(value=64, min=1, max=1024, description="max tokens")
         self.temperature = w.FloatSlider(value=0.8, min=0.05, max=2.0, step=0.05, description="temperature")
         self.top_p = w.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="top p")
         self.top_k = w.IntSlider(value=0, min=0, max=200, description="top k (0 off)")
         self.greedy = w.Checkbox(value=False, description="greedy")
         self.seed = w.IntText(value=0, description="seed")
-        self.picker = w.SelectMultiple(options=names, value=(names[0],), description="models",
-                                       rows=min(4, len(names)))
+        self.picker = w.SelectMultiple(
+            options=names, value=(names[0],), description="models", rows=min(4, len(names))
+        )
         self.generate_button = w.Button(description="Generate", button_style="primary", icon="play")
         self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
         self.copy_button = w.Button(description="Copy as cell", icon="copy", disabled=True)
         self.status = w.HTML()
         self.outputs = w.HBox(layout=w.Layout(width="100%"))
-        self.cell = w.Textarea(placeholder="“Copy as cell” puts the %%fm prompt cell of the last run here.",
-                               layout=w.Layout(width="100%", height="5em"))
+        self.cell = w.Textarea(
+            placeholder="“Copy as cell” puts the %%fm prompt cell of the last run here.",
+            layout=w.Layout(width="100%", height="5em"),
+        )
         self.runs: list[dict[str, Any]] = []
         self.plain = PlainOutput()
         self._boxes: dict[str, w.HTML] = {}
@@ -90,13 +97,19 @@ class Playground(w.VBox):
         self.copy_button.on_click(lambda _: self.copy_as_cell())
         self.picker.observe(lambda _: self._layout_outputs(), names="value")
         self._layout_outputs()
-        sliders = w.VBox([self.max_new_tokens, self.temperature, self.top_p, self.top_k,
-                          w.HBox([self.greedy, self.seed])])
-        super().__init__([
-            self.prompt, w.HBox([sliders, self.picker]),
-            w.HBox([self.generate_button, self.stop_button, self.copy_button, self.status]),
-            self.outputs, self.cell, self.plain.hider(),
-        ])
+        sliders = w.VBox(
+            [self.max_new_tokens, self.temperature, self.top_p, self.top_k, w.HBox([self.greedy, self.seed])]
+        )
+        super().__init__(
+            [
+                self.prompt,
+                w.HBox([sliders, self.picker]),
+                w.HBox([self.generate_button, self.stop_button, self.copy_button, self.status]),
+                self.outputs,
+                self.cell,
+                self.plain.hider(),
+            ]
+        )
 
     # -- settings -----------------------------------------------------------------------------
 
@@ -114,11 +127,13 @@ class Playground(w.VBox):
         return params
 
     def _layout_outputs(self) -> None:
-        self._boxes = {n: self._boxes.get(n) or w.HTML(layout=w.Layout(flex="1", border="1px solid #ddd",
-                                                                        padding="4px"))
-                       for n in self.picker.value}
-        self.outputs.children = [w.VBox([w.HTML(f"<b>{html.escape(n)}</b>"), box])
-                                 for n, box in self._boxes.items()]
+        self._boxes = {
+            n: self._boxes.get(n) or w.HTML(layout=w.Layout(flex="1", border="1px solid #ddd", padding="4px"))
+            for n in self.picker.value
+        }
+        self.outputs.children = [
+            w.VBox([w.HTML(f"<b>{html.escape(n)}</b>"), box]) for n, box in self._boxes.items()
+        ]
 
     # -- buttons ------------------------------------------------------------------------------
 
@@ -168,8 +183,9 @@ class Playground(w.VBox):
                 try:
                     # recorded as the public call the user would write, without the widget's callbacks
                     with recording(public_generate, prompt, model=name, **params) as call:
-                        gen = call.done(generate(prompt, model=name, on_text=view, stop_event=self._stop,
-                                                 **params))
+                        gen = call.done(
+                            generate(prompt, model=name, on_text=view, stop_event=self._stop, **params)
+                        )
                 except FMError as exc:
                     self.status.value = f'<span style="color:#b00">{html.escape(str(exc))}</span>'
                     return
@@ -190,11 +206,20 @@ class Playground(w.VBox):
         """The runs as a DataFrame: model, prompt, output, settings, speed, why it stopped."""
         import pandas as pd
 
-        return pd.DataFrame([{
-            "model": r["model"], "prompt": r["prompt"], "output": r["generation"].text,
-            "params": r["generation"].record.params, "seed": r["generation"].record.seed,
-            "tokens_per_s": round(r["generation"].tokens_per_s, 1), "stopped": r["generation"].stopped,
-        } for r in self.runs])
+        return pd.DataFrame(
+            [
+                {
+                    "model": r["model"],
+                    "prompt": r["prompt"],
+                    "output": r["generation"].text,
+                    "params": r["generation"].record.params,
+                    "seed": r["generation"].record.seed,
+                    "tokens_per_s": round(r["generation"].tokens_per_s, 1),
+                    "stopped": r["generation"].stopped,
+                }
+                for r in self.runs
+            ]
+        )
 
     def history_html(self) -> str:
         """The runs as an HTML table (every text escaped); empty before the first run."""
@@ -212,10 +237,19 @@ class Playground(w.VBox):
 
     def picture(self) -> dict[str, str]:
         """The plain output: the last run's texts (hidden under the live widget), then the history."""
-        last = "".join(f"<div><b>{html.escape(r['model'])}</b>{_pre(r['generation'].text)}</div>"
-                       for r in self.runs if r["run"] == self.runs[-1]["run"]) if self.runs else ""
-        return {"text/html": self.plain.hidden_by_widget(last) + self.history_html(),
-                "text/plain": f"<Playground: {len(self.runs)} runs>"}
+        last = (
+            "".join(
+                f"<div><b>{html.escape(r['model'])}</b>{_pre(r['generation'].text)}</div>"
+                for r in self.runs
+                if r["run"] == self.runs[-1]["run"]
+            )
+            if self.runs
+            else ""
+        )
+        return {
+            "text/html": self.plain.hidden_by_widget(last) + self.history_html(),
+            "text/plain": f"<Playground: {len(self.runs)} runs>",
+        }
 
     def _render_history(self) -> None:
         self.plain.update(self.picture())

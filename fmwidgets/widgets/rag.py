@@ -11,11 +11,21 @@ from .stream import streamed
 
 
 @recorded
-def rag(question: str, *, index: Any, model: Any = None, k: int = 3, prompt: str | None = None,
-        stream: bool | None = None, keep: bool = True, **generation: Any) -> core_rag.RagAnswer:
+def rag(
+    question: str,
+    *,
+    index: Any,
+    model: Any = None,
+    k: int = 3,
+    prompt: str | None = None,
+    stream: bool | None = None,
+    keep: bool = True,
+    **generation: Any,
+) -> core_rag.RagAnswer:
     """Answer ``question`` from the ``k`` nearest passages of ``index``; see ``core.retrieval.rag.rag``.
 
     ``stream=None`` streams inside a Jupyter kernel; ``keep=False`` clears the live text at the end.
     """
-    return streamed(core_rag.rag, stream, keep, question, index=index, model=model, k=k, prompt=prompt,
-                    **generation)
+    return streamed(
+        core_rag.rag, stream, keep, question, index=index, model=model, k=k, prompt=prompt, **generation
+    )

@@ -60,7 +60,9 @@ class Review(anywidget.AnyWidget):
         record = self.evaluation.table.iloc[self.index]
         self.row = [[name, _text(record[name])] for name in SHOWN if name in record.index]
         human = record.get("human", math.nan)
-        self.rating = None if human is None or (isinstance(human, float) and math.isnan(human)) else float(human)
+        self.rating = (
+            None if human is None or (isinstance(human, float) and math.isnan(human)) else float(human)
+        )
         self.comment = record.get("human_comment") or ""
         self.rated = int(self.ratings.notna().sum()) if self.ratings is not None else 0
 
@@ -68,7 +70,9 @@ class Review(anywidget.AnyWidget):
         """Rate the row on screen (what a button or key does), then move to the next row."""
         low, high = SCALES[self.scale]
         if not low <= value <= high:
-            raise BadArgumentError(f"A rating on the {self.scale} scale is from {low} to {high}, not {value}.")
+            raise BadArgumentError(
+                f"A rating on the {self.scale} scale is from {low} to {high}, not {value}."
+            )
         self.evaluation.rate(self.index, float(value), comment or None)
         if advance and self.index < self.total - 1:
             self.show(self.index + 1)
@@ -83,10 +87,15 @@ class Review(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs: Any):
         data, metadata = super()._repr_mimebundle_(**kwargs)
-        rows = "".join(f"<tr><th style='text-align:left;vertical-align:top'>{html.escape(name)}</th>"
-                       f"<td style='white-space:pre-wrap'>{html.escape(text)}</td></tr>" for name, text in list(self.row or []))
-        data["text/html"] = (f"<div class='fm-review-static'><p>Review of {html.escape(self.evaluation.name)}: row "
-                             f"{self.index + 1} of {self.total}, {self.rated} rated</p><table>{rows}</table></div>")
+        rows = "".join(
+            f"<tr><th style='text-align:left;vertical-align:top'>{html.escape(name)}</th>"
+            f"<td style='white-space:pre-wrap'>{html.escape(text)}</td></tr>"
+            for name, text in list(self.row or [])
+        )
+        data["text/html"] = (
+            f"<div class='fm-review-static'><p>Review of {html.escape(self.evaluation.name)}: row "
+            f"{self.index + 1} of {self.total}, {self.rated} rated</p><table>{rows}</table></div>"
+        )
         return data, {**(metadata or {}), "fmwidgets": self.evaluation.record.to_dict()}
 
 

@@ -88,8 +88,9 @@ class StreamDisplay(Throttle):
 
 
 @recorded
-def generate(prompt: str, model: Any = None, *, stream: bool | None = None, keep: bool = True,
-             **params: Any) -> core_generate.Generation:
+def generate(
+    prompt: str, model: Any = None, *, stream: bool | None = None, keep: bool = True, **params: Any
+) -> core_generate.Generation:
     """Continue ``prompt`` with a decoder; in a notebook the text streams into the cell.
 
     Parameters are those of ``fmwidgets.core.generate.generate`` (max_new_tokens, temperature,
@@ -101,8 +102,9 @@ def generate(prompt: str, model: Any = None, *, stream: bool | None = None, keep
 
 
 @recorded
-def chat(message: str, *, model: Any = None, stream: bool | None = None, keep: bool = True,
-         **params: Any) -> Any:
+def chat(
+    message: str, *, model: Any = None, stream: bool | None = None, keep: bool = True, **params: Any
+) -> Any:
     """Send ``message`` to a chat model (``fmwidgets.core.chat.chat``); the reply streams in a notebook."""
     from ..core import chat as core_chat
 
@@ -126,8 +128,7 @@ def streamed(func: Callable, stream: bool | None, keep: bool, *args: Any, **para
 
 
 @recorded
-def generate_df(df: Any, template: str, model: Any = None, *, progress: bool | None = None,
-                **params: Any):
+def generate_df(df: Any, template: str, model: Any = None, *, progress: bool | None = None, **params: Any):
     """One generation per row of ``df`` from ``template`` (``{column}`` placeholders), with a
     progress bar; parameters are those of ``fmwidgets.core.generate_df.generate_df``."""
     if progress is False:
@@ -136,6 +137,7 @@ def generate_df(df: Any, template: str, model: Any = None, *, progress: bool | N
     from tqdm.auto import tqdm
 
     with tqdm(total=len(df), desc="generating", unit="row") as bar:
+
         def advance(done: int, total: int) -> None:
             bar.update(done - bar.n)
 

@@ -39,8 +39,11 @@ from .stream import in_kernel
 
 def _clock(seconds: float) -> str:
     seconds = round(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+    return (
+        f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        if seconds >= 3600
         else f"{seconds // 60}:{seconds % 60:02d}"
+    )
 
 
 class TrainingView(TrainingMonitor):
@@ -52,16 +55,21 @@ class TrainingView(TrainingMonitor):
         self.header = w.HTML()
         self.progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="50%"))
         self.status = w.Label("starting...")
-        self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
-                                    tooltip="end training after the current step and keep the model")
+        self.stop_button = w.Button(
+            description="Stop",
+            icon="stop",
+            button_style="danger",
+            tooltip="end training after the current step and keep the model",
+        )
         self.stop_button.on_click(lambda _button: self.request_stop())
         self.figure = go.Figure(data=loss_traces([]), layout=loss_layout())
         self.table = ""  # HTML, one row per evaluation
         self.results = ""  # HTML of the result and its figures, once training ends
         self.plain = PlainOutput()
         self.record: Any = None  # the run's RunRecord, once training ends
-        self.box = w.VBox([self.header, w.HBox([self.progress, self.status, self.stop_button]),
-                           self.plain.hider()])
+        self.box = w.VBox(
+            [self.header, w.HBox([self.progress, self.status, self.stop_button]), self.plain.hider()]
+        )
         self.points: list[dict[str, Any]] = []
         self.draws = 0  # how many times the curve was redrawn (tests check the throttle)
         self._step = (0, 1, 0.0, 0.0)  # step, total, epoch, elapsed
@@ -95,14 +103,19 @@ class TrainingView(TrainingMonitor):
 
     def on_end(self, result: Any) -> None:
         self._draw(force=True)
-        end = {"finished": "finished", "stopped": "stopped", "interrupted": "interrupted",
-               "diverged": "diverged (NaN or infinite loss)"}[result.status]
+        end = {
+            "finished": "finished",
+            "stopped": "stopped",
+            "interrupted": "interrupted",
+            "diverged": "diverged (NaN or infinite loss)",
+        }[result.status]
         self.progress.bar_style = "success" if result.status == "finished" else "warning"
         self.status.value = f"{end} at step {result.steps}/{result.total_steps} in {_clock(result.seconds)}"
         self.stop_button.disabled = True
         self.record = result.record
         self.results = display_data(result)["text/html"] + "".join(
-            figure_html(fig) for fig in result_figures(result)[1:])
+            figure_html(fig) for fig in result_figures(result)[1:]
+        )
         self._publish()
 
     def on_fail(self, error: BaseException) -> None:
@@ -139,8 +152,9 @@ class TrainingView(TrainingMonitor):
         self.progress.value = min(step, self.progress.max)
         if not self.stop_event.is_set() and step:
             eta = elapsed / step * (total - step)
-            self.status.value = (f"step {step}/{total} · epoch {epoch:.2f} · {_clock(elapsed)} elapsed"
-                                 f" · ETA {_clock(eta)}")
+            self.status.value = (
+                f"step {step}/{total} · epoch {epoch:.2f} · {_clock(elapsed)} elapsed · ETA {_clock(eta)}"
+            )
         with self._lock:
             points = list(self.points)
         train, evaluation = loss_traces(points)
@@ -155,9 +169,11 @@ class TrainingView(TrainingMonitor):
         """The plain output: header and status (hidden under a live widget), curve, table, result."""
         e = html.escape
         words = self.plain.hidden_by_widget(f"{self.header.value}<div>{e(self.status.value)}</div>")
-        return {"text/html": f"<div class='fm-training'>{words}{figure_html(self.figure)}{self.table}"
-                             f"{self.results}</div>",
-                "text/plain": f"<TrainingView: {self.status.value}>"}
+        return {
+            "text/html": f"<div class='fm-training'>{words}{figure_html(self.figure)}{self.table}"
+            f"{self.results}</div>",
+            "text/plain": f"<TrainingView: {self.status.value}>",
+        }
 
     def _publish(self) -> None:
         self.plain.update(self.pictures(), self.record)
@@ -171,8 +187,6 @@ class TrainingView(TrainingMonitor):
 
         display(self.box)
         self.plain.show(self.pictures())
-
-
 
 
 @recorded

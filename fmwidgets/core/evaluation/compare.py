@@ -55,19 +55,25 @@ def compare_evaluations(a: Any, b: Any, evaluator: str | None = None) -> Evaluat
     """Row-by-row comparison of two evaluations (objects or stored names) on one evaluator."""
     a, b = load_evaluation(a), load_evaluation(b)
     if len(a.table) != len(b.table):
-        raise DataError(f"'{a.name}' has {len(a.table)} rows and '{b.name}' has {len(b.table)}; compare runs "
-                        "over the same data.")
+        raise DataError(
+            f"'{a.name}' has {len(a.table)} rows and '{b.name}' has {len(b.table)}; compare runs "
+            "over the same data."
+        )
     data_a, data_b = ((run.record.data or {}).get("sha256") for run in (a, b))
     if data_a and data_b and data_a != data_b:
-        raise DataError(f"'{a.name}' and '{b.name}' ran over different data (fingerprints {data_a} and {data_b}); "
-                        "compare runs over the same rows.")
+        raise DataError(
+            f"'{a.name}' and '{b.name}' ran over different data (fingerprints {data_a} and {data_b}); "
+            "compare runs over the same rows."
+        )
     shared = [e for e in a.evaluators if e in b.evaluators]
     if evaluator is None:
         if not shared:
             raise DataError(f"'{a.name}' and '{b.name}' share no evaluator; evaluate both with the same one.")
         evaluator = shared[0]
     elif evaluator not in shared:
-        raise DataError(f"The evaluator '{evaluator}' is not in both runs; they share {', '.join(shared) or 'none'}.")
+        raise DataError(
+            f"The evaluator '{evaluator}' is not in both runs; they share {', '.join(shared) or 'none'}."
+        )
     skip = {"prompt", "output", "seconds", "judge_reason", "human", "human_comment", *a.evaluators}
     table = a.table[[c for c in a.table.columns if c not in skip]].copy()
     table["output_a"] = a.table["output"].to_numpy()
@@ -76,7 +82,16 @@ def compare_evaluations(a: Any, b: Any, evaluator: str | None = None) -> Evaluat
     table["score_b"] = b.table[evaluator].astype(float).to_numpy()
     lower = evaluator in LOWER_IS_BETTER
     table["status"] = [_status(x, y, lower) for x, y in zip(table["score_a"], table["score_b"])]
-    record = RunRecord(kind="compare_evaluations", params=dict(a=a.name, b=b.name, evaluator=evaluator,
-                                                             model_a=a.model, model_b=b.model,
-                                                             prompt_a=a.prompt, prompt_b=b.prompt))
+    record = RunRecord(
+        kind="compare_evaluations",
+        params=dict(
+            a=a.name,
+            b=b.name,
+            evaluator=evaluator,
+            model_a=a.model,
+            model_b=b.model,
+            prompt_a=a.prompt,
+            prompt_b=b.prompt,
+        ),
+    )
     return EvaluationComparison(a.name, b.name, evaluator, table, record)

@@ -31,8 +31,11 @@ def load_data(data: Any, split: str | None = None) -> tuple[Any, dict[str, Any]]
     if len(dataset) == 0:
         raise DataError(f"The data {source} is empty (0 rows); pass data with at least one row.")
     frame = dataset.to_pandas()
-    return frame, {"source": source, "datasets_fingerprint": datasets_fingerprint(dataset),
-                   **fingerprint_df(frame)}
+    return frame, {
+        "source": source,
+        "datasets_fingerprint": datasets_fingerprint(dataset),
+        **fingerprint_df(frame),
+    }
 
 
 def _dataset(data: Any, split: str | None) -> tuple[Any, str]:
@@ -43,14 +46,18 @@ def _dataset(data: Any, split: str | None) -> tuple[Any, str]:
     if isinstance(data, datasets.Dataset):
         return data, "Dataset"
     if not isinstance(data, (str, os.PathLike)):
-        raise DataError(f"fm.evaluate cannot read data of type {type(data).__name__}; pass a DataFrame, a "
-                        "datasets.Dataset, a CSV/JSONL/Parquet path or a hub dataset id.")
+        raise DataError(
+            f"fm.evaluate cannot read data of type {type(data).__name__}; pass a DataFrame, a "
+            "datasets.Dataset, a CSV/JSONL/Parquet path or a hub dataset id."
+        )
     path = os.fspath(data)
     suffix = os.path.splitext(path)[1].lower()
     if os.path.exists(path):
         if suffix not in _FORMATS:
-            raise DataError(f"'{path}' is not a file fmwidgets can read as data; use a .csv, .tsv, .jsonl, "
-                            ".json or .parquet file.")
+            raise DataError(
+                f"'{path}' is not a file fmwidgets can read as data; use a .csv, .tsv, .jsonl, "
+                ".json or .parquet file."
+            )
         extra = {"delimiter": "\t"} if suffix == ".tsv" else {}
         ds = datasets.load_dataset(_FORMATS[suffix], data_files=path, split="train", **extra)
         return ds, f"file {path}"
@@ -59,10 +66,14 @@ def _dataset(data: Any, split: str | None) -> tuple[Any, str]:
     try:
         loaded = datasets.load_dataset(path, split=split)
     except Exception as exc:  # offline, unknown id, missing split: one sentence
-        raise DataError(f"The hub dataset '{path}' could not be loaded ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''}); check the id and split, or "
-                        "pass a local file or DataFrame.") from exc
-    return (_split(loaded, split, f"'{path}'") if isinstance(loaded, datasets.DatasetDict) else loaded), f"hub {path}"
+        raise DataError(
+            f"The hub dataset '{path}' could not be loaded ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}); check the id and split, or "
+            "pass a local file or DataFrame."
+        ) from exc
+    return (
+        _split(loaded, split, f"'{path}'") if isinstance(loaded, datasets.DatasetDict) else loaded
+    ), f"hub {path}"
 
 
 def _split(data: Any, split: str | None, what: str) -> Any:

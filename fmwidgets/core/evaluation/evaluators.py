@@ -148,10 +148,13 @@ def regex(pattern: str) -> Evaluator:
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
-        raise BadArgumentError(f"The evaluator 'regex:{pattern}' has a pattern Python cannot read ({exc}); "
-                               "fix the regular expression.") from exc
-    return _per_row(f"regex:{pattern}", lambda out, ref: compiled.search(_text(out)) is not None,
-                    needs_reference=False)
+        raise BadArgumentError(
+            f"The evaluator 'regex:{pattern}' has a pattern Python cannot read ({exc}); "
+            "fix the regular expression."
+        ) from exc
+    return _per_row(
+        f"regex:{pattern}", lambda out, ref: compiled.search(_text(out)) is not None, needs_reference=False
+    )
 
 
 def semantic_similarity(model: str | None = None) -> Evaluator:
@@ -166,7 +169,7 @@ def semantic_similarity(model: str | None = None) -> Evaluator:
         handle = _embedder(model)
         texts = [_text(o) or " " for o in outputs] + [_text(r) or " " for r in table["reference"]]
         vectors = encode(handle, texts, "text", normalize=True, progress=False)
-        a, b = vectors[: len(outputs)], vectors[len(outputs):]
+        a, b = vectors[: len(outputs)], vectors[len(outputs) :]
         cos = (a * b).sum(axis=1).astype(float)
         return {name: [math.nan if o is None else float(c) for o, c in zip(outputs, np.clip(cos, -1, 1))]}
 
@@ -212,8 +215,12 @@ def from_callable(func: Callable[[Any, dict], Any]) -> Evaluator:
 
     def scorer(outputs: list, table: Any) -> dict[str, list]:
         rows = table.to_dict("records")
-        return {name: [math.nan if out is None else _number(func(out, {**row, "output": out}), name)
-                       for out, row in zip(outputs, rows)]}
+        return {
+            name: [
+                math.nan if out is None else _number(func(out, {**row, "output": out}), name)
+                for out, row in zip(outputs, rows)
+            ]
+        }
 
     return Evaluator(name, scorer, needs_reference=False)
 
@@ -222,8 +229,9 @@ def _number(value: Any, name: str) -> float:
     try:
         return float(value) if value is not None else math.nan
     except (TypeError, ValueError) as exc:
-        raise BadArgumentError(f"The evaluator '{name}' returned {value!r}; an evaluator must return a "
-                               "number or a bool.") from exc
+        raise BadArgumentError(
+            f"The evaluator '{name}' returned {value!r}; an evaluator must return a number or a bool."
+        ) from exc
 
 
 def resolve_one(spec: Any) -> Evaluator:
@@ -232,8 +240,10 @@ def resolve_one(spec: Any) -> Evaluator:
     if callable(spec):
         return from_callable(spec)
     if not isinstance(spec, str):
-        raise BadArgumentError(f"An evaluator must be a name or a function f(output, row), not "
-                               f"{type(spec).__name__}; the names are {', '.join(NAMES)}.")
+        raise BadArgumentError(
+            f"An evaluator must be a name or a function f(output, row), not "
+            f"{type(spec).__name__}; the names are {', '.join(NAMES)}."
+        )
     kind, sep, arg = spec.partition(":")
     if kind == "regex" and sep:
         return regex(arg)
@@ -241,14 +251,18 @@ def resolve_one(spec: Any) -> Evaluator:
         try:
             tolerance = float(arg)
         except ValueError:
-            raise BadArgumentError(f"'{spec}' needs a number after 'numeric:' (the tolerance), e.g. numeric:0.01.") from None
+            raise BadArgumentError(
+                f"'{spec}' needs a number after 'numeric:' (the tolerance), e.g. numeric:0.01."
+            ) from None
         return _per_row(spec, numeric(tolerance), options={"tolerance": tolerance})
     if kind == "semantic_similarity" and sep:
         return semantic_similarity(arg)
     if spec in _SIMPLE and not sep:
         return _SIMPLE[spec]()
-    raise BadArgumentError(f"There is no evaluator named '{spec}'; use one of {', '.join(NAMES)}, a "
-                           "function f(output, row), or fm.judge(...).")
+    raise BadArgumentError(
+        f"There is no evaluator named '{spec}'; use one of {', '.join(NAMES)}, a "
+        "function f(output, row), or fm.judge(...)."
+    )
 
 
 def resolve(specs: Any) -> list[Evaluator]:

@@ -25,14 +25,26 @@ def cacheable(handle: ModelHandle, n: int) -> bool:
 
 def cache_key(handle: ModelHandle, sent: str, settings: dict, seed: int | None, position: int) -> str:
     sampled = settings.get("decoding", {}).get("do_sample", False)
-    parts = [handle.model_id, handle.commit, sent, settings, seed if sampled else None,
-             position if sampled else None]
+    parts = [
+        handle.model_id,
+        handle.commit,
+        sent,
+        settings,
+        seed if sampled else None,
+        position if sampled else None,
+    ]
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()
 
 
-def generate_cached(handle: ModelHandle, sent: list[str], *, settings: dict, seed: int | None,
-                    use_cache: bool, progress: Callable[[int, int], None] | None = None
-                    ) -> tuple[list[Any], list[float], int]:
+def generate_cached(
+    handle: ModelHandle,
+    sent: list[str],
+    *,
+    settings: dict,
+    seed: int | None,
+    use_cache: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Any], list[float], int]:
     """(outputs, seconds per row, cache hits) for the rendered prompts ``sent``.
 
     ``settings`` holds batch_size, max_new_tokens, decoding, n, stop, strict and extra (the

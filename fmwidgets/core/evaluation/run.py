@@ -56,10 +56,14 @@ class Evaluation(Recorded):
     def rate(self, row: int, rating: float | None, comment: str | None = None) -> None:
         """A person's rating of row ``row`` (position in ``table``): into the store and ``table["human"]``."""
         if not 0 <= row < len(self.table):
-            raise BadArgumentError(f"Row {row} does not exist; this evaluation has rows 0 to {len(self.table) - 1}.")
+            raise BadArgumentError(
+                f"Row {row} does not exist; this evaluation has rows 0 to {len(self.table) - 1}."
+            )
         with store().write() as cur:
-            cur.execute("INSERT OR REPLACE INTO ratings VALUES (?, ?, ?, ?, ?)",
-                        (self.name, row, rating, comment, now()))
+            cur.execute(
+                "INSERT OR REPLACE INTO ratings VALUES (?, ?, ?, ?, ?)",
+                (self.name, row, rating, comment, now()),
+            )
         _add_ratings(self.table, {row: (rating, comment)})
 
     def agreement(self, a: str = "judge", b: str = "human") -> float:
@@ -69,10 +73,15 @@ class Evaluation(Recorded):
         require_columns(self.table, [a, b], f"evaluation '{self.name}'")
         both = self.table[[a, b]].dropna()
         if len(both) < 2:
-            raise DataError(f"Only {len(both)} rows have both a '{a}' and a '{b}' score; rate more rows "
-                            "(fm.Review(evaluation)) before measuring agreement.")
-        return float(cohen_kappa_score(both[a].round().astype(int).astype(str),
-                                       both[b].round().astype(int).astype(str)))
+            raise DataError(
+                f"Only {len(both)} rows have both a '{a}' and a '{b}' score; rate more rows "
+                "(fm.Review(evaluation)) before measuring agreement."
+            )
+        return float(
+            cohen_kappa_score(
+                both[a].round().astype(int).astype(str), both[b].round().astype(int).astype(str)
+            )
+        )
 
     def __len__(self) -> int:
         return len(self.table)
@@ -161,29 +170,39 @@ def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_
     frame, data_info = load_data(data, split)
     given = [k for k, v in (("prompt=", prompt), ("text=", text), ("audio=", audio)) if v is not None]
     if len(given) > 1:
-        raise BadArgumentError(f"Pass one of prompt= (a decoder), text= (a classifier) or audio= (a speech "
-                               f"model), not {' and '.join(given)}.")
+        raise BadArgumentError(
+            f"Pass one of prompt= (a decoder), text= (a classifier) or audio= (a speech "
+            f"model), not {' and '.join(given)}."
+        )
     if not given:
-        raise BadArgumentError("Say what to evaluate: prompt='...{column}...' (or a saved id like 'qa@2') for a "
-                               "decoder, text='COLUMN' for a classifier or regressor, audio='COLUMN' for speech.")
+        raise BadArgumentError(
+            "Say what to evaluate: prompt='...{column}...' (or a saved id like 'qa@2') for a "
+            "decoder, text='COLUMN' for a classifier or regressor, audio='COLUMN' for speech."
+        )
     mode = "classifier" if text is not None else "speech" if audio is not None else "decoder"
     if mode == "speech" and _transcribe() is None:
-        raise MissingDependencyError("Evaluating audio= needs fm.transcribe, which this version of fmwidgets "
-                                     "does not have yet; evaluate text with prompt= or text=.")
+        raise MissingDependencyError(
+            "Evaluating audio= needs fm.transcribe, which this version of fmwidgets "
+            "does not have yet; evaluate text with prompt= or text=."
+        )
     handle = get_model(model, {"classifier": "predict", "speech": "transcribe", "decoder": "generate"}[mode])
     if reference is not None:
         require_columns(frame, [reference], "data")
         missing = int(frame[reference].isna().sum())
         if missing:
-            raise DataError(f"{missing} of {len(frame)} rows have no reference (NaN in column '{reference}'); "
-                            "fill or drop them before evaluating (df.dropna(subset=[...])).")
+            raise DataError(
+                f"{missing} of {len(frame)} rows have no reference (NaN in column '{reference}'); "
+                "fill or drop them before evaluating (df.dropna(subset=[...]))."
+            )
     specs = evaluators if evaluators is not None else _default_evaluators(mode, handle, reference)
     resolved = resolve(specs)
     for ev in resolved:
         if ev.needs_reference and reference is None:
             have = ", ".join(repr(str(c)) for c in frame.columns)
-            raise DataError(f"The evaluator '{ev.name}' compares with a reference; name the column that holds "
-                            f"it with reference= (--reference); the columns are {have}.")
+            raise DataError(
+                f"The evaluator '{ev.name}' compares with a reference; name the column that holds "
+                f"it with reference= (--reference); the columns are {have}."
+            )
         ev.check(handle)
 
     template, label, params = None, None, dict(generation)
@@ -198,21 +217,46 @@ def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_
         if label is not None:
             params = {**_saved_params(label), **params}
         chat, system = params.pop("chat", None), params.pop("system", None)
-        inputs = [render_prompt(handle, p, chat, system)[0] for p in fill_rows(frame, template, strict=True)[0]]
+        inputs = [
+            render_prompt(handle, p, chat, system)[0] for p in fill_rows(frame, template, strict=True)[0]
+        ]
         if params.get("n", 1) != 1:
             raise BadArgumentError("fm.evaluate scores one output per row; leave n at 1.")
-        decoding, seed = sampling_settings(handle, greedy=params.pop("greedy", None),
-                                           temperature=params.pop("temperature", None),
-                                           top_p=params.pop("top_p", None), top_k=params.pop("top_k", None),
-                                           n=params.pop("n", 1), seed=params.pop("seed", None))
+        decoding, seed = sampling_settings(
+            handle,
+            greedy=params.pop("greedy", None),
+            temperature=params.pop("temperature", None),
+            top_p=params.pop("top_p", None),
+            top_k=params.pop("top_k", None),
+            n=params.pop("n", 1),
+            seed=params.pop("seed", None),
+        )
         stop = params.pop("stop", None)
-        settings = dict(batch_size=batch_size, max_new_tokens=params.pop("max_new_tokens", 64),
-                        decoding=decoding, n=1, stop=[stop] if isinstance(stop, str) else stop,
-                        strict=params.pop("strict", False), extra=params)
+        settings = dict(
+            batch_size=batch_size,
+            max_new_tokens=params.pop("max_new_tokens", 64),
+            decoding=decoding,
+            n=1,
+            stop=[stop] if isinstance(stop, str) else stop,
+            strict=params.pop("strict", False),
+            extra=params,
+        )
         if chat is not None or system is not None:
             settings["extra_chat"] = {"chat": chat, "system": system}
-    return _Plan(frame, data_info, handle, mode, inputs, template, label or template, reference, resolved,
-                 settings, seed, text or audio)
+    return _Plan(
+        frame,
+        data_info,
+        handle,
+        mode,
+        inputs,
+        template,
+        label or template,
+        reference,
+        resolved,
+        settings,
+        seed,
+        text or audio,
+    )
 
 
 def _transcribe() -> Any:
@@ -229,8 +273,11 @@ def _clip_name(value: Any) -> str:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        isinstance(value, str) and not value.strip())
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or (isinstance(value, str) and not value.strip())
+    )
 
 
 def _template(prompt: Any) -> tuple[str, str | None]:
@@ -240,7 +287,9 @@ def _template(prompt: Any) -> tuple[str, str | None]:
     if isinstance(prompt, PromptVersion):
         return prompt.template, prompt.id
     if not isinstance(prompt, str):
-        raise BadArgumentError(f"prompt= must be a template string or a saved prompt id, not {type(prompt).__name__}.")
+        raise BadArgumentError(
+            f"prompt= must be a template string or a saved prompt id, not {type(prompt).__name__}."
+        )
     if is_prompt_id(prompt):
         version = get_prompt(prompt)
         return version.template, version.id
@@ -256,8 +305,9 @@ def _saved_params(prompt_id: str) -> dict:
 def _outputs(plan: _Plan, cache: bool, progress: Callable | None) -> tuple[list, list[float], int]:
     if plan.mode == "decoder":
         settings = {k: v for k, v in plan.settings.items() if k != "extra_chat"}
-        return generate_cached(plan.handle, plan.inputs, settings=settings, seed=plan.seed, use_cache=cache,
-                               progress=progress)
+        return generate_cached(
+            plan.handle, plan.inputs, settings=settings, seed=plan.seed, use_cache=cache, progress=progress
+        )
     import time
 
     start = time.perf_counter()
@@ -280,11 +330,23 @@ def _outputs(plan: _Plan, cache: bool, progress: Callable | None) -> tuple[list,
 
 
 @recorded
-def evaluate(data: Any, prompt: Any = None, *, model: Any = None, text: str | None = None,
-             audio: str | None = None, reference: str | None = None, evaluators: Any = None,
-             name: str | None = None, cache: bool = True, engine: str | None = None, split: str | None = None,
-             batch_size: int | None = None, progress: Callable[[int, int], None] | None = None,
-             **generation: Any) -> Evaluation:
+def evaluate(
+    data: Any,
+    prompt: Any = None,
+    *,
+    model: Any = None,
+    text: str | None = None,
+    audio: str | None = None,
+    reference: str | None = None,
+    evaluators: Any = None,
+    name: str | None = None,
+    cache: bool = True,
+    engine: str | None = None,
+    split: str | None = None,
+    batch_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **generation: Any,
+) -> Evaluation:
     """Evaluate a prompt (decoder), a tuned model (``text=COLUMN``) or a speech model
     (``audio=COLUMN``, where fm.transcribe exists) over ``data``; the run is stored.
 
@@ -295,7 +357,9 @@ def evaluate(data: Any, prompt: Any = None, *, model: Any = None, text: str | No
     every row.  ``progress(done, total)`` is called as rows are generated.
     """
     if engine not in (None, "local"):
-        raise BadArgumentError(f"engine={engine!r} is not available yet; leave engine out to run in this kernel.")
+        raise BadArgumentError(
+            f"engine={engine!r} is not available yet; leave engine out to run in this kernel."
+        )
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise BadArgumentError("name= must be a non-empty text, e.g. name='qa-v2'.")
     plan = _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation)
@@ -312,15 +376,31 @@ def evaluate(data: Any, prompt: Any = None, *, model: Any = None, text: str | No
     table["seconds"] = seconds
     partial = any(o is None for o, i in zip(outputs, plan.inputs) if i is not None)
 
-    params = dict(prompt=plan.prompt_label, text=text, reference=reference, evaluators=[e.name for e in plan.evaluators],
-                  cache=cache, cache_hits=hits, partial=partial, data=plan.data_info,
-                  **{k: v for k, v in plan.settings.items() if k not in ("decoding", "extra", "extra_chat")},
-                  **plan.settings.get("decoding", {}), **plan.settings.get("extra", {}),
-                  **plan.settings.get("extra_chat", {}))
+    params = dict(
+        prompt=plan.prompt_label,
+        text=text,
+        reference=reference,
+        evaluators=[e.name for e in plan.evaluators],
+        cache=cache,
+        cache_hits=hits,
+        partial=partial,
+        data=plan.data_info,
+        **{k: v for k, v in plan.settings.items() if k not in ("decoding", "extra", "extra_chat")},
+        **plan.settings.get("decoding", {}),
+        **plan.settings.get("extra", {}),
+        **plan.settings.get("extra_chat", {}),
+    )
     record = RunRecord.for_model("evaluate", plan.handle, params, seed=plan.seed, data=plan.frame)
-    result = Evaluation(name=name or _next_name(), table=table, summary=summarise(table, plan.evaluators),
-                        evaluators=[e.name for e in plan.evaluators], model=plan.handle.name,
-                        prompt=plan.prompt_label, partial=partial, record=record)
+    result = Evaluation(
+        name=name or _next_name(),
+        table=table,
+        summary=summarise(table, plan.evaluators),
+        evaluators=[e.name for e in plan.evaluators],
+        model=plan.handle.name,
+        prompt=plan.prompt_label,
+        partial=partial,
+        record=record,
+    )
     save(result)
     return result
 
@@ -346,25 +426,49 @@ def save(result: Evaluation) -> None:
     with store().write() as cur:
         cur.execute("DELETE FROM rows WHERE run = ?", (result.name,))
         cur.execute("DELETE FROM ratings WHERE run = ?", (result.name,))
-        cur.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (result.name, result.model, result.prompt, json.dumps(result.record.data),
-                     result.summary.reset_index().to_json(orient="records"), json.dumps(meta, default=str),
-                     int(result.partial), result.created))
-        cur.executemany("INSERT INTO rows VALUES (?, ?, ?)", [(result.name, i, line) for i, line in enumerate(lines)])
+        cur.execute(
+            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                result.name,
+                result.model,
+                result.prompt,
+                json.dumps(result.record.data),
+                result.summary.reset_index().to_json(orient="records"),
+                json.dumps(meta, default=str),
+                int(result.partial),
+                result.created,
+            ),
+        )
+        cur.executemany(
+            "INSERT INTO rows VALUES (?, ?, ?)", [(result.name, i, line) for i, line in enumerate(lines)]
+        )
 
 
 def evaluations() -> Any:
     """A DataFrame of the stored runs, newest last: name, model, prompt, data fingerprint, scores, time."""
     import pandas as pd
 
-    rows = store().query("SELECT name, model, prompt, data, summary, partial, created FROM runs ORDER BY created, rowid")
+    rows = store().query(
+        "SELECT name, model, prompt, data, summary, partial, created FROM runs ORDER BY created, rowid"
+    )
     out = []
     for name, model, prompt, data, summary, partial, created in rows:
         scores = {s["evaluator"]: s["mean"] for s in json.loads(summary)}
-        out.append(dict(name=name, model=model, prompt=prompt, data=(json.loads(data) or {}).get("sha256"),
-                        rows=(json.loads(data) or {}).get("shape", [None])[0], summary=scores,
-                        partial=bool(partial), created=created))
-    return pd.DataFrame(out, columns=["name", "model", "prompt", "data", "rows", "summary", "partial", "created"])
+        out.append(
+            dict(
+                name=name,
+                model=model,
+                prompt=prompt,
+                data=(json.loads(data) or {}).get("sha256"),
+                rows=(json.loads(data) or {}).get("shape", [None])[0],
+                summary=scores,
+                partial=bool(partial),
+                created=created,
+            )
+        )
+    return pd.DataFrame(
+        out, columns=["name", "model", "prompt", "data", "rows", "summary", "partial", "created"]
+    )
 
 
 def load_evaluation(name: Any) -> Evaluation:
@@ -375,16 +479,23 @@ def load_evaluation(name: Any) -> Evaluation:
 
     if isinstance(name, Evaluation):
         return name
-    found = store().query("SELECT model, prompt, summary, meta, partial, created FROM runs WHERE name = ?", (name,))
+    found = store().query(
+        "SELECT model, prompt, summary, meta, partial, created FROM runs WHERE name = ?", (name,)
+    )
     if not found:
         names = [r[0] for r in store().query("SELECT name FROM runs ORDER BY created DESC LIMIT 10")]
         known = f"stored runs include {', '.join(map(repr, names))}" if names else "no run is stored yet"
-        raise DataError(f"There is no stored evaluation named {name!r}; {known} (fm.evaluations() lists them).")
+        raise DataError(
+            f"There is no stored evaluation named {name!r}; {known} (fm.evaluations() lists them)."
+        )
     model, prompt, summary, meta, partial, created = found[0]
     meta = json.loads(meta)
     lines = [r[0] for r in store().query("SELECT data FROM rows WHERE run = ? ORDER BY pos", (name,))]
-    table = pd.read_json(io.StringIO("\n".join(lines)), orient="records", lines=True, dtype=False) if lines \
+    table = (
+        pd.read_json(io.StringIO("\n".join(lines)), orient="records", lines=True, dtype=False)
+        if lines
         else pd.DataFrame(columns=meta["columns"])
+    )
     table = table.reindex(columns=meta["columns"])
     for column in [*meta["evaluators"], "seconds"]:  # JSON null came back as None
         if column in table:
@@ -393,5 +504,14 @@ def load_evaluation(name: Any) -> Evaluation:
     if ratings:
         _add_ratings(table, {pos: (rating, comment) for pos, rating, comment in ratings})
     summary_frame = pd.DataFrame(json.loads(summary)).set_index("evaluator")
-    return Evaluation(name=name, table=table, summary=summary_frame, evaluators=meta["evaluators"], model=model,
-                      prompt=prompt, partial=bool(partial), record=RunRecord(**meta["record"]), created=created)
+    return Evaluation(
+        name=name,
+        table=table,
+        summary=summary_frame,
+        evaluators=meta["evaluators"],
+        model=model,
+        prompt=prompt,
+        partial=bool(partial),
+        record=RunRecord(**meta["record"]),
+        created=created,
+    )

@@ -26,13 +26,24 @@ def _as_set(value: Any) -> set:
 def scores(retrieved: list, relevant: set, k: int) -> dict[str, float]:
     """The four metrics of one query: ``retrieved`` keys best first (no repeats), ``relevant`` keys."""
     ranks = [i for i, key in enumerate(retrieved[:k], 1) if key in relevant]
-    return {"hit@1": float(bool(ranks) and ranks[0] == 1), f"hit@{k}": float(bool(ranks)),
-            f"recall@{k}": len(ranks) / len(relevant), "mrr": 1.0 / ranks[0] if ranks else 0.0}
+    return {
+        "hit@1": float(bool(ranks) and ranks[0] == 1),
+        f"hit@{k}": float(bool(ranks)),
+        f"recall@{k}": len(ranks) / len(relevant),
+        "mrr": 1.0 / ranks[0] if ranks else 0.0,
+    }
 
 
 @recorded
-def evaluate_retrieval(index: Any, data: Any, query: str = "query", relevant: str = "relevant", k: int = 5,
-                       *, key: str | None = None) -> Any:
+def evaluate_retrieval(
+    index: Any,
+    data: Any,
+    query: str = "query",
+    relevant: str = "relevant",
+    k: int = 5,
+    *,
+    key: str | None = None,
+) -> Any:
     """An ``Evaluation`` of ``index`` on the queries in ``data[query]``.
 
     ``data[relevant]`` holds the relevant value (or a list of them) for each query, compared
@@ -55,15 +66,32 @@ def evaluate_retrieval(index: Any, data: Any, query: str = "query", relevant: st
     for q, rel in zip(queries, data[relevant]):
         hits = found.search(q, k=k)[key].tolist()
         retrieved = list(dict.fromkeys(hits))  # chunks of one row count once
-        rows.append({"query": q, "reference": sorted(_as_set(rel), key=str), "output": retrieved,
-                     **scores(retrieved, _as_set(rel), k)})
+        rows.append(
+            {
+                "query": q,
+                "reference": sorted(_as_set(rel), key=str),
+                "output": retrieved,
+                **scores(retrieved, _as_set(rel), k),
+            }
+        )
     import pandas as pd
 
     table = pd.DataFrame(rows)
     names = ["hit@1", f"hit@{k}", f"recall@{k}", "mrr"]
     evaluators = [Evaluator(n, scorer=None) for n in dict.fromkeys(names)]
-    record = RunRecord.for_model("evaluate_retrieval", found.handle(), {"k": k, "key": key,
-                                                                         "index": found.name or found.path}, data=data)
-    return Evaluation(name=f"retrieval-{found.name or 'index'}", table=table, summary=summarise(table, evaluators),
-                      evaluators=[e.name for e in evaluators], model=found.model["id"], prompt=None, partial=False,
-                      record=record)
+    record = RunRecord.for_model(
+        "evaluate_retrieval",
+        found.handle(),
+        {"k": k, "key": key, "index": found.name or found.path},
+        data=data,
+    )
+    return Evaluation(
+        name=f"retrieval-{found.name or 'index'}",
+        table=table,
+        summary=summarise(table, evaluators),
+        evaluators=[e.name for e in evaluators],
+        model=found.model["id"],
+        prompt=None,
+        partial=False,
+        record=record,
+    )

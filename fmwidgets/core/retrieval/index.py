@@ -95,8 +95,10 @@ class Index(Recorded):
         frame = _rows(data, self.text)
         stored = [c for c in self.columns if c != "chunk"]
         if sorted(frame.columns) != sorted(stored):
-            raise DataError(f"The new rows have columns {list(frame.columns)}, but the index holds {stored}; "
-                            "pass rows with the same columns.")
+            raise DataError(
+                f"The new rows have columns {list(frame.columns)}, but the index holds {stored}; "
+                "pass rows with the same columns."
+            )
         rows = _chunked(self.handle(), frame, self.text, self.chunk_tokens, self.overlap)
         arrow = _arrow(rows, self.vectors(rows[self.text].tolist()), schema=self.table.schema)
         self.table.add(arrow)
@@ -117,7 +119,9 @@ def check_k(k: Any, size: int) -> int:
     if not isinstance(k, int) or k < 1:
         raise BadArgumentError(f"k must be a whole number of at least 1, not {k!r}.")
     if k > size:
-        raise BadArgumentError(f"k={k} asks for more rows than the index holds ({size}); use k={size} or less.")
+        raise BadArgumentError(
+            f"k={k} asks for more rows than the index holds ({size}); use k={size} or less."
+        )
     return k
 
 
@@ -136,19 +140,28 @@ def _rows(data: Any, text: str) -> Any:
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
-        raise DataError(f"fm.index needs a DataFrame, not {type(data).__name__}; wrap texts as pd.DataFrame({{'text': texts}}).")
+        raise DataError(
+            f"fm.index needs a DataFrame, not {type(data).__name__}; wrap texts as pd.DataFrame({{'text': texts}})."
+        )
     if not isinstance(text, str):
         raise BadArgumentError("text= must name the column that holds the texts to index.")
     frame, _ = clean_texts(data, text)
     clash = [c for c in frame.columns if c in RESERVED]
     if clash:
-        raise DataError(f"The column name '{clash[0]}' is used by the index itself; rename it before indexing.")
+        raise DataError(
+            f"The column name '{clash[0]}' is used by the index itself; rename it before indexing."
+        )
     return frame.reset_index(drop=True)
 
 
 def _model_facts(handle: ModelHandle, dim: int) -> dict[str, Any]:
-    return {"id": handle.model_id, "commit": handle.commit, "revision": handle.revision,
-            "pooling": default_pooling(handle), "dim": dim}
+    return {
+        "id": handle.model_id,
+        "commit": handle.commit,
+        "revision": handle.revision,
+        "pooling": default_pooling(handle),
+        "dim": dim,
+    }
 
 
 def _same_model(handle: ModelHandle, facts: dict[str, Any]) -> bool:
@@ -174,8 +187,10 @@ def _matching_model(index: Index, model: Any) -> ModelHandle:
 
     handle = load(None if facts["id"] == EMBEDDED_ID else facts["id"], revision=facts.get("revision"))
     if not _same_model(handle, facts):
-        raise DataError(f"'{facts['id']}' loaded at commit {handle.commit}, but the index at '{index.path}' was "
-                        f"built at commit {facts.get('commit')}; load that revision or build a new index.")
+        raise DataError(
+            f"'{facts['id']}' loaded at commit {handle.commit}, but the index at '{index.path}' was "
+            f"built at commit {facts.get('commit')}; load that revision or build a new index."
+        )
     return handle
 
 
@@ -194,8 +209,8 @@ def _chunked(handle: ModelHandle, frame: Any, text: str, chunk_tokens: int | Non
     for i, (value, spans) in enumerate(zip(frame[text], encoded["offset_mapping"])):
         starts = range(0, max(len(spans) - overlap, 1), step) if spans else [0]
         for n, s in enumerate(starts):
-            window = spans[s:s + chunk_tokens]
-            pieces.append(value[window[0][0]:window[-1][1]] if window else value)
+            window = spans[s : s + chunk_tokens]
+            pieces.append(value[window[0][0] : window[-1][1]] if window else value)
             rows.append(i)
             numbers.append(n)
     out = frame.iloc[rows].reset_index(drop=True)
@@ -208,14 +223,18 @@ def _arrow(frame: Any, vectors: Any, schema: Any = None) -> Any:
     import pyarrow as pa
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1), type=pa.float32()), vectors.shape[1])
+    column = pa.FixedSizeListArray.from_arrays(
+        pa.array(vectors.reshape(-1), type=pa.float32()), vectors.shape[1]
+    )
     table = table.append_column("vector", column)
     if schema is None:
         return table
     try:
         return table.select(schema.names).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError, ValueError) as exc:
-        raise DataError(f"The new rows' columns do not have the indexed columns' types ({exc}); convert them first.") from exc
+        raise DataError(
+            f"The new rows' columns do not have the indexed columns' types ({exc}); convert them first."
+        ) from exc
 
 
 def _maybe_build_ann(table: Any, min_rows: int | None = None) -> None:
@@ -233,8 +252,12 @@ def build_ann(table: Any) -> None:
     reached recall@10 0.97 where IVF-PQ reached 0.66 (bench/bench_retrieval.py measures the full size).
     """
     rows = table.count_rows()
-    table.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_HNSW_SQ",
-                       num_partitions=max(1, rows // ANN_PARTITION_ROWS))
+    table.create_index(
+        metric="cosine",
+        vector_column_name="vector",
+        index_type="IVF_HNSW_SQ",
+        num_partitions=max(1, rows // ANN_PARTITION_ROWS),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,14 +265,28 @@ def build_ann(table: Any) -> None:
 
 
 def _write_meta(folder: Path, index: Index) -> None:
-    meta = {"format": FORMAT, "text": index.text, "model": index.model, "chunk_tokens": index.chunk_tokens,
-            "overlap": index.overlap}
+    meta = {
+        "format": FORMAT,
+        "text": index.text,
+        "model": index.model,
+        "chunk_tokens": index.chunk_tokens,
+        "overlap": index.overlap,
+    }
     (folder / META_FILE).write_text(json.dumps(meta, indent=2))
 
 
 @recorded
-def index(data: Any, text: str = "text", *, model: Any = None, chunk_tokens: int | None = None, overlap: int = 0,
-          path: str | None = None, name: str | None = None, progress: bool | None = None) -> Index:
+def index(
+    data: Any,
+    text: str = "text",
+    *,
+    model: Any = None,
+    chunk_tokens: int | None = None,
+    overlap: int = 0,
+    path: str | None = None,
+    name: str | None = None,
+    progress: bool | None = None,
+) -> Index:
     """Embed the rows of ``data`` (column ``text``) into a LanceDB table and return the ``Index``.
 
     ``chunk_tokens`` cuts longer texts into windows of that many tokens (``overlap`` of them
@@ -264,13 +301,23 @@ def index(data: Any, text: str = "text", *, model: Any = None, chunk_tokens: int
     frame = _rows(data, text)
     if chunk_tokens is not None:
         if not isinstance(chunk_tokens, int) or chunk_tokens < 2:
-            raise BadArgumentError(f"chunk_tokens must be a whole number of at least 2, not {chunk_tokens!r}.")
+            raise BadArgumentError(
+                f"chunk_tokens must be a whole number of at least 2, not {chunk_tokens!r}."
+            )
         limit = default_max_length(handle)
         if limit and chunk_tokens > limit:
-            raise BadArgumentError(f"chunk_tokens={chunk_tokens} is longer than '{handle.name}' reads ({limit} tokens); "
-                                   f"use {limit} or fewer.")
-    if not isinstance(overlap, int) or overlap < 0 or (overlap and (not chunk_tokens or overlap >= chunk_tokens)):
-        raise BadArgumentError(f"overlap={overlap!r} must be 0, or with chunk_tokens a number of tokens below it.")
+            raise BadArgumentError(
+                f"chunk_tokens={chunk_tokens} is longer than '{handle.name}' reads ({limit} tokens); "
+                f"use {limit} or fewer."
+            )
+    if (
+        not isinstance(overlap, int)
+        or overlap < 0
+        or (overlap and (not chunk_tokens or overlap >= chunk_tokens))
+    ):
+        raise BadArgumentError(
+            f"overlap={overlap!r} must be 0, or with chunk_tokens a number of tokens below it."
+        )
     tmp = None
     if path is None:
         tmp = tempfile.TemporaryDirectory(prefix="fm-index-")
@@ -278,18 +325,35 @@ def index(data: Any, text: str = "text", *, model: Any = None, chunk_tokens: int
     else:
         folder = Path(path).expanduser()
         if folder.exists() and any(folder.iterdir()):
-            raise DataError(f"The folder '{path}' is not empty; reopen an index there with fm.open_index('{path}'), "
-                            "or pick a new folder.")
+            raise DataError(
+                f"The folder '{path}' is not empty; reopen an index there with fm.open_index('{path}'), "
+                "or pick a new folder."
+            )
         folder.mkdir(parents=True, exist_ok=True)
     rows = _chunked(handle, frame, text, chunk_tokens, overlap)
-    vectors = encode(handle, rows[text].tolist(), "text", pooling=default_pooling(handle), normalize=True,
-                     progress=progress)
+    vectors = encode(
+        handle,
+        rows[text].tolist(),
+        "text",
+        pooling=default_pooling(handle),
+        normalize=True,
+        progress=progress,
+    )
     table = lancedb.connect(str(folder)).create_table(TABLE, data=_arrow(rows, vectors))
     _maybe_build_ann(table)
     params = {"text": text, "chunk_tokens": chunk_tokens, "overlap": overlap, "path": path, "name": name}
-    result = Index(path=str(folder), text=text, model=_model_facts(handle, vectors.shape[1]),
-                   chunk_tokens=chunk_tokens, overlap=overlap, name=name, table=table, _handle=handle, _tmp=tmp,
-                   record=RunRecord.for_model("index", handle, params, data=data))
+    result = Index(
+        path=str(folder),
+        text=text,
+        model=_model_facts(handle, vectors.shape[1]),
+        chunk_tokens=chunk_tokens,
+        overlap=overlap,
+        name=name,
+        table=table,
+        _handle=handle,
+        _tmp=tmp,
+        record=RunRecord.for_model("index", handle, params, data=data),
+    )
     _write_meta(folder, result)
     if name:
         indexes[name] = result
@@ -307,11 +371,21 @@ def open_index(path: str, *, model: Any = None, name: str | None = None) -> Inde
         table = lancedb.connect(str(folder)).open_table(TABLE)
         table.schema.field("vector")
         facts = meta["model"]
-        result = Index(path=str(folder), text=meta["text"], model=facts, chunk_tokens=meta["chunk_tokens"],
-                       overlap=meta["overlap"], name=name, table=table, record=RunRecord("index"))
+        result = Index(
+            path=str(folder),
+            text=meta["text"],
+            model=facts,
+            chunk_tokens=meta["chunk_tokens"],
+            overlap=meta["overlap"],
+            name=name,
+            table=table,
+            record=RunRecord("index"),
+        )
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise DataError(f"'{path}' is not a readable fmwidgets index ({type(exc).__name__}); point at a folder "
-                        "that fm.index(..., path=...) wrote, or build the index again.") from exc
+        raise DataError(
+            f"'{path}' is not a readable fmwidgets index ({type(exc).__name__}); point at a folder "
+            "that fm.index(..., path=...) wrote, or build the index again."
+        ) from exc
     result._handle = _matching_model(result, model)
     result.record = RunRecord.for_model("index", result._handle, {"path": str(path), "name": name})
     if name:
@@ -326,5 +400,7 @@ def get_index(index: Any) -> Index:
     if isinstance(index, str) and index in indexes:
         return indexes[index]
     known = ", ".join(sorted(indexes)) or "none yet"
-    raise BadArgumentError(f"There is no index named {index!r} in this kernel (known: {known}); build one with "
-                           "fm.index(df, text=..., name=...) or %fm index DF --text COL --as NAME.")
+    raise BadArgumentError(
+        f"There is no index named {index!r} in this kernel (known: {known}); build one with "
+        "fm.index(df, text=..., name=...) or %fm index DF --text COL --as NAME."
+    )

@@ -56,14 +56,24 @@ def resolve_template(prompt: str | None) -> str:
     check_prompt(prompt, what="prompt template")
     missing = [f for f in ("context", "question") if f not in templates.fields(prompt)]
     if missing:
-        raise BadArgumentError(f"The RAG prompt has no {{{missing[0]}}} placeholder; put {{context}} where the "
-                               "passages go and {question} where the question goes.")
+        raise BadArgumentError(
+            f"The RAG prompt has no {{{missing[0]}}} placeholder; put {{context}} where the "
+            "passages go and {question} where the question goes."
+        )
     return prompt
 
 
 @recorded
-def rag(question: str, *, index: Any, model: Any = None, k: int = 3, prompt: str | None = None,
-        on_text: Callable[[list[str]], None] | None = None, **generation: Any) -> RagAnswer:
+def rag(
+    question: str,
+    *,
+    index: Any,
+    model: Any = None,
+    k: int = 3,
+    prompt: str | None = None,
+    on_text: Callable[[list[str]], None] | None = None,
+    **generation: Any,
+) -> RagAnswer:
     """Answer ``question`` from the ``k`` passages of ``index`` nearest to it, with a decoder.
 
     ``index`` is an ``Index`` or the name it was registered under; ``prompt`` a template with
@@ -76,11 +86,21 @@ def rag(question: str, *, index: Any, model: Any = None, k: int = 3, prompt: str
     check_k(k, len(found))
     filled_template = resolve_template(prompt)
     sources = found.search(question, k=k)
-    text = templates.fill(filled_template, {"context": numbered(sources[found.text].tolist()),
-                                            "question": question})
+    text = templates.fill(
+        filled_template, {"context": numbered(sources[found.text].tolist()), "question": question}
+    )
     answer = core_generate(text, model, on_text=on_text, **generation)
     values = {f.name: getattr(answer, f.name) for f in fields(Generation)}
-    values["record"] = RunRecord.for_model("rag", get_model(model), {
-        **answer.record.params, "k": k, "index": found.name or found.path, "question": question,
-        "prompt": prompt if isinstance(prompt, str) else None}, seed=answer.record.seed)
+    values["record"] = RunRecord.for_model(
+        "rag",
+        get_model(model),
+        {
+            **answer.record.params,
+            "k": k,
+            "index": found.name or found.path,
+            "question": question,
+            "prompt": prompt if isinstance(prompt, str) else None,
+        },
+        seed=answer.record.seed,
+    )
     return RagAnswer(**values, question=question, sources=sources, text_column=found.text)
