@@ -97,7 +97,13 @@ ENGINE_ARGS = (
         metavar="ADDR",
         help="with --engine ray: the cluster (default: FM.ray_address, RAY_ADDRESS, else a local Ray)",
     ),
-    arg("--workers", type=int, default=None, metavar="N", help="with --engine ray: model replicas"),
+    arg(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --engine ray: model replicas (for finetune: training workers)",
+    ),
 )
 
 
