@@ -343,7 +343,6 @@ def _locate(model: str | None) -> tuple[str, str, Path | None]:
     return model, "hub", None
 
 
-@recorded
 @contextlib.contextmanager
 def quiet_loading() -> Iterator[None]:
     """transformers' progress bars and warnings off while loading (its errors still raise).
@@ -364,6 +363,7 @@ def quiet_loading() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+@recorded
 def load(
     model: str | None = None,
     as_: str | None = None,
