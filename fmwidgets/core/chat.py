@@ -16,7 +16,15 @@ from typing import Any, Callable, Sequence
 
 from ..errors import BadArgumentError, DataError
 from ..records import recorded
-from .generate import Generation, check_prompt, check_request, run_batch, sampling_settings, to_generation
+from .generate import (
+    Generation,
+    check_prompt,
+    check_request,
+    run_batch,
+    sampling_settings,
+    stop_texts,
+    to_generation,
+)
 from .registry import ModelHandle, get_model
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -121,7 +129,7 @@ def chat(
             f"'{handle.name}' ({context}); start a new conversation (conversation=None, %%fm chat --new) "
             "or ask for fewer new tokens."
         )
-    stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
+    stop = stop_texts(stop)
     decoding, seed = sampling_settings(
         handle, greedy=greedy, temperature=temperature, top_p=top_p, top_k=top_k, n=1, seed=seed
     )

@@ -375,6 +375,11 @@ def _trim_stop(text: str, stop: Sequence[str] | None) -> str:
     return text[: min(cuts)] if cuts else text
 
 
+def stop_texts(stop: str | Sequence[str] | None) -> list[str] | None:
+    """``stop=`` as the list of texts generation stops at (None when there are none)."""
+    return [stop] if isinstance(stop, str) else list(stop) if stop else None
+
+
 def check_prompt(prompt: Any, what: str = "prompt") -> str:
     if not isinstance(prompt, str):
         raise DataError(f"The {what} must be text, not {type(prompt).__name__}; pass a string.")
@@ -416,7 +421,7 @@ def generate(
     if variables is not None:
         prompt = template.fill(check_prompt(prompt), variables)
     check_prompt(prompt)
-    stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
+    stop = stop_texts(stop)
     sent, used_chat = render_prompt(handle, prompt, chat, system)
     decoding, seed = sampling_settings(
         handle, greedy=greedy, temperature=temperature, top_p=top_p, top_k=top_k, n=n, seed=seed

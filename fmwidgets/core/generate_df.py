@@ -21,7 +21,7 @@ from ..errors import DataError
 from ..records import RunRecord, recorded
 from .arguments import data_frame, number
 from .data import FMWarning, require_columns, require_rows
-from .generate import check_prompt, check_request, render_prompt, run_batch, sampling_settings
+from .generate import check_prompt, check_request, render_prompt, run_batch, sampling_settings, stop_texts
 from .registry import ModelHandle, get_model
 from .template import fields, fill
 
@@ -211,7 +211,7 @@ def generate_df(
     decoding, seed = sampling_settings(
         handle, greedy=greedy, temperature=temperature, top_p=top_p, top_k=top_k, n=n, seed=seed
     )
-    stop = [stop] if isinstance(stop, str) else list(stop) if stop else None
+    stop = stop_texts(stop)
     outputs, size = generate_rows(
         handle,
         prompts,

@@ -267,10 +267,8 @@ def run(
 
 def _failure(failed: _Failed, results: list, sizes: Sequence[int], name: str) -> EngineError:
     """One sentence naming the rows that did not finish; the finished ones ride on ``.partial``."""
-    if failed.kind in ("EngineError", "FMError") or (
-        failed.kind.endswith(("Error",)) and failed.message.endswith(".")
-    ):
-        why = failed.message  # already one of our sentences (or close to one)
+    if failed.message.endswith("."):  # already a sentence (ours, or the library's own)
+        why = failed.message
     else:
         why = f"{failed.kind}: {failed.message.splitlines()[0][:200] if failed.message else 'no message'}"
     starts = [sum(sizes[:i]) for i in range(len(sizes))]
