@@ -37,8 +37,8 @@ def main() -> None:
     import fmwidgets as fm
     from fmwidgets import testing
     from fmwidgets.config import settings
-    from fmwidgets.core.evaluation.run import evaluate, evaluations, save
-    from fmwidgets.core.generate_df import generate_df
+    from fmwidgets.core.evaluation.run import evaluations, run_evaluation, save
+    from fmwidgets.core.generate_df import generate_table
 
     warnings.simplefilter("ignore")
     folder = tempfile.mkdtemp(prefix="fm-bench-eval-")
@@ -51,12 +51,12 @@ def main() -> None:
                        "ref": ["x"] * opts.rows})
     gen = dict(max_new_tokens=opts.new_tokens, min_new_tokens=opts.new_tokens, greedy=True)
 
-    plain = generate_df(df, "{text}", **gen)  # warm-up, and the outputs to compare
-    ours = evaluate(df, "{text}", reference="ref", cache=False, **gen)
+    plain = generate_table(df, "{text}", **gen)  # warm-up, and the outputs to compare
+    ours = run_evaluation(df, "{text}", reference="ref", cache=False, **gen)
     assert ours.table["output"].tolist() == plain["output"].tolist(), "evaluate and generate_df differ"
     med = interleaved_medians({
-        "generate_df": lambda: generate_df(df, "{text}", **gen),
-        "evaluate": lambda: evaluate(df, "{text}", reference="ref", cache=False, **gen),
+        "generate_df": lambda: generate_table(df, "{text}", **gen),
+        "evaluate": lambda: run_evaluation(df, "{text}", reference="ref", cache=False, **gen),
     }, opts.repeat, cuda=handle.device.startswith("cuda"))
     print(f"model {handle.model_id} on {handle.device}, {opts.rows} rows, {opts.new_tokens} new tokens, "
           f"median of {opts.repeat}")
@@ -65,12 +65,12 @@ def main() -> None:
 
     other = df.assign(text=df["text"] + " again")  # prompts not yet in the cache
     start = time.perf_counter()
-    evaluate(other, "{text}", reference="ref", **gen)
+    run_evaluation(other, "{text}", reference="ref", **gen)
     first = time.perf_counter() - start
     cached = []
     for _ in range(opts.repeat):
         start = time.perf_counter()
-        hit = evaluate(other, "{text}", reference="ref", **gen)
+        hit = run_evaluation(other, "{text}", reference="ref", **gen)
         cached.append(time.perf_counter() - start)
     assert hit.record.params["cache_hits"] == opts.rows
     again = statistics.median(cached)

@@ -31,7 +31,7 @@ def main() -> None:
     from _decoder_bench import interleaved_medians, load_decoder
 
     from fmwidgets import testing
-    from fmwidgets.core.generate_df import DEFAULT_BATCH_SIZE, generate_df
+    from fmwidgets.core.generate_df import DEFAULT_BATCH_SIZE, generate_table
 
     warnings.simplefilter("ignore")
     handle = load_decoder(opts.model, opts.device)
@@ -41,7 +41,7 @@ def main() -> None:
     sizes = [int(s) for s in opts.sizes.split(",")]
 
     def run(size):
-        return generate_df(df, "{text}", max_new_tokens=32, min_new_tokens=32, greedy=True, batch_size=size)
+        return generate_table(df, "{text}", max_new_tokens=32, min_new_tokens=32, greedy=True, batch_size=size)
 
     outputs = {size: run(size)["output"].tolist() for size in sizes}  # warm-up
     med = interleaved_medians({size: (lambda size=size: run(size)) for size in sizes}, opts.repeat,

@@ -43,8 +43,8 @@ _LAZY = {
     "unload": ".core.models",
     "ModelHandle": ".core.registry",
     # prompts
-    "generate": ".widgets.stream",
-    "generate_df": ".widgets.stream",
+    "generate": ".widgets.live",
+    "generate_df": ".widgets.live",
     "Generation": ".core.generate",
     "fill_mask": ".core.fill_mask",
     "token_probs": ".core.token_probs",
@@ -52,7 +52,7 @@ _LAZY = {
     "plot_fill_mask": ".plots.tokens",
     "compare": ".core.compare",
     "Playground": ".widgets.playground",
-    "chat": ".widgets.stream",
+    "chat": ".widgets.live",
     "ChatReply": ".core.chat",
     "Chat": ".widgets.chat",
     # fine-tuning
@@ -83,7 +83,7 @@ _LAZY = {
     "plot_logit_lens": ".plots.attention",
     "AttentionView": ".widgets.attention",
     # evaluation
-    "evaluate": ".widgets.evaluation",
+    "evaluate": ".widgets.live",
     "Evaluation": ".core.evaluation.run",
     "evaluations": ".core.evaluation.run",
     "load_evaluation": ".core.evaluation.run",
@@ -97,7 +97,7 @@ _LAZY = {
     "index": ".core.retrieval.index",
     "open_index": ".core.retrieval.index",
     "Index": ".core.retrieval.index",
-    "rag": ".widgets.rag",
+    "rag": ".widgets.live",
     "RagAnswer": ".core.retrieval.rag",
     "evaluate_retrieval": ".core.retrieval.evaluate",
     "label": ".core.label",
@@ -156,12 +156,10 @@ if TYPE_CHECKING:  # editors and type checkers see the lazy API; keep in step wi
     from .widgets.attention import AttentionView
     from .widgets.chat import Chat
     from .widgets.embeddings import EmbeddingExplorer
-    from .widgets.evaluation import evaluate
     from .widgets.label_review import LabelReview
+    from .widgets.live import chat, evaluate, generate, generate_df, rag
     from .widgets.playground import Playground
-    from .widgets.rag import rag
     from .widgets.review import Review
-    from .widgets.stream import chat, generate, generate_df
     from .widgets.training import TrainingView, finetune
 
 __all__ = sorted(

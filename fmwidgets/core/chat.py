@@ -1,4 +1,4 @@
-"""Chat with an instruction-tuned model through its own chat template: ``chat()`` -> ``ChatReply``.
+"""Chat with an instruction-tuned model through its own chat template: ``chat_reply()`` -> ``ChatReply``.
 
 A chat model only answers well when the conversation is laid out exactly as it was trained:
 the tokenizer's chat template does that (``apply_chat_template(messages,
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ..errors import BadArgumentError, DataError
-from ..records import recorded
 from .generate import (
     Generation,
     check_prompt,
@@ -83,8 +82,7 @@ def chat_prompt_ids(handle: ModelHandle, messages: list[dict], chat_template: st
     return list(ids)
 
 
-@recorded
-def chat(
+def chat_reply(
     message: str,
     *,
     model: str | ModelHandle | None = None,

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from ..errors import BadArgumentError
 from ..records import Recorded, RunRecord, recorded
 from . import template
-from .generate import Generation, check_prompt, generate
+from .generate import Generation, check_prompt, generate_text
 from .registry import ModelHandle, get_model
 
 
@@ -71,7 +71,7 @@ def compare(
             "A comparison needs two models or two prompt variants; name a second "
             "model (models=[...]) or pass a list of prompts."
         )
-    grid = [[generate(p, model=h, **params) for h in handles] for p in prompts]
+    grid = [[generate_text(p, model=h, **params) for h in handles] for p in prompts]
     record = RunRecord(
         kind="compare",
         model=", ".join(h.model_id for h in handles),

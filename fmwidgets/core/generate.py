@@ -1,4 +1,4 @@
-"""Text generation with a decoder: ``generate`` for one prompt, ``run_batch`` for several.
+"""Text generation with a decoder: ``generate_text`` for one prompt, ``run_batch`` for several.
 
 Everything goes through transformers' own ``model.generate`` with the user's settings, so greedy
 output is the same, token for token, as calling it by hand.  fmwidgets adds three things around
@@ -7,8 +7,9 @@ keep the partial text when the user interrupts the kernel), a stopping criterion
 ``threading.Event`` (the playground's Stop button), and the bookkeeping of a ``Generation``:
 prompt as sent, tokens, per-token log-probabilities, timings and a RunRecord.
 
-This module is headless; how a Generation looks is ``render/generate.py``, and the live display
-of a stream ``widgets/stream.py``.
+This module is headless: ``generate_text`` is ``fm.generate`` without its display (the public
+function, with the text streaming into the cell, is ``widgets/live.py``); how a Generation looks
+is ``render/generate.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ..errors import BadArgumentError, DataError
-from ..records import Recorded, RunRecord, recorded
+from ..records import Recorded, RunRecord
 from . import template
 from .arguments import generate_keywords, number
 from .data import FMWarning
@@ -388,8 +389,7 @@ def check_prompt(prompt: Any, what: str = "prompt") -> str:
     return prompt
 
 
-@recorded
-def generate(
+def generate_text(
     prompt: str,
     model: str | ModelHandle | None = None,
     *,

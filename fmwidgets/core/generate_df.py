@@ -1,4 +1,4 @@
-"""One generation per DataFrame row: ``generate_df(df, "Summarise: {review}")``.
+"""One generation per DataFrame row: ``generate_table(df, "Summarise: {review}")`` (``fm.generate_df``).
 
 The template's placeholders name columns and are filled by ``core.template`` (no code runs).
 Rows go through ``model.generate`` in left-padded batches of 8 by default.  That was measured
@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 from ..engines import engine_params, resolve_engine, run_chunks
 from ..errors import DataError
-from ..records import RunRecord, recorded
+from ..records import RunRecord
 from .arguments import data_frame, number
 from .data import FMWarning, require_columns, require_rows
 from .generate import check_prompt, check_request, render_prompt, run_batch, sampling_settings, stop_texts
@@ -169,8 +169,7 @@ def generate_rows(
     return outputs, size
 
 
-@recorded
-def generate_df(
+def generate_table(
     df: Any,
     template: str,
     model: str | ModelHandle | None = None,

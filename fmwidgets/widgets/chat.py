@@ -17,11 +17,12 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..core.chat import ChatReply, chat
+from ..core.chat import ChatReply, chat_reply
 from ..core.registry import get_model
 from ..errors import FMError
 from ..records import recording
 from ..render.chat import conversation_html
+from .live import chat as public_chat
 from .stream import Throttle
 
 
@@ -109,7 +110,7 @@ class Chat(w.VBox):
         try:
             # recorded as the public call the user would write, without the widget's callbacks
             with recording(
-                chat,
+                public_chat,
                 text,
                 model=self.model,
                 conversation=self.conversation or None,
@@ -117,7 +118,7 @@ class Chat(w.VBox):
                 **self.generation,
             ) as call:
                 reply = call.done(
-                    chat(
+                    chat_reply(
                         text,
                         model=self.model,
                         conversation=self.conversation or None,

@@ -20,7 +20,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..core.generate import Generation, generate
+from ..core.generate import Generation, generate_text
 from ..core.registry import get_model, registry
 from ..core.template import escape
 from ..errors import FMError, NoModelLoadedError
@@ -28,8 +28,8 @@ from ..records import recording
 from ..render.style import cell_style, pre
 from ..render.style import note as note_html
 from .fallback import PlainOutput
+from .live import generate as public_generate
 from .stream import Throttle
-from .stream import generate as public_generate
 
 
 def _pre(text: str, note: str = "") -> str:
@@ -184,7 +184,7 @@ class Playground(w.VBox):
                     # recorded as the public call the user would write, without the widget's callbacks
                     with recording(public_generate, prompt, model=name, **params) as call:
                         gen = call.done(
-                            generate(prompt, model=name, on_text=view, stop_event=self._stop, **params)
+                            generate_text(prompt, model=name, on_text=view, stop_event=self._stop, **params)
                         )
                 except FMError as exc:
                     self.status.value = f'<span style="color:#b00">{html.escape(str(exc))}</span>'

@@ -4,14 +4,14 @@ import pytest
 
 import fmwidgets as fm
 from fmwidgets.core.compare import compare
-from fmwidgets.core.generate import generate
+from fmwidgets.core.generate import generate_text
 from fmwidgets.errors import BadArgumentError
 
 
 def test_models_side_by_side(gpt2, chat_gpt2):
     res = compare("the cat", models=["gpt2", "chat"], max_new_tokens=4, greedy=True, chat=False)
     assert res.models == ["gpt2", "chat"] and len(res.generations) == 1
-    assert res.generations[0][0].text == generate("the cat", model="gpt2", max_new_tokens=4, greedy=True).text
+    assert res.generations[0][0].text == generate_text("the cat", model="gpt2", max_new_tokens=4, greedy=True).text
     table = res.table
     assert table["model"].tolist() == ["gpt2", "chat"] and (table["seconds"] >= 0).all()
 

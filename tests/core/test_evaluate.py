@@ -9,8 +9,8 @@ import pytest
 
 import fmwidgets as fm
 from fmwidgets.core.evaluation import generation
-from fmwidgets.core.evaluation.run import evaluate
-from fmwidgets.core.generate_df import generate_df
+from fmwidgets.core.evaluation.run import run_evaluation
+from fmwidgets.core.generate_df import generate_table
 from fmwidgets.errors import BadArgumentError, DataError, FMError, WrongFamilyError
 from fmwidgets.store import store
 from fmwidgets.testing import CORPUS
@@ -25,12 +25,12 @@ def qa():
 
 
 def test_table_has_inputs_prompt_output_reference_scores_and_equals_generate_df(gpt2, qa):
-    result = evaluate(qa, "Q: {q}\nA:", reference="a", evaluators=["exact_match", "contains"], name="first", **GEN)
+    result = run_evaluation(qa, "Q: {q}\nA:", reference="a", evaluators=["exact_match", "contains"], name="first", **GEN)
     table = result.table
     assert list(table.columns) == ["q", "a", "topic", "prompt", "output", "reference", "exact_match", "contains",
                                    "seconds"]
     assert table["prompt"].iloc[0] == "Q: what is 0\nA:" and table["reference"].tolist() == qa["a"].tolist()
-    plain = generate_df(qa, "Q: {q}\nA:", **GEN)
+    plain = generate_table(qa, "Q: {q}\nA:", **GEN)
     assert table["output"].tolist() == plain["output"].tolist()  # the same batched generation
     assert list(result.summary.columns) == ["mean", "ci_low", "ci_high", "n", "failed"]
     assert result.summary.loc["exact_match", "n"] == 10 and not result.partial
@@ -39,17 +39,17 @@ def test_table_has_inputs_prompt_output_reference_scores_and_equals_generate_df(
 
 
 def test_identical_rerun_comes_from_the_cache_and_cache_false_regenerates(gpt2, qa, monkeypatch):
-    first = evaluate(qa, "Q: {q}\nA:", reference="a", **GEN)
+    first = run_evaluation(qa, "Q: {q}\nA:", reference="a", **GEN)
     assert first.record.params["cache_hits"] == 0
     calls = []
     real = generation.generate_rows
     monkeypatch.setattr(generation, "generate_rows", lambda *a, **k: calls.append(1) or real(*a, **k))
-    again = evaluate(qa, "Q: {q}\nA:", reference="a", **GEN)
+    again = run_evaluation(qa, "Q: {q}\nA:", reference="a", **GEN)
     assert again.record.params["cache_hits"] == 10 and calls == []
     assert again.table["output"].tolist() == first.table["output"].tolist()
-    fresh = evaluate(qa, "Q: {q}\nA:", reference="a", cache=False, **GEN)
+    fresh = run_evaluation(qa, "Q: {q}\nA:", reference="a", cache=False, **GEN)
     assert fresh.record.params["cache_hits"] == 0 and calls == [1]
-    longer = evaluate(qa, "Q: {q}\nA:", reference="a", greedy=True, max_new_tokens=7)  # other settings: miss
+    longer = run_evaluation(qa, "Q: {q}\nA:", reference="a", greedy=True, max_new_tokens=7)  # other settings: miss
     assert longer.record.params["cache_hits"] == 0
 
 
@@ -60,7 +60,7 @@ def test_saved_prompt_versions_are_immutable_and_content_hashed(gpt2, qa):
     assert v2.id == "qa@2" and fm.save_prompt("qa", "Q: {q}\nA:", max_new_tokens=7).id == "qa@3"
     versions = fm.prompt_versions("qa")
     assert versions["id"].tolist() == ["qa@1", "qa@2", "qa@3"] and versions["params"][0] == {"max_new_tokens": 6}
-    result = evaluate(qa, "qa@2", reference="a", greedy=True)
+    result = run_evaluation(qa, "qa@2", reference="a", greedy=True)
     assert result.prompt == "qa@2" and result.record.params["max_new_tokens"] == 6
     assert result.table["prompt"].iloc[0] == "Question: what is 0\nAnswer:"
 
@@ -71,14 +71,14 @@ def test_interrupt_keeps_finished_rows_and_marks_the_run_partial(gpt2, qa):
             raise KeyboardInterrupt
 
     with pytest.warns(UserWarning, match="Interrupted after 8 of 10"):
-        result = evaluate(qa, "Q: {q}\nA:", reference="a", batch_size=4, progress=interrupt, name="cut", **GEN)
+        result = run_evaluation(qa, "Q: {q}\nA:", reference="a", batch_size=4, progress=interrupt, name="cut", **GEN)
     assert result.partial and result.table["output"].isna().tolist() == [False] * 8 + [True] * 2
     assert result.summary.loc["exact_match", "n"] == 8
     assert fm.evaluations().set_index("name").loc["cut", "partial"]
 
 
 def test_stored_runs_list_and_load_back_with_ratings_and_agreement(gpt2, qa):
-    result = evaluate(qa, "Q: {q}\nA:", reference="a", evaluators=["exact_match", "bleu"], name="keep", **GEN)
+    result = run_evaluation(qa, "Q: {q}\nA:", reference="a", evaluators=["exact_match", "bleu"], name="keep", **GEN)
     runs = fm.evaluations()
     assert runs["name"].tolist() == ["keep"] and set(runs["summary"][0]) == {"exact_match", "bleu"}
     loaded = fm.load_evaluation("keep")
@@ -98,7 +98,7 @@ def test_stored_runs_list_and_load_back_with_ratings_and_agreement(gpt2, qa):
 
 
 def test_judge_parse_failures_are_nan_with_a_reason_and_counted(gpt2, qa):
-    result = evaluate(qa, "Q: {q}\nA:", reference="a", evaluators=["exact_match", fm.judge(rubric="Correct?")], **GEN)
+    result = run_evaluation(qa, "Q: {q}\nA:", reference="a", evaluators=["exact_match", fm.judge(rubric="Correct?")], **GEN)
     table = result.table
     assert "judge_reason" in table
     failed = table["judge"].isna()
@@ -111,7 +111,7 @@ def test_chat_judge_uses_the_chat_template(gpt2, chat_gpt2, qa):
     judge = fm.judge(model="chat")
     prompts = judge.prompts(["out"], pd.DataFrame({"prompt": ["in"], "reference": ["ref"]}))
     assert "Reference answer:\nref" in prompts[0]
-    result = evaluate(qa.head(2), "Q: {q}\nA:", model="gpt2", evaluators=[judge], **GEN)
+    result = run_evaluation(qa.head(2), "Q: {q}\nA:", model="gpt2", evaluators=[judge], **GEN)
     assert len(result.table["judge_reason"]) == 2
 
 
@@ -121,13 +121,13 @@ def test_classifier_before_and_after_finetune_compared_row_by_row(bert):
     df = pd.DataFrame({"text": CORPUS, "label": [("pos", "neg")[i % 2] for i in range(len(CORPUS))]})
     finetune(df, label="label", epochs=1, batch_size=4, max_length=32, as_="weak")
     finetune(df, label="label", epochs=3, batch_size=4, max_length=32, lr=5e-3, as_="strong")
-    weak = evaluate(df, text="text", reference="label", model="weak", name="weak")
-    strong = evaluate(df, text="text", reference="label", model="strong", name="strong")
+    weak = run_evaluation(df, text="text", reference="label", model="weak", name="weak")
+    strong = run_evaluation(df, text="text", reference="label", model="strong", name="strong")
     assert weak.evaluators == ["accuracy", "f1_macro"]
     assert set(weak.table["output"]) <= {"pos", "neg"}  # the user's own labels
     assert strong.record.params["cache_hits"] == 0
     with pytest.raises(WrongFamilyError):  # a judge of a classifier needs a decoder: before any work
-        evaluate(df, text="text", reference="label", model="weak", evaluators=[fm.judge()])
+        run_evaluation(df, text="text", reference="label", model="weak", evaluators=[fm.judge()])
     diff = fm.compare_evaluations("weak", "strong", evaluator="accuracy")
     scores = diff.table[["score_a", "score_b"]]
     assert (diff.table["status"] == "improved").tolist() == (scores["score_b"] > scores["score_a"]).tolist()
@@ -136,8 +136,8 @@ def test_classifier_before_and_after_finetune_compared_row_by_row(bert):
 
 
 def test_compare_across_prompt_versions_marks_every_row(gpt2, qa):
-    a = evaluate(qa, "Q: {q}\nA:", reference="a", evaluators=["chrf"], **GEN)
-    b = evaluate(qa, "Question: {q}\nAnswer:", reference="a", evaluators=["chrf"], **GEN)
+    a = run_evaluation(qa, "Q: {q}\nA:", reference="a", evaluators=["chrf"], **GEN)
+    b = run_evaluation(qa, "Question: {q}\nAnswer:", reference="a", evaluators=["chrf"], **GEN)
     diff = fm.compare_evaluations(a, b)
     assert diff.evaluator == "chrf" and diff.table["output_a"].tolist() == a.table["output"].tolist()
     for _, row in diff.table.iterrows():
@@ -145,7 +145,7 @@ def test_compare_across_prompt_versions_marks_every_row(gpt2, qa):
         assert row.status == want
     with pytest.raises(DataError, match="share"):
         fm.compare_evaluations(a, b, evaluator="bleu")
-    other = evaluate(qa.assign(q=qa["q"] + "?"), "Q: {q}\nA:", reference="a", evaluators=["chrf"], **GEN)
+    other = run_evaluation(qa.assign(q=qa["q"] + "?"), "Q: {q}\nA:", reference="a", evaluators=["chrf"], **GEN)
     with pytest.raises(DataError, match="different data"):
         fm.compare_evaluations(a, other)
 
@@ -156,15 +156,15 @@ def test_data_from_files_and_datasets(gpt2, qa, tmp_path):
     qa.to_csv(tmp_path / "qa.csv", index=False)
     qa.to_json(tmp_path / "qa.jsonl", orient="records", lines=True)
     qa.to_parquet(tmp_path / "qa.parquet")
-    baseline = evaluate(qa, "Q: {q}\nA:", reference="a", **GEN).table["output"].tolist()
+    baseline = run_evaluation(qa, "Q: {q}\nA:", reference="a", **GEN).table["output"].tolist()
     for source in (tmp_path / "qa.jsonl", str(tmp_path / "qa.parquet"), datasets.Dataset.from_pandas(qa.astype(str))):
-        result = evaluate(source, "Q: {q}\nA:", reference="a", **GEN)
+        result = run_evaluation(source, "Q: {q}\nA:", reference="a", **GEN)
         assert result.table["output"].tolist() == baseline
         assert result.record.params["data"]["datasets_fingerprint"]
-    csv = evaluate(str(tmp_path / "qa.csv"), "Q: {q}\nA:", reference="topic", **GEN)
+    csv = run_evaluation(str(tmp_path / "qa.csv"), "Q: {q}\nA:", reference="topic", **GEN)
     assert csv.record.params["data"]["source"].startswith("file ")
     with pytest.raises(DataError, match="split="):
-        evaluate(datasets.DatasetDict({"test": datasets.Dataset.from_pandas(qa)}), "Q: {q}", **GEN)
+        run_evaluation(datasets.DatasetDict({"test": datasets.Dataset.from_pandas(qa)}), "Q: {q}", **GEN)
 
 
 @pytest.fixture
@@ -192,13 +192,13 @@ def test_bad_input_is_one_sentence_before_generation_and_stores_nothing(gpt2, be
     data = qa.assign(maybe=["x"] * 9 + [None])
     fm.use("gpt2")
     with pytest.raises(error, match=match) as info:
-        evaluate(data, **kwargs)
+        run_evaluation(data, **kwargs)
     assert str(info.value).count(". ") == 0 and nothing_generated()
 
 
 def test_empty_data_and_a_judge_that_cannot_generate_fail_before_generation(gpt2, bert, qa, nothing_generated):
     with pytest.raises(DataError, match="empty"):
-        evaluate(qa.head(0), "Q: {q}")
+        run_evaluation(qa.head(0), "Q: {q}")
     with pytest.raises(WrongFamilyError):
         fm.judge(model="bert")
     assert nothing_generated()
@@ -214,7 +214,7 @@ def test_speech_rows_are_transcribed_and_scored_with_wer(request, tmp_path):
     t = np.linspace(0, 1, 16000, dtype=np.float32)
     soundfile.write(tmp_path / "a.wav", 0.3 * np.sin(2 * np.pi * 440 * t), 16000)
     clips = pd.DataFrame({"clip": [str(tmp_path / "a.wav"), str(tmp_path / "a.wav")], "said": ["hello", "a tone"]})
-    result = evaluate(clips, audio="clip", reference="said", model=whisper.name)
+    result = run_evaluation(clips, audio="clip", reference="said", model=whisper.name)
     heard = fm.transcribe(clips, audio="clip", model=whisper.name)["transcript"].tolist()
     assert result.table["output"].tolist() == heard and result.evaluators == ["wer"]
     assert result.table["wer"].tolist() == pytest.approx([jiwer.wer(r, h) for r, h in zip(clips["said"], heard)])

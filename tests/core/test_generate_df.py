@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from fmwidgets.core.data import FMWarning
-from fmwidgets.core.generate import generate
-from fmwidgets.core.generate_df import generate_df
+from fmwidgets.core.generate import generate_text
+from fmwidgets.core.generate_df import generate_table
 from fmwidgets.errors import DataError, InterpolationError
 
 
@@ -15,47 +15,47 @@ def reviews():
 
 
 def test_each_row_equals_a_single_generate(gpt2, reviews):
-    out = generate_df(reviews, "{item} was {verdict} because", max_new_tokens=6, greedy=True)
+    out = generate_table(reviews, "{item} was {verdict} because", max_new_tokens=6, greedy=True)
     assert list(out.columns) == ["item", "verdict", "output"] and "output" not in reviews.columns
     for row, text in zip(reviews.itertuples(), out["output"]):
-        assert text == generate(f"{row.item} was {row.verdict} because", max_new_tokens=6, greedy=True).text
+        assert text == generate_text(f"{row.item} was {row.verdict} because", max_new_tokens=6, greedy=True).text
     assert out.attrs["fmwidgets"]["kind"] == "generate_df"
     assert out.attrs["fmwidgets"]["data"]["shape"] == [3, 2]
 
 
 def test_batched_rows_give_the_same_greedy_text(gpt2, reviews):
-    one = generate_df(reviews, "{item} was {verdict}", max_new_tokens=6, greedy=True, batch_size=1)
-    batched = generate_df(reviews, "{item} was {verdict}", max_new_tokens=6, greedy=True, batch_size=3)
+    one = generate_table(reviews, "{item} was {verdict}", max_new_tokens=6, greedy=True, batch_size=1)
+    batched = generate_table(reviews, "{item} was {verdict}", max_new_tokens=6, greedy=True, batch_size=3)
     assert batched["output"].tolist() == one["output"].tolist()
     assert batched.attrs["fmwidgets"]["params"]["batch_size"] == 3
 
 
 def test_samples_and_seed_repeat(gpt2, reviews):
-    a = generate_df(reviews, "{item}", max_new_tokens=5, temperature=1.0, seed=3, n=2, column="ideas")
-    b = generate_df(reviews, "{item}", max_new_tokens=5, temperature=1.0, seed=3, n=2, column="ideas")
+    a = generate_table(reviews, "{item}", max_new_tokens=5, temperature=1.0, seed=3, n=2, column="ideas")
+    b = generate_table(reviews, "{item}", max_new_tokens=5, temperature=1.0, seed=3, n=2, column="ideas")
     assert a["ideas"].tolist() == b["ideas"].tolist()
     assert all(isinstance(v, list) and len(v) == 2 for v in a["ideas"])
 
 
 def test_progress_is_reported_per_batch(gpt2, reviews):
     seen = []
-    generate_df(reviews, "{item}", max_new_tokens=2, greedy=True, batch_size=2,
+    generate_table(reviews, "{item}", max_new_tokens=2, greedy=True, batch_size=2,
                 progress=lambda done, total: seen.append((done, total)))
     assert seen == [(2, 3), (3, 3)]
 
 
 def test_unknown_column_lists_the_columns(gpt2, reviews):
     with pytest.raises(DataError, match="no column 'price'; its columns are 'item', 'verdict'"):
-        generate_df(reviews, "{item} costs {price}")
+        generate_table(reviews, "{item} costs {price}")
     with pytest.raises(InterpolationError, match="private"):
-        generate_df(reviews, "{item.__class__}")
+        generate_table(reviews, "{item.__class__}")
 
 
 def test_empty_frame_and_empty_template_are_errors(gpt2, reviews):
     with pytest.raises(DataError, match="empty"):
-        generate_df(reviews.iloc[:0], "{item}")
+        generate_table(reviews.iloc[:0], "{item}")
     with pytest.raises(DataError, match="template is empty"):
-        generate_df(reviews, "  ")
+        generate_table(reviews, "  ")
 
 
 def test_interrupt_keeps_rows_already_done(gpt2, reviews):
@@ -64,6 +64,6 @@ def test_interrupt_keeps_rows_already_done(gpt2, reviews):
             raise KeyboardInterrupt
 
     with pytest.warns(FMWarning, match="Interrupted after 1 of 3 rows"):
-        out = generate_df(reviews, "{item}", max_new_tokens=3, greedy=True, batch_size=1,
+        out = generate_table(reviews, "{item}", max_new_tokens=3, greedy=True, batch_size=1,
                           progress=interrupt_after_first)
     assert isinstance(out["output"][0], str) and out["output"][1:].isna().all()

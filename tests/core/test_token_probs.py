@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import fmwidgets as fm
-from fmwidgets.core.generate import generate
+from fmwidgets.core.generate import generate_text
 from fmwidgets.core.token_probs import token_probs
 from fmwidgets.errors import DataError, WrongFamilyError
 from fmwidgets.plots.figure import RecordedFigure
@@ -28,7 +28,7 @@ def test_probabilities_match_softmax_of_the_logits(gpt2):
 
 
 def test_a_generation_is_scored_with_its_own_ids(gpt2):
-    gen = generate("one two", max_new_tokens=6, greedy=True)
+    gen = generate_text("one two", max_new_tokens=6, greedy=True)
     res = token_probs(gen)
     assert res.ids == gen.prompt_ids + gen.token_ids
     assert res.generated == [False] * len(gen.prompt_ids) + [True] * len(gen.token_ids)

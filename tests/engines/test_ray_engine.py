@@ -47,10 +47,10 @@ def test_seeded_sampling_on_ray_equals_in_process(gpt2):
 
 
 def test_progress_is_fed_by_the_cluster(gpt2):
-    from fmwidgets.core.generate_df import generate_df
+    from fmwidgets.core.generate_df import generate_table
 
     calls = []
-    generate_df(ROWS, "{topic}", greedy=True, max_new_tokens=2, batch_size=3, engine="ray",
+    generate_table(ROWS, "{topic}", greedy=True, max_new_tokens=2, batch_size=3, engine="ray",
                 progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (len(ROWS), len(ROWS))
     assert sorted(d for d, _ in calls) == [d for d, _ in calls]

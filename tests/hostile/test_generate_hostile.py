@@ -8,8 +8,8 @@ import threading
 import pandas as pd
 import pytest
 
-from fmwidgets.core.generate import generate
-from fmwidgets.core.generate_df import generate_df
+from fmwidgets.core.generate import generate_text
+from fmwidgets.core.generate_df import generate_table
 from fmwidgets.core.token_probs import token_probs
 from fmwidgets.errors import BadArgumentError, DataError
 
@@ -28,19 +28,19 @@ def one_sentence(exc) -> str:
 ])
 def test_bad_generation_settings_are_one_sentence(gpt2, keywords, words):
     with pytest.raises(BadArgumentError) as exc:
-        generate("hello there", **keywords)
+        generate_text("hello there", **keywords)
     assert words in one_sentence(exc)
 
 
 def test_unknown_flag_far_from_any_name_says_where_to_look(gpt2):
     with pytest.raises(BadArgumentError, match="GenerationConfig"):
-        generate("hello", zzqqxx=1)
+        generate_text("hello", zzqqxx=1)
 
 
 def test_beam_search_works_without_streaming_and_matches_transformers(gpt2):
     import torch
 
-    out = generate("the cat", max_new_tokens=5, num_beams=3, greedy=True)
+    out = generate_text("the cat", max_new_tokens=5, num_beams=3, greedy=True)
     ids = gpt2.tokenizer("the cat", return_tensors="pt")
     with torch.no_grad():
         ref = gpt2.model.generate(**ids, max_new_tokens=5, num_beams=3, do_sample=False,
@@ -60,33 +60,33 @@ def test_probs_top_k_below_one_is_refused(gpt2):
 def test_generate_df_skips_empty_cells_with_a_warning_or_refuses_when_strict(gpt2):
     frame = pd.DataFrame({"x": ["cats", None, float("nan"), "dogs"]})
     with pytest.warns(UserWarning, match="Skipped 2 of 4 rows"):
-        out = generate_df(frame, "Say {x}", max_new_tokens=3, greedy=True)
+        out = generate_table(frame, "Say {x}", max_new_tokens=3, greedy=True)
     assert out["output"].isna().tolist() == [False, True, True, False]
-    alone = generate_df(frame.iloc[[3]], "Say {x}", max_new_tokens=3, greedy=True)
+    alone = generate_table(frame.iloc[[3]], "Say {x}", max_new_tokens=3, greedy=True)
     assert out["output"].iloc[3] == alone["output"].iloc[0]
     with pytest.raises(DataError) as exc:
-        generate_df(frame, "Say {x}", max_new_tokens=3, strict=True)
+        generate_table(frame, "Say {x}", max_new_tokens=3, strict=True)
     one_sentence(exc)
 
 
 @pytest.mark.parametrize("keywords", [dict(batch_size=0), dict(batch_size=-4), dict(max_new_tokens=0)])
 def test_generate_df_bad_numbers_are_refused(gpt2, keywords):
     with pytest.raises(BadArgumentError):
-        generate_df(pd.DataFrame({"x": ["a"]}), "Say {x}", **keywords)
+        generate_table(pd.DataFrame({"x": ["a"]}), "Say {x}", **keywords)
 
 
 def test_generate_df_refuses_a_series(gpt2):
     with pytest.raises(DataError, match="not a Series"):
-        generate_df(pd.Series(["a"], name="x"), "Say {x}")
+        generate_table(pd.Series(["a"], name="x"), "Say {x}")
 
 
 def test_seeded_sampling_in_threads_matches_the_same_calls_alone(gpt2):
     settings = dict(max_new_tokens=12, temperature=1.5, top_k=50)
-    alone = {seed: generate("once upon a time", seed=seed, **settings).token_ids for seed in (1, 2)}
+    alone = {seed: generate_text("once upon a time", seed=seed, **settings).token_ids for seed in (1, 2)}
     for _ in range(2):
         got: dict[int, list] = {}
         threads = [threading.Thread(target=lambda s=s: got.__setitem__(
-            s, generate("once upon a time", seed=s, **settings).token_ids)) for s in (1, 2, 1, 2)]
+            s, generate_text("once upon a time", seed=s, **settings).token_ids)) for s in (1, 2, 1, 2)]
         for t in threads:
             t.start()
         for t in threads:

@@ -5,7 +5,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from fmwidgets.core.compare import Comparison
-from fmwidgets.core.generate import Generation, generate
+from fmwidgets.core.generate import Generation, generate_text
 from fmwidgets.core.token_probs import TokenProbs
 from fmwidgets.errors import DataError, InterpolationError, WrongFamilyError
 from fmwidgets.records import entries as history
@@ -18,7 +18,7 @@ def test_cell_body_is_the_prompt_with_notebook_variables(gpt2, ip):
     assert history[-1].code.startswith("%%fm prompt --max-new-tokens 5 --greedy --out g\nthe {animal}")
     assert isinstance(gen, Generation) and ip.user_ns["g"] is gen
     assert gen.prompt == "the cat sat on the mat"
-    assert gen.text == generate("the cat sat on the mat", max_new_tokens=5, greedy=True).text
+    assert gen.text == generate_text("the cat sat on the mat", max_new_tokens=5, greedy=True).text
 
 
 def test_a_run_cell_prompt_is_the_body_as_written(gpt2, ip):
@@ -42,7 +42,7 @@ def test_placeholders_evaluate_nothing(gpt2, ip):
 def test_flags_and_passthrough_keywords(gpt2, ip):
     gen = ip.run_cell_magic("fm", "prompt --max-new-tokens 6 --temperature 1.1 --top-k 20 --seed 4 --n 2 "
                                   "--repetition-penalty 1.3 --no-repeat-ngram-size 2", "the dog")
-    same = generate("the dog", max_new_tokens=6, temperature=1.1, top_k=20, seed=4, n=2,
+    same = generate_text("the dog", max_new_tokens=6, temperature=1.1, top_k=20, seed=4, n=2,
                     repetition_penalty=1.3, no_repeat_ngram_size=2)
     assert gen.texts == same.texts and len(gen.texts) == 2
     assert gen.record.params["no_repeat_ngram_size"] == 2
@@ -64,8 +64,8 @@ def test_prompt_over_a_dataframe(gpt2, ip):
     ip.user_ns["reviews"] = pd.DataFrame({"item": ["the soup", "the train"]})
     out = ip.run_line_magic("fm", 'prompt --df reviews --template "{item} was" --max-new-tokens 3 --greedy --out res')
     assert ip.user_ns["res"] is out and out["output"].tolist() == [
-        generate("the soup was", max_new_tokens=3, greedy=True).text,
-        generate("the train was", max_new_tokens=3, greedy=True).text]
+        generate_text("the soup was", max_new_tokens=3, greedy=True).text,
+        generate_text("the train was", max_new_tokens=3, greedy=True).text]
     with pytest.raises(DataError, match="no column 'price'; its columns are 'item'"):
         ip.run_line_magic("fm", 'prompt --df reviews --template "{price}"')
     with pytest.raises(UsageError, match="no DataFrame named 'nope'"):
@@ -91,7 +91,7 @@ def test_fill_shows_a_chart_and_returns_the_table(bert, ip):
 def test_probs_of_text_and_of_a_generation(gpt2, ip):
     res = ip.run_line_magic("fm", 'probs "the cat sat" --top-k 2')
     assert isinstance(res, TokenProbs) and len(res.alternatives[0]) == 2
-    ip.user_ns["g"] = generate("the cat", max_new_tokens=3, greedy=True)
+    ip.user_ns["g"] = generate_text("the cat", max_new_tokens=3, greedy=True)
     res = ip.run_line_magic("fm", "probs --of g")
     assert res.generated[-3:] == [True, True, True]
 

@@ -7,7 +7,7 @@ import pytest
 
 import fmwidgets as fm
 from fmwidgets.core.evaluation.evaluators import resolve
-from fmwidgets.core.evaluation.run import evaluate, summarise
+from fmwidgets.core.evaluation.run import run_evaluation, summarise
 from fmwidgets.render import display_data
 from fmwidgets.render.evaluation import diff_html
 
@@ -22,12 +22,12 @@ def runs(gpt2):
         return len(output) % 2
 
     hostile_len.__name__ = "<b>len</b>"
-    first = evaluate(df, "Q: {q}\nA:", reference="a", evaluators=["exact_match", hostile_len],
+    first = run_evaluation(df, "Q: {q}\nA:", reference="a", evaluators=["exact_match", hostile_len],
                      name="<i>first</i>", greedy=True, max_new_tokens=4)
     first.table["output"] = ["1", "two", HOSTILE, "4 now"]
     first.table["exact_match"] = [1.0, 0.0, 1.0, 0.0]
     first.summary = summarise(first.table, resolve(["exact_match", hostile_len]))
-    second = evaluate(df, "Q: {q}\nA:", reference="a", evaluators=["exact_match"], name="second",
+    second = run_evaluation(df, "Q: {q}\nA:", reference="a", evaluators=["exact_match"], name="second",
                       greedy=True, max_new_tokens=4)
     second.table["output"] = ["1", "2", "<b>bold</b>", "4"]
     second.table["exact_match"] = [1.0, 1.0, 0.0, 1.0]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fmwidgets.core.generate import generate
+from fmwidgets.core.generate import generate_text
 from fmwidgets.errors import NoModelLoadedError, WrongFamilyError
 from fmwidgets.widgets.playground import Playground
 
@@ -21,7 +21,7 @@ def test_generate_runs_in_the_background_and_shows_the_text(gpt2):
     pg.wait(30)
     assert not pg.running and not pg.generate_button.disabled and pg.stop_button.disabled
     (run,) = pg.runs
-    expected = generate("the cat sat", max_new_tokens=6, greedy=True).text
+    expected = generate_text("the cat sat", max_new_tokens=6, greedy=True).text
     assert run["generation"].text == expected
     assert pg.status.value == "done" and not pg.copy_button.disabled
     assert pg.history.loc[0, "output"] == expected

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.evaluation.run import evaluate
+from fmwidgets.core.evaluation.run import run_evaluation
 from fmwidgets.errors import BadArgumentError
 
 HOSTILE = "<script>alert(1)</script>"
@@ -15,7 +15,7 @@ HOSTILE = "<script>alert(1)</script>"
 @pytest.fixture
 def run(gpt2):
     df = pd.DataFrame({"q": ["a", HOSTILE, "c"], "a": ["1", "2", "3"]})
-    return evaluate(df, "Q: {q}\nA:", reference="a", name="rev", greedy=True, max_new_tokens=3)
+    return run_evaluation(df, "Q: {q}\nA:", reference="a", name="rev", greedy=True, max_new_tokens=3)
 
 
 def test_rating_by_message_moves_on_and_is_stored(run):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...errors import BadArgumentError, DataError, MissingDependencyError
-from ...records import Recorded, RunRecord, recorded
+from ...records import Recorded, RunRecord
 from ...store import now, store
 from ..data import require_columns
 from ..generate import render_prompt, sampling_settings
@@ -329,8 +329,7 @@ def _outputs(plan: _Plan, cache: bool, progress: Callable | None) -> tuple[list,
     return outputs, [each if o is not None else 0.0 for o in outputs], 0
 
 
-@recorded
-def evaluate(
+def run_evaluation(
     data: Any,
     prompt: Any = None,
     *,

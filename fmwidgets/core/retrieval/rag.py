@@ -1,7 +1,7 @@
 """``fm.rag``: retrieve passages from an ``Index``, put them in a prompt, and generate the answer.
 
 The prompt is filled with ``core.template.fill`` (passages and question are values, never parsed
-as placeholders), then goes through ``core.generate.generate`` — the chat template for chat
+as placeholders), then goes through ``core.generate.generate_text`` — the chat template for chat
 models, the same streaming and bookkeeping as ``fm.generate``.  The answer keeps the sources it
 was given and the prompt exactly as the model received it, so a reader can check one against
 the other.
@@ -14,10 +14,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ...errors import BadArgumentError
-from ...records import RunRecord, recorded
+from ...records import RunRecord
 from .. import template as templates
-from ..generate import Generation, check_prompt
-from ..generate import generate as core_generate
+from ..generate import Generation, check_prompt, generate_text
 from ..registry import get_model
 from .index import check_k, get_index
 
@@ -63,8 +62,7 @@ def resolve_template(prompt: str | None) -> str:
     return prompt
 
 
-@recorded
-def rag(
+def rag_answer(
     question: str,
     *,
     index: Any,
@@ -89,7 +87,7 @@ def rag(
     text = templates.fill(
         filled_template, {"context": numbered(sources[found.text].tolist()), "question": question}
     )
-    answer = core_generate(text, model, on_text=on_text, **generation)
+    answer = generate_text(text, model, on_text=on_text, **generation)
     values = {f.name: getattr(answer, f.name) for f in fields(Generation)}
     values["record"] = RunRecord.for_model(
         "rag",
