@@ -19,7 +19,6 @@ import contextvars
 import datetime as _dt
 import functools
 import hashlib
-import html
 import inspect
 import math
 import os
@@ -124,7 +123,20 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-class Recorded:
+class Shown:
+    """Mixin for objects of ``core/`` that show themselves: the render layer gives the look.
+
+    ``core/`` builds no HTML (tests/test_layers.py checks it); IPython asks this for the
+    mimebundle, and ``fmwidgets.render.display_data`` finds the renderer of the class.
+    """
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .render import display_data
+
+        return display_data(self)
+
+
+class Recorded(Shown):
     """Mixin for displayable results: subclasses give ``record``; the render layer gives the look.
 
     The display (``fmwidgets.render.display_data``) carries the record in the output metadata;
@@ -135,15 +147,13 @@ class Recorded:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         from .config import settings
-        from .render import display_data
+        from .render.style import note
 
-        data = dict(display_data(self))
+        data = dict(super()._repr_mimebundle_(include, exclude))
         if settings().show_record:
             line = self.record.summary()
             if "text/html" in data:
-                data["text/html"] += (
-                    f'<div class="fm-record" style="font-size:11px;color:#777">{html.escape(line)}</div>'
-                )
+                data["text/html"] += note(line, css_class="fm-record")
             data["text/plain"] = data.get("text/plain", "") + "\n" + line
         return data, {"fmwidgets": self.record.to_dict()}
 
@@ -183,7 +193,7 @@ class Argument:
             return repr(self.value)
         if self.kind == "result":
             return self.name or f"step{self.step}"
-        if self.kind == "variable":
+        if self.kind == "variable" and self.name:
             return self.name
         if self.snapshot:
             return f"pd.read_parquet({self.snapshot!r})"
@@ -299,7 +309,7 @@ def recorded(func: Callable) -> Callable:
                 init(self, *args, **kwargs)
                 active.done(self)
 
-        func.__init__ = __init__
+        setattr(func, "__init__", __init__)  # noqa: B010 - mypy forbids assigning to a method
         return func
     signature = inspect.signature(func)
 
@@ -419,15 +429,9 @@ def describe(value: Any, namespace: dict[str, Any]) -> Argument:
     literal = _literal(value)
     if literal is not None and name is None:
         return Argument("literal", literal)
-    frame_like = type(value).__name__ in ("DataFrame", "Series")
-    argument = Argument(
-        "variable" if name else "object",
-        name=name,
-        type=type(value).__name__,
-        value=literal,
-        fingerprint=fingerprint_df(value) if frame_like else None,
-    )
-    if frame_like:
+    argument = Argument("variable" if name else "object", name=name, type=type(value).__name__, value=literal)
+    if type(value).__name__ in ("DataFrame", "Series"):
+        argument.fingerprint = fingerprint_df(value)
         argument.snapshot = _snapshot(value, argument.fingerprint)
     return argument
 

@@ -7,11 +7,11 @@ sentence when the name is unknown or nothing is loaded yet.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import NoModelLoadedError, UnknownModelNameError, WrongFamilyError
+from ..records import Shown
 from .arguments import model_name
 
 # What each feature needs, so a handle can say what applies to it and a feature can refuse a
@@ -33,8 +33,11 @@ FEATURES = {
 
 
 @dataclass(eq=False)
-class ModelHandle:
-    """A loaded model with its tokenizer/processor and what fmwidgets knows about it."""
+class ModelHandle(Shown):
+    """A loaded model with its tokenizer/processor and what fmwidgets knows about it.
+
+    Its card in a notebook is drawn by fmwidgets/render/models.py.
+    """
 
     name: str
     model_id: str
@@ -154,20 +157,6 @@ class ModelHandle:
             f"  source {c['source']}, commit {c['commit']}\n"
             f"  features: {c['features']}"
         )
-
-    def _repr_html_(self) -> str:
-        """A compact card: a title line, then the facts two pairs to a row."""
-        c = self.card()
-        esc = lambda v: html.escape(str(v))  # noqa: E731
-        title = f"<b>{esc(c['name'])}</b> · {esc(c['id'])} · {esc(c['family'])} ({esc(c['architecture'])})"
-        facts = [(k, v) for k, v in c.items() if k not in ("name", "id", "family", "architecture")]
-        cells = [
-            f"<th style='text-align:left;padding-right:6px'>{esc(k)}</th>"
-            f"<td style='text-align:left;padding-right:18px'>{esc(v)}</td>"
-            for k, v in facts
-        ]
-        rows = "".join(f"<tr>{''.join(cells[i : i + 2])}</tr>" for i in range(0, len(cells), 2))
-        return f"<div class='fm-card'>{title}<table style='font-size:12px'>{rows}</table></div>"
 
 
 def _article(word: str) -> str:

@@ -37,6 +37,7 @@ _MODULES: dict[str, str] = {
     "Transcript": "speech",
     "ImageClassification": "vision",
     "Verification": "replay",
+    "ModelHandle": "models",
 }
 _RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
 

@@ -278,4 +278,5 @@ def test_config_default_device_reaches_load(tiny_paths):
 
 def test_card_html_is_escaped(tiny_paths):
     handle = fm.load(str(tiny_paths["gpt2"]), as_="<img src=x onerror=alert(1)>")
-    assert "<img" not in handle._repr_html_() and "&lt;img" in handle._repr_html_()
+    card = handle._repr_mimebundle_()["text/html"]
+    assert "<img" not in card and "&lt;img" in card
