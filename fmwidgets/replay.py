@@ -120,7 +120,8 @@ def _run(step: Step, namespace: ChainMap, done: dict[int, Any]) -> Any:
         return run(line, body if newline else None, types.SimpleNamespace(user_ns=namespace))
     import fmwidgets
 
-    function = getattr(fmwidgets, entry.function, None) if entry.function in fmwidgets.__all__ else None
+    name = entry.function or ""
+    function = getattr(fmwidgets, name, None) if name in fmwidgets.__all__ else None
     if function is None:
         raise _Skip(f"fm.{entry.function} is not a public fmwidgets function")
     return function(**{k: _value(a, namespace, done) for k, a in step.arguments.items()})

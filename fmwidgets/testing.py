@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 CORPUS = [
     "the cat sat on the mat and looked at the dog",
@@ -61,7 +62,7 @@ def _bpe_files(
     """
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
-    suffix = {"end_of_word_suffix": word_suffix} if word_suffix else {}
+    suffix: dict[str, Any] = {"end_of_word_suffix": word_suffix} if word_suffix else {}
     bpe = Tokenizer(models.BPE(**suffix))
     if word_suffix:
         bpe.normalizer = normalizers.Lowercase()
@@ -92,7 +93,7 @@ def tiny_gpt2(
 ) -> Path:
     """A GPT-2 style decoder (byte-level BPE tokenizer) saved to ``path``; returns the folder."""
     import torch
-    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast  # type: ignore[attr-defined]  # transformers 5: a runtime alias only
 
     folder = _default_dir("gpt2", path)
     vocab, merges = _bpe_files(folder, 400, ["<|endoftext|>"])
@@ -139,7 +140,7 @@ def tiny_bert(
     """A BERT encoder with a masked-LM head (WordPiece tokenizer) saved to ``path``."""
     import torch
     from tokenizers import BertWordPieceTokenizer
-    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast  # type: ignore[attr-defined]  # transformers 5: a runtime alias only
 
     folder = _default_dir("bert", path)
     wp = BertWordPieceTokenizer(lowercase=True)
@@ -175,12 +176,12 @@ def tiny_nli(path: str | Path | None = None, *, seed: int = 0) -> Path:
     """``tiny_bert`` as an NLI sequence classifier (entailment / neutral / contradiction), the kind
     of model transformers' zero-shot-classification pipeline needs."""
     import torch
-    from transformers import BertForSequenceClassification, BertTokenizerFast
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     folder = tiny_bert(path, seed=seed)
-    tok = BertTokenizerFast.from_pretrained(folder)
+    tok = AutoTokenizer.from_pretrained(folder)
     labels = ["entailment", "neutral", "contradiction"]
-    config = BertForSequenceClassification.config_class.from_pretrained(folder)
+    config = BertConfig.from_pretrained(folder)
     config.architectures = ["BertForSequenceClassification"]
     config.id2label = dict(enumerate(labels))
     config.label2id = {name: i for i, name in enumerate(labels)}
@@ -195,7 +196,13 @@ def tiny_clip(
 ) -> Path:
     """A CLIP-style image-text model with its processor saved to ``path``."""
     import torch
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizerFast
+    from transformers import (  # type: ignore[attr-defined]  # transformers 5: CLIPTokenizerFast is an alias
+        CLIPConfig,
+        CLIPImageProcessor,
+        CLIPModel,
+        CLIPProcessor,
+        CLIPTokenizerFast,
+    )
 
     folder = _default_dir("clip", path)
     vocab, merges = _bpe_files(folder, 400, ["<|startoftext|>", "<|endoftext|>"], "</w>")
@@ -270,7 +277,7 @@ def tiny_whisper(
     ``max_length`` caps each 30 s window's tokens: random weights rarely end a text on their own,
     and 448 steps per window would make every test slow."""
     import torch
-    from transformers import (
+    from transformers import (  # type: ignore[attr-defined]  # transformers 5: WhisperTokenizerFast is an alias
         GenerationConfig,
         WhisperConfig,
         WhisperFeatureExtractor,

@@ -402,7 +402,7 @@ def _encode_on_engine(
 
     if batch_size < 1:
         raise BadArgumentError(f"batch_size must be at least 1, not {batch_size}.")
-    settings = dict(
+    settings: dict[str, Any] = dict(
         pooling=pooling or default_pooling(handle),
         batch_size=batch_size,
         normalize=default_normalize(handle) if normalize is None else normalize,
@@ -423,10 +423,11 @@ def _encode_on_engine(
             workers=workers,
             progress=lambda done, total: bar.update(done - bar.n),
         )
-    if any(r is None for r in results):
+    arrays = [r for r in results if r is not None]  # None: a part that did not run (interrupted)
+    if len(arrays) < len(results):
         done = sum(len(c) for c, r in zip(chunks, results) if r is not None)
         raise KeyboardInterrupt(f"embedding interrupted after {done} of {len(items)} rows")
-    return np.concatenate(results).astype(np.float32, copy=False)
+    return np.concatenate(arrays).astype(np.float32, copy=False)
 
 
 @recorded

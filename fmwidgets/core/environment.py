@@ -197,8 +197,8 @@ class Step:
     needs defined first (name -> definition code or None when only the notebook had it)."""
 
     code: str
-    note: str | None = None
-    entry: Entry | None = None
+    note: str | None
+    entry: Entry
     needs: dict[str, str | None] = field(default_factory=dict)
     runnable: bool = True
     arguments: dict[str, Argument] = field(default_factory=dict)  # a Python step's, pinned
@@ -220,7 +220,9 @@ def steps(entries: list[Entry]) -> list[Step]:
         if not step.code.startswith("%%"):
             step.target = referenced.get(entry.step)
         for arg in entry.arguments.values():
-            if arg.kind == "variable" and (arg.name not in defined or defined[arg.name] != _definition(arg)):
+            if arg.kind != "variable" or arg.name is None:
+                continue
+            if arg.name not in defined or defined[arg.name] != _definition(arg):
                 defined[arg.name] = step.needs[arg.name] = _definition(arg)
         out.append(step)
     return out
@@ -362,7 +364,9 @@ class Repro(Recorded):
     def notebook(self) -> dict[str, Any]:
         """An nbformat 4.5 notebook (plain JSON, so core needs no nbformat)."""
         header = "\n".join(_header(self.created, self.inputs))
-        cells = [{"cell_type": "markdown", "id": "fm-repro-0", "metadata": {}, "source": header}]
+        cells: list[dict[str, Any]] = [
+            {"cell_type": "markdown", "id": "fm-repro-0", "metadata": {}, "source": header}
+        ]
         cells += [
             {
                 "cell_type": "code",

@@ -223,7 +223,11 @@ def transcribe(
     handle = get_model(model, "transcribe")
     rate = handle.processor.feature_extractor.sampling_rate
     code = language_code(handle, language)
-    params = {"language": code, "timestamps": timestamps, "input_sampling_rate": sampling_rate}
+    params: dict[str, Any] = {
+        "language": code,
+        "timestamps": timestamps,
+        "input_sampling_rate": sampling_rate,
+    }
     if isinstance(data, pd.DataFrame):
         if audio is None or audio not in data.columns:
             cols = ", ".join(map(str, data.columns))
@@ -276,6 +280,7 @@ def alignment(transcript: Transcript, model: str | ModelHandle | None = None) ->
     features = features.to(net.device, net.dtype)
     gen = net.generation_config
     code = transcript.record.params.get("language")
+    lang_id: int | None
     with torch.inference_mode():
         if getattr(gen, "lang_to_id", None) and code is None:
             lang_id = int(net.detect_language(input_features=features)[0])

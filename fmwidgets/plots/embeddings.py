@@ -41,8 +41,11 @@ def hover_text(value: Any, limit: int = HOVER_CHARS) -> str:
 
 def _values(spec: Any, data: Any, n: int, what: str) -> np.ndarray | None:
     """A column name of ``data`` or an array-like of length n, as a numpy array (None stays None)."""
-    if spec is None:
-        return None
+    return None if spec is None else _column(spec, data, n, what)
+
+
+def _column(spec: Any, data: Any, n: int, what: str) -> np.ndarray:
+    """A column name of ``data`` or an array-like of length n, as a numpy array."""
     if isinstance(spec, str):
         if data is None:
             raise BadArgumentError(
@@ -81,7 +84,7 @@ def hover_columns(hover: Any, data: Any, n: int) -> list[tuple[str | None, np.nd
     specs = (
         hover if _all_str(hover) and data is not None and all(h in data.columns for h in hover) else [hover]
     )
-    return [(spec if isinstance(spec, str) else None, _values(spec, data, n, "hover")) for spec in specs]
+    return [(spec if isinstance(spec, str) else None, _column(spec, data, n, "hover")) for spec in specs]
 
 
 def hover_lines(hover: Any, data: Any, n: int, rows: np.ndarray | None = None) -> np.ndarray | None:
@@ -127,8 +130,8 @@ def point_groups(
     n: int, color: np.ndarray | None, symbol: np.ndarray | None
 ) -> list[tuple[str, np.ndarray, int, int]]:
     """(trace name, row numbers, colour index, symbol index) per trace, as plotly express splits them."""
-    by_color = color is not None and not _numeric(color)
-    c_names, c_codes = categories(color) if by_color else ([""], np.zeros(n, dtype=int))
+    by_color = color is not None and not _numeric(color)  # numbers colour by a scale, not by group
+    c_names, c_codes = categories(color) if by_color and color is not None else ([""], np.zeros(n, dtype=int))
     s_names, s_codes = categories(symbol) if symbol is not None else ([""], np.zeros(n, dtype=int))
     groups = []
     for ci, c_name in enumerate(c_names):
@@ -146,7 +149,7 @@ def marker_sizes(size: Any, data: Any, n: int) -> Any:
         return 6 if n < 5_000 else 4 if n < 100_000 else 2
     if isinstance(size, (int, float)):
         return float(size)
-    values = _values(size, data, n, "size")
+    values = _column(size, data, n, "size")
     if not _numeric(values):
         raise DataError("size needs numbers (one per point); pass a numeric column or array.")
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
@@ -183,7 +186,7 @@ def scatter_traces(
     traces = []
     for name, rows, ci, si in groups:
         marker: dict[str, Any] = {"size": sizes if np.isscalar(sizes) else sizes[rows], "opacity": 0.8}
-        if numeric_color:
+        if numeric_color and color is not None:
             marker.update(color=color[rows], colorscale="Viridis", showscale=True)
         else:
             marker["color"] = palette[ci % len(palette)]

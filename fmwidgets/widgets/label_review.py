@@ -24,6 +24,7 @@ from ..core.data import require_columns, require_rows
 from ..core.label import score_column
 from ..errors import BadArgumentError, DataError
 from ..records import fingerprint_df
+from ..render.style import CSS
 from ..store import store
 
 FILTERS = ("all", "unreviewed")
@@ -33,6 +34,7 @@ class LabelReview(anywidget.AnyWidget):
     """Review the labels of ``labelled`` (the result of ``fm.label``); see the module docstring."""
 
     _esm = Path(__file__).parent / "static" / "label_review.js"
+    _css = CSS  # the shared theme-aware look (render/style.py)
 
     position = t.Int(0).tag(sync=True)  # place in the current order
     count = t.Int(0).tag(sync=True)  # rows in the current order (after the filter)
@@ -42,14 +44,16 @@ class LabelReview(anywidget.AnyWidget):
     predicted = t.Unicode("").tag(sync=True)
     chosen = t.Unicode(None, allow_none=True).tag(sync=True)
     confidence = t.Float(0.0).tag(sync=True)
-    labels = t.List().tag(sync=True)
-    scores = t.List().tag(sync=True)  # [[label, score], ...] of the row on screen
+    labels: t.List = t.List().tag(sync=True)
+    scores: t.List = t.List().tag(sync=True)  # [[label, score], ...] of the row on screen
     show = t.Unicode("all").tag(sync=True)  # filter: all, unreviewed, or a label
 
     def __init__(self, labelled: Any, text: str | None = None, *, name: str | None = None) -> None:
         super().__init__()
         meta = labelled.attrs.get("fmwidgets", {}) if hasattr(labelled, "attrs") else {}
         text = text or meta.get("text")
+        if not isinstance(text, str):
+            raise BadArgumentError("Say which column holds the texts with text=COLUMN.")
         require_rows(labelled, "labelled DataFrame")
         require_columns(labelled, [text, "label", "confidence"], "labelled DataFrame")
         labels = [c[len("score_") :] for c in labelled.columns if str(c).startswith("score_")]
@@ -132,7 +136,7 @@ class LabelReview(anywidget.AnyWidget):
             self.go(int(content.get("delta", 1)))
 
     def _repr_mimebundle_(self, **kwargs: Any):
-        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
         scores = ", ".join(f"{html.escape(lab)} {s:.2f}" for lab, s in self.scores)
         data["text/html"] = (
             f"<div class='fm-label-review-static'><p>Label review: {self.done} of {self.total} rows "

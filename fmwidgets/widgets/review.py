@@ -21,6 +21,7 @@ import traitlets as t
 
 from ..core.evaluation.run import Evaluation, load_evaluation
 from ..errors import BadArgumentError
+from ..render.style import CSS
 
 SCALES = {"thumbs": (0, 1), "1-5": (1, 5)}
 SHOWN = ("prompt", "output", "reference", "judge", "judge_reason")
@@ -30,6 +31,7 @@ class Review(anywidget.AnyWidget):
     """Rate the rows of ``evaluation`` (an Evaluation or a stored run's name)."""
 
     _esm = Path(__file__).parent / "static" / "review.js"
+    _css = CSS  # the shared theme-aware look (render/style.py)
 
     index = t.Int(0).tag(sync=True)
     total = t.Int(0).tag(sync=True)
@@ -86,7 +88,7 @@ class Review(anywidget.AnyWidget):
             self.show(self.index + int(content.get("delta", 1)))
 
     def _repr_mimebundle_(self, **kwargs: Any):
-        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
         rows = "".join(
             f"<tr><th style='text-align:left;vertical-align:top'>{html.escape(name)}</th>"
             f"<td style='white-space:pre-wrap'>{html.escape(text)}</td></tr>"
