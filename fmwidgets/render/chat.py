@@ -13,12 +13,13 @@ import html
 from typing import Any
 
 from . import renders
+from .style import MONO, MUTED, TEXT, TINT_BLUE, TINT_GREY, TINT_PURPLE, TINT_YELLOW, note
 
 _BUBBLE = {
-    "user": "margin-left:auto;background:#dbeafe",
-    "assistant": "margin-right:auto;background:#f3f4f6",
-    "system": "margin:auto;background:#fef9c3;font-style:italic",
-    "tool": "margin-right:auto;background:#ede9fe;font-family:monospace",
+    "user": f"margin-left:auto;background:{TINT_BLUE}",
+    "assistant": f"margin-right:auto;background:{TINT_GREY}",
+    "system": f"margin:auto;background:{TINT_YELLOW};font-style:italic",
+    "tool": f"margin-right:auto;background:{TINT_PURPLE};font-family:{MONO}",
 }
 
 
@@ -43,7 +44,7 @@ def message_html(message: dict[str, str]) -> str:
     style = _BUBBLE.get(role, _BUBBLE["user"])
     return (
         f'<div class="fm-chat-msg fm-chat-{html.escape(role)}" style="max-width:80%;padding:4px 10px;'
-        f'border-radius:10px;margin:4px 0;{style}"><div style="font-size:10px;color:#777">'
+        f'border-radius:10px;margin:4px 0;color:{TEXT};{style}"><div style="font-size:10px;color:{MUTED}">'
         f"{html.escape(role)}</div>{body}</div>"
     )
 
@@ -60,9 +61,7 @@ def conversation_text(messages: list[dict[str, str]]) -> str:
 
 @renders("ChatReply")
 def chat_reply(reply: Any) -> dict[str, Any]:
-    line = html.escape(reply.summary())
     return {
         "text/plain": f"{reply.text}\n— {reply.summary()}",
-        "text/html": conversation_html(list(reply.conversation))
-        + f'<div style="font-size:11px;color:#777">{line}</div>',
+        "text/html": conversation_html(list(reply.conversation)) + note(reply.summary()),
     }

@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from . import renders
+from .style import ERROR, TINT_GREEN, TINT_RED
 
 WORST_ROWS = 5
 CHANGED_ROWS = 20
@@ -106,7 +107,7 @@ def evaluation_bundle(result: Any) -> dict[str, Any]:
     failed = int(result.summary.get("failed", [0]).sum()) if len(result.summary) else 0
     if failed:
         parts.append(
-            f"<p style='color:#b00'>{failed} scores could not be computed (NaN); see judge_reason.</p>"
+            f"<p style='color:{ERROR}'>{failed} scores could not be computed (NaN); see judge_reason.</p>"
         )
     if result.evaluators:
         first = result.evaluators[0]
@@ -134,9 +135,9 @@ def diff_html(a: Any, b: Any) -> tuple[str, str]:
             out_b.append(chunk_b)
             continue
         if chunk_a:
-            out_a.append(f"<del style='background:#fdd'>{chunk_a}</del>")
+            out_a.append(f"<del style='background:{TINT_RED}'>{chunk_a}</del>")
         if chunk_b:
-            out_b.append(f"<ins style='background:#dfd;text-decoration:none'>{chunk_b}</ins>")
+            out_b.append(f"<ins style='background:{TINT_GREEN};text-decoration:none'>{chunk_b}</ins>")
     return " ".join(out_a), " ".join(out_b)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import renders
 from .evaluation import _table
+from .style import MUTED, note
 
 PREVIEW_ROWS = 3
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -50,7 +51,7 @@ def index_bundle(index: Any) -> dict[str, Any]:
     return {
         "text/plain": plain,
         "text/html": f"<div class='fm-index'><p><b>{_e(title)}</b> · {_e(index.summary())}<br>"
-        f"<span style='font-size:11px;color:#777'>{_e(index.path)}</span></p>{body}</div>",
+        f"<span style='font-size:11px;color:{MUTED}'>{_e(index.path)}</span></p>{body}</div>",
     }
 
 
@@ -69,7 +70,7 @@ def rag_bundle(answer: Any) -> dict[str, Any]:
         "text/plain": f"{answer.text}\n— {answer.summary()}\nSources:\n{plain_sources}",
         "text/html": (
             f"<div class='fm-rag'><pre style='white-space:pre-wrap;margin:0 0 4px 0'>{_e(answer.text)}</pre>"
-            f"<div style='font-size:11px;color:#777'>{_e(answer.summary())}</div>"
+            f"{note(answer.summary())}"
             f"<p style='margin:8px 0 2px 0'><b>Sources</b> for {_e(answer.question)}</p>"
             f"{_table(['#', 'score', _e(column)], rows)}</div>"
         ),

@@ -27,7 +27,7 @@ import traitlets as t
 
 from ..core.attention import AttentionResult
 from ..errors import BadArgumentError
-from ..render.style import MUTED, TEXT
+from ..render.style import CSS, MUTED, TEXT
 
 VIEWS = ("heatmap", "head", "model")
 _GRID_MAX = 48  # px per head thumbnail in the model view
@@ -67,6 +67,7 @@ class AttentionView(anywidget.AnyWidget):
     """Interactive attention views: ``view`` is "heatmap", "head" (token lines) or "model" (grid)."""
 
     _esm = Path(__file__).parent / "static" / "attention.js"
+    _css = CSS  # the shared theme-aware look (render/style.py); the view's layout is in its JS
 
     tokens = t.List(t.Unicode()).tag(sync=True)
     special = t.List(t.Bool()).tag(sync=True)

@@ -22,6 +22,7 @@ from ..core.registry import get_model
 from ..errors import FMError
 from ..records import recording
 from ..render.chat import conversation_html
+from ..render.style import error
 from .live import chat as public_chat
 from .stream import Throttle
 
@@ -132,7 +133,7 @@ class Chat(w.VBox):
             self.conversation = list(reply.conversation)
             self.status.value = "stopped" if reply.stopped == "stopped" else ""
         except FMError as exc:
-            self.status.value = f'<span style="color:#b00">{html.escape(str(exc))}</span>'
+            self.status.value = error(str(exc))
         finally:
             self.view.value = conversation_html(self.conversation)
             self.send_button.disabled, self.stop_button.disabled = False, True

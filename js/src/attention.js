@@ -15,10 +15,9 @@ const ALPHA_STEPS = 10; // opacity levels of the head view's lines
 const LABELLED = 64; // the heatmap labels its rows and columns up to this many tokens
 
 const CSS = `
-.fm-attn { font: 13px/1.3 var(--jp-ui-font-family, system-ui, sans-serif); color: var(--jp-ui-font-color1, #222); }
+.fm-attn { font: 13px/1.3 var(--jp-ui-font-family, system-ui, sans-serif); }
 .fm-attn-bar { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin-bottom: 6px; }
-.fm-attn-bar button { border: 1px solid var(--jp-border-color1, #bbb); background: var(--jp-layout-color2, #f6f6f6); color: var(--jp-ui-font-color1, #222); border-radius: 4px; padding: 2px 8px; cursor: pointer; }
-.fm-attn-bar button.fm-on { background: #2d6cdf; color: #fff; border-color: #2d6cdf; }
+.fm-attn-bar button { border-radius: 4px; padding: 2px 8px; cursor: pointer; }
 .fm-attn-toggle { display: inline-flex; align-items: center; gap: 2px; font-size: 12px; }
 .fm-attn-status { color: var(--jp-ui-font-color2, #666); font-size: 12px; }
 .fm-attn-body { position: relative; max-height: 640px; overflow: auto; }
@@ -69,7 +68,8 @@ function hideFallback(model) {
 
 function render({ model, el: host }) {
   hideFallback(model);
-  const root = el("div", { className: "fm-attn" }, host);
+  // colours: the shared theme-aware CSS of fmwidgets (render/style.py, AttentionView._css)
+  const root = el("div", { className: "fm-attn fm-ui" }, host);
   el("style", { text: CSS }, root);
   const bar = el("div", { className: "fm-attn-bar" }, root);
   const viewButtons = {};

@@ -10,6 +10,7 @@ from fmwidgets.core.evaluation.evaluators import resolve
 from fmwidgets.core.evaluation.run import run_evaluation, summarise
 from fmwidgets.render import display_data
 from fmwidgets.render.evaluation import diff_html
+from fmwidgets.render.style import TINT_GREEN, TINT_RED
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
@@ -72,5 +73,5 @@ def test_comparison_view_puts_regressions_first_and_marks_escaped_diffs(runs):
 
 def test_diff_marks_only_the_words_that_changed():
     a, b = diff_html("the <cat> sat", "the <dog> sat")
-    assert a == "the <del style='background:#fdd'>&lt;cat&gt;</del> sat"
-    assert b == "the <ins style='background:#dfd;text-decoration:none'>&lt;dog&gt;</ins> sat"
+    assert a == f"the <del style='background:{TINT_RED}'>&lt;cat&gt;</del> sat"
+    assert b == f"the <ins style='background:{TINT_GREEN};text-decoration:none'>&lt;dog&gt;</ins> sat"

@@ -10,9 +10,10 @@ function el(tag, cls, text) {
 }
 
 function render({ model, el: root }) {
-  const box = el("div", "fm-label-review");
+  // colours come from the shared theme-aware CSS (fmwidgets/render/style.py, the widget's _css)
+  root.classList.add("fm-ui");
+  const box = el("div", "fm-label-review fm-box");
   box.tabIndex = 0;
-  box.style.cssText = "border:1px solid #ddd;padding:8px;max-width:760px;outline:none;font-size:13px";
   const top = el("div", "fm-label-review-top");
   const progress = el("span", "fm-label-review-progress");
   const filter = el("select", "fm-label-review-filter");
@@ -69,7 +70,7 @@ function render({ model, el: root }) {
       labels.forEach((label, i) => {
         const b = el("button", "fm-label-review-pick", `${i + 1} ${label} (${(scores[label] ?? 0).toFixed(2)})`);
         b.dataset.label = label;
-        if (chosen === label) b.style.cssText = "background:#4c78a8;color:white";
+        if (chosen === label) b.classList.add("fm-on");
         b.addEventListener("click", () => decide(label));
         buttons.append(b);
       });

@@ -11,9 +11,10 @@ function el(tag, cls, text) {
 }
 
 function render({ model, el: root }) {
-  const box = el("div", "fm-review");
+  // colours come from the shared theme-aware CSS (fmwidgets/render/style.py, the widget's _css)
+  root.classList.add("fm-ui");
+  const box = el("div", "fm-review fm-box");
   box.tabIndex = 0;
-  box.style.cssText = "border:1px solid #ddd;padding:8px;max-width:760px;outline:none;font-size:13px";
   const progress = el("div", "fm-review-progress");
   const fields = el("div", "fm-review-fields");
   const buttons = el("div", "fm-review-buttons");
@@ -58,7 +59,7 @@ function render({ model, el: root }) {
     for (const [value, label] of choices) {
       const b = el("button", "fm-review-rate", label);
       b.dataset.value = String(value);
-      if (rating === value) b.style.cssText = "background:#4c78a8;color:white";
+      if (rating === value) b.classList.add("fm-on");
       b.addEventListener("click", () => rate(value));
       buttons.append(b);
     }
