@@ -14,10 +14,12 @@ is ``render/generate.py``.
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
 import warnings
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -81,8 +83,40 @@ class Generation(Recorded):
         )
 
 
+@dataclass
+class BatchRow:
+    """What ``run_batch`` generated for one prompt: every sample's text, and the first sample's
+    tokens, log-probabilities and timings (``Generation`` is built from it)."""
+
+    texts: list[str]
+    token_ids: list[int]
+    prompt_ids: list[int]
+    logprobs: list[float]
+    seconds: float
+    first_token_seconds: float | None
+    steps: int
+    stopped: str  # as Generation.stopped
+
+
 # ---------------------------------------------------------------------------------------------
 # Helpers around transformers' generate
+
+# tokenizer without a pad token -> a copy of it that pads with its end-of-text token
+_PADDERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def padder(tok: Any) -> Any:
+    """The tokenizer that pads a batch: ``tok`` itself when it has a pad token, else a copy of
+    it (made once) that pads with its end-of-text token, as GPT-2 has none.  The user's tokenizer
+    is never changed: setting ``pad_token`` on it would change what their own code gets."""
+    if tok.pad_token is not None:
+        return tok
+    padding = _PADDERS.get(tok)
+    if padding is None:
+        padding = copy.deepcopy(tok)
+        padding.pad_token = tok.eos_token if tok.eos_token is not None else tok.convert_ids_to_tokens(0)
+        _PADDERS[tok] = padding
+    return padding
 
 
 class _Collector:
@@ -273,13 +307,12 @@ def run_batch(
     on_text: Callable | None = None,
     stop_event: threading.Event | None = None,
     extra: dict | None = None,
-) -> list[dict]:
+) -> list[BatchRow]:
     """Generate for ``prompts`` (rendered text, or token ids as a chat template gave them) in one
-    left-padded batch; one dict per prompt.
+    batch, left-padded by the tokenizer (``padding_side="left"``); one ``BatchRow`` per prompt.
 
     A KeyboardInterrupt ends the batch and returns what was generated so far (marked
-    "interrupted").  Each dict has texts, token_ids (first sample), prompt_ids, logprobs,
-    seconds, first_token_seconds, steps, stopped.
+    "interrupted").
     """
     import torch
 
@@ -293,10 +326,15 @@ def run_batch(
         )
         for p in prompts
     ]
-    width = max(len(e) for e in encoded)
-    pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-    input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=model.device)
-    mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=model.device)
+    padding = padder(tok)
+    batch = padding.pad(
+        {"input_ids": encoded},
+        padding=True,
+        padding_side="left",
+        return_attention_mask=True,
+        return_tensors="pt",
+    ).to(model.device)
+    width = batch["input_ids"].shape[1]
     ends = eos_ids(handle)
     collector = _Collector(tok, ends, on_text)
     beams = (extra or {}).get("num_beams") or 1
@@ -305,7 +343,7 @@ def run_batch(
         **decoding,
         max_new_tokens=max_new_tokens,
         num_return_sequences=n,
-        pad_token_id=pad,
+        pad_token_id=padding.pad_token_id,
         return_dict_in_generate=True,
         output_logits=True,
     )
@@ -320,7 +358,9 @@ def run_batch(
     interrupted = False
     try:
         with seeded(seed), torch.inference_mode():
-            out = model.generate(input_ids=input_ids, attention_mask=mask, **kwargs)
+            out = model.generate(
+                input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], **kwargs
+            )
         rows = out.sequences[:, width:].tolist()
         # beam search logs the scores of every beam, not of the returned texts: recompute those
         logits = torch.stack(out.logits, dim=1) if out.logits and beams == 1 else None
@@ -344,7 +384,7 @@ def run_batch(
         else:
             logprobs = sequence_logprobs(handle, prompt_ids, ids)
         results.append(
-            dict(
+            BatchRow(
                 texts=texts,
                 token_ids=ids,
                 prompt_ids=prompt_ids,
@@ -451,27 +491,21 @@ def generate_text(
     return to_generation(handle, res, sent, params, seed)
 
 
-def to_generation(handle: ModelHandle, res: dict, sent: str, params: dict, seed: int | None) -> Generation:
+def to_generation(
+    handle: ModelHandle, res: BatchRow, sent: str, params: dict, seed: int | None
+) -> Generation:
     """A ``Generation`` from one ``run_batch`` result."""
     record = RunRecord.for_model("generate", handle, params, seed=seed)
-    texts = res["texts"]
-    if res["stopped"] == "interrupted":
+    if res.stopped == "interrupted":
         warnings.warn(
-            f"Generation interrupted after {len(res['token_ids'])} tokens; kept the partial text.",
+            f"Generation interrupted after {len(res.token_ids)} tokens; kept the partial text.",
             FMWarning,
             stacklevel=3,
         )
     return Generation(
-        text=texts[0],
-        texts=texts,
+        **vars(res),
+        text=res.texts[0],
         prompt=sent,
-        tokens=readable_tokens(handle.tokenizer, res["token_ids"]),
-        token_ids=res["token_ids"],
-        prompt_ids=res["prompt_ids"],
-        logprobs=res["logprobs"],
-        seconds=res["seconds"],
-        first_token_seconds=res["first_token_seconds"],
-        steps=res["steps"],
-        stopped=res["stopped"],
+        tokens=readable_tokens(handle.tokenizer, res.token_ids),
         record=record,
     )

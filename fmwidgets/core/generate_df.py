@@ -92,9 +92,9 @@ def generate_chunk(
         strict=strict,
         extra=extra,
     )
-    if results[0]["stopped"] == "interrupted":
+    if results[0].stopped == "interrupted":
         raise KeyboardInterrupt
-    return [res["texts"] if n > 1 else res["texts"][0] for res in results]
+    return [res.texts if n > 1 else res.texts[0] for res in results]
 
 
 def generate_rows(

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import fmwidgets as fm
 
+from ..core.chat import chat_reply
 from .parser import arg, command, store
-from .prompts import GENERATION_ARGS, body_text
+from .prompts import GENERATION_ARGS, body_text, max_new_tokens_arg
 
 _CHAT_FLAGS = (
-    "--max-new-tokens",
     "--temperature",
     "--top-p",
     "--top-k",
@@ -45,6 +45,7 @@ conversations: dict[str, list] = {}
     arg("--model", default=None, metavar="NAME", help="a loaded chat model (default: the current one)"),
     arg("--new", action="store_true", help="start a new conversation with this model"),
     arg("--no-stream", action="store_true", help="show the reply only when it is complete"),
+    max_new_tokens_arg(chat_reply),  # a chat reply's own default, not fm.generate's
     *[a for a in GENERATION_ARGS if a.flags[0] in _CHAT_FLAGS],
     cell="yes",
     passthrough=True,

@@ -16,8 +16,9 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
+from ..core.generate_df import DEFAULT_BATCH_SIZE
 from .parser import arg, command, store
-from .prompts import GENERATION_ARGS, body_text, generation_params, set_params
+from .prompts import GENERATION_ARGS, body_text, generation_params
 
 ACTIONS = ("list", "diff", "review")
 
@@ -42,7 +43,13 @@ ACTIONS = ("list", "diff", "review")
     ),
     arg("--as", dest="as_", default=None, metavar="NAME", help="name of the stored run"),
     arg("--split", default=None, help="split of a hub dataset or DatasetDict"),
-    arg("--batch-size", type=int, default=None, metavar="B", help="rows per generation batch (default 8)"),
+    arg(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="B",
+        help=f"rows per generation batch (default {DEFAULT_BATCH_SIZE})",
+    ),
     arg("--no-cache", action="store_true", help="generate every row again instead of using the cache"),
     *GENERATION_ARGS,
     cell="optional",
@@ -67,7 +74,7 @@ def eval_(args, cell, shell, **extra):
         raise UsageError(f"%fm eval takes one DATA, not {len(args.target)} words; quote a path with spaces.")
     template = args.prompt.replace("\\n", "\n") if args.prompt is not None else body_text(cell)
     data = shell.user_ns[action] if shell is not None and action in shell.user_ns else action
-    params = set_params("eval", generation_params(args, extra))
+    params = generation_params(args, extra)
     result = fm.evaluate(
         data,
         template,

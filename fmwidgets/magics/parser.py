@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import os
 import re
 import shlex
@@ -59,6 +60,15 @@ class Arg:
 def arg(*flags: str, **kwargs: Any) -> Arg:
     """One argparse argument, as for ``parser.add_argument``."""
     return Arg(flags, kwargs)
+
+
+def default_of(func: Callable, name: str) -> Any:
+    """``func``'s default for its parameter ``name``: a flag's default and help read it from the
+    API's signature, so each default is written once, in the function.  (Generation flags are
+    ``default=None`` and left out of the call when unset, as commands share them but the functions'
+    defaults differ: 64 new tokens for fm.generate, 256 for a chat reply.)
+    """
+    return inspect.signature(func).parameters[name].default
 
 
 def command(

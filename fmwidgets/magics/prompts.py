@@ -8,14 +8,32 @@ are positional, write ``--no-repeat-ngram-size=3``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from .parser import COMMANDS, ENGINE_ARGS, arg, command, engine_options, store, variable
+from ..core.generate import generate_text
+from ..core.generate_df import DEFAULT_BATCH_SIZE, generate_table
+from .parser import ENGINE_ARGS, Arg, arg, command, default_of, engine_options, store, variable
 
+
+def max_new_tokens_arg(func: Callable) -> Arg:
+    """``--max-new-tokens``, whose help shows ``func``'s default (chat models answer at more length)."""
+    default = default_of(func, "max_new_tokens")
+    return arg(
+        "--max-new-tokens",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"tokens to generate (default {default})",
+    )
+
+
+# Every flag defaults to None (unset) and is then left out of the call: the API's defaults apply.
 GENERATION_ARGS = (
-    arg("--max-new-tokens", type=int, default=64, metavar="N", help="tokens to generate (default 64)"),
+    max_new_tokens_arg(generate_text),
     arg("--temperature", type=float, default=None, metavar="T", help="sampling temperature (> 0)"),
     arg(
         "--top-p",
@@ -33,7 +51,13 @@ GENERATION_ARGS = (
         metavar="S",
         help="seed for sampling (one is picked and recorded if not given)",
     ),
-    arg("--n", type=int, default=1, metavar="N", help="number of samples"),
+    arg(
+        "--n",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"number of samples (default {default_of(generate_text, 'n')})",
+    ),
     arg("--repetition-penalty", type=float, default=None, metavar="R", help="penalise repeated tokens (> 1)"),
     arg("--stop", action="append", default=None, metavar="TEXT", help="stop at this text (repeatable)"),
     arg(
@@ -57,7 +81,8 @@ def body_text(cell: str | None) -> str | None:
 
 
 def generation_params(args, extra: dict) -> dict:
-    """The keyword arguments of fm.generate from the shared flags (unset ones left out)."""
+    """The keyword arguments of fm.generate from the shared flags: only those the user set, so a
+    saved prompt version keeps only those and the API's own defaults apply to the rest."""
     names = (
         "max_new_tokens",
         "temperature",
@@ -77,13 +102,6 @@ def generation_params(args, extra: dict) -> dict:
     return {**params, **extra}
 
 
-def set_params(command_name: str, params: dict) -> dict:
-    """``params`` without the flags left at their defaults: what the user actually set, so a saved
-    prompt version keeps only those, and its own settings are not overridden by defaults."""
-    parser = COMMANDS[command_name].parser
-    return {k: v for k, v in params.items() if v != parser.get_default(k)}
-
-
 @command(
     "prompt",
     "generate from the cell body ({name} placeholders filled from the notebook), or one row per --df row",
@@ -93,8 +111,18 @@ def set_params(command_name: str, params: dict) -> dict:
     arg(
         "--template", default=None, help="with --df: the prompt with {column} placeholders (or the cell body)"
     ),
-    arg("--column", default="output", help="with --df: name of the column added (default output)"),
-    arg("--batch-size", type=int, default=None, metavar="B", help="with --df: rows per batch (default 8)"),
+    arg(
+        "--column",
+        default=default_of(generate_table, "column"),
+        help=f"with --df: name of the column added (default {default_of(generate_table, 'column')})",
+    ),
+    arg(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="B",
+        help=f"with --df: rows per batch (default {DEFAULT_BATCH_SIZE})",
+    ),
     arg("--no-stream", action="store_true", help="show the text only when it is complete"),
     arg(
         "--code",
@@ -121,7 +149,7 @@ def prompt(args, cell, shell, **extra):
             raise UsageError(
                 '%%fm prompt --save NAME saves the cell body (or --template "..."); write the template.'
             )
-        version = fm.save_prompt(args.save, template, **set_params("prompt", params))
+        version = fm.save_prompt(args.save, template, **params)
         if args.df is None:  # the template's {column} placeholders are for data, not notebook names
             store(shell, args.out, version)
             return version

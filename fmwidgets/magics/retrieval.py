@@ -10,7 +10,8 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from .parser import arg, command, store, variable
+from ..core.retrieval.rag import rag_answer
+from .parser import arg, command, default_of, store, variable
 from .prompts import GENERATION_ARGS, body_text, generation_params
 
 
@@ -56,7 +57,13 @@ def index(args, cell, shell):
     "rag",
     "answer the cell's question from the passages of an index, with their sources",
     arg("--index", required=True, metavar="NAME", help="an index built with %fm index ... --as NAME"),
-    arg("--k", type=int, default=3, metavar="K", help="passages to retrieve (default 3)"),
+    arg(
+        "--k",
+        type=int,
+        default=default_of(rag_answer, "k"),
+        metavar="K",
+        help=f"passages to retrieve (default {default_of(rag_answer, 'k')})",
+    ),
     arg("--model", default=None, metavar="NAME", help="a loaded decoder (default: the current one)"),
     arg(
         "--prompt",

@@ -5,6 +5,9 @@ responsive; Stop sets an event that a stopping criterion checks after every toke
 is going the Generate button is disabled and a second click is ignored, so one click is one run.
 Every run lands in a history table, and "Copy as cell" writes the ``%%fm prompt`` cell that
 reproduces it (same model, settings and seed).  Text from models is escaped before it is shown.
+The prompt is sent as written: ``{name}`` is not filled from notebook variables (a widget has no
+cell to read them from when the user clicks), and a note under the prompt box says so whenever
+the prompt holds a brace; "Copy as cell" escapes the braces so the cell sends the same text.
 
 The history is a plain output under the widget (``widgets/fallback.py``), updated after every
 run, so a saved notebook shows the runs without a kernel; the last run's outputs are repeated
@@ -16,6 +19,7 @@ from __future__ import annotations
 import html
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as w
@@ -30,6 +34,21 @@ from ..render.style import note as note_html
 from .fallback import PlainOutput
 from .live import generate as public_generate
 from .stream import Throttle
+
+BRACES_NOTE = (
+    "{…} is sent as written: the playground does not fill placeholders from notebook variables "
+    "(%%fm prompt does)."
+)
+
+
+@dataclass
+class Run:
+    """One model's output for one click of Generate (a click with several models makes several)."""
+
+    model: str
+    prompt: str
+    generation: Generation
+    click: int  # which click produced it, counted from 0
 
 
 def _pre(text: str, note: str = "") -> str:
@@ -79,12 +98,13 @@ class Playground(w.VBox):
         self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
         self.copy_button = w.Button(description="Copy as cell", icon="copy", disabled=True)
         self.status = w.HTML()
+        self.braces = w.HTML()  # says that {name} is sent as written, while the prompt holds a brace
         self.outputs = w.HBox(layout=w.Layout(width="100%"))
         self.cell = w.Textarea(
             placeholder="“Copy as cell” puts the %%fm prompt cell of the last run here.",
             layout=w.Layout(width="100%", height="5em"),
         )
-        self.runs: list[dict[str, Any]] = []
+        self.runs: list[Run] = []
         self.plain = PlainOutput()
         self._boxes: dict[str, w.HTML] = {}
         self._stop = threading.Event()
@@ -96,6 +116,8 @@ class Playground(w.VBox):
         self.stop_button.on_click(self.stop)
         self.copy_button.on_click(lambda _: self.copy_as_cell())
         self.picker.observe(lambda _: self._layout_outputs(), names="value")
+        self.prompt.observe(lambda _: self._note_braces(), names="value")
+        self._note_braces()
         self._layout_outputs()
         sliders = w.VBox(
             [self.max_new_tokens, self.temperature, self.top_p, self.top_k, w.HBox([self.greedy, self.seed])]
@@ -103,6 +125,7 @@ class Playground(w.VBox):
         super().__init__(
             [
                 self.prompt,
+                self.braces,
                 w.HBox([sliders, self.picker]),
                 w.HBox([self.generate_button, self.stop_button, self.copy_button, self.status]),
                 self.outputs,
@@ -125,6 +148,10 @@ class Playground(w.VBox):
             if self.top_k.value > 0:
                 params["top_k"] = self.top_k.value
         return params
+
+    def _note_braces(self) -> None:
+        has = "{" in self.prompt.value or "}" in self.prompt.value
+        self.braces.value = note_html(BRACES_NOTE) if has else ""
 
     def _layout_outputs(self) -> None:
         self._boxes = {
@@ -165,13 +192,13 @@ class Playground(w.VBox):
         if not self.runs:
             raise FMError("There is no run to copy yet; press Generate first.")
         run = self.runs[index]
-        self.cell.value = cell_for(run["generation"], run["prompt"])
+        self.cell.value = cell_for(run.generation, run.prompt)
         return self.cell.value
 
     # -- the run ------------------------------------------------------------------------------
 
     def _run(self, prompt: str, names: list[str], params: dict[str, Any]) -> None:
-        run = self.runs[-1]["run"] + 1 if self.runs else 0  # which click produced each entry
+        click = self.runs[-1].click + 1 if self.runs else 0
         try:
             for name in names:
                 box = self._boxes.get(name) or w.HTML()
@@ -190,7 +217,7 @@ class Playground(w.VBox):
                     self.status.value = f'<span style="color:#b00">{html.escape(str(exc))}</span>'
                     return
                 box.value = _pre(gen.text, gen.summary())
-                self.runs.append({"model": name, "prompt": prompt, "generation": gen, "run": run})
+                self.runs.append(Run(name, prompt, gen, click))
                 if self._stop.is_set():
                     break
             self.status.value = "stopped" if self._stop.is_set() else "done"
@@ -209,13 +236,13 @@ class Playground(w.VBox):
         return pd.DataFrame(
             [
                 {
-                    "model": r["model"],
-                    "prompt": r["prompt"],
-                    "output": r["generation"].text,
-                    "params": r["generation"].record.params,
-                    "seed": r["generation"].record.seed,
-                    "tokens_per_s": round(r["generation"].tokens_per_s, 1),
-                    "stopped": r["generation"].stopped,
+                    "model": r.model,
+                    "prompt": r.prompt,
+                    "output": r.generation.text,
+                    "params": r.generation.record.params,
+                    "seed": r.generation.record.seed,
+                    "tokens_per_s": round(r.generation.tokens_per_s, 1),
+                    "stopped": r.generation.stopped,
                 }
                 for r in self.runs
             ]
@@ -227,9 +254,9 @@ class Playground(w.VBox):
             return ""
         td = f'style="{cell_style()}"'
         rows = "".join(
-            f"<tr><td {td}>{i}</td><td {td}>{html.escape(r['model'])}</td>"
-            f"<td {td}>{html.escape(r['prompt'][:200])}</td><td {td}>{html.escape(r['generation'].text[:300])}</td>"
-            f"<td {td}>{html.escape(r['generation'].summary())}</td></tr>"
+            f"<tr><td {td}>{i}</td><td {td}>{html.escape(r.model)}</td>"
+            f"<td {td}>{html.escape(r.prompt[:200])}</td><td {td}>{html.escape(r.generation.text[:300])}</td>"
+            f"<td {td}>{html.escape(r.generation.summary())}</td></tr>"
             for i, r in enumerate(self.runs)
         )
         head = "".join(f"<th {td}>{h}</th>" for h in ("#", "model", "prompt", "output", "settings"))
@@ -239,9 +266,9 @@ class Playground(w.VBox):
         """The plain output: the last run's texts (hidden under the live widget), then the history."""
         last = (
             "".join(
-                f"<div><b>{html.escape(r['model'])}</b>{_pre(r['generation'].text)}</div>"
+                f"<div><b>{html.escape(r.model)}</b>{_pre(r.generation.text)}</div>"
                 for r in self.runs
-                if r["run"] == self.runs[-1]["run"]
+                if r.click == self.runs[-1].click
             )
             if self.runs
             else ""

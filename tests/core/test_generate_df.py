@@ -30,6 +30,35 @@ def test_batched_rows_give_the_same_greedy_text(gpt2, reviews):
     assert batched.attrs["fmwidgets"]["params"]["batch_size"] == 3
 
 
+def test_left_padded_batch_equals_plain_model_generate(gpt2):
+    import torch
+
+    texts = ["the", "the soup was good and the movie was bad because", "a train"]
+    out = generate_table(pd.DataFrame({"t": texts}), "{t}", max_new_tokens=5, greedy=True, batch_size=3)
+    tok = gpt2.tokenizer
+    for text, got in zip(texts, out["output"]):
+        ids = torch.tensor([tok(text)["input_ids"]])
+        plain = gpt2.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=5, do_sample=False,
+                                    pad_token_id=tok.eos_token_id)
+        assert got == tok.decode(plain[0, ids.shape[1]:], skip_special_tokens=True)
+    assert tok.padding_side == "right"  # left padding is asked per batch, not set on the tokenizer
+
+
+def test_a_tokenizer_without_pad_token_pads_with_eos_and_is_left_alone(gpt2):
+    import copy
+    import dataclasses
+
+    from fmwidgets.core.generate import run_batch
+
+    bare = copy.deepcopy(gpt2.tokenizer)
+    bare.pad_token = None  # as GPT-2 ships
+    handle = dataclasses.replace(gpt2, tokenizer=bare)
+    texts = ["the", "the soup was good and the movie was"]
+    rows = run_batch(handle, texts, max_new_tokens=4, decoding={"do_sample": False})
+    assert [r.texts[0] for r in rows] == [generate_text(t, max_new_tokens=4, greedy=True).text for t in texts]
+    assert bare.pad_token is None
+
+
 def test_samples_and_seed_repeat(gpt2, reviews):
     a = generate_table(reviews, "{item}", max_new_tokens=5, temperature=1.0, seed=3, n=2, column="ideas")
     b = generate_table(reviews, "{item}", max_new_tokens=5, temperature=1.0, seed=3, n=2, column="ideas")

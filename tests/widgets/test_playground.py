@@ -22,7 +22,7 @@ def test_generate_runs_in_the_background_and_shows_the_text(gpt2):
     assert not pg.running and not pg.generate_button.disabled and pg.stop_button.disabled
     (run,) = pg.runs
     expected = generate_text("the cat sat", max_new_tokens=6, greedy=True).text
-    assert run["generation"].text == expected
+    assert run.generation.text == expected
     assert pg.status.value == "done" and not pg.copy_button.disabled
     assert pg.history.loc[0, "output"] == expected
 
@@ -34,7 +34,7 @@ def test_stop_ends_a_running_generation_and_keeps_its_text(gpt2):
     pg.generate_button.click()
     pg.wait(60)
     (run,) = pg.runs
-    gen = run["generation"]
+    gen = run.generation
     assert gen.stopped == "stopped" and 0 < gen.steps < 100
     assert pg.status.value == "stopped"
 
@@ -58,9 +58,12 @@ def test_copy_as_cell_reproduces_the_run(gpt2, ip):
     first, body = cell.split("\n", 1)
     assert first.startswith("%%fm prompt --model gpt2 --max-new-tokens 8 --temperature 1.2 --top-k 40 --seed 11")
     assert body == "the {{cat}} sat {{{{"  # braces escaped: the magic gives back the same prompt
+    assert "sent as written" in pg.braces.value  # the box says that {cat} is not filled from the notebook
+    pg.prompt.value = "no braces"
+    assert pg.braces.value == ""
     again = ip.run_cell(cell).result  # as if pasted into a notebook cell and run
     assert again.prompt == "the {cat} sat {{"
-    assert again.text == pg.runs[0]["generation"].text
+    assert again.text == pg.runs[0].generation.text
 
 
 def test_several_models_side_by_side_and_escaped_history(gpt2, chat_gpt2):
@@ -69,14 +72,14 @@ def test_several_models_side_by_side_and_escaped_history(gpt2, chat_gpt2):
     assert len(pg.outputs.children) == 2
     pg.generate_button.click()
     pg.wait(30)
-    assert [r["model"] for r in pg.runs] == ["gpt2", "chat"]
+    assert [r.model for r in pg.runs] == ["gpt2", "chat"]
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in pg.history_html()
     assert "<b>bold</b>" not in pg.history_html()
     page = pg.picture()["text/html"]  # what a saved notebook shows: the last run and the history
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in page and "<b>bold</b>" not in page
     assert f"<div class='{pg.plain.css_class}'>" in page
     for run, box in zip(pg.runs, pg._boxes.values()):
-        assert box.value.startswith("<pre") and run["generation"].summary().split(" · ")[1] in box.value
+        assert box.value.startswith("<pre") and run.generation.summary().split(" · ")[1] in box.value
 
 
 def test_errors_are_shown_as_one_sentence_and_nothing_hangs(gpt2):
