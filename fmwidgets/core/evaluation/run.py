@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from ...errors import BadArgumentError, DataError, MissingDependencyError
 from ...records import Recorded, RunRecord
@@ -305,8 +305,9 @@ def _saved_params(prompt_id: str) -> dict:
 def _outputs(plan: _Plan, cache: bool, progress: Callable | None) -> tuple[list, list[float], int]:
     if plan.mode == "decoder":
         settings = {k: v for k, v in plan.settings.items() if k != "extra_chat"}
+        prompts = cast("list[str]", plan.inputs)  # a decoder's rows are all filled (fill_rows, strict)
         return generate_cached(
-            plan.handle, plan.inputs, settings=settings, seed=plan.seed, use_cache=cache, progress=progress
+            plan.handle, prompts, settings=settings, seed=plan.seed, use_cache=cache, progress=progress
         )
     import time
 
