@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from . import renders
-from .style import ERROR, TINT_GREEN, TINT_RED
+from .style import ERROR, TEXT, TINT_GREEN, TINT_RED
 
 WORST_ROWS = 5
 CHANGED_ROWS = 20
@@ -59,13 +59,13 @@ def summary_svg(summary: Any, width: int = 420) -> str:
             f"<rect x='{left}' y='{y + 3}' width='{max(row['mean'], 0) * scale:.1f}' height='14' "
             "fill='#4c78a8'/>"
             f"<line x1='{left + max(row['ci_low'], 0) * scale:.1f}' x2='{left + max(row['ci_high'], 0) * scale:.1f}' "
-            f"y1='{y + 10}' y2='{y + 10}' stroke='#222' stroke-width='1.5'/>"
+            f"y1='{y + 10}' y2='{y + 10}' style='stroke:{TEXT}' stroke-width='1.5'/>"
             f"<text x='{left + bar_w + 6}' y='{y + 14}' font-size='12'>{_num(summary['mean'].iloc[i])}</text>"
         )
     height = 12 + len(values) * row_h
     return (
         f"<svg class='fm-eval-chart' role='img' aria-label='scores with 95% intervals' width='{width}' "
-        f"height='{height}' xmlns='http://www.w3.org/2000/svg'>{''.join(parts)}</svg>"
+        f"height='{height}' style='fill:{TEXT}' xmlns='http://www.w3.org/2000/svg'>{''.join(parts)}</svg>"
     )
 
 

@@ -14,6 +14,7 @@ import io
 from typing import Any
 
 from . import renders
+from .style import MUTED
 
 PLAYER_SECONDS = 600
 
@@ -35,7 +36,7 @@ def transcript(t: Any) -> dict[str, Any]:
             "</audio>"
         )
         if t.duration <= PLAYER_SECONDS
-        else f'<div style="color:#777">({t.duration:.0f} s of audio: no player above {PLAYER_SECONDS} s)</div>'
+        else f'<div style="color:{MUTED}">({t.duration:.0f} s of audio: no player above {PLAYER_SECONDS} s)</div>'
     )
     play = (
         "var a=this.closest('.fm-transcript').querySelector('audio');"

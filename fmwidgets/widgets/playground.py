@@ -29,7 +29,7 @@ from ..core.registry import get_model, registry
 from ..core.template import escape
 from ..errors import FMError, NoModelLoadedError
 from ..records import recording
-from ..render.style import cell_style, pre
+from ..render.style import BORDER, cell_style, error, pre
 from ..render.style import note as note_html
 from .fallback import PlainOutput
 from .live import generate as public_generate
@@ -155,7 +155,8 @@ class Playground(w.VBox):
 
     def _layout_outputs(self) -> None:
         self._boxes = {
-            n: self._boxes.get(n) or w.HTML(layout=w.Layout(flex="1", border="1px solid #ddd", padding="4px"))
+            n: self._boxes.get(n)
+            or w.HTML(layout=w.Layout(flex="1", border=f"1px solid {BORDER}", padding="4px"))
             for n in self.picker.value
         }
         self.outputs.children = [
@@ -214,7 +215,7 @@ class Playground(w.VBox):
                             generate_text(prompt, model=name, on_text=view, stop_event=self._stop, **params)
                         )
                 except FMError as exc:
-                    self.status.value = f'<span style="color:#b00">{html.escape(str(exc))}</span>'
+                    self.status.value = error(str(exc))
                     return
                 box.value = _pre(gen.text, gen.summary())
                 self.runs.append(Run(name, prompt, gen, click))
