@@ -37,14 +37,12 @@ from .tokens import readable_tokens
 _INSTRUCT_MARKERS = ("instruct", "chat", "-it", "_it", "sft", "dpo", "rlhf", "assistant", "zephyr")
 
 
-@dataclass(eq=False)
-class Generation(Recorded):
-    """One generation: ``text`` (first sample), all ``texts``, tokens, log-probs and timings."""
+@dataclass
+class BatchRow:
+    """What ``run_batch`` generated for one prompt: every sample's text, and the first sample's
+    token ids, log-probabilities and timings."""
 
-    text: str
     texts: list[str]
-    prompt: str
-    tokens: list[str]
     token_ids: list[int]
     prompt_ids: list[int]
     logprobs: list[float]
@@ -52,6 +50,16 @@ class Generation(Recorded):
     first_token_seconds: float | None
     steps: int
     stopped: str  # "eos" | "length" | "stop" | "stopped" | "interrupted"
+
+
+@dataclass(eq=False)
+class Generation(BatchRow, Recorded):
+    """One generation: ``text`` (first sample), all ``texts``, tokens, log-probs and timings; a
+    ``BatchRow`` with the prompt as sent, readable tokens and the record."""
+
+    text: str
+    prompt: str
+    tokens: list[str]
     record: RunRecord
 
     @property
@@ -81,21 +89,6 @@ class Generation(Recorded):
             f"{self.record.model_name} · {self.steps} tokens in {self.seconds:.2f} s "
             f"({self.tokens_per_s:.1f} tok/s) · {mode}{n} · {extra}{seed} · stopped: {self.stopped}"
         )
-
-
-@dataclass
-class BatchRow:
-    """What ``run_batch`` generated for one prompt: every sample's text, and the first sample's
-    tokens, log-probabilities and timings (``Generation`` is built from it)."""
-
-    texts: list[str]
-    token_ids: list[int]
-    prompt_ids: list[int]
-    logprobs: list[float]
-    seconds: float
-    first_token_seconds: float | None
-    steps: int
-    stopped: str  # as Generation.stopped
 
 
 # ---------------------------------------------------------------------------------------------
