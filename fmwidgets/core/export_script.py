@@ -92,6 +92,22 @@ def build_model(tokenizer):
     return model
 
 
+def cpu_processes():
+    """True when several processes (torchrun, accelerate launch, Ray Train) share no GPU.
+
+    accelerate treats such a launch as data-parallel on CPU only when TrainingArguments says
+    use_cpu; otherwise every process would train alone on all the rows.
+    """
+    import torch
+
+    if int(os.environ.get("WORLD_SIZE", "1")) < 2:
+        return False
+    if hasattr(torch, "accelerator"):
+        device = torch.accelerator.current_accelerator()
+        return device is None or device.type == "mps"
+    return not torch.cuda.is_available()
+
+
 def build_trainer(output_dir, max_steps=-1, callbacks=None):
     """The plan's Trainer and tokenizer (fmwidgets' Ray Train workers call this too)."""
     tokenizer = transformers.AutoTokenizer.from_pretrained(MODEL)
@@ -102,7 +118,8 @@ def build_trainer(output_dir, max_steps=-1, callbacks=None):
         collator = transformers.DataCollatorForLanguageModeling(tokenizer, mlm=False)
     else:
         collator = transformers.DataCollatorWithPadding(tokenizer)
-    args = transformers.TrainingArguments(output_dir=output_dir, max_steps=max_steps, **PLAN["arguments"])
+    arguments = dict(PLAN["arguments"], use_cpu=cpu_processes())
+    args = transformers.TrainingArguments(output_dir=output_dir, max_steps=max_steps, **arguments)
     trainer = transformers.Trainer(
         model=model, args=args, data_collator=collator, callbacks=callbacks,
         train_dataset=encode(tokenizer, rows(PLAN["train_file"])),
@@ -120,7 +137,8 @@ def main():
     trainer, tokenizer = build_trainer(cli.output_dir, cli.max_steps)
     model = trainer.model
     result = trainer.train()
-    print(json.dumps({"train": result.metrics, "eval": trainer.evaluate()}, default=str))
+    report = {"train": result.metrics, "steps": result.global_step, "eval": trainer.evaluate()}
+    print(json.dumps(report, default=str))
     if PLAN["lora"]:
         model = model.merge_and_unload()
     if trainer.is_world_process_zero():

@@ -4,7 +4,10 @@ The workers build exactly the model and Trainer that ``--export-script`` writes:
 writes the exported script and its two data files to a temporary folder, sends their text with
 the job, and every worker imports the script and calls its ``build_trainer``.  The workers start
 from the notebook's own initial weights (the new head's seeded init, LoRA adapters), sent once
-through the object store, so a Ray run begins where a local run would.
+through the object store, so a Ray run begins where a local run would.  The script's Trainer
+sees the process group Ray Train set up (on CPU workers too: see ``cpu_processes`` in the
+script), so each worker trains on its share of the rows and DDP all-reduces the gradients; at
+the end the workers check that they hold the same weights.
 
 Rank 0 streams its progress and logs into a Ray queue that the driver drains into the live
 curve while ``TorchTrainer.fit()`` runs in a thread.  Stop (or an interrupt) puts a flag in a
@@ -135,14 +138,20 @@ def train_on_ray(job: Any) -> Any:
                 "engine=None trains in this kernel."
             ) from error
         result = box["result"]
+        metrics = dict(result.metrics or {})
         if result.checkpoint is None:
             raise EngineError(
                 f"The Ray Train job for '{job.name}' ended without a checkpoint; "
                 "engine=None trains in this kernel."
             )
+        if not metrics.pop("replicas_agree", True):
+            raise EngineError(
+                f"The Ray Train workers for '{job.name}' ended with different weights, so the run was not "
+                "data-parallel (the Trainer did not see the process group); engine=None trains in this kernel."
+            )
         with result.checkpoint.as_directory() as folder:
             job.trainer.model.load_state_dict(torch.load(Path(folder) / _WEIGHTS, map_location="cpu"))
-        return SimpleNamespace(metrics=dict(result.metrics or {}))
+        return SimpleNamespace(metrics=metrics)
     finally:
         shutil.rmtree(storage, ignore_errors=True)
         for queue in (events, stop):
@@ -178,6 +187,24 @@ def _worker_callback(events: Any, stop: Any):
     return RayTrainCallback()
 
 
+def _replicas_agree(model: Any) -> bool:
+    """Whether every rank ended with the same weights, as data-parallel training keeps them.
+
+    The checkpoint is rank 0's; if the ranks disagree, each trained alone on all the rows
+    (what happens when the Trainer does not see the process group), and that is no Ray run.
+    """
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return True
+    sums = torch.stack([p.detach().double().sum() for p in model.parameters()])
+    high, low = sums.clone(), sums.clone()
+    dist.all_reduce(high, op=dist.ReduceOp.MAX)
+    dist.all_reduce(low, op=dist.ReduceOp.MIN)
+    return bool(torch.allclose(high, low, rtol=1e-6, atol=1e-8))
+
+
 def _worker_loop(config: dict[str, Any]) -> None:
     """One Ray Train worker: import the exported plan, start from the notebook's weights, train."""
     import importlib.util
@@ -200,12 +227,13 @@ def _worker_loop(config: dict[str, Any]) -> None:
         trainer, _ = plan.build_trainer(str(folder / "output"), callbacks=[callback])
         trainer.model.load_state_dict(ray.get(config["weights"]))
         output = prepare_trainer(trainer).train()
+        agree = _replicas_agree(trainer.model)  # every rank takes part, so before the rank-0 branch
         checkpoint = None
         if rank0:
             saved = folder / "checkpoint"
             saved.mkdir()
             torch.save({k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}, saved / _WEIGHTS)
             checkpoint = ray.train.Checkpoint.from_directory(str(saved))
-        ray.train.report(dict(output.metrics), checkpoint=checkpoint)
+        ray.train.report({**output.metrics, "replicas_agree": agree}, checkpoint=checkpoint)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

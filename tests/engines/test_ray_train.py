@@ -6,6 +6,8 @@ run costs ~30-60 s on 2 busy cores, so the data is tiny and there is one epoch.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -21,10 +23,11 @@ ROWS = pd.DataFrame({"text": [f"{w} review number {i}" for i in range(8) for w i
 
 @pytest.fixture(scope="module", autouse=True)
 def cluster():
+    from fmwidgets.engines import ray_address
     from fmwidgets.engines.ray import connect
 
     started = not ray.is_initialized()
-    connect(None)
+    connect(ray_address(None))  # RAY_ADDRESS (a running cluster) when set, else a local Ray
     yield
     if started:
         ray.shutdown()
@@ -58,6 +61,9 @@ def test_finetune_on_ray_registers_a_tuned_model_and_feeds_the_curve(bert):
     assert result.record.params["engine"] == "ray" and result.record.params["workers"] == 2
     assert monitor.starts and monitor.steps[-1] == (result.steps, result.total_steps)
     assert result.steps == result.total_steps == len(monitor.steps) > 0
+    # data-parallel: each of the 2 workers steps through half of the batches of 2 (alone: all of them);
+    # the workers also checked that they ended with equal weights, or the run would have failed
+    assert result.total_steps == math.ceil(result.train_rows / (2 * 2)) < math.ceil(result.train_rows / 2)
     losses = [p["loss"] for p in monitor.points if p["kind"] == "train"]
     assert losses and all(loss > 0 for loss in losses)
     assert [p for p in result.history if p["kind"] == "train"] == \

@@ -2,12 +2,14 @@
 
 This is the path from a notebook to several GPUs or machines: ``%fm finetune ... --export-script``
 writes the run, and ``torchrun --nproc-per-node N`` (or ``accelerate launch``) runs it.  Here two
-CPU processes train it to the end of its epochs and rank 0 saves a model that loads again.
+CPU processes train it to the end of its epochs, each on half of the batches (gloo all-reduces the
+gradients), and rank 0 saves a model that loads again.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -37,6 +39,10 @@ def test_exported_script_trains_under_torchrun_with_two_processes(bert, tmp_path
     reports = [json.loads(line) for line in run.stdout.splitlines() if line.startswith('{"train"')]
     assert len(reports) == 2  # one per process, both through every step
     assert all(r["train"]["epoch"] == pytest.approx(1.0) for r in reports)
+    train_rows = len((tmp_path / "train_bert.train.jsonl").read_text().splitlines())
+    # data-parallel: each process takes half of the batches (it would take all of them alone)
+    assert [r["steps"] for r in reports] == [math.ceil(train_rows / (2 * 4))] * 2
+    assert math.ceil(train_rows / (2 * 4)) < math.ceil(train_rows / 4)
     tuned = fm.load(str(out), as_="bert-distributed")
     assert tuned.head == "classification"
     assert sorted(tuned.config.id2label.values()) == ["neg", "pos"]
