@@ -33,6 +33,8 @@ from .scoring import chosen_logprobs, sequence_logprobs
 from .seeding import seeded
 from .tokens import readable_tokens
 
+MAX_NEW_TOKENS = 64  # the default of generate_text, generate_table, evaluate and the Playground
+
 # Words in a model id that mark an instruction-tuned (chat) checkpoint.
 _INSTRUCT_MARKERS = ("instruct", "chat", "-it", "_it", "sft", "dpo", "rlhf", "assistant", "zephyr")
 
@@ -426,7 +428,7 @@ def generate_text(
     prompt: str,
     model: str | ModelHandle | None = None,
     *,
-    max_new_tokens: int = 64,
+    max_new_tokens: int = MAX_NEW_TOKENS,
     temperature: float | None = None,
     top_p: float | None = None,
     top_k: int | None = None,

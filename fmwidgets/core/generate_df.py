@@ -21,7 +21,15 @@ from ..errors import DataError
 from ..records import RunRecord
 from .arguments import data_frame, number
 from .data import FMWarning, require_columns, require_rows
-from .generate import check_prompt, check_request, render_prompt, run_batch, sampling_settings, stop_texts
+from .generate import (
+    MAX_NEW_TOKENS,
+    check_prompt,
+    check_request,
+    render_prompt,
+    run_batch,
+    sampling_settings,
+    stop_texts,
+)
 from .registry import ModelHandle, get_model
 from .template import fields, fill
 
@@ -176,7 +184,7 @@ def generate_table(
     *,
     column: str = "output",
     batch_size: int | None = None,
-    max_new_tokens: int = 64,
+    max_new_tokens: int = MAX_NEW_TOKENS,
     temperature: float | None = None,
     top_p: float | None = None,
     top_k: int | None = None,

@@ -24,7 +24,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..core.generate import Generation, generate_text
+from ..core.generate import MAX_NEW_TOKENS, Generation, generate_text
 from ..core.registry import get_model, registry
 from ..core.template import escape
 from ..errors import FMError, NoModelLoadedError
@@ -85,7 +85,7 @@ class Playground(w.VBox):
         self.prompt = w.Textarea(
             value=prompt, placeholder="Write a prompt…", layout=w.Layout(width="100%", height="6em")
         )
-        self.max_new_tokens = w.IntSlider(value=64, min=1, max=1024, description="max tokens")
+        self.max_new_tokens = w.IntSlider(value=MAX_NEW_TOKENS, min=1, max=1024, description="max tokens")
         self.temperature = w.FloatSlider(value=0.8, min=0.05, max=2.0, step=0.05, description="temperature")
         self.top_p = w.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="top p")
         self.top_k = w.IntSlider(value=0, min=0, max=200, description="top k (0 off)")

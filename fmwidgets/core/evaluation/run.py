@@ -20,7 +20,7 @@ from ...errors import BadArgumentError, DataError, MissingDependencyError
 from ...records import Recorded, RunRecord
 from ...store import now, store
 from ..data import require_columns
-from ..generate import render_prompt, sampling_settings
+from ..generate import MAX_NEW_TOKENS, render_prompt, sampling_settings
 from ..generate_df import fill_rows
 from ..registry import get_model
 from .data import load_data
@@ -234,7 +234,7 @@ def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_
         stop = params.pop("stop", None)
         settings = dict(
             batch_size=batch_size,
-            max_new_tokens=params.pop("max_new_tokens", 64),
+            max_new_tokens=params.pop("max_new_tokens", MAX_NEW_TOKENS),
             decoding=decoding,
             n=1,
             stop=[stop] if isinstance(stop, str) else stop,
