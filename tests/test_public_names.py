@@ -8,6 +8,7 @@ Checked on the source (ast), so nothing heavy is imported.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 from pathlib import Path
 
@@ -17,6 +18,7 @@ PACKAGE = Path(fmwidgets.__file__).parent
 PENDING = {"finetune"}  # core/finetune.py's finetune is being renamed (the same pattern, its own branch)
 
 
+@functools.cache
 def defined_functions(module_path: Path) -> set[str]:
     tree = ast.parse(module_path.read_text(encoding="utf-8"))
     return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
