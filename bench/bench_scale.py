@@ -1,6 +1,6 @@
 """Ray against this kernel: the same generate_df / embed rows in-process and on 1 and 2 Ray workers.
 
-Run:  .venv/bin/python bench/bench_scale.py [--rows 64] [--texts 2000] [--repeat 3] [--address ADDR]
+Run:  .venv/bin/python bench/bench_scale.py [--rows 32] [--texts 500] [--repeat 3] [--address ADDR]
       .venv/bin/python bench/bench_scale.py --torchrun   (also: the exported fine-tune, 2 vs 1 process)
 
 Prints, per feature, the median seconds of each way, the ratio against in-process (measured in
@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=64, help="generate_df rows")
-    parser.add_argument("--texts", type=int, default=2000, help="embed texts (MiniLM)")
+    parser.add_argument("--rows", type=int, default=32, help="generate_df rows")
+    parser.add_argument("--texts", type=int, default=500, help="embed texts (MiniLM)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--address", default=None, help="an existing Ray cluster (default: a local one)")
     parser.add_argument("--torchrun", action="store_true", help="also time the exported script, 2 vs 1 process")
@@ -106,9 +106,10 @@ def torchrun_speed(df) -> None:
         run = subprocess.run([str(torchrun), "--nproc-per-node", str(procs), "--standalone",
                               str(folder / "train.py"), "--output-dir", str(folder / f"out{procs}")],
                              capture_output=True, text=True, env=env, check=True)
-        report_line = next(line for line in run.stdout.splitlines() if line.startswith('{"train"'))
-        metrics = json.loads(report_line)["train"]
-        print(f"torchrun {procs} process(es): {metrics['train_samples_per_second']:.1f} samples/s")
+        report = json.loads(next(line for line in run.stdout.splitlines() if line.startswith('{"train"')))
+        # samples/s counts every process's rows; data-parallel, each process takes 1/procs of the steps
+        print(f"torchrun {procs} process(es): {report['train']['train_samples_per_second']:.1f} samples/s, "
+              f"{report['steps']} steps per process")
 
 
 if __name__ == "__main__":
