@@ -2,15 +2,17 @@
 and the ANN index against brute force on random vectors.
 
 Run:  .venv/bin/python bench/bench_retrieval.py [--n 512] [--repeat 3] [--ann-n 1000000] [--queries 50]
+                                               [--ann-data random|clustered]
 
 1. Index build throughput: fm.index on --n sentences vs fm.embed on the same sentences with the
    embedded MiniLM, interleaved runs, median; ratio target >= 0.95.
 2. Exact search: for every query, fm.Index.search's rows and scores equal a numpy brute-force
    top-k over the same vectors (prints how many queries agree, target: all).
-3. ANN: --ann-n random 384-d unit vectors in a LanceDB table; numpy brute-force top-10 latency,
-   then the IVF-HNSW-SQ index fm.index builds above ANN_MIN_ROWS (build time, peak memory of this
-   process while building), its query latency and recall@10 against brute force (targets:
-   recall >= 0.95 at >= 10x lower latency).  --ann-n 0 skips this part.
+3. ANN: --ann-n random 384-d unit vectors in a LanceDB table (--ann-data clustered: around 1,000
+   random centres instead, closer to real embeddings); numpy brute-force top-10 latency, then the
+   IVF-RQ index fm.index builds above ANN_MIN_ROWS (build time, peak memory of this process while
+   building), its query latency with fm.Index's search parameters and recall@10 against brute
+   force (targets: recall >= 0.95 at >= 10x lower latency).  --ann-n 0 skips this part.
 4. fm.label(method="embedding") throughput vs fm.embed on the same sentences; target >= 0.9.
 """
 
@@ -42,19 +44,23 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def ann_part(n: int, queries: int) -> None:
+def ann_part(n: int, queries: int, data: str) -> None:
     import lancedb
     import numpy as np
     import pyarrow as pa
 
-    from fmwidgets.core.retrieval.index import ANN_EF, ANN_NPROBES, ANN_REFINE, Index, build_ann
+    from fmwidgets.core.retrieval.index import ANN_BITS, ANN_NPROBES, ANN_PARTITIONS, ANN_REFINE, Index, build_ann
     from fmwidgets.records import RunRecord
 
     dim, k = 384, 10
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((n, dim), dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     qs = rng.standard_normal((queries, dim), dtype=np.float32)
+    if data == "clustered":  # each vector near one of 1,000 random centres
+        centres = rng.standard_normal((1000, dim), dtype=np.float32) / 0.7
+        vectors += centres[rng.integers(0, len(centres), n)]
+        qs += centres[rng.integers(0, len(centres), queries)]
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     qs /= np.linalg.norm(qs, axis=1, keepdims=True)
 
     def brute(q):
@@ -88,22 +94,35 @@ def ann_part(n: int, queries: int) -> None:
     build_ann(table)
     build_s = time.perf_counter() - start
     after = peak_rss_mb()
-    ann_times, recalls = [], []
     index.search_vector(qs[0], k)  # warm the index cache
-    for q, true in zip(qs, truth):
-        start = time.perf_counter()
-        found = index.search_vector(q, k)["id"].to_numpy()
-        ann_times.append(time.perf_counter() - start)
-        recalls.append(len(set(found) & set(true)) / k)
-    b, a = statistics.median(brute_times), statistics.median(ann_times)
-    print(f"ANN: {n} random {dim}-d unit vectors, {queries} queries, top-{k}, IVF-HNSW-SQ nprobes={ANN_NPROBES} "
-          f"ef={ANN_EF} refine_factor={ANN_REFINE}")
+
+    def measure(search) -> tuple[float, float]:
+        """Median latency and mean recall@10 of ``search(q) -> ids`` against brute force."""
+        times, recalls = [], []
+        for q, true in zip(qs, truth):
+            start = time.perf_counter()
+            found = search(q)
+            times.append(time.perf_counter() - start)
+            recalls.append(len(set(found) & set(true)) / k)
+        return statistics.median(times), statistics.mean(recalls)
+
+    def other(nprobes: int, refine: int):
+        query = lambda q: table.search(q, vector_column_name="vector").distance_type("cosine").limit(k)  # noqa: E731
+        return lambda q: query(q).nprobes(nprobes).refine_factor(refine).to_pandas()["id"].to_numpy()
+
+    a, recall = measure(lambda q: index.search_vector(q, k)["id"].to_numpy())
+    b = statistics.median(brute_times)
+    print(f"ANN: {n} {data} {dim}-d unit vectors, {queries} queries, top-{k}, IVF-RQ {ANN_PARTITIONS} partitions "
+          f"{ANN_BITS} bits, nprobes={ANN_NPROBES} refine_factor={ANN_REFINE}")
     print(f"  numpy brute force        : {b * 1000:8.2f} ms/query")
     print(f"  LanceDB exact scan       : {statistics.median(exact_times) * 1000:8.2f} ms/query (no index)")
     print(f"  ANN build                : {build_s:8.1f} s, peak RSS {before:.0f} MB before -> {after:.0f} MB while building")
     print(f"  ANN query                : {a * 1000:8.2f} ms/query  speed-up vs brute force {b / a:.1f}x (target >= 10x)")
-    print(f"  ANN recall@10            : {statistics.mean(recalls):.3f}   (target >= 0.95)")
-
+    print(f"  ANN recall@10            : {recall:.3f}   (target >= 0.95)")
+    for nprobes, refine in ((ANN_NPROBES // 4, ANN_REFINE), (ANN_NPROBES, 1), (ANN_NPROBES, 3 * ANN_REFINE)):
+        a, recall = measure(other(nprobes, refine))
+        print(f"  other: nprobes={nprobes:<3} refine_factor={refine:<3}: {a * 1000:8.2f} ms/query  {b / a:5.1f}x  "
+              f"recall@10 {recall:.3f}")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -111,6 +130,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--ann-n", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--ann-data", choices=["random", "clustered"], default="random")
     opts = parser.parse_args()
 
     import numpy as np
@@ -146,7 +166,7 @@ def main() -> None:
                      and set(found["text"]) == set(frame["text"].iloc[order]))
     print(f"  exact search = numpy top-10 on {same} of {len(questions)} queries (target: all)")
     if opts.ann_n:
-        ann_part(opts.ann_n, opts.queries)
+        ann_part(opts.ann_n, opts.queries, opts.ann_data)
 
 
 if __name__ == "__main__":

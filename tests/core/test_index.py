@@ -110,7 +110,8 @@ def test_bad_input(minilm, gpt2, tmp_path):
 
 
 def test_ann_index_finds_the_exact_neighbours(tmp_path):
-    """The ANN index fm.index builds on large tables (here forced on 2,000 random vectors)."""
+    """The ANN index fm.index builds on large tables (here forced on 5,000 random 384-d vectors, the
+    hardest case for an approximate index) keeps recall@10 against brute force at 0.9 or more."""
     import lancedb
     import pyarrow as pa
 
@@ -118,16 +119,17 @@ def test_ann_index_finds_the_exact_neighbours(tmp_path):
     from fmwidgets.records import RunRecord
 
     rng = np.random.default_rng(0)
-    vectors = rng.standard_normal((2000, 32)).astype(np.float32)
+    vectors = rng.standard_normal((5020, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors, queries = vectors[:5000], vectors[5000:]
     table = lancedb.connect(str(tmp_path)).create_table("rows", data=pa.table({
-        "id": np.arange(2000), "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), 32)}))
-    idx = Index(path=str(tmp_path), text="id", model={"id": "random", "dim": 32}, chunk_tokens=None, overlap=0,
+        "id": np.arange(5000), "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), 384)}))
+    idx = Index(path=str(tmp_path), text="id", model={"id": "random", "dim": 384}, chunk_tokens=None, overlap=0,
                 record=RunRecord("test"), table=table)
     build_ann(table)
     assert idx.ann
     recalls = []
-    for q in vectors[:20]:
+    for q in queries:
         truth = set(np.argsort(-(vectors @ q))[:10])
         found = idx.search_vector(q, 10)
         recalls.append(len(truth & set(found["id"])) / 10)
