@@ -8,17 +8,20 @@ same rows with identical TrainingArguments (batch 8, max length 64, lr 5e-5, eva
 epoch on the same rows, no checkpoints, seed 42), interleaved, medians of --repeat runs:
 
   plain         AutoModelForSequenceClassification + tokenizer + Trainer(...).train()  (baseline)
-  plain-thread  the same, run in a worker thread as fm.finetune runs its Trainer
+  plain-thread  the same, run in a worker thread (as fm.finetune(background=True) trains)
   fm            fm.finetune(df, ...) with a TrainingMonitor (the live view's interface)
                 target: fm / plain >= 0.95
+  fm-no-eval    fm.finetune(df, ..., evaluate=False): no evaluation at all (whole-call time only)
 
-On a busy CPU the thread matters on its own (a Trainer in a worker thread was several times
-faster than in the main thread on a loaded 2-core machine; on a GPU they are equal), so the
-ratio against plain-thread is printed too: it isolates what fmwidgets itself costs.
+Why plain-thread differs: torch's OpenMP (libgomp) gives each thread that runs parallel work a
+thread pool of its own; once two pools exist there are more OpenMP threads than cores on a
+2-core machine, and libgomp then spins far less before sleeping.  On a quiet machine that
+makes a Trainer in a second thread slower (fm.finetune used to train there: 0.69x); on a busy
+one it makes it faster.  A waiting fm.finetune now trains in the calling thread, like plain.
 
 Printed: the Trainer's own train_samples_per_second for each side and their ratio (fm / plain),
-and, for information, the whole call's wall time (fm also copies the model, evaluates before
-and after training and registers the result).
+the whole call's wall time (fm also copies the model, evaluates before and after training and
+registers the result) and fm's own breakdown of it (FinetuneResult.timings).
 """
 
 from __future__ import annotations
@@ -66,7 +69,6 @@ def main() -> None:
     import transformers
 
     import fmwidgets as fm
-    from fmwidgets.core.finetune import finetune
     from fmwidgets.core.models import embedded_model_path
     from fmwidgets.core.registry import registry
     from fmwidgets.core.training_monitor import TrainingMonitor
@@ -95,10 +97,14 @@ def main() -> None:
         trainer.remove_callback(transformers.trainer_callback.PrinterCallback)
         return trainer.train().metrics
 
-    def ours() -> dict:
-        result = finetune(df, label="label", model=base.name, epochs=opts.epochs, lr=5e-5, batch_size=8,
-                          max_length=64, val_split=0, seed=42, monitor=TrainingMonitor())
+    parts: dict[str, list] = {}
+
+    def ours(evaluate: bool = True) -> dict:
+        result = fm.finetune(df, label="label", model=base.name, epochs=opts.epochs, lr=5e-5, batch_size=8,
+                             max_length=64, val_split=0, seed=42, evaluate=evaluate, monitor=TrainingMonitor())
         registry.remove(result.name)
+        for part, seconds in result.timing_rows():
+            parts.setdefault(f"{part} ({'fm' if evaluate else 'fm-no-eval'})", []).append(seconds)
         return {"train_samples_per_second": result.samples_per_second}
 
     def plain_thread() -> dict:
@@ -108,9 +114,10 @@ def main() -> None:
         worker.join()
         return box[0]
 
-    ways = {"plain": plain, "plain-thread": plain_thread, "fm": ours}
+    ways = {"plain": plain, "plain-thread": plain_thread, "fm": ours, "fm-no-eval": lambda: ours(False)}
     for fn in ways.values():  # warm-up
         fn()
+    parts.clear()
     speed = {name: [] for name in ways}
     wall = {name: [] for name in ways}
     for _ in range(opts.repeat):
@@ -128,11 +135,17 @@ def main() -> None:
     print(f"device {base.device}, {opts.rows} rows, {opts.epochs} epoch(s), batch 8, max length 64, "
           f"medians of {opts.repeat}")
     for name in ways:
-        print(f"  {name:<12} {med[name]:8.1f} samples/s (Trainer's own)   whole call {walls[name]:6.2f} s")
+        speed_text = "" if name == "fm-no-eval" else f"{med[name]:8.1f} samples/s (Trainer's own)"
+        print(f"  {name:<12} {speed_text:<38} whole call {walls[name]:6.2f} s")
     print(f"samples/s ratio fm / plain Trainer: {med['fm'] / med['plain']:.3f}   (target >= 0.95)")
     print(f"samples/s ratio fm / plain Trainer in a thread: {med['fm'] / med['plain-thread']:.3f}")
     print(f"whole-call time ratio fm / plain:    {walls['fm'] / walls['plain']:.3f}   "
           "(fm also evaluates before and after, and copies and registers the model)")
+    print(f"whole-call time ratio fm-no-eval / plain: {walls['fm-no-eval'] / walls['plain']:.3f}   "
+          "(evaluate=False: no evaluation before, during or after; plain evaluates once)")
+    print("fm's own timings (FinetuneResult.timings, medians, s):")
+    for part, seconds in parts.items():
+        print(f"  {part:<48} {statistics.median(seconds):6.2f}")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ _LAZY = {
     "ChatReply": ".core.chat",
     "Chat": ".widgets.chat",
     # fine-tuning
-    "finetune": ".widgets.training",
+    "finetune": ".widgets.live",
     "predict": ".core.finetune",
     "FinetuneResult": ".core.finetune",
     "TrainingView": ".widgets.training",
@@ -157,10 +157,10 @@ if TYPE_CHECKING:  # editors and type checkers see the lazy API; keep in step wi
     from .widgets.chat import Chat
     from .widgets.embeddings import EmbeddingExplorer
     from .widgets.label_review import LabelReview
-    from .widgets.live import chat, evaluate, generate, generate_df, rag
+    from .widgets.live import chat, evaluate, finetune, generate, generate_df, rag
     from .widgets.playground import Playground
     from .widgets.review import Review
-    from .widgets.training import TrainingView, finetune
+    from .widgets.training import TrainingView
 
 __all__ = sorted(
     [

@@ -15,7 +15,6 @@ from pathlib import Path
 import fmwidgets
 
 PACKAGE = Path(fmwidgets.__file__).parent
-PENDING = {"finetune"}  # core/finetune.py's finetune is being renamed (the same pattern, its own branch)
 
 
 @functools.cache
@@ -35,7 +34,7 @@ def test_no_public_function_has_a_same_named_twin_elsewhere():
     modules = sorted([*(PACKAGE / "core").rglob("*.py"), *(PACKAGE / "widgets").glob("*.py")])
     twins = {}
     for name, home in fmwidgets._LAZY.items():
-        if name in PENDING or name not in defined_functions(module_file(home)):
+        if name not in defined_functions(module_file(home)):
             continue
         others = [
             str(p.relative_to(PACKAGE)) for p in modules if p != module_file(home) and name in defined_functions(p)

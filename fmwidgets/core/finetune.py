@@ -1,26 +1,30 @@
 """Fine-tune a loaded model on a DataFrame: classification, regression or causal-LM, full or LoRA.
 
-``finetune()`` checks the data (finetune_data.py) before anything heavy happens, copies the base
-model with the right head (the base is never touched), and trains through
-``transformers.Trainer`` in a background thread, so that a Stop button is heard and a kernel
-interrupt ends training cleanly after the current step.  However training ends (finished,
-stopped, interrupted) the tuned model is evaluated and registered under a new name beside the
-base, so what it learned is never lost.  The same plan can be exported as a standalone script
-for ``accelerate launch`` / ``torchrun`` (export_script.py).
+``run_finetune()`` is ``fm.finetune`` without its live view (the public function, which adds the
+``TrainingView`` in a notebook, is widgets/training.py).  It checks the data (finetune_data.py)
+before anything heavy happens, copies the base model with the right head (the base is never
+touched), and trains through ``transformers.Trainer`` in the calling thread, where torch's
+OpenMP threads run as fast as in a plain Trainer (background=True trains in a thread of its
+own).  A Stop button (the monitor's ``stop_event``) or a kernel interrupt ends training cleanly
+after the current step.  However training ends (finished, stopped, interrupted) the tuned model
+is evaluated and registered under a new name beside the base, so what it learned is never lost.
+The same plan can be exported as a standalone script for ``accelerate launch`` / ``torchrun``
+(export_script.py).
 """
 
 from __future__ import annotations
 
-import html
+import contextlib
 import math
 import shutil
+import signal
 import tempfile
 import threading
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..engines import engine_params
 from ..errors import BadArgumentError, OutOfMemoryError, WrongFamilyError
@@ -39,11 +43,26 @@ from .models import auto_class, embedded_model_path
 from .registry import ModelHandle, get_model, registry
 from .seeding import set_seed
 from .targets import writable_files, writable_folder
-from .training_monitor import TrainingMonitor
+from .training_monitor import TrainingInfo, TrainingMonitor, TrainingPoint
 
 # peft's defaults cover common architectures (bert: query/value, gpt2: c_attn, llama: q/v...);
 # for others every linear layer gets an adapter.
 LORA_FALLBACK_TARGETS = "all-linear"
+
+
+@dataclass
+class FinetuneTimings:
+    """Seconds spent in each part of a run (``evaluate=False`` makes both evaluations 0)."""
+
+    prepare: float = 0.0  # copying the base with the new head, building the Trainer
+    evaluate_before: float = 0.0
+    train: float = 0.0  # Trainer.train(), with its evaluations at each epoch's end
+    evaluate_after: float = 0.0
+    register: float = 0.0  # merging adapters, registering, saving to output_dir
+
+    @property
+    def total(self) -> float:
+        return self.prepare + self.evaluate_before + self.train + self.evaluate_after + self.register
 
 
 @dataclass
@@ -55,7 +74,7 @@ class FinetuneResult(Recorded):
     task: str
     task_reason: str
     status: str  # "finished" | "stopped" | "interrupted" | "diverged" (loss or predictions not finite)
-    metrics: dict[str, float]
+    metrics: dict[str, float]  # on the evaluation rows after training ({} when evaluate=False)
     before: dict[str, float]  # the same metrics before training
     history: list[dict[str, Any]]
     classes: list = field(default_factory=list)
@@ -72,7 +91,9 @@ class FinetuneResult(Recorded):
     eval_source: str = "split"
     output_dir: str | None = None
     script: str | None = None
-    record: RunRecord | None = None
+    timings: FinetuneTimings = field(default_factory=FinetuneTimings)
+    evaluated: bool = True  # False: evaluate=False skipped every evaluation
+    record: RunRecord = field(default=None)  # type: ignore[assignment]  # set by _Job._finish
 
     @property
     def model(self) -> ModelHandle:
@@ -95,10 +116,27 @@ class FinetuneResult(Recorded):
         return (
             f"Fine-tuned '{self.base}' as '{self.name}' for {self.task} ({self.task_reason}); "
             f"{end} after {self.steps}/{self.total_steps} steps in {self.seconds:.1f} s, "
-            f"{self.train_rows} training rows, {self.eval_rows} evaluation rows"
-            + (" (the training rows: no rows were held out)" if self.eval_source == "train" else "")
+            f"{self.train_rows} training rows, "
+            + (
+                f"{self.eval_rows} evaluation rows"
+                + (" (the training rows: no rows were held out)" if self.eval_source == "train" else "")
+                if self.evaluated
+                else "not evaluated (evaluate=False)"
+            )
             + "."
         )
+
+    def timing_rows(self) -> list[tuple[str, float]]:
+        """(part, seconds) for each part of the run, and the total."""
+        t = self.timings
+        return [
+            ("copy the model, build the Trainer", t.prepare),
+            ("evaluate before", t.evaluate_before),
+            ("train", t.train),
+            ("evaluate after", t.evaluate_after),
+            ("register and save", t.register),
+            ("total", t.total),
+        ]
 
     def metric_rows(self) -> list[tuple[str, str, str]]:
         """(metric, before, after) as display strings."""
@@ -107,6 +145,12 @@ class FinetuneResult(Recorded):
 
 def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _lap(start: float) -> tuple[float, float]:
+    """(seconds since ``start``, now): one part of a run timed, the next one's start."""
+    now = time.perf_counter()
+    return now - start, now
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,50 +205,59 @@ class _Job:
         self.result: FinetuneResult | None = None
         self.error: BaseException | None = None
         self.finished = threading.Event()  # set when run() returns, whatever happened
-        self.trainer = None
+        self.trainer: Any = None  # transformers.Trainer, built in run()
         self.build: Any = None  # (job, scratch folder) -> Trainer, called in the training thread
         self.save_error: str | None = None
+        self.timings = FinetuneTimings()
 
-    def info(self) -> dict[str, Any]:
-        return {
-            "task": self.data.task,
-            "reason": self.data.task_reason,
-            "name": self.name,
-            "base": self.base.name,
-            "total_steps": self.total_steps,
-            "epochs": self.params["epochs"],
-            "train_rows": len(self.data.train_texts),
-            "eval_rows": len(self.data.eval_texts),
-        }
+    def info(self) -> TrainingInfo:
+        return TrainingInfo(
+            name=self.name,
+            base=self.base.name,
+            task=self.data.task,
+            reason=self.data.task_reason,
+            total_steps=self.total_steps,
+            epochs=self.params["epochs"],
+            train_rows=len(self.data.train_texts),
+            eval_rows=len(self.data.eval_texts),
+        )
 
     def log(self, state, logs: dict[str, Any]) -> None:
-        point = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 3)}
+        values: dict[str, float] = {}
         if "loss" in logs:
-            point.update(kind="train", loss=float(logs["loss"]))
+            kind, values["loss"] = "train", float(logs["loss"])
         elif "eval_loss" in logs:
-            point["kind"] = "eval"
+            kind = "eval"
             for key, value in logs.items():
                 if key.startswith("eval_") and not key.endswith(("runtime", "per_second", "_time")):
-                    point[key[5:] if key != "eval_loss" else key] = float(value)
+                    values[key[5:] if key != "eval_loss" else key] = float(value)
             if self.data.task == "causal-lm":
-                point["perplexity"] = perplexity(point["eval_loss"])
+                values["perplexity"] = math.exp(min(values["eval_loss"], 700))  # as metrics.perplexity
         else:
             return
-        self.history.append(point)
+        point = TrainingPoint(kind, state.global_step, round(state.epoch or 0.0, 3), values)
+        self.history.append(point.row())
         self.monitor.on_log(point)
 
     def run(self) -> None:
-        """Training thread: build, evaluate, train, evaluate, register; errors go to ``self.error``.
+        """Build, evaluate, train, evaluate, register; errors go to ``self.error``.
 
         Runs hold ``_TRAINING_LOCK`` one at a time: Trainers share accelerate's process-wide
         state and torch's random generator, so a second run queues behind the first.
         """
         scratch = tempfile.mkdtemp(prefix="fm-trainer-")
+        timings = self.timings
         try:
             with _TRAINING_LOCK:
+                clock = time.perf_counter()
                 self.trainer = self.build(self, scratch)
-                before = self._evaluate_loss_only() if self.data.task == "causal-lm" else self._scores()
+                timings.prepare, clock = _lap(clock)
+                before: dict[str, float] = {}
+                if self.params["evaluate"]:
+                    before = self._evaluate_loss_only() if self.data.task == "causal-lm" else self._scores()
+                    timings.evaluate_before, clock = _lap(clock)
                 output = self._train()
+                timings.train, clock = _lap(clock)
                 status = (
                     "interrupted" if self.interrupted else "stopped" if self.stop.is_set() else "finished"
                 )
@@ -234,31 +287,19 @@ class _Job:
         return {"loss": float(out.metrics["test_loss"]), **scores}
 
     def _finish(self, before: dict, train_metrics: dict, status: str) -> FinetuneResult:
-        data, trainer = self.data, self.trainer
+        data, trainer, timings = self.data, self.trainer, self.timings
         net = trainer.model
         net.eval()
+        clock = time.perf_counter()
+        metrics: dict[str, float] = {}
         extra: dict[str, Any] = {}
-        y_true: list = []
-        y_pred: list = []
-        if data.task == "causal-lm":
-            metrics = self._evaluate_loss_only()
-        else:
-            out = trainer.predict(trainer.eval_dataset)
-            metrics = {"loss": float(out.metrics["test_loss"])}
-            if data.task == "classification":
-                ids = out.predictions.argmax(-1)
-                full = classification_metrics(out.label_ids, ids, data.classes)
-                metrics.update(accuracy=full["accuracy"], f1_macro=full["f1_macro"])
-                extra = {"per_class": full["per_class"], "confusion": full["confusion"]}
-                y_true = [data.classes[i] for i in out.label_ids]
-                y_pred = [data.classes[i] for i in ids]
-            else:
-                y_true = [float(v) for v in out.label_ids]
-                y_pred = [float(v) for v in out.predictions.reshape(-1)]
-                metrics.update(regression_metrics(y_true, y_pred))
-            if not np_finite(out.predictions):
-                status = "diverged"
-        if not math.isfinite(metrics["loss"]):
+        if self.params["evaluate"]:
+            metrics, extra, finite = self._evaluate_after()
+            timings.evaluate_after, clock = _lap(clock)
+        else:  # no evaluation: the last training loss tells whether it diverged
+            losses = [p["loss"] for p in self.history if p["kind"] == "train"]
+            finite = not losses or math.isfinite(losses[-1])
+        if not finite:
             status = "diverged"
         if self.params["lora"]:
             net = net.merge_and_unload()
@@ -272,6 +313,7 @@ class _Job:
                 self.save_error = f"{exc.strerror or exc}"
         if status == "diverged":
             self.record.params["status"] = "diverged"
+        timings.register, clock = _lap(clock)
         return FinetuneResult(
             name=handle.name,
             base=self.base.name,
@@ -282,8 +324,6 @@ class _Job:
             before=before,
             history=list(self.history),
             classes=list(data.classes),
-            y_true=y_true,
-            y_pred=y_pred,
             steps=self.steps,
             total_steps=self.total_steps,
             seconds=float(train_metrics.get("train_runtime", 0.0)),
@@ -293,9 +333,36 @@ class _Job:
             eval_source=data.eval_source,
             output_dir=output_dir,
             script=self.params["export_script"],
+            timings=timings,
+            evaluated=self.params["evaluate"],
             record=self.record,
             **extra,
         )
+
+    def _evaluate_after(self) -> tuple[dict[str, float], dict[str, Any], bool]:
+        """(metrics, per-row results for the result, whether loss and predictions are finite)."""
+        data, trainer = self.data, self.trainer
+        if data.task == "causal-lm":
+            metrics = self._evaluate_loss_only()
+            return metrics, {}, math.isfinite(metrics["loss"])
+        out = trainer.predict(trainer.eval_dataset)
+        metrics = {"loss": float(out.metrics["test_loss"])}
+        if data.task == "classification":
+            ids = out.predictions.argmax(-1)
+            full = classification_metrics(out.label_ids, ids, data.classes)
+            metrics.update(accuracy=full["accuracy"], f1_macro=full["f1_macro"])
+            extra = {
+                "per_class": full["per_class"],
+                "confusion": full["confusion"],
+                "y_true": [data.classes[i] for i in out.label_ids],
+                "y_pred": [data.classes[i] for i in ids],
+            }
+        else:
+            y_true = [float(v) for v in out.label_ids]
+            y_pred = [float(v) for v in out.predictions.reshape(-1)]
+            metrics.update(regression_metrics(y_true, y_pred))
+            extra = {"y_true": y_true, "y_pred": y_pred}
+        return metrics, extra, math.isfinite(metrics["loss"]) and np_finite(out.predictions)
 
     def _register(self, net) -> ModelHandle:
         base, data = self.base, self.data
@@ -373,15 +440,16 @@ class RayTrainJob(_Job):
             self.log(SimpleNamespace(global_step=step, epoch=epoch), logs)
 
 
-class FinetuneRun:
-    """A fine-tuning run in its thread: ``stop()``, ``wait()`` -> FinetuneResult, ``done``.
+class FinetuneRun(Recorded):
+    """A fine-tuning run in its own thread: ``stop()``, ``wait()`` -> FinetuneResult, ``done``.
 
-    ``fm.finetune(..., background=True)`` returns one at once; otherwise finetune waits on it,
-    and a kernel interrupt while waiting stops training after the current step.
+    ``fm.finetune(..., background=True)`` returns one at once; a kernel interrupt while its
+    ``wait()`` blocks stops training after the current step.  It looks like render/finetune.py says.
     """
 
     def __init__(self, job: _Job) -> None:
         self._job = job
+        self.record = job.record
         threading.Thread(target=job.run, name=f"fm-finetune-{job.name}", daemon=True).start()
 
     @property
@@ -391,6 +459,11 @@ class FinetuneRun:
     @property
     def name(self) -> str:
         return self._job.name
+
+    @property
+    def steps(self) -> tuple[int, int]:
+        """(optimizer steps done, steps planned)."""
+        return self._job.steps, self._job.total_steps
 
     def stop(self) -> None:
         """End training after the current step; the model is kept with what it learned."""
@@ -406,35 +479,59 @@ class FinetuneRun:
             except KeyboardInterrupt:
                 self._job.interrupted = True
                 self._job.stop.set()
-        if self._job.error is not None:
-            raise _explain(self._job.error, self._job) from self._job.error
-        result = self._job.result
-        if result.status == "diverged":
-            warnings.warn(
-                f"Training '{result.name}' diverged: its loss or predictions became NaN or infinite, so "
-                f"its metrics are NaN (the model is kept as '{result.name}'); lower --lr (it was "
-                f"{self._job.params['lr']:g}) or check the labels.",
-                FMWarning,
-                stacklevel=2,
-            )
-        if self._job.save_error is not None:
-            warnings.warn(
-                f"'{result.name}' is loaded but could not be saved to "
-                f"'{self._job.params['output_dir']}' ({self._job.save_error}); save it with "
-                "result.model.model.save_pretrained(FOLDER).",
-                FMWarning,
-                stacklevel=2,
-            )
-        return result
+        return _outcome(self._job)
 
-    def _repr_html_(self) -> str:
-        job = self._job
-        state = (
-            "done: call .wait() for the result"
-            if self.done
-            else f"step {job.steps}/{job.total_steps}; .stop() ends it, .wait() waits for the result"
+
+def _run_here(job: _Job) -> FinetuneResult:
+    """Train in the calling thread (as a plain Trainer would), the monitor attending to its Stop
+    button, and a kernel interrupt (SIGINT) stopping training after the current step."""
+    with job.monitor.attending(), _interrupt_stops(job):
+        job.run()
+    return _outcome(job)
+
+
+@contextlib.contextmanager
+def _interrupt_stops(job: _Job) -> Iterator[None]:
+    """While training in the main thread, SIGINT asks the run to stop instead of raising in it."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield  # other threads never see SIGINT; None: a handler Python cannot put back
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        job.interrupted = True
+        job.stop.set()
+
+    signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _outcome(job: _Job) -> FinetuneResult:
+    """The finished job's result, its error explained, or its warnings (diverged, not saved)."""
+    if job.error is not None:
+        raise _explain(job.error, job) from job.error
+    result = job.result
+    assert result is not None  # run() sets a result or an error
+    if result.status == "diverged":
+        warnings.warn(
+            f"Training '{result.name}' diverged: its loss or predictions became NaN or infinite, so "
+            f"its metrics are NaN (the model is kept as '{result.name}'); lower --lr (it was "
+            f"{job.params['lr']:g}) or check the labels.",
+            FMWarning,
+            stacklevel=3,
         )
-        return f"<p>Fine-tuning '{html.escape(job.name)}' in the background, {html.escape(state)}.</p>"
+    if job.save_error is not None:
+        warnings.warn(
+            f"'{result.name}' is loaded but could not be saved to "
+            f"'{job.params['output_dir']}' ({job.save_error}); save it with "
+            "result.model.model.save_pretrained(FOLDER).",
+            FMWarning,
+            stacklevel=3,
+        )
+    return result
 
 
 def _explain(exc: BaseException, job: _Job) -> BaseException:
@@ -553,6 +650,7 @@ def _build_trainer(job: _Job, net, args: dict, scratch: str):
 
     data, tokenizer = job.data, job.base.tokenizer
     max_length = job.params["max_length"]
+    collator: Any
     if data.task == "causal-lm":
         collator = transformers.DataCollatorForLanguageModeling(tokenizer, mlm=False)
         compute = None
@@ -641,8 +739,7 @@ def check_arguments(
     number("lora_dropout", lora_dropout, low=0, high=0.99)
 
 
-@recorded
-def finetune(
+def run_finetune(
     df: Any,
     text: str = "text",
     label: str | None = None,
@@ -669,6 +766,7 @@ def finetune(
     export_script: str | None = None,
     overwrite: bool = False,
     strict: bool = False,
+    evaluate: bool = True,
     monitor: TrainingMonitor | None = None,
     background: bool = False,
     engine: str | None = None,
@@ -686,6 +784,8 @@ def finetune(
     FinetuneRun at once instead of waiting.  Stopping or interrupting keeps the tuned model, and
     so does a run that diverges (status "diverged", NaN metrics).  ``output_dir`` and
     ``export_script`` must be new or empty unless ``overwrite``; both are checked first.
+    ``evaluate=False`` skips every evaluation (before, at each epoch's end, after): the result
+    has no metrics, and ``result.timings`` shows what the evaluations cost otherwise.
     ``engine="ray"`` trains on ``workers`` Ray Train workers (data-parallel) at ``ray_address``
     (default: a local Ray); the curve, Stop and the registered model are the same.
     """
@@ -752,6 +852,7 @@ def finetune(
             export_script=export_script,
             overwrite=overwrite,
             strict=strict,
+            evaluate=evaluate,
             **engine_params(engine, workers),
         )
         record = RunRecord.for_model("finetune", base, params, seed=seed, data=df)
@@ -760,7 +861,9 @@ def finetune(
             if lora
             else None
         )
-        args = training_arguments(params, seed, len(data.train_texts), bool(data.eval_texts), base)
+        args = training_arguments(
+            params, seed, len(data.train_texts), evaluate and bool(data.eval_texts), base
+        )
         plan = TrainingPlan(
             model=model_source(base),
             task=data.task,
@@ -807,8 +910,7 @@ def finetune(
         return _build_trainer(job, net, args, scratch)
 
     job.build = build
-    run = FinetuneRun(job)
-    return run if background else run.wait()
+    return FinetuneRun(job) if background else _run_here(job)
 
 
 # --------------------------------------------------------------------------------------------

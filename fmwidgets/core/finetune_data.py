@@ -95,19 +95,20 @@ def prepare(
         label = None
 
     frame, dropped = _clean(df, text, label, strict, "DataFrame")
+    column = label or ""  # the label column, for the tasks that have one (checked above)
     classes: list = []
     if task == "classification":
-        classes = _classes(frame[label], label)
+        classes = _classes(frame[column], column)
     elif task == "regression":
-        _require_numbers(frame[label], label)
+        _require_numbers(frame[column], column)
 
     if eval_df is not None:
         require_columns(eval_df, [text] + ([label] if label else []), "evaluation DataFrame")
         evaluation, _ = _clean(eval_df, text, label, strict, "evaluation DataFrame")
         if task == "classification":
-            _require_seen(evaluation[label], classes, label)
+            _require_seen(evaluation[column], classes, column)
         elif task == "regression":
-            _require_numbers(evaluation[label], label)
+            _require_numbers(evaluation[column], column)
         train, source = frame, "eval_df"
     elif val_split == 0:
         train, evaluation, source = frame, frame, "train"
@@ -116,8 +117,8 @@ def prepare(
             frame, label if task == "classification" else None, 0.2 if val_split is None else val_split, seed
         )
         source = "split"
-        if task == "classification" and len(_classes(train[label], label)) < len(classes):
-            raise _split_error(frame[label], label, len(evaluation), len(train))
+        if task == "classification" and len(_classes(train[column], column)) < len(classes):
+            raise _split_error(frame[column], column, len(evaluation), len(train))
 
     return TrainingData(
         task=task,

@@ -32,6 +32,7 @@ _MODULES: dict[str, str] = {
     "LensResult": "lens",
     "ClipResult": "clip",
     "FinetuneResult": "finetune",
+    "FinetuneRun": "finetune",
     "Index": "retrieval",
     "RagAnswer": "retrieval",
     "Transcript": "speech",

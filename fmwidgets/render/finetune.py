@@ -1,4 +1,5 @@
-"""How a fine-tuning run looks: the headline, metrics before/after, per-class scores.
+"""How a fine-tuning run looks: the headline, metrics before/after, per-class scores, timings;
+and a run still training in the background.
 
 ``metrics_table`` (one row per evaluation) is shared with the live ``TrainingView``.
 """
@@ -26,9 +27,27 @@ def finetune(result: Any) -> dict[str, str]:
         parts.append(result.per_class.round(3).to_html(escape=True))
     if result.output_dir:
         parts.append(f"<p>Saved to {e(home_as_tilde(result.output_dir))}</p>")
-    parts.append("</div>")
+    times = [(part, f"{seconds:.2f} s") for part, seconds in result.timing_rows()]
+    parts.append(
+        "<details class='fm-timings'><summary>time taken</summary><table>"
+        + "".join(f"<tr><td>{e(part)}</td><td>{e(took)}</td></tr>" for part, took in times)
+        + "</table></details></div>"
+    )
     text = [result.headline()] + [f"  {k}: {b} -> {a}" for k, b, a in result.metric_rows()]
+    text.append("  time: " + ", ".join(f"{part} {took}" for part, took in times))
     return {"text/html": "".join(parts), "text/plain": "\n".join(text)}
+
+
+@renders("FinetuneRun")
+def background_run(run: Any) -> dict[str, str]:
+    done, total = run.steps
+    state = (
+        "done: call .wait() for the result"
+        if run.done
+        else f"step {done}/{total}; .stop() ends it, .wait() waits for the result"
+    )
+    line = f"Fine-tuning '{run.name}' in the background, {state}."
+    return {"text/html": f"<p>{html.escape(line)}</p>", "text/plain": line}
 
 
 def metrics_table(evaluations: list[dict[str, Any]]) -> str:

@@ -14,6 +14,7 @@ public              headless core function                      display while it
 ``fm.rag``          ``core.retrieval.rag.rag_answer``           the answer streams into the cell
 ``fm.generate_df``  ``core.generate_df.generate_table``         a progress bar
 ``fm.evaluate``     ``core.evaluation.run.run_evaluation``      a progress bar
+``fm.finetune``     ``core.finetune.run_finetune``              the TrainingView (training.py)
 ==================  ==========================================  ===================================
 
 Outside a Jupyter kernel (``stream=False`` / ``progress=False``) the public function is exactly
@@ -31,10 +32,12 @@ from typing import Any
 
 from ..core.chat import ChatReply, chat_reply
 from ..core.evaluation.run import Evaluation, run_evaluation
+from ..core.finetune import FinetuneResult, FinetuneRun, run_finetune
 from ..core.generate import Generation, generate_text
 from ..core.generate_df import generate_table
 from ..core.registry import get_model
 from ..core.retrieval.rag import RagAnswer, rag_answer
+from ..core.training_monitor import TrainingMonitor
 from ..records import recorded
 from .stream import StreamDisplay, in_kernel
 
@@ -175,3 +178,24 @@ def evaluate(data: Any, prompt: Any = None, *, progress: bool | None = None, **k
         return run_evaluation(data, prompt, **kwargs)
     with progress_bar("evaluating") as advance:
         return run_evaluation(data, prompt, progress=advance, **kwargs)
+
+
+@recorded
+@over(run_finetune)
+def finetune(
+    *args: Any, monitor: TrainingMonitor | None = None, **kwargs: Any
+) -> FinetuneResult | FinetuneRun:
+    """Fine-tune a copy of a model on a DataFrame; see ``fmwidgets.core.finetune.run_finetune``.
+
+    Inside a Jupyter kernel the live ``TrainingView`` (loss curve, metrics, ETA, Stop) is the
+    monitor unless ``monitor=`` gives your own (a plain ``core.training_monitor.TrainingMonitor()``
+    shows nothing).
+    """
+    if monitor is None and in_kernel():
+        from IPython.display import display
+
+        from .training import TrainingView  # ipywidgets and plotly: only when a view is shown
+
+        monitor = TrainingView()
+        display(monitor)
+    return run_finetune(*args, monitor=monitor, **kwargs)

@@ -1,4 +1,4 @@
-"""The live fine-tuning view, and the public ``fm.finetune`` that shows it in a notebook.
+"""The live fine-tuning view that ``fm.finetune`` (widgets/live.py) shows in a notebook.
 
 ``TrainingView`` is a ``TrainingMonitor`` (core/training_monitor.py) in two outputs: ipywidgets
 for what needs a kernel (a progress bar with ETA and a Stop button), and one plain output for the
@@ -6,31 +6,29 @@ pictures (the loss curve, a table with one row per evaluation, and once training
 with its confusion matrix), updated in place through a display handle.  That plain output is
 what a saved notebook, nbconvert, GitHub or nbviewer show without a kernel or widget manager;
 each figure in it is saved once (``display.figure_html``), and no FigureWidget copy exists.  Its
-status line repeats the widget's and is hidden by the widget when the widget renders.  Training
-calls the view from its own thread; it redraws at most every ``interval`` seconds (0.5 s) so a
-fast GPU does not flood the front end.  While the cell
-waits for training, a click on Stop is still heard: on ipykernel >= 7 the button's messages go
-to a kernel subshell (a thread of its own), on older kernels jupyter-ui-poll handles pending
-messages between checks.
+status line repeats the widget's and is hidden by the widget when the widget renders.  The view
+redraws at most every ``interval`` seconds (0.5 s) so a fast GPU does not flood the front end.
+While the cell trains (or waits for a background run), a click on Stop is still heard: on
+ipykernel >= 7 the button's messages go to a kernel subshell (a thread of its own), on older
+kernels jupyter-ui-poll handles pending messages after each step.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import html
 import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import ipywidgets as w
 import plotly.graph_objects as go
 
 from .._compat import kernel_subshells, subshell_route
-from ..core import finetune as core_finetune
-from ..core.training_monitor import TrainingMonitor
+from ..core.training_monitor import TrainingInfo, TrainingMonitor, TrainingPoint
 from ..display import figure_html
 from ..plots.training import loss_layout, loss_traces, result_figures
-from ..records import recorded
 from ..render import display_data
 from ..render.finetune import metrics_table
 from .fallback import PlainOutput
@@ -75,6 +73,7 @@ class TrainingView(TrainingMonitor):
         self._step = (0, 1, 0.0, 0.0)  # step, total, epoch, elapsed
         self._last_draw = float("-inf")
         self._lock = threading.Lock()
+        self._poll: Callable[[int], Any] | None = None  # older kernels: handles pending UI messages
 
     # -- TrainingMonitor ------------------------------------------------------------------------
 
@@ -83,23 +82,25 @@ class TrainingView(TrainingMonitor):
         self.stop_button.disabled = True
         self.status.value = "stopping after the current step..."
 
-    def on_start(self, info: dict[str, Any]) -> None:
+    def on_start(self, info: TrainingInfo) -> None:
         e = html.escape
         self.header.value = (
-            f"<b>Training '{e(info['name'])}'</b> from '{e(info['base'])}' for "
-            f"<b>{e(info['task'])}</b> ({e(info['reason'])}): {info['train_rows']} training rows, "
-            f"{info['eval_rows']} evaluation rows, {e(str(info['epochs']))} epochs."
+            f"<b>Training '{e(info.name)}'</b> from '{e(info.base)}' for "
+            f"<b>{e(info.task)}</b> ({e(info.reason)}): {info.train_rows} training rows, "
+            f"{info.eval_rows} evaluation rows, {e(str(info.epochs))} epochs."
         )
-        self.progress.max = max(1, info["total_steps"])
+        self.progress.max = max(1, info.total_steps)
 
     def on_step(self, step: int, total: int, epoch: float, elapsed: float) -> None:
         self._step = (step, total, epoch, elapsed)
+        if self._poll is not None:
+            self._poll(5)
         self._draw()
 
-    def on_log(self, point: dict[str, Any]) -> None:
+    def on_log(self, point: TrainingPoint) -> None:
         with self._lock:
-            self.points.append(point)
-        self._draw(force=point["kind"] == "eval")
+            self.points.append(point.row())
+        self._draw(force=point.kind == "eval")
 
     def on_end(self, result: Any) -> None:
         self._draw(force=True)
@@ -124,22 +125,33 @@ class TrainingView(TrainingMonitor):
         self.status.value = f"failed at step {self._step[0]}: {type(error).__name__}"
         self._publish()
 
-    def wait(self, finished: threading.Event) -> None:
+    @contextlib.contextmanager
+    def attending(self) -> Iterator[None]:
+        """While this thread trains: Stop clicks go to a subshell, or are polled after each step."""
         if not in_kernel():
-            return super().wait(finished)
+            yield
+            return
         from IPython import get_ipython
 
         kernel = get_ipython().kernel
         if kernel_subshells(kernel):
             with subshell_route(kernel, self.stop_button.comm):
-                return super().wait(finished)
-        from jupyter_ui_poll import (
-            ui_events,  # older kernels: pump their events ourselves
-        )
+                yield
+            return
+        from jupyter_ui_poll import ui_events  # older kernels: pump their events ourselves
 
         with ui_events() as poll:
+            self._poll = poll
+            try:
+                yield
+            finally:
+                self._poll = None
+
+    def wait(self, finished: threading.Event) -> None:
+        with self.attending():
             while not finished.wait(0.1):
-                poll(5)
+                if self._poll is not None:
+                    self._poll(5)
 
     # -- drawing --------------------------------------------------------------------------------
 
@@ -187,16 +199,3 @@ class TrainingView(TrainingMonitor):
 
         display(self.box)
         self.plain.show(self.pictures())
-
-
-@recorded
-@functools.wraps(core_finetune.finetune)
-def finetune(*args: Any, **kwargs: Any):
-    # fm.finetune: core.finetune plus the live TrainingView when it runs inside a Jupyter kernel
-    # (pass monitor= to use your own, or a plain TrainingMonitor() for no view).
-    if kwargs.get("monitor") is None and in_kernel():
-        from IPython.display import display
-
-        kwargs["monitor"] = TrainingView()
-        display(kwargs["monitor"])
-    return core_finetune.finetune(*args, **kwargs)

@@ -116,7 +116,7 @@ def test_chat_judge_uses_the_chat_template(gpt2, chat_gpt2, qa):
 
 
 def test_classifier_before_and_after_finetune_compared_row_by_row(bert):
-    from fmwidgets.core.finetune import finetune
+    from fmwidgets.core.finetune import run_finetune as finetune
 
     df = pd.DataFrame({"text": CORPUS, "label": [("pos", "neg")[i % 2] for i in range(len(CORPUS))]})
     finetune(df, label="label", epochs=1, batch_size=4, max_length=32, as_="weak")

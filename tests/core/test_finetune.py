@@ -7,16 +7,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import pandas as pd
 import pytest
 import torch
 
-from fmwidgets.core.finetune import FinetuneResult, FinetuneRun, finetune, predict
+import fmwidgets as fm
+from fmwidgets.core.finetune import FinetuneResult, FinetuneRun, predict
+from fmwidgets.core.finetune import run_finetune as finetune
 from fmwidgets.core.registry import registry
-from fmwidgets.core.training_monitor import TrainingMonitor
+from fmwidgets.core.training_monitor import TrainingInfo, TrainingMonitor, TrainingPoint
 from fmwidgets.errors import BadArgumentError, WrongFamilyError
 from fmwidgets.records import entries as history
+from fmwidgets.render import display_data
 from fmwidgets.testing import CORPUS
 
 FAST = dict(epochs=1, batch_size=4, max_length=32)
@@ -33,7 +37,7 @@ def weights(handle):
 def test_classification_keeps_base_registers_copy_and_predicts_user_labels(bert):
     before = weights(bert)
     assert registry.names() == ["bert"]
-    result = finetune(labelled([10, 20, 30]), label="label", lr=1e-3, **FAST)
+    result = fm.finetune(labelled([10, 20, 30]), label="label", lr=1e-3, **FAST)  # the recorded one
 
     assert isinstance(result, FinetuneResult) and result.status == "finished"
     assert result.task == "classification" and "distinct integers" in result.task_reason
@@ -142,10 +146,58 @@ def test_kernel_interrupt_stops_cleanly_and_keeps_the_model(bert):
     assert predict("a dog ran across the park", model="interrupted") in ("a", "b")
 
 
+class Threads(TrainingMonitor):
+    """Notes which thread each step runs in, and what the monitor is told."""
+
+    def __init__(self):
+        super().__init__()
+        self.threads, self.infos, self.points = set(), [], []
+
+    def on_start(self, info):
+        self.infos.append(info)
+
+    def on_step(self, step, total, epoch, elapsed):
+        self.threads.add(threading.current_thread())
+
+    def on_log(self, point):
+        self.points.append(point)
+
+
+def test_a_waiting_run_trains_in_the_calling_thread_and_tells_the_monitor_in_dataclasses(bert):
+    # torch's OpenMP threads spin less in a second thread's pool: training there was slower
+    monitor = Threads()
+    result = finetune(labelled(["a", "b"]), label="label", monitor=monitor, **FAST)
+    assert monitor.threads == {threading.current_thread()}
+    (info,) = monitor.infos
+    assert isinstance(info, TrainingInfo) and (info.name, info.base, info.task) == ("bert-ft", "bert", "classification")
+    assert info.total_steps == result.total_steps and info.train_rows == result.train_rows
+    assert all(isinstance(p, TrainingPoint) for p in monitor.points)
+    assert [p.row() for p in monitor.points] == result.history
+
+
+def test_timings_add_up_and_evaluate_false_skips_every_evaluation(bert):
+    df = labelled(["a", "b"])
+    full = finetune(df, label="label", **FAST)
+    t = full.timings
+    assert full.evaluated and min(t.prepare, t.evaluate_before, t.train, t.evaluate_after, t.register) > 0
+    assert t.total == pytest.approx(sum(s for part, s in full.timing_rows() if part != "total"))
+    assert t.train >= full.seconds * 0.9  # the Trainer's own runtime is inside it
+
+    quick = finetune(df, label="label", evaluate=False, **FAST)
+    assert not quick.evaluated and quick.status == "finished" and quick.metrics == quick.before == {}
+    assert quick.timings.evaluate_before == quick.timings.evaluate_after == 0
+    assert [p for p in quick.history if p["kind"] == "eval"] == []
+    assert "not evaluated (evaluate=False)" in quick.headline()
+    assert predict("the cat sat") in ("a", "b")  # the model is registered all the same
+    shown = display_data(quick)
+    assert "evaluate before" in shown["text/html"] and "time:" in shown["text/plain"]
+    assert quick.model.extra["finetune"]["evaluate"] is False
+
+
 def test_background_run_can_be_stopped_and_waited_for(bert):
     run = finetune(labelled(["a", "b"]), label="label", epochs=20, batch_size=2, max_length=16,
                    background=True)
-    assert isinstance(run, FinetuneRun) and "in the background" in run._repr_html_()
+    assert isinstance(run, FinetuneRun) and "in the background" in display_data(run)["text/html"]
     run.stop()
     result = run.wait()
     assert run.done and result.status == "stopped" and result.steps < result.total_steps

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fmwidgets.core.finetune import finetune
+from fmwidgets.core.finetune import run_finetune as finetune
 from fmwidgets.core.registry import registry
 from fmwidgets.errors import BadArgumentError, DataError
 from fmwidgets.testing import CORPUS

@@ -46,6 +46,20 @@ def test_lora_and_task_flags_reach_the_api(ip, bert, reviews):
     assert (params["lora"], params["lora_r"], params["lora_targets"]) == (True, 4, ["query", "key"])
 
 
+def test_flags_left_out_take_the_core_defaults_and_no_eval_skips_evaluation(ip, bert, reviews):
+    import inspect
+
+    from fmwidgets.core.finetune import run_finetune
+
+    result = ip.run_line_magic("fm", "finetune reviews --text review --label stars --epochs 1 --no-eval")
+    assert not result.evaluated and result.metrics == {} and result.status == "finished"
+    defaults = {k: p.default for k, p in inspect.signature(run_finetune).parameters.items()}
+    params = result.record.params
+    for key in ("batch_size", "max_length", "warmup", "weight_decay", "grad_accum", "lora", "lora_r", "strict"):
+        assert params[key] == defaults[key], key
+    assert params["evaluate"] is False and params["lr"] == 5e-5
+
+
 def test_mistakes_are_one_line(ip, bert, reviews):
     with pytest.raises(UsageError, match="no DataFrame named 'missing'"):
         ip.run_line_magic("fm", "finetune missing --label stars")
