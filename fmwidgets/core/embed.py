@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .._compat import attn_implementation, supports_sdpa
-from ..engines import check_workers, resolve_engine, run_chunks
+from ..engines import check_workers, resolve_engine, run_parts
 from ..errors import BadArgumentError, DataError, WrongFamilyError
 from ..records import RunRecord, recorded
 from .arguments import short, unique_columns
@@ -347,87 +347,68 @@ def embed_rows(
         raise BadArgumentError(
             f"'{pooling}' is not a pooling fmwidgets knows; use one of {', '.join(POOLINGS)}."
         )
-    if resolve_engine(engine) == "local":
-        items, positions, kind = prepare_inputs(inputs, text, strict=strict)
-        vectors = encode(
-            handle,
-            items,
-            kind,
-            pooling=pooling,
-            normalize=normalize,
-            batch_size=batch_size,
-            max_length=max_length,
-            progress=progress,
-            labels=row_labels(inputs, positions),
-        )
-        return vectors, positions, handle
-    check_workers(workers)
     items, positions, kind = prepare_inputs(inputs, text, strict=strict)
-    vectors = _encode_on_engine(
+    vectors = encode_on(
         handle,
         items,
         kind,
+        engine=engine,
+        address=ray_address,
+        workers=workers,
         pooling=pooling,
         normalize=normalize,
         batch_size=batch_size,
         max_length=max_length,
-        engine=engine,
-        address=ray_address,
-        workers=workers,
+        progress=progress,
+        labels=row_labels(inputs, positions),
     )
     return vectors, positions, handle
+
+
+def encode_on(
+    handle: ModelHandle,
+    items: list,
+    kind: str,
+    *,
+    engine: str | None,
+    address: str | None,
+    workers: int | None,
+    **settings: Any,
+):
+    """``encode(handle, items, kind, **settings)`` in this kernel, or spread over an engine's
+    workers in contiguous parts with one progress bar: the one path by which fm.embed, fm.label
+    and fm.index embed their rows."""
+    import numpy as np
+
+    if resolve_engine(engine) == "local":
+        return encode(handle, items, kind, **settings)
+    check_workers(workers)
+    batch_size = settings.get("batch_size", 32)
+    if batch_size < 1:
+        raise BadArgumentError(f"batch_size must be at least 1, not {batch_size}.")
+    fixed: dict[str, Any] = dict(  # what encode would pick, fixed here so that every worker uses the same
+        pooling=settings.get("pooling") or default_pooling(handle),
+        batch_size=batch_size,
+        normalize=default_normalize(handle) if settings.get("normalize") is None else settings["normalize"],
+        max_length=settings.get("max_length") or default_max_length(handle),
+    )
+    task = functools.partial(encode_chunk, kind=kind, **fixed)
+    parts = run_parts(
+        handle,
+        task,
+        items,
+        engine=engine,
+        address=address,
+        workers=workers,
+        least=batch_size,
+        what="embedding",
+    )
+    return np.concatenate(parts).astype(np.float32, copy=False)
 
 
 def encode_chunk(handle: ModelHandle, items: list, *, kind: str, **settings: Any):
     """The engine task: ``encode`` one contiguous part of the inputs on a worker's model."""
     return encode(handle, items, kind, progress=False, **settings)
-
-
-def _encode_on_engine(
-    handle: ModelHandle,
-    items: list,
-    kind: str,
-    *,
-    pooling: str | None,
-    normalize: bool | None,
-    batch_size: int,
-    max_length: int | None,
-    engine: str | None,
-    address: str | None,
-    workers: int | None,
-):
-    """``encode`` spread over an engine's workers in contiguous parts, with one progress bar."""
-    import numpy as np
-    from tqdm.auto import tqdm
-
-    if batch_size < 1:
-        raise BadArgumentError(f"batch_size must be at least 1, not {batch_size}.")
-    settings: dict[str, Any] = dict(
-        pooling=pooling or default_pooling(handle),
-        batch_size=batch_size,
-        normalize=default_normalize(handle) if normalize is None else normalize,
-        max_length=max_length or default_max_length(handle),
-    )
-    parts = max(1, (workers or 2) * 4)  # a few parts per worker, so a slow one does not hold all
-    size = max(batch_size, -(-len(items) // parts))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    task = functools.partial(encode_chunk, kind=kind, **settings)
-    with tqdm(total=len(items), desc=f"embedding on {engine}", unit="row") as bar:
-        results = run_chunks(
-            handle,
-            task,
-            chunks,
-            [len(c) for c in chunks],
-            engine=engine,
-            address=address,
-            workers=workers,
-            progress=lambda done, total: bar.update(done - bar.n),
-        )
-    arrays = [r for r in results if r is not None]  # None: a part that did not run (interrupted)
-    if len(arrays) < len(results):
-        done = sum(len(c) for c, r in zip(chunks, results) if r is not None)
-        raise KeyboardInterrupt(f"embedding interrupted after {done} of {len(items)} rows")
-    return np.concatenate(arrays).astype(np.float32, copy=False)
 
 
 @recorded

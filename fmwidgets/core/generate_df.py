@@ -17,7 +17,7 @@ import warnings
 from typing import Any, Callable, Sequence
 
 from ..engines import engine_params, resolve_engine, run_chunks
-from ..errors import DataError
+from ..errors import DataError, EngineError
 from ..records import RunRecord
 from .arguments import data_frame, number
 from .data import FMWarning, require_columns, require_rows
@@ -152,22 +152,23 @@ def generate_rows(
         strict=strict,
         extra=extra,
     )
-    results = run_chunks(
-        handle,
-        task,
-        chunks,
-        [len(c[1]) for c in chunks],
-        engine=engine,
-        address=address,
-        workers=workers,
-        progress=progress,
-    )
-    outputs: list[Any] = [None] * len(prompts)
-    done = 0
-    for (first, chunk), texts in zip(chunks, results):
-        if texts is not None:
-            outputs[first : first + len(chunk)] = texts
-            done += len(chunk)
+    try:
+        results = run_chunks(
+            handle,
+            task,
+            chunks,
+            [len(c[1]) for c in chunks],
+            engine=engine,
+            address=address,
+            workers=workers,
+            progress=progress,
+        )
+    except EngineError as error:  # a worker died: its .partial becomes one output per prompt
+        if getattr(error, "partial", None) is not None:
+            error.partial = _per_prompt(chunks, error.partial, len(prompts))
+        raise
+    outputs = _per_prompt(chunks, results, len(prompts))
+    done = sum(len(chunk) for (_, chunk), texts in zip(chunks, results) if texts is not None)
     if done < len(prompts):
         warnings.warn(
             f"Interrupted after {done} of {len(prompts)} rows; the others are left empty.",
@@ -175,6 +176,15 @@ def generate_rows(
             stacklevel=4,
         )
     return outputs, size
+
+
+def _per_prompt(chunks: list[tuple[int, list[str]]], results: list[list | None], count: int) -> list[Any]:
+    """The chunks' outputs laid out one per prompt, None for the prompts of unfinished chunks."""
+    outputs: list[Any] = [None] * count
+    for (first, chunk), texts in zip(chunks, results):
+        if texts is not None:
+            outputs[first : first + len(chunk)] = texts
+    return outputs
 
 
 def generate_table(

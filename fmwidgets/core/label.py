@@ -15,12 +15,16 @@ Four ways to decide, all without training:
 The result is the input rows with one ``score_<label>`` column per label (probabilities over the
 labels; with ``multi_label`` on nli, independent ones), ``label`` (the best, or the list above
 0.5) and ``confidence`` (the best score).  ``fm.LabelReview`` shows the least confident first.
+With ``engine="ray"`` every method scores parts of the rows on Ray workers; each row's scores
+depend on that row alone, so they are the same as in this kernel.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from ..engines import batch_engine, engine_params, resolve_engine, run_parts
 from ..errors import BadArgumentError, DataError, WrongFamilyError
 from ..records import recorded
 from .data import clean_texts, require_rows
@@ -105,10 +109,18 @@ def _check_model(handle: ModelHandle, method: str) -> None:
 # The four methods: each returns an (rows, labels) array of scores
 
 
-def embedding_scores(handle: ModelHandle, texts: list[str], descriptions: list[str]) -> Any:
-    from .embed import encode
+def embedding_scores(
+    handle: ModelHandle,
+    texts: list[str],
+    descriptions: list[str],
+    engine: str | None = None,
+    address: str | None = None,
+    workers: int | None = None,
+) -> Any:
+    """The rows are embedded on the engine, as fm.embed does; the few label descriptions here."""
+    from .embed import encode, encode_on
 
-    rows = encode(handle, texts, "text", normalize=True)
+    rows = encode_on(handle, texts, "text", engine=engine, address=address, workers=workers, normalize=True)
     classes = encode(handle, descriptions, "text", normalize=True)
     return _softmax((rows @ classes.T) / EMBEDDING_TEMPERATURE)
 
@@ -149,6 +161,17 @@ def clip_scores(handle: ModelHandle, images: list, descriptions: list[str]) -> A
     return clip_similarity(images, descriptions, model=handle, strict=True).probs.astype(float)
 
 
+def method_scores(
+    handle: ModelHandle, items: list, *, method: str, descriptions: list[str], multi_label: bool
+) -> Any:
+    """The scores of nli, prompt or clip for ``items`` (also the engine task for a part of the rows)."""
+    if method == "nli":
+        return nli_scores(handle, items, descriptions, multi_label)
+    if method == "prompt":
+        return prompt_scores(handle, items, descriptions)
+    return clip_scores(handle, items, descriptions)
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -161,6 +184,9 @@ def label(
     method: str = "embedding",
     model: Any = None,
     multi_label: bool = False,
+    engine: str | None = None,
+    ray_address: str | None = None,
+    workers: int | None = None,
 ) -> Any:
     """The rows of ``data`` with a zero-shot ``label``, its ``confidence`` (0..1) and a score per label.
 
@@ -168,10 +194,12 @@ def label(
     is a list of labels or a {label: description} dict (the description is what the model
     compares with).  ``method`` is embedding, nli, prompt or clip (see the module docstring);
     ``model`` defaults to the current model.  ``multi_label`` (nli only) scores each label on
-    its own and gives ``label`` as the list of labels scoring above 0.5.
+    its own and gives ``label`` as the list of labels scoring above 0.5.  ``engine="ray"`` scores
+    the rows on a Ray cluster (``ray_address``, ``workers`` model replicas), with the same scores.
     """
     if method not in METHODS:
         raise BadArgumentError(f"'{method}' is not a labelling method; use one of {', '.join(METHODS)}.")
+    batch_engine(engine, workers)  # vLLM generates text only; label scores
     described = label_descriptions(labels)
     if multi_label and method != "nli":
         raise BadArgumentError("multi_label=True needs method='nli', which scores each label on its own.")
@@ -187,13 +215,21 @@ def label(
     _check_model(handle, method)
     items, descriptions = rows[column].tolist(), list(described.values())
     if method == "embedding":
-        scores = embedding_scores(handle, items, descriptions)
-    elif method == "nli":
-        scores = nli_scores(handle, items, descriptions, multi_label)
-    elif method == "prompt":
-        scores = prompt_scores(handle, items, descriptions)
-    else:
-        scores = clip_scores(handle, items, descriptions)
+        scores = embedding_scores(handle, items, descriptions, engine, ray_address, workers)
+    elif resolve_engine(engine) == "local":
+        scores = method_scores(
+            handle, items, method=method, descriptions=descriptions, multi_label=multi_label
+        )
+    else:  # each row's scores depend on that row alone: parts of the rows go to the workers
+        import numpy as np
+
+        task = functools.partial(
+            method_scores, method=method, descriptions=descriptions, multi_label=multi_label
+        )
+        parts = run_parts(
+            handle, task, items, engine=engine, address=ray_address, workers=workers, what="labelling"
+        )
+        scores = np.concatenate(parts)
     names = list(described)
     out = rows.copy()
     for j, name in enumerate(names):
@@ -209,5 +245,6 @@ def label(
         "model": handle.model_id,
         "labels": described,
         "text": column,
+        **engine_params(engine, workers),
     }
     return out

@@ -30,7 +30,7 @@ def resolve_engine(engine: str | None) -> str:
     name = (engine or settings().engine or "local").lower()
     if name not in ENGINES:
         raise BadArgumentError(
-            f"'{engine}' is not an engine fmwidgets knows; use one of {', '.join(ENGINES)} "
+            f"'{name}' is not an engine fmwidgets knows; use one of {', '.join(ENGINES)} "
             "(or leave it out to run in this kernel)."
         )
     return name
@@ -55,6 +55,18 @@ def engine_params(engine: str | None, workers: int | None) -> dict[str, Any]:
     return {} if name == "local" else {"engine": name, "workers": workers}
 
 
+def batch_engine(engine: str | None, workers: int | None) -> str:
+    """The engine for work other than text generation (vLLM only generates text), workers checked."""
+    name = resolve_engine(engine)
+    check_workers(workers)
+    if name == "vllm":
+        raise BadArgumentError(
+            "engine='vllm' runs text generation only (generate_df, evaluate); use engine='ray' or "
+            "leave engine out for this call."
+        )
+    return name
+
+
 def run_chunks(
     handle: Any,
     task: Task,
@@ -67,13 +79,7 @@ def run_chunks(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[list | None]:
     """Run ``task`` over ``chunks`` (``sizes[i]`` rows each) on the chosen engine, in order."""
-    name = resolve_engine(engine)
-    check_workers(workers)
-    if name == "vllm":
-        raise BadArgumentError(
-            "engine='vllm' runs text generation only (generate_df, evaluate); use engine='ray' or "
-            "leave engine out for this call."
-        )
+    name = batch_engine(engine, workers)
     if name == "ray":
         from .ray import run
 
@@ -101,4 +107,44 @@ def run_local(
                 progress(done, total)
     except KeyboardInterrupt:  # between or inside a chunk: keep the ones already done
         pass
+    return results
+
+
+def run_parts(
+    handle: Any,
+    task: Task,
+    items: Sequence[Any],
+    *,
+    engine: str | None,
+    address: str | None,
+    workers: int | None,
+    least: int = 1,
+    what: str = "rows",
+) -> list[Any]:
+    """``task`` over ``items`` cut into contiguous parts (of at least ``least`` items), with one
+    progress bar; the parts' results in order.
+
+    A few parts per worker, so that one slow worker does not hold up all the rows.  For features
+    that give one array for all rows (embed, label, index) a half-done result is no result: an
+    interrupt that leaves a part unfinished is re-raised as KeyboardInterrupt.
+    """
+    from tqdm.auto import tqdm
+
+    parts = max(1, (workers or 2) * 4)
+    size = max(least, -(-len(items) // parts))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    with tqdm(total=len(items), desc=f"{what} on {batch_engine(engine, workers)}", unit="row") as bar:
+        results = run_chunks(
+            handle,
+            task,
+            chunks,
+            [len(c) for c in chunks],
+            engine=engine,
+            address=address,
+            workers=workers,
+            progress=lambda done, total: bar.update(done - bar.n),
+        )
+    if any(r is None for r in results):
+        done = sum(len(c) for c, r in zip(chunks, results) if r is not None)
+        raise KeyboardInterrupt(f"{what} interrupted after {done} of {len(items)} rows")
     return results

@@ -17,7 +17,7 @@ from IPython.core.error import UsageError
 import fmwidgets as fm
 
 from ..core.generate_df import DEFAULT_BATCH_SIZE
-from .parser import arg, command, store
+from .parser import ENGINE_ARGS, arg, command, engine_options, store
 from .prompts import GENERATION_ARGS, body_text, generation_params
 
 ACTIONS = ("list", "diff", "review")
@@ -52,6 +52,7 @@ ACTIONS = ("list", "diff", "review")
     ),
     arg("--no-cache", action="store_true", help="generate every row again instead of using the cache"),
     *GENERATION_ARGS,
+    *ENGINE_ARGS,
     cell="optional",
     passthrough=True,
     group="evaluation",
@@ -86,6 +87,7 @@ def eval_(args, cell, shell, **extra):
         cache=not args.no_cache,
         split=args.split,
         batch_size=args.batch_size,
+        **engine_options(args),
         **params,
     )
     store(shell, args.out, result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fmwidgets as fm
 
-from .parser import arg, command, store, variable
+from .parser import ENGINE_ARGS, arg, command, engine_options, store, variable
 
 
 @command(
@@ -22,6 +22,7 @@ from .parser import arg, command, store, variable
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
     arg("--multi-label", action="store_true", help="with --method nli: each label on its own"),
     arg("--out", default=None, metavar="VAR", help="notebook variable that holds the labelled DataFrame"),
+    *ENGINE_ARGS,
     group="labelling",
 )
 def label(args, cell, shell):
@@ -32,6 +33,7 @@ def label(args, cell, shell):
         method=args.method,
         model=args.model,
         multi_label=args.multi_label,
+        **engine_options(args),
     )
     store(shell, args.out, result)
     return result

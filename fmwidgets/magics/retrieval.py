@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 import fmwidgets as fm
 
 from ..core.retrieval.rag import rag_answer
-from .parser import arg, command, default_of, store, variable
+from .parser import ENGINE_ARGS, arg, command, default_of, engine_options, store, variable
 from .prompts import GENERATION_ARGS, body_text, generation_params
 
 
@@ -35,6 +35,7 @@ from .prompts import GENERATION_ARGS, body_text, generation_params
         "--overlap", type=int, default=0, metavar="N", help="tokens shared by neighbouring chunks (default 0)"
     ),
     arg("--model", default=None, metavar="NAME", help="a loaded embedding model (default: the current one)"),
+    *ENGINE_ARGS,
     group="retrieval",
 )
 def index(args, cell, shell):
@@ -48,6 +49,7 @@ def index(args, cell, shell):
         overlap=args.overlap,
         path=args.path,
         name=args.name,
+        **engine_options(args),
     )
     store(shell, args.name, result)
     return result

@@ -64,3 +64,62 @@ def test_engine_flags_on_the_prompt_magic(ip, gpt2):
     assert len(out) == 2
     with pytest.raises(UsageError, match="--df runs only"):
         ip.run_cell_magic("fm", "prompt --engine ray", "hello")
+
+
+QA = pd.DataFrame({"q": ["what is tea", "what is rain"], "a": ["a drink", "water"]})
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_evaluate_label_and_index_refuse_bad_engine_arguments_before_any_work(gpt2, minilm):
+    from fmwidgets.store import store
+
+    runs = store().query("SELECT COUNT(*) FROM runs")[0][0]
+    with pytest.raises(BadArgumentError, match=r"workers=0 must be a whole number of at least 1\."):
+        fm.evaluate(QA, "Q: {q}", model=gpt2, reference="a", engine="ray", workers=0)
+    with pytest.raises(EngineError, match="Nothing answers at the Ray address"):
+        fm.evaluate(QA, "Q: {q}", model=gpt2, reference="a", engine="ray", ray_address=f"127.0.0.1:{_free_port()}",
+                    greedy=True, max_new_tokens=2)
+    assert store().query("SELECT COUNT(*) FROM runs")[0][0] == runs  # nothing stored, nothing half-done
+    with pytest.raises(EngineError, match="needs a CUDA GPU"):
+        fm.evaluate(QA, "Q: {q}", model=gpt2, reference="a", engine="vllm")
+    with pytest.raises(BadArgumentError, match="workers=-1"):
+        fm.label(QA, text="q", labels=["x", "y"], workers=-1, engine="ray")
+    with pytest.raises(BadArgumentError, match="text generation only"):
+        fm.label(QA, text="q", labels=["x", "y"], method="prompt", model=gpt2, engine="vllm")
+    with pytest.raises(BadArgumentError, match="workers=0"):
+        fm.index(QA, text="q", model=minilm, engine="ray", workers=0)
+    idx = fm.index(QA, text="q", model=minilm)
+    with pytest.raises(EngineError, match="Nothing answers"):
+        idx.add(QA, engine="ray", ray_address=f"127.0.0.1:{_free_port()}")
+    assert len(idx) == 2  # the index kept its rows
+
+
+def test_evaluating_a_classifier_on_an_engine_is_one_sentence(bert):
+    with pytest.raises(BadArgumentError, match="generates with prompt= on a decoder"):
+        fm.evaluate(QA, text="q", model=bert, engine="ray")
+
+
+def test_the_default_engine_from_the_settings_reaches_evaluate_label_and_index(gpt2, minilm, monkeypatch):
+    monkeypatch.setattr(fm.settings(), "engine", "spark")
+    for call in (lambda: fm.evaluate(QA, "Q: {q}", model=gpt2, reference="a"),
+                 lambda: fm.label(QA, text="q", labels=["x", "y"], model=minilm),
+                 lambda: fm.index(QA, text="q", model=minilm)):
+        with pytest.raises(BadArgumentError, match="'spark' is not an engine"):
+            call()
+
+
+def test_engine_flags_on_the_eval_label_and_index_magics(ip, gpt2, minilm):
+    ip.user_ns["qa"] = QA
+    with pytest.raises(BadArgumentError, match="workers=0"):
+        ip.run_line_magic("fm", 'eval qa --prompt "Q: {q}" --model gpt2 --reference a --engine ray --workers 0')
+    with pytest.raises(BadArgumentError, match="text generation only"):
+        ip.run_line_magic("fm", "label qa --text q --labels 'x,y' --model all-MiniLM-L6-v2 --engine vllm")
+    with pytest.raises(BadArgumentError, match="workers=0"):
+        ip.run_line_magic("fm", "index qa --text q --as docs --model all-MiniLM-L6-v2 --engine ray --workers 0")

@@ -14,6 +14,7 @@ import json
 import time
 from typing import Any, Callable
 
+from ...errors import EngineError
 from ...store import store
 from ..generate_df import generate_rows
 from ..registry import ModelHandle
@@ -44,11 +45,15 @@ def generate_cached(
     seed: int | None,
     use_cache: bool,
     progress: Callable[[int, int], None] | None = None,
+    engine: dict[str, Any] | None = None,
 ) -> tuple[list[Any], list[float], int]:
     """(outputs, seconds per row, cache hits) for the rendered prompts ``sent``.
 
     ``settings`` holds batch_size, max_new_tokens, decoding, n, stop, strict and extra (the
-    keywords of ``generate_rows``).  Interrupted rows are None.
+    keywords of ``generate_rows``); ``engine`` its engine, address and workers, which are not
+    part of the cache key (the rows are the same on every engine), so only the misses go to a
+    cluster.  Interrupted rows are None; when a worker dies, the rows that finished are cached
+    before the error is raised, so running it again generates only the rest.
     """
     use_cache = use_cache and cacheable(handle, settings["n"])
     keys = [cache_key(handle, s, settings, seed, i) for i, s in enumerate(sent)] if use_cache else []
@@ -67,9 +72,18 @@ def generate_cached(
             if progress is not None:
                 progress(done, total)
 
-        generated, _ = generate_rows(handle, [sent[i] for i in todo], seed=seed, progress=timed, **settings)
-        for i, out in zip(todo, generated):
-            outputs[i] = out
-        if use_cache:
-            store().cache({keys[i]: outputs[i] for i in todo if outputs[i] is not None})
+        def keep(generated: list[Any]) -> None:
+            for i, out in zip(todo, generated):
+                outputs[i] = out
+            if use_cache:
+                store().cache({keys[i]: outputs[i] for i in todo if outputs[i] is not None})
+
+        try:
+            generated, _ = generate_rows(
+                handle, [sent[i] for i in todo], seed=seed, progress=timed, **settings, **(engine or {})
+            )
+        except EngineError as error:
+            keep(getattr(error, "partial", None) or [])
+            raise
+        keep(generated)
     return outputs, seconds, sum(k in hits for k in keys)

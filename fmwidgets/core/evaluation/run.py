@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, cast
 
+from ...engines import check_workers, engine_params, resolve_engine
 from ...errors import BadArgumentError, DataError, MissingDependencyError
 from ...records import Recorded, RunRecord
 from ...store import now, store
@@ -302,12 +303,20 @@ def _saved_params(prompt_id: str) -> dict:
     return dict(get_prompt(prompt_id).params)
 
 
-def _outputs(plan: _Plan, cache: bool, progress: Callable | None) -> tuple[list, list[float], int]:
+def _outputs(
+    plan: _Plan, cache: bool, progress: Callable | None, engine: dict[str, Any]
+) -> tuple[list, list[float], int]:
     if plan.mode == "decoder":
         settings = {k: v for k, v in plan.settings.items() if k != "extra_chat"}
         prompts = cast("list[str]", plan.inputs)  # a decoder's rows are all filled (fill_rows, strict)
         return generate_cached(
-            plan.handle, prompts, settings=settings, seed=plan.seed, use_cache=cache, progress=progress
+            plan.handle,
+            prompts,
+            settings=settings,
+            seed=plan.seed,
+            use_cache=cache,
+            progress=progress,
+            engine=engine,
         )
     import time
 
@@ -342,6 +351,8 @@ def run_evaluation(
     name: str | None = None,
     cache: bool = True,
     engine: str | None = None,
+    ray_address: str | None = None,
+    workers: int | None = None,
     split: str | None = None,
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -354,16 +365,26 @@ def run_evaluation(
     the column of expected answers; ``evaluators`` are names (``fm.evaluators`` lists them),
     functions ``f(output, row)`` or ``fm.judge(...)``.  Generation keywords (``greedy=True``,
     ``max_new_tokens=...``) pass through as in ``generate_df``.  ``cache=False`` regenerates
-    every row.  ``progress(done, total)`` is called as rows are generated.
+    every row.  ``progress(done, total)`` is called as rows are generated.  ``engine="ray"``
+    generates the rows that are not cached on a Ray cluster (``ray_address``, ``workers`` model
+    replicas), ``engine="vllm"`` through vLLM on a CUDA GPU; the scoring runs here.
     """
-    if engine not in (None, "local"):
-        raise BadArgumentError(
-            f"engine={engine!r} is not available yet; leave engine out to run in this kernel."
-        )
+    engine_name = resolve_engine(engine)
+    check_workers(workers)
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise BadArgumentError("name= must be a non-empty text, e.g. name='qa-v2'.")
+    if (text is not None or audio is not None) and engine not in (None, "local"):
+        raise BadArgumentError(
+            f"engine={engine!r} generates with prompt= on a decoder; evaluate a text= or audio= "
+            "model with engine left out."
+        )
     plan = _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation)
-    outputs, seconds, hits = _outputs(plan, cache, progress)
+    if plan.mode == "decoder" and engine_name == "vllm":
+        from ...engines.vllm import check_available
+
+        check_available()
+    on = dict(engine=engine, address=ray_address, workers=workers)
+    outputs, seconds, hits = _outputs(plan, cache, progress, on)
 
     table = plan.frame.copy()
     table["prompt"] = plan.inputs
@@ -389,6 +410,7 @@ def run_evaluation(
         **plan.settings.get("decoding", {}),
         **plan.settings.get("extra", {}),
         **plan.settings.get("extra_chat", {}),
+        **(engine_params(engine, workers) if plan.mode == "decoder" else {}),
     )
     record = RunRecord.for_model("evaluate", plan.handle, params, seed=plan.seed, data=plan.frame)
     result = Evaluation(

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...engines import batch_engine, engine_params
 from ...errors import BadArgumentError, DataError, WrongFamilyError
 from ...records import Recorded, RunRecord, recorded
 from ..data import clean_texts
-from ..embed import default_max_length, default_pooling, encode
+from ..embed import default_max_length, default_pooling, encode_on
 from ..registry import ModelHandle, get_model, registry
 
 META_FILE = "fmwidgets-index.json"
@@ -50,6 +51,7 @@ class Index(Recorded):
     record: RunRecord
     name: str | None = None
     table: Any = field(default=None, repr=False)
+    engine: dict[str, Any] = field(default_factory=dict)  # engine, address, workers that embed its rows
     _handle: ModelHandle | None = field(default=None, repr=False)
     _tmp: Any = field(default=None, repr=False)  # a TemporaryDirectory that lives as long as the index
 
@@ -71,9 +73,18 @@ class Index(Recorded):
             self._handle = _matching_model(self, None)
         return self._handle
 
-    def vectors(self, texts: list[str], progress: bool | None = None) -> Any:
-        handle = self.handle()
-        return encode(handle, texts, "text", pooling=self.model["pooling"], normalize=True, progress=progress)
+    def vectors(self, texts: list[str], progress: bool | None = None, engine: dict | None = None) -> Any:
+        """Normalised vectors of ``texts`` by the index's model (in this kernel, or on ``engine``)."""
+        where = {"engine": "local", "address": None, "workers": None, **(engine or {})}
+        return encode_on(
+            self.handle(),
+            texts,
+            "text",
+            **where,
+            pooling=self.model["pooling"],
+            normalize=True,
+            progress=progress,
+        )
 
     def search(self, query: str, k: int = 5) -> Any:
         """The ``k`` rows nearest to ``query`` by cosine similarity, best first, with a ``score`` column."""
@@ -91,8 +102,21 @@ class Index(Recorded):
         found["score"] = (1.0 - found["_distance"]).astype(float)
         return found.drop(columns=["vector", "_distance"]).reset_index(drop=True)
 
-    def add(self, data: Any) -> Index:
-        """Embed and append the rows of ``data`` (the same columns as the indexed DataFrame)."""
+    def add(
+        self,
+        data: Any,
+        *,
+        engine: str | None = None,
+        ray_address: str | None = None,
+        workers: int | None = None,
+    ) -> Index:
+        """Embed and append the rows of ``data`` (the same columns as the indexed DataFrame).
+
+        They are embedded where ``fm.index`` embedded the first rows, unless ``engine`` (with
+        ``ray_address`` and ``workers``) says otherwise.
+        """
+        given = (engine, ray_address, workers) != (None, None, None)
+        where = _engine(engine, ray_address, workers) if given or not self.engine else dict(self.engine)
         frame = _rows(data, self.text)
         stored = [c for c in self.columns if c != "chunk"]
         if sorted(frame.columns) != sorted(stored):
@@ -101,7 +125,7 @@ class Index(Recorded):
                 "pass rows with the same columns."
             )
         rows = _chunked(self.handle(), frame, self.text, self.chunk_tokens, self.overlap)
-        arrow = _arrow(rows, self.vectors(rows[self.text].tolist()), schema=self.table.schema)
+        arrow = _arrow(rows, self.vectors(rows[self.text].tolist(), engine=where), schema=self.table.schema)
         self.table.add(arrow)
         _maybe_build_ann(self.table)
         return self
@@ -114,6 +138,12 @@ class Index(Recorded):
 
 # --------------------------------------------------------------------------------------------
 # Checks
+
+
+def _engine(engine: str | None, address: str | None, workers: int | None) -> dict[str, Any]:
+    """The engine keywords of ``encode_on``, checked (one sentence for a wrong engine or workers)."""
+    batch_engine(engine, workers)
+    return {"engine": engine, "address": address, "workers": workers}
 
 
 def check_k(k: Any, size: int) -> int:
@@ -289,6 +319,9 @@ def index(
     path: str | None = None,
     name: str | None = None,
     progress: bool | None = None,
+    engine: str | None = None,
+    ray_address: str | None = None,
+    workers: int | None = None,
 ) -> Index:
     """Embed the rows of ``data`` (column ``text``) into a LanceDB table and return the ``Index``.
 
@@ -296,10 +329,12 @@ def index(
     shared by neighbours), each keeping its row's columns; None indexes each text whole (cut at
     the model's input length, as ``fm.embed`` does).  ``path`` keeps the index in that folder
     (``fm.open_index(path)`` reopens it); None uses a temporary folder.  ``name`` registers it in
-    this kernel for ``%%fm rag --index NAME``.
+    this kernel for ``%%fm rag --index NAME``.  ``engine="ray"`` embeds the rows on a Ray cluster
+    (``ray_address``, ``workers`` model replicas), as ``fm.embed`` does; queries are embedded here.
     """
     import lancedb
 
+    where = _engine(engine, ray_address, workers)
     handle = embedding_model(model)
     frame = _rows(data, text)
     if chunk_tokens is not None:
@@ -334,17 +369,25 @@ def index(
             )
         folder.mkdir(parents=True, exist_ok=True)
     rows = _chunked(handle, frame, text, chunk_tokens, overlap)
-    vectors = encode(
+    vectors = encode_on(
         handle,
         rows[text].tolist(),
         "text",
+        **where,
         pooling=default_pooling(handle),
         normalize=True,
         progress=progress,
     )
     table = lancedb.connect(str(folder)).create_table(TABLE, data=_arrow(rows, vectors))
     _maybe_build_ann(table)
-    params = {"text": text, "chunk_tokens": chunk_tokens, "overlap": overlap, "path": path, "name": name}
+    params = {
+        "text": text,
+        "chunk_tokens": chunk_tokens,
+        "overlap": overlap,
+        "path": path,
+        "name": name,
+        **engine_params(engine, workers),
+    }
     result = Index(
         path=str(folder),
         text=text,
@@ -353,6 +396,7 @@ def index(
         overlap=overlap,
         name=name,
         table=table,
+        engine=where,
         _handle=handle,
         _tmp=tmp,
         record=RunRecord.for_model("index", handle, params, data=data),
