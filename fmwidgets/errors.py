@@ -68,3 +68,5 @@ class MissingDependencyError(FMError, ImportError):
 
 class EngineError(FMError):
     """Batch work on another engine (a Ray cluster) could not start or did not finish."""
+
+    partial: list | None = None  # when it stopped part-way: the finished results, None for the others

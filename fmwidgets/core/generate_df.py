@@ -164,7 +164,7 @@ def generate_rows(
             progress=progress,
         )
     except EngineError as error:  # a worker died: its .partial becomes one output per prompt
-        if getattr(error, "partial", None) is not None:
+        if error.partial is not None:
             error.partial = _per_prompt(chunks, error.partial, len(prompts))
         raise
     outputs = _per_prompt(chunks, results, len(prompts))

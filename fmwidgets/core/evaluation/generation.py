@@ -83,7 +83,7 @@ def generate_cached(
                 handle, [sent[i] for i in todo], seed=seed, progress=timed, **settings, **(engine or {})
             )
         except EngineError as error:
-            keep(getattr(error, "partial", None) or [])
+            keep(error.partial or [])
             raise
         keep(generated)
     return outputs, seconds, sum(k in hits for k in keys)
