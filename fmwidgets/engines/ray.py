@@ -71,7 +71,8 @@ def connect(address: str | None) -> Any:
         # (ray-project/ray#65983); another try usually gets through.
         for attempt in range(1 if address else 3):
             try:
-                ray.init(address=address, **kwargs)
+                # "local": a new Ray for this kernel, not one that `ray start` left on the machine
+                ray.init(address=address or "local", **kwargs)
                 break
             except Exception:
                 ray.shutdown()
