@@ -1,7 +1,8 @@
 """``fm.finetune(..., engine="ray", workers=2)`` trains on a real local Ray Train cluster.
 
-One 2-CPU Ray is started for the module (or the one another module started is reused); each
-run costs ~30-60 s on 2 busy cores, so the data is tiny and there is one epoch.
+One 2-CPU Ray is started for the module (or the one another module started is reused, or the
+cluster at RAY_ADDRESS); each run costs ~30-60 s on 2 idle cores (~3 min on a loaded machine),
+so the data is tiny and there is one epoch.
 """
 
 from __future__ import annotations
