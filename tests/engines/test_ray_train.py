@@ -50,7 +50,7 @@ class Recorder(TrainingMonitor):
             self.request_stop()
 
     def on_log(self, point):
-        self.points.append(point)
+        self.points.append(point.row())
 
 
 def test_finetune_on_ray_registers_a_tuned_model_and_feeds_the_curve(bert):
