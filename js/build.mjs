@@ -1,18 +1,20 @@
 // Build the anywidget ES modules into the Python package (fmwidgets/widgets/static/), so that
 // `pip install` needs no Node.  `node build.mjs` writes them; tests/bundle.test.js checks that
-// the committed bundle is what these sources build to.
+// the committed bundles are what these sources build to.
 import { buildSync } from "esbuild";
 import { fileURLToPath } from "node:url";
 
+const source = (name) => fileURLToPath(new URL(`./src/${name}`, import.meta.url));
+
 export const OPTIONS = {
-  entryPoints: [fileURLToPath(new URL("./src/attention.js", import.meta.url))],
+  entryPoints: [source("attention.js"), source("figure_view.js")],
   bundle: true,
   format: "esm",
   target: "es2020",
-  outfile: fileURLToPath(new URL("../fmwidgets/widgets/static/attention.js", import.meta.url)),
+  outdir: fileURLToPath(new URL("../fmwidgets/widgets/static/", import.meta.url)),
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  buildSync(OPTIONS);
-  console.log(`built ${OPTIONS.outfile}`);
+  const { metafile } = buildSync({ ...OPTIONS, metafile: true });
+  for (const file of Object.keys(metafile.outputs)) console.log(`built ${file}`);
 }

@@ -1,17 +1,18 @@
 """The embedding explorer: a WebGL map of a DataFrame's rows with search, colour-by and selection.
 
 ``EmbeddingExplorer`` embeds the rows once (``fm.embed``), projects them (``fm.project``) and
-draws them with the same figure builder as ``fm.plot_embeddings``, inside a ``go.FigureWidget``
-so that lasso and box selections come back to Python: ``explorer.selected`` is the DataFrame
-of the selected rows (and ``%fm embed ... --out VAR`` keeps a notebook variable in step).  The
+draws them with the same figure builder as ``fm.plot_embeddings``, in a ``FigureView`` (drawn by
+the page's plotly.js) so that lasso and box selections come back to Python: ``explorer.selected``
+is the DataFrame of the selected rows (and ``%fm embed ... --out VAR`` keeps a notebook variable in step).  The
 search box embeds what is typed and lights up its nearest rows; the colour picker re-colours
 the map by any column.  Errors inside a callback cannot reach the cell, so they are shown as
 one sentence in the status line.
 
-Beside the widget, a plain output holds the same map as a static figure (saved once, see
-``widgets/fallback.py``), kept in step with searches and colours and hidden while the widget
-renders, so a saved notebook still shows the map.  The FigureWidget stays because selections
-must come back to Python.
+Before the widget, a plain output holds the same map as a static figure (saved once, see
+``widgets/fallback.py``), kept in step with searches and colours and hidden once the widget has
+drawn, so a saved notebook still shows the map.  That output also brings plotly.js (once per
+kernel), which the ``FigureView`` draws with: unlike ``go.FigureWidget``, it saves no copy of
+plotly.js per explorer in the notebook.  ``explorer.figure`` is the map as drawn now (a go.Figure).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..plots.embeddings import (
 )
 from ..records import RunRecord, recorded, recording
 from .fallback import PlainOutput
+from .figure_view import FigureView
 
 _NO_COLOUR = "(none)"
 
@@ -115,7 +117,6 @@ class EmbeddingExplorer(w.VBox):
             seed=seed,
             data=frame,
         )
-        self._picked: dict[int, np.ndarray] = {}
         self._trace_rows: list[np.ndarray] = []
         self._query: str | None = None
         self._match_rows = np.arange(0)
@@ -130,14 +131,14 @@ class EmbeddingExplorer(w.VBox):
             options=options, value=color if color in options else _NO_COLOUR, description="colour by"
         )
         self.status = w.Label(value=f"{len(self.data):,} rows · {method.upper()} · select with lasso or box")
-        self.figure = go.FigureWidget()
+        self.figure = go.Figure()
         self.plain = PlainOutput()
+        self.map = FigureView(fallback_id=self.plain.css_class)
         self._draw()
+        self.map.observe(lambda change: self._selection_changed(), names="selection")
         self.search_box.observe(lambda change: self._guard(self.search, change["new"]), names="value")
         self.color_picker.observe(lambda change: self._guard(self._draw), names="value")
-        super().__init__(
-            [w.HBox([self.search_box, self.color_picker]), self.figure, self.status, self.plain.hider()]
-        )
+        super().__init__([w.HBox([self.search_box, self.color_picker]), self.map, self.status])
 
     # ---------------------------------------------------------------------------------------
     # What the user reads back
@@ -145,10 +146,16 @@ class EmbeddingExplorer(w.VBox):
     @property
     def selected(self):
         """The rows selected with lasso or box, as a DataFrame (empty when nothing is selected)."""
-        if not self._picked:
-            return self.data.iloc[0:0]
-        rows = np.unique(np.concatenate(list(self._picked.values())))
-        return self.data.iloc[rows]
+        return self.data.iloc[self._selected_rows()]
+
+    def _selected_rows(self) -> np.ndarray:
+        """Row numbers of the selected points (the front end sends (trace, point) pairs)."""
+        rows = [
+            int(self._trace_rows[trace][point])
+            for trace, point in self.map.selection
+            if 0 <= trace < len(self._trace_rows) and 0 <= point < len(self._trace_rows[trace])
+        ]
+        return np.unique(np.asarray(rows, dtype=int))
 
     def search(self, query: str, k: int | None = None):
         """Light up the ``k`` rows nearest to ``query``; returns them with a score column."""
@@ -194,22 +201,15 @@ class EmbeddingExplorer(w.VBox):
         if self._query:
             traces.append(self._match_trace())
             trace_rows.append(self._match_rows)
-        self._picked = {}
         self._trace_rows = trace_rows
-        with self.figure.batch_update():
-            self.figure.data = []
-            self.figure.add_traces(traces)
-            self.figure.layout = fig.layout
-        for trace in self.figure.data:
-            trace.on_selection(self._on_selection)
-            trace.on_deselect(self._on_deselect)
+        self.figure = go.Figure(data=traces, layout=fig.layout)
+        self.map.show(self.figure)  # clears the selection (no on_select call: nothing was chosen)
         self.plain.update(self.picture(), self.record)
 
     def picture(self) -> dict[str, str]:
         """The plain output: the map as drawn now, for a notebook opened without a kernel."""
-        static = go.Figure(data=list(self.figure.data), layout=self.figure.layout)
         return {
-            "text/html": self.plain.hidden_by_widget(figure_html(static)),
+            "text/html": self.plain.hidden_by_widget(figure_html(self.figure)),
             "text/plain": f"<EmbeddingExplorer: {len(self.data):,} rows>",
         }
 
@@ -228,19 +228,6 @@ class EmbeddingExplorer(w.VBox):
             return go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], **common)
         return go.Scattergl(x=pts[:, 0], y=pts[:, 1], **common)
 
-    def _on_selection(self, trace, points, selector) -> None:
-        index = list(self.figure.data).index(trace)
-        if points.point_inds:
-            self._picked[index] = self._trace_rows[index][points.point_inds]
-        else:
-            self._picked.pop(index, None)
-        self._selection_changed()
-
-    def _on_deselect(self, trace, points) -> None:
-        if self._picked:
-            self._picked = {}
-            self._selection_changed()
-
     def _selection_changed(self) -> None:
         chosen = self.selected
         self.status.value = f"{len(chosen):,} rows selected (explorer.selected)" + self._selected_text()
@@ -249,9 +236,9 @@ class EmbeddingExplorer(w.VBox):
 
     def _selected_text(self, shown: int = 3, chars: int = 60) -> str:
         """A big map has no hover text (HOVER_POINTS): the status line reads the first selected rows."""
-        if len(self.data) <= HOVER_POINTS or not self._picked:
+        rows = self._selected_rows()[:shown]
+        if len(self.data) <= HOVER_POINTS or not len(rows):
             return ""
-        rows = np.unique(np.concatenate(list(self._picked.values())))[:shown]
         columns = hover_columns(self.hover, self.data, len(self.data))
         texts = [" · ".join(" ".join(str(values[r]).split())[:chars] for _, values in columns) for r in rows]
         return ": " + " | ".join(texts) + (" | …" if len(self.selected) > shown else "")
@@ -268,9 +255,10 @@ class EmbeddingExplorer(w.VBox):
         return data, {"fmwidgets": self.record.to_dict()}
 
     def _ipython_display_(self) -> None:
-        """The widget, then the static map (which the widget hides when it renders)."""
+        """The static map (with plotly.js, once per kernel), then the widget that draws with it and
+        hides the static map once it has drawn."""
         from IPython.display import display
 
+        self.plain.show(self.picture(), self.record)
         data, metadata = self._repr_mimebundle_()
         display(data, raw=True, metadata=metadata)
-        self.plain.show(self.picture(), self.record)

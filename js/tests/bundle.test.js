@@ -4,16 +4,26 @@ import { buildSync } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { OPTIONS } from "../build.mjs";
 
-describe("the bundle shipped in the Python package", () => {
-  it("is what the sources build to (run `npm run build` after editing js/src)", () => {
-    const built = buildSync({ ...OPTIONS, write: false }).outputFiles[0].text;
-    expect(readFileSync(OPTIONS.outfile, "utf8")).toBe(built);
+const BUILT = buildSync({ ...OPTIONS, write: false }).outputFiles;
+
+describe("the bundles shipped in the Python package", () => {
+  it("are what the sources build to (run `npm run build` after editing js/src)", () => {
+    expect(BUILT.map((f) => f.path.split("/").pop()).sort()).toEqual(["attention.js", "figure_view.js"]);
+    for (const file of BUILT) expect(readFileSync(file.path, "utf8")).toBe(file.text);
   });
 
-  it("loads nothing from the network and never parses HTML", () => {
-    const text = readFileSync(OPTIONS.outfile, "utf8");
-    expect(text).not.toMatch(/https?:\/\//);
-    expect(text).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
-    expect(text).toMatch(/export\s*\{[^}]*default/);
+  it("load nothing from the network and never parse HTML", () => {
+    for (const file of BUILT) {
+      const text = readFileSync(file.path, "utf8");
+      expect(text).not.toMatch(/https?:\/\//);
+      expect(text).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+      expect(text).toMatch(/export\s*\{[^}]*default/);
+    }
+  });
+
+  it("bundle no plotly.js (the page's is used: one copy per notebook, not one per view)", () => {
+    const view = BUILT.find((f) => f.path.endsWith("figure_view.js")).text;
+    expect(view.length).toBeLessThan(10_000);
+    expect(view).not.toMatch(/Plotly\.register|scattergl/);
   });
 });

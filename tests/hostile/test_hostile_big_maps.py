@@ -59,11 +59,7 @@ def test_the_explorer_reads_selected_rows_when_the_map_has_no_hover_text(bert, m
     df = pd.DataFrame({"sentence": CORPUS})
     explorer = fm.EmbeddingExplorer(df, text="sentence")
     assert explorer.figure.data[0].text is None
-    explorer.figure._js2py_pointsCallback = {
-        "event_type": "plotly_selected",
-        "points": {"trace_indexes": [0, 0], "point_indexes": [1, 4], "xs": [0.0, 0.0], "ys": [0.0, 0.0]},
-        "selector": {"type": "lasso", "selector_state": {"xs": [0, 1, 1], "ys": [0, 0, 1]}},
-    }
+    explorer.map.selection = [[0, 1], [0, 4]]  # what the front end sends after a lasso
     status = explorer.status.value
     assert status.startswith("2 rows selected")
     assert CORPUS[1][:40] in status and CORPUS[4][:40] in status

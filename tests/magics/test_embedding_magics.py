@@ -17,10 +17,7 @@ def test_embed_opens_the_explorer_and_keeps_the_selection_in_a_variable(ip, bert
     explorer = ip.run_line_magic("fm", "embed df --text sentence --color topic --hover sentence topic --out picked")
     assert isinstance(explorer, fm.EmbeddingExplorer)
     assert ip.user_ns["picked"].empty and list(ip.user_ns["picked"].columns) == ["sentence", "topic"]
-    explorer.figure._js2py_pointsCallback = {
-        "event_type": "plotly_selected",
-        "points": {"trace_indexes": [1], "point_indexes": [0], "xs": [0.0], "ys": [0.0]},
-    }
+    explorer.map.selection = [[1, 0]]  # what the front end sends for a lasso around one point
     assert ip.user_ns["picked"]["sentence"].tolist() == [CORPUS[1]]
     assert history[-1].code.startswith("%fm embed df")
 

@@ -1,8 +1,11 @@
-"""EmbeddingExplorer without a browser: selections arrive as the front end sends them (the
-FigureWidget's points-callback trait), the search box and colour picker are driven through
+"""EmbeddingExplorer without a browser: selections arrive as the front end sends them (the map
+widget's ``selection`` trait: [trace, point] pairs), the search box and colour picker are driven through
 their widget values, and the results are read back as DataFrames."""
 
 from __future__ import annotations
+
+import base64
+import json
 
 import numpy as np
 import pandas as pd
@@ -19,13 +22,8 @@ def df():
 
 
 def _select(explorer, trace_indexes, point_indexes):
-    """What plotly.js sends after a lasso selection: parallel lists of trace and point numbers."""
-    explorer.figure._js2py_pointsCallback = {
-        "event_type": "plotly_selected",
-        "points": {"trace_indexes": trace_indexes, "point_indexes": point_indexes,
-                   "xs": [0.0] * len(point_indexes), "ys": [0.0] * len(point_indexes)},
-        "selector": {"type": "lasso", "selector_state": {"xs": [0, 1, 1], "ys": [0, 0, 1]}},
-    }
+    """What the front end sends after a lasso selection: one [trace, point] pair per point."""
+    explorer.map.selection = [[t, p] for t, p in zip(trace_indexes, point_indexes)]
 
 
 def test_selection_comes_back_as_a_dataframe(minilm, df):
@@ -41,11 +39,28 @@ def test_selection_comes_back_as_a_dataframe(minilm, df):
     assert chosen["topic"].tolist() == ["even", "odd", "even"]
     assert picked[-1].equals(chosen)
     assert "3 rows selected" in explorer.status.value
-    explorer.figure._js2py_pointsCallback = {
-        "event_type": "plotly_deselect",
-        "points": {"trace_indexes": [], "point_indexes": [], "xs": [], "ys": []},
-    }
-    assert explorer.selected.empty
+    explorer.map.selection = []  # plotly_deselect (a double click)
+    assert explorer.selected.empty and picked[-1].empty
+    # a redraw (new colour) clears the selection, and on_select hears of it
+    _select(explorer, [0], [0])
+    explorer.color_picker.value = "(none)"
+    assert explorer.selected.empty and picked[-1].empty and explorer.map.selection == []
+
+
+def test_the_map_is_drawn_by_the_pages_plotly_js_not_a_figure_widget(minilm, df):
+    """No FigureWidget (its front end saves 5 MB of plotly.js per explorer in a notebook): the map
+    widget gets the figure as plotly JSON, points as base64 float32, and a tiny front end."""
+    explorer = fm.EmbeddingExplorer(df, text="sentence", color="topic")
+    assert not any(isinstance(c, go.FigureWidget) for c in explorer.children)
+    assert isinstance(explorer.figure, go.Figure) and explorer.map in explorer.children
+    sent = json.loads(explorer.map.figure)
+    assert [t["name"] for t in sent["data"]] == ["even", "odd"]
+    x = sent["data"][0]["x"]
+    assert x["dtype"] == "f4"
+    np.testing.assert_array_equal(np.frombuffer(base64.b64decode(x["bdata"]), "<f4"),
+                                  explorer.points[0::2, 0])
+    assert len(explorer.map._esm) < 10_000  # the front end holds no plotly.js
+    assert explorer.map.fallback_id == explorer.plain.css_class
 
 
 def test_search_lights_up_the_nearest_rows(minilm, df):
