@@ -25,6 +25,9 @@ CELL_TIMEOUT = 300
 PLOTLY = "application/vnd.plotly.v1+json"
 FIGURE = 'class="plotly-graph-div"'
 QUICKSTART_MAX_BYTES = 6 * 2**20  # plotly.js is about 4.7 MB of it
+EMBEDDINGS_MAX_BYTES = 7 * 2**20  # 04-embeddings saved with its widget state: plotly.js once, not per explorer
+# A line of plotly.js found once in each copy of it (plotly.min.js, and the FigureWidget's bundle).
+PLOTLY_JS_COPY = re.compile(r"Plotly\.register\.")
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # The notebook whose re-run is compared: generated text, projections and metrics all matter.
 RERUN_PREFERENCE = ("02-prompting", "04-embeddings", "03-finetune", "05-attention", "01-quickstart")
@@ -149,6 +152,11 @@ def test_tour_notebook_runs_records_and_exports(path, workdir):
     assert_static_pictures(nb, html)
     if path.stem == "01-quickstart":
         assert len(html.encode()) <= QUICKSTART_MAX_BYTES, f"the quickstart exports to {len(html.encode())} bytes"
+    saved = nbformat.writes(nb)  # as nbclient saves it: outputs and widget state
+    copies = len(PLOTLY_JS_COPY.findall(saved))
+    assert copies <= 1, f"{path.name} saves plotly.js {copies} times (a FigureWidget saves one per view)"
+    if path.stem == "04-embeddings":
+        assert len(saved.encode()) <= EMBEDDINGS_MAX_BYTES, f"04-embeddings saves as {len(saved.encode())} bytes"
 
 
 _TIMING = re.compile(r"\d+(\.\d+)?\s*(s|ms|sec|seconds|it/s|s/it|tokens/s|tok/s|samples/s)\b")

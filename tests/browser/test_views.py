@@ -1,5 +1,6 @@
 """What a person sees in JupyterLab: the playground streams and stops, the embedding map draws
-and shows text on hover, the attention head view draws lines and follows the layer picker, the
+and shows text on hover, the explorer draws with the page's plotly.js and sends a box selection to
+Python, the attention head view draws lines and follows the layer picker, the
 fine-tune curve grows while training, and hostile DataFrame text runs no script."""
 
 from __future__ import annotations
@@ -78,6 +79,43 @@ def test_embedding_map_draws_and_hover_shows_the_text(notebook):
     nb.screenshot("embedding-hover")
     texts = plot.evaluate("gd => gd._fullData[0].text")
     assert label.strip() and label.strip() in texts[0]
+    nb.assert_clean()
+
+
+def test_explorer_draws_with_the_pages_plotly_js_and_a_box_selection_reaches_python(notebook):
+    nb = notebook([
+        SETUP,
+        "fm.load()",
+        "df = pd.DataFrame({'text': ['the cat sat on the mat', 'a dog chased the ball',\n"
+        "                            'stocks fell on monday', 'markets rallied today'],\n"
+        "                   'topic': ['pets', 'pets', 'money', 'money']})",
+        "explorer = fm.EmbeddingExplorer(df, text='text', color='topic')\nexplorer",
+    ])
+    nb.run_all()
+    out = nb.cell_output(3)
+    plot = out.locator(".fm-figure-view .js-plotly-plot")
+    plot.wait_for(timeout=30_000)
+    assert plot.evaluate("gd => gd._fullData.map(t => t.type)") == ["scattergl", "scattergl"]
+    # the static copy displayed before the widget (plotly.js came with it) is hidden once the view drew
+    nb.page.wait_for_function("els => els.every(gd => gd.closest('.fm-figure-view') || !gd.offsetParent)",
+                              arg=out.locator(".js-plotly-plot").element_handles(), timeout=10_000)
+    label = nb.hover_point(plot, 0, 0)
+    assert label.strip() and label.strip() in plot.evaluate("gd => gd._fullData[0].text")
+    # a box selection over the whole plot area, as a person drags it with the modebar's box tool
+    plot.hover()
+    plot.locator(".modebar-btn[data-val=select]").click()
+    x0, y0, x1, y1 = plot.evaluate(
+        "gd => { const s = gd._fullLayout._size, r = gd.getBoundingClientRect();"
+        " return [r.left + s.l + 2, r.top + s.t + 2, r.left + s.l + s.w - 2, r.top + s.t + s.h - 2]; }")
+    nb.page.mouse.move(x0, y0)
+    nb.page.mouse.down()
+    nb.page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
+    nb.page.mouse.move(x1, y1, steps=5)
+    nb.page.mouse.up()
+    status = out.locator(".widget-label", has_text="rows selected")
+    status.wait_for(timeout=20_000)  # set by Python once the selection arrived
+    nb.screenshot("explorer-selected")
+    assert status.text_content().startswith("4 rows selected")
     nb.assert_clean()
 
 
