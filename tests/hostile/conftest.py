@@ -1,7 +1,7 @@
 """Hostile-input tests: plotly's renderer set as a displayed fmwidgets figure sets it.
 
 ``display.static_plotly`` picks plotly's renderer through an environment variable that plotly
-reads when ``plotly.io`` first loads.  The explorer loads it early (through ``FigureWidget``), so
+reads when ``plotly.io`` first loads.  The explorer loads it early (building its figure), so
 without this a hostile-input test would change what later figure tests see.
 """
 
