@@ -92,3 +92,75 @@ def test_a_failing_worker_names_the_unfinished_rows(gpt2):
         run_chunks(gpt2, boom, ["a", "b", "c"], [1, 1, 1], engine="ray", workers=1)
     partial = caught.value.partial
     assert partial[2] is None and all(r in (None, [c.upper()]) for r, c in zip(partial, "ab"))
+
+
+QA = pd.DataFrame({"q": [f"what is {w}" for w in ["tea", "rain", "salt", "jazz", "maps", "cats", "dogs"]],
+                   "a": ["a drink", "water", "a mineral", "music", "paper", "pets", "pets"]})
+EVAL = dict(reference="a", evaluators=["exact_match", "chrf"], greedy=True, max_new_tokens=5, batch_size=2)
+
+
+def test_evaluate_on_ray_equals_in_process_and_cached_rows_stay_here(gpt2):
+    local = fm.evaluate(QA, "Q: {q}\nA:", cache=False, **EVAL)
+    on_ray = fm.evaluate(QA, "Q: {q}\nA:", cache=False, engine="ray", workers=2, **EVAL)
+    assert on_ray.table["output"].tolist() == local.table["output"].tolist()
+    pd.testing.assert_frame_equal(on_ray.table[["exact_match", "chrf"]], local.table[["exact_match", "chrf"]])
+    pd.testing.assert_frame_equal(on_ray.summary, local.summary)
+    assert on_ray.record.params["engine"] == "ray" and "engine" not in local.record.params
+
+    from fmwidgets.core.evaluation.run import run_evaluation
+
+    fm.evaluate(QA.head(3), "Q: {q}\nA:", **EVAL)  # these three rows are now in the store's cache
+    seen = []
+    mixed = run_evaluation(QA, "Q: {q}\nA:", engine="ray", progress=lambda d, t: seen.append((d, t)), **EVAL)
+    assert mixed.record.params["cache_hits"] == 3 and seen[-1] == (4, 4)  # only the misses went to Ray
+    assert mixed.table["output"].tolist() == local.table["output"].tolist()
+
+
+def test_label_on_ray_equals_in_process(minilm, gpt2):
+    rows = pd.DataFrame({"text": ["I loved it", "Awful, broke at once", "Great value", "Never again",
+                                  "Superb film", "Rude staff", "Works well", "A waste"] * 2})
+    labels = {"positive": "a happy review", "negative": "a complaint"}
+    scores = ["score_positive", "score_negative"]
+    for method, model in (("embedding", minilm), ("prompt", gpt2)):
+        local = fm.label(rows, text="text", labels=labels, method=method, model=model)
+        on_ray = fm.label(rows, text="text", labels=labels, method=method, model=model, engine="ray", workers=2)
+        assert on_ray["label"].tolist() == local["label"].tolist(), method
+        np.testing.assert_allclose(on_ray[scores].to_numpy(), local[scores].to_numpy(), atol=1e-5)
+        assert on_ray.attrs["fmwidgets"]["engine"] == "ray"
+
+
+def test_index_on_the_default_engine_ray_equals_in_process(minilm, monkeypatch):
+    passages = pd.DataFrame({"text": [f"{w} is a word about {w}s and more" for w in
+                                      ["tea", "rain", "salt", "jazz", "maps", "cats", "dogs", "bread", "snow"]]})
+    more = pd.DataFrame({"text": ["coffee is a hot drink", "a storm brings rain"]})
+    local = fm.index(passages, text="text").add(more)
+    monkeypatch.setattr(fm.settings(), "engine", "ray")  # fm.settings().engine is the default
+    on_ray = fm.index(passages, text="text", workers=2).add(more)
+    assert on_ray.record.params["engine"] == "ray" and len(on_ray) == len(local)
+    for query in ("hot drinks", "weather"):
+        found, expected = on_ray.search(query, k=4), local.search(query, k=4)
+        assert found["text"].tolist() == expected["text"].tolist()
+        np.testing.assert_allclose(found["score"], expected["score"], atol=1e-5)
+
+
+def test_env_shows_the_connected_cluster():
+    env = fm.environment()
+    cluster = env.engine["cluster"]
+    assert cluster["nodes"] >= 1 and cluster["cpus"] >= 1 and cluster["gpus"] == 0 and cluster["address"]
+    assert f"Ray at {cluster['address']}" in repr(env)
+
+
+def test_a_worker_process_that_dies_names_the_rows_and_keeps_the_finished_ones(gpt2):
+    import os
+
+    from fmwidgets.engines import run_chunks
+
+    def die(handle, chunk):
+        if chunk == "c":
+            os._exit(1)  # the actor's process ends, as when a node goes away
+        return [chunk.upper()]
+
+    with pytest.raises(EngineError, match=r"rows \d-2 unfinished") as caught:
+        run_chunks(gpt2, die, ["a", "b", "c"], [1, 1, 1], engine="ray", workers=1)
+    partial = caught.value.partial
+    assert partial[2] is None and all(r in (None, [c.upper()]) for r, c in zip(partial, "ab"))
