@@ -1,0 +1,1 @@
+"""Embeddings: texts and images to vectors, projections, CLIP similarity, zero-shot labels."""

@@ -1,0 +1,1 @@
+"""Inside a model: attention weights and the logit lens."""

@@ -1,0 +1,1 @@
+"""Training: finetune, its data checks, metrics, the multi-GPU export script, the monitor interface."""
