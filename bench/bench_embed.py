@@ -40,7 +40,7 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     import fmwidgets as fm
-    from fmwidgets.core.models import embedded_model_path
+    from fmwidgets.core.models.loading import embedded_model_path
 
     warnings.simplefilter("ignore")
     handle = fm.load()

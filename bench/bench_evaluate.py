@@ -38,7 +38,7 @@ def main() -> None:
     from fmwidgets import testing
     from fmwidgets.config import settings
     from fmwidgets.core.evaluation.run import evaluations, run_evaluation, save
-    from fmwidgets.core.generate_df import generate_table
+    from fmwidgets.core.prompting.generate_df import generate_table
 
     warnings.simplefilter("ignore")
     folder = tempfile.mkdtemp(prefix="fm-bench-eval-")

@@ -69,9 +69,9 @@ def main() -> None:
     import transformers
 
     import fmwidgets as fm
-    from fmwidgets.core.models import embedded_model_path
-    from fmwidgets.core.registry import registry
-    from fmwidgets.core.training_monitor import TrainingMonitor
+    from fmwidgets.core.models.loading import embedded_model_path
+    from fmwidgets.core.models.registry import registry
+    from fmwidgets.core.training.monitor import TrainingMonitor
 
     quiet()
     df = bench_frame(opts.rows)

@@ -35,8 +35,8 @@ def one_run(lora: bool, rows: int, batch_size: int, device: str, model: str | No
     from bench_finetune import bench_frame, quiet  # this folder is on sys.path when run as a script
 
     import fmwidgets as fm
-    from fmwidgets.core.finetune import run_finetune as finetune
-    from fmwidgets.core.training_monitor import TrainingMonitor
+    from fmwidgets.core.training.finetune import run_finetune as finetune
+    from fmwidgets.core.training.monitor import TrainingMonitor
 
     quiet()
     df = bench_frame(rows)

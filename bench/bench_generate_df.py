@@ -31,7 +31,7 @@ def main() -> None:
     from _decoder_bench import interleaved_medians, load_decoder
 
     from fmwidgets import testing
-    from fmwidgets.core.generate_df import DEFAULT_BATCH_SIZE, generate_table
+    from fmwidgets.core.prompting.generate_df import DEFAULT_BATCH_SIZE, generate_table
 
     warnings.simplefilter("ignore")
     handle = load_decoder(opts.model, opts.device)

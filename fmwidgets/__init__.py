@@ -37,47 +37,47 @@ notices.install()  # FMWarnings print as one clean line, without a source path
 # public name -> module that defines it (relative to this package)
 _LAZY = {
     # models
-    "load": ".core.models",
-    "models": ".core.models",
-    "use": ".core.models",
-    "unload": ".core.models",
-    "ModelHandle": ".core.registry",
+    "load": ".core.models.loading",
+    "models": ".core.models.loading",
+    "use": ".core.models.loading",
+    "unload": ".core.models.loading",
+    "ModelHandle": ".core.models.registry",
     # prompts
     "generate": ".widgets.live",
     "generate_df": ".widgets.live",
-    "Generation": ".core.generate",
-    "fill_mask": ".core.fill_mask",
-    "token_probs": ".core.token_probs",
+    "Generation": ".core.prompting.generate",
+    "fill_mask": ".core.prompting.fill_mask",
+    "token_probs": ".core.prompting.token_probs",
     "plot_token_probs": ".plots.tokens",
     "plot_fill_mask": ".plots.tokens",
-    "compare": ".core.compare",
+    "compare": ".core.prompting.compare",
     "Playground": ".widgets.playground",
     "chat": ".widgets.live",
-    "ChatReply": ".core.chat",
+    "ChatReply": ".core.prompting.chat",
     "Chat": ".widgets.chat",
     # fine-tuning
     "finetune": ".widgets.live",
-    "predict": ".core.finetune",
-    "FinetuneResult": ".core.finetune",
+    "predict": ".core.training.finetune",
+    "FinetuneResult": ".core.training.finetune",
     "TrainingView": ".widgets.training",
     "plot_loss_curve": ".plots.training",
     "plot_confusion_matrix": ".plots.training",
     "plot_predicted_vs_true": ".plots.training",
     # embeddings
-    "embed": ".core.embed",
-    "similar": ".core.embed",
-    "project": ".core.project",
-    "clip_similarity": ".core.clip",
+    "embed": ".core.embedding.embed",
+    "similar": ".core.embedding.embed",
+    "project": ".core.embedding.project",
+    "clip_similarity": ".core.embedding.clip",
     "plot_embeddings": ".plots.embeddings",
-    "ClipResult": ".core.clip",
+    "ClipResult": ".core.embedding.clip",
     "plot_clip_similarity": ".plots.clip",
     "plot_clip_map": ".plots.clip",
     "EmbeddingExplorer": ".widgets.embeddings",
     # inside the model
-    "attention": ".core.attention",
-    "AttentionResult": ".core.attention",
-    "logit_lens": ".core.lens",
-    "LensResult": ".core.lens",
+    "attention": ".core.inside.attention",
+    "AttentionResult": ".core.inside.attention",
+    "logit_lens": ".core.inside.lens",
+    "LensResult": ".core.inside.lens",
     "plot_attention": ".plots.attention",
     "plot_attention_grid": ".plots.attention",
     "plot_logit_lens": ".plots.attention",
@@ -92,7 +92,7 @@ _LAZY = {
     "plot_evaluation": ".plots.evaluation",
     "plot_comparison": ".plots.evaluation",
     "Review": ".widgets.review",
-    "save_prompt": ".core.prompt_versions",
+    "save_prompt": ".core.prompting.versions",
     # retrieval and labelling
     "index": ".core.retrieval.index",
     "open_index": ".core.retrieval.index",
@@ -100,10 +100,10 @@ _LAZY = {
     "rag": ".widgets.live",
     "RagAnswer": ".core.retrieval.rag",
     "evaluate_retrieval": ".core.retrieval.evaluate",
-    "label": ".core.label",
+    "label": ".core.embedding.label",
     "LabelReview": ".widgets.label_review",
-    "prompt_versions": ".core.prompt_versions",
-    "PromptVersion": ".core.prompt_versions",
+    "prompt_versions": ".core.prompting.versions",
+    "PromptVersion": ".core.prompting.versions",
     # speech
     "transcribe": ".core.speech",
     "Transcript": ".core.speech",
@@ -112,36 +112,36 @@ _LAZY = {
     "classify_images": ".core.vision",
     "plot_image_attention": ".plots.vision",
     # reproducibility
-    "environment": ".core.environment",
+    "environment": ".core.models.environment",
     "repro": ".replay",
     "Verification": ".replay",
     "history": ".records",
 }
 
 if TYPE_CHECKING:  # editors and type checkers see the lazy API; keep in step with _LAZY (a test checks)
-    from .core.attention import AttentionResult, attention
-    from .core.chat import ChatReply
-    from .core.clip import ClipResult, clip_similarity
-    from .core.compare import compare
-    from .core.embed import embed, similar
-    from .core.environment import environment
+    from .core.embedding.clip import ClipResult, clip_similarity
+    from .core.embedding.embed import embed, similar
+    from .core.embedding.label import label
+    from .core.embedding.project import project
     from .core.evaluation.compare import compare_evaluations
     from .core.evaluation.judge import judge
     from .core.evaluation.run import Evaluation, evaluations, load_evaluation
-    from .core.fill_mask import fill_mask
-    from .core.finetune import FinetuneResult, predict
-    from .core.generate import Generation
-    from .core.label import label
-    from .core.lens import LensResult, logit_lens
-    from .core.models import load, models, unload, use
-    from .core.project import project
-    from .core.prompt_versions import PromptVersion, prompt_versions, save_prompt
-    from .core.registry import ModelHandle
+    from .core.inside.attention import AttentionResult, attention
+    from .core.inside.lens import LensResult, logit_lens
+    from .core.models.environment import environment
+    from .core.models.loading import load, models, unload, use
+    from .core.models.registry import ModelHandle
+    from .core.prompting.chat import ChatReply
+    from .core.prompting.compare import compare
+    from .core.prompting.fill_mask import fill_mask
+    from .core.prompting.generate import Generation
+    from .core.prompting.token_probs import token_probs
+    from .core.prompting.versions import PromptVersion, prompt_versions, save_prompt
     from .core.retrieval.evaluate import evaluate_retrieval
     from .core.retrieval.index import Index, index, open_index
     from .core.retrieval.rag import RagAnswer
     from .core.speech import Transcript, transcribe
-    from .core.token_probs import token_probs
+    from .core.training.finetune import FinetuneResult, predict
     from .core.vision import classify_images
     from .plots.attention import plot_attention, plot_attention_grid, plot_logit_lens
     from .plots.clip import plot_clip_map, plot_clip_similarity

@@ -26,7 +26,7 @@ def _major(package: str) -> int | None:
 
 
 # --------------------------------------------------------------------------------------------
-# CPython: the field-name parser behind str.format (core/template.py)
+# CPython: the field-name parser behind str.format (core/prompting/template.py)
 
 
 def split_field_name(field: str) -> tuple[Any, list[tuple[bool, Any]]]:
@@ -110,7 +110,7 @@ def activate_plotly_renderers() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# transformers: which attention a loaded model runs (core/embed.py)
+# transformers: which attention a loaded model runs (core/embedding/embed.py)
 
 
 def attn_implementation(model: Any) -> str | None:

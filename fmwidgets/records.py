@@ -383,7 +383,7 @@ def _finish(entry: Entry, result: Any, seconds: float) -> None:
 
 def _models() -> dict[str, dict[str, Any]]:
     """name -> id, source, commit of every loaded model (without importing torch)."""
-    module = sys.modules.get("fmwidgets.core.registry")
+    module = sys.modules.get("fmwidgets.core.models.registry")
     if module is None:
         return {}
     return {h.name: {"id": h.model_id, "source": h.source, "commit": h.commit} for h in module.registry}

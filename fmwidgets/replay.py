@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import records
-from .core.environment import Repro, Step, steps
+from .core.models.environment import Repro, Step, steps
 from .outcome import compare, outcome
 from .records import Argument, Recorded, RunRecord
 
@@ -156,7 +156,7 @@ def _value(arg: Argument, namespace: ChainMap, done: dict[int, Any]) -> Any:
 def _fresh_session() -> Iterator[ChainMap]:
     """An empty registry and a namespace that reads the notebook's variables but writes its own;
     nothing done inside is recorded, and the user's models and history come back afterwards."""
-    from .core.registry import registry
+    from .core.models.registry import registry
 
     saved_models, saved_current = dict(registry._models), registry.current
     registry._models.clear()

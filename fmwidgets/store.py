@@ -3,7 +3,7 @@
 It lives at ``fm.settings().store_path`` (``%config FM.store_path``; default
 ``.fmwidgets/store.sqlite`` in the working directory) and holds:
 
-- ``prompts``: immutable, content-hashed prompt versions (``core/prompt_versions.py``);
+- ``prompts``: immutable, content-hashed prompt versions (``core/prompting/versions.py``);
 - ``runs`` and ``rows``: evaluation runs, their summary and per-row results (``core/evaluation``);
 - ``ratings``: human ratings of evaluation rows (the Review widget);
 - ``cache``: generated text keyed by model commit + prompt as sent + generation settings + seed;

@@ -17,7 +17,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pytest
 
 from fmwidgets import testing
-from fmwidgets.core.registry import registry
+from fmwidgets.core.models.registry import registry
 from fmwidgets import records
 
 

@@ -136,7 +136,7 @@ def test_plotly_renderers_are_activated_once_per_kernel(public, monkeypatch):
 
 
 def test_attention_flags_read_the_model_and_fall_back_to_eager(bert, monkeypatch):
-    from fmwidgets.core.embed import embed
+    from fmwidgets.core.embedding.embed import embed
 
     model = bert.model
     assert _compat.attn_implementation(model) == "eager" and _compat.supports_sdpa(model)

@@ -7,7 +7,7 @@ import pytest
 
 import fmwidgets as fm
 from fmwidgets import records
-from fmwidgets.core.registry import registry
+from fmwidgets.core.models.registry import registry
 from fmwidgets.records import entries
 
 HOSTILE = 'Say <b>bold</b> <mask> </script> {x} $y """ \' \\ end'

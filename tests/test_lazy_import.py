@@ -32,7 +32,7 @@ def test_load_ext_imports_nothing_heavy():
 def test_public_names_resolve_on_first_use():
     import fmwidgets as fm
 
-    assert callable(fm.load) and fm.load.__module__ == "fmwidgets.core.models"
+    assert callable(fm.load) and fm.load.__module__ == "fmwidgets.core.models.loading"
     assert "load" in dir(fm)
 
 

@@ -2,7 +2,7 @@
 
 import fmwidgets as fm
 from fmwidgets import testing
-from fmwidgets.core.models import folder_hash
+from fmwidgets.core.models.loading import folder_hash
 
 
 def test_same_seed_same_weights(tmp_path):

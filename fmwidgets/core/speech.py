@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import BadArgumentError, DataError
 from ..records import Recorded, RunRecord, recorded
-from .registry import ModelHandle, get_model
+from .models.registry import ModelHandle, get_model
 
 
 @dataclass(eq=False)

@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import BadArgumentError, DataError
 from ..records import Recorded, RunRecord, recorded
 from .images import open_images, thumbnail_uri
-from .registry import ModelHandle, get_model
+from .models.registry import ModelHandle, get_model
 
 
 class ImageClassification(Recorded, pd.DataFrame):

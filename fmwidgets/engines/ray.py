@@ -118,7 +118,7 @@ class ModelSpec:
     local: bool  # a folder: it must exist where the actor runs
 
     def load(self) -> Any:
-        from ..core.models import load
+        from ..core.models.loading import load
 
         if self.local and not Path(str(self.source)).is_dir():
             raise EngineError(

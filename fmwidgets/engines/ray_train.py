@@ -14,7 +14,7 @@ curve while ``TorchTrainer.fit()`` runs in a thread.  Stop (or an interrupt) put
 second queue; every worker agrees on it after each step (an all-reduce, so no rank waits for
 another that already stopped) and training ends cleanly.  However it ends, rank 0 reports the
 weights as the run's checkpoint; the driver loads them into its copy of the model, and
-core/finetune.py evaluates and registers it exactly as after a local run.
+core/training/finetune.py evaluates and registers it exactly as after a local run.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def check_train_engine(engine: str | None, workers: int | None) -> str:
 
 def _plan_files(plan: Any, data: Any) -> tuple[str, dict[str, str]]:
     """The exported script and its data files as {file name: text}; the script's name first."""
-    from ..core.export_script import write_script
+    from ..core.training.export_script import write_script
 
     folder = tempfile.mkdtemp(prefix="fm-raytrain-plan-")
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fmwidgets as fm
 
-from ..core.chat import chat_reply
+from ..core.prompting.chat import chat_reply
 from .parser import arg, command, store
 from .prompts import GENERATION_ARGS, body_text, max_new_tokens_arg
 
@@ -52,7 +52,7 @@ conversations: dict[str, list] = {}
     group="prompts",
 )
 def chat(args, cell, shell, **extra):
-    from ..core.registry import get_model
+    from ..core.models.registry import get_model
 
     name = get_model(args.model, "generate").name
     if args.new:

@@ -16,7 +16,7 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from ..core.generate_df import DEFAULT_BATCH_SIZE
+from ..core.prompting.generate_df import DEFAULT_BATCH_SIZE
 from .parser import ENGINE_ARGS, arg, command, engine_options, store
 from .prompts import GENERATION_ARGS, body_text, generation_params
 

@@ -9,7 +9,7 @@ import fmwidgets as fm
 from .parser import ENGINE_ARGS, arg, command, store, variable
 
 # Flags left out of the line are left out of the call, so their defaults are run_finetune's
-# own (core/finetune.py), never repeated here.
+# own (core/training/finetune.py), never repeated here.
 _GIVEN = {"default": argparse.SUPPRESS}
 
 

@@ -56,7 +56,7 @@ def list_(args, cell, shell):
 
 @command("info", "the card of a model (default: the current one)", arg("name", nargs="?", default=None))
 def info(args, cell, shell):
-    from ..core.registry import get_model
+    from ..core.models.registry import get_model
 
     return get_model(args.name)
 

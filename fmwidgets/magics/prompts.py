@@ -14,8 +14,8 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from ..core.generate import generate_text
-from ..core.generate_df import DEFAULT_BATCH_SIZE, generate_table
+from ..core.prompting.generate import generate_text
+from ..core.prompting.generate_df import DEFAULT_BATCH_SIZE, generate_table
 from .parser import ENGINE_ARGS, Arg, arg, command, default_of, engine_options, store, variable
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..core.attention import AttentionResult
-from ..core.lens import LensResult
+from ..core.inside.attention import AttentionResult
+from ..core.inside.lens import LensResult
 from .figure import RecordedFigure, with_record
 from .text import plotly_text, plotly_texts
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..core.clip import ClipResult
+from ..core.embedding.clip import ClipResult
+from ..core.embedding.project import project
 from ..core.images import thumbnail_uri
-from ..core.project import project
 from .figure import RecordedFigure, with_record
 from .text import plotly_texts
 

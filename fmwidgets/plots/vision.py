@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..core.attention import AttentionResult
+from ..core.inside.attention import AttentionResult
 from ..errors import BadArgumentError
 from .figure import RecordedFigure, with_record
 

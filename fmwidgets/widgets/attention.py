@@ -25,7 +25,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from ..core.attention import AttentionResult
+from ..core.inside.attention import AttentionResult
 from ..errors import BadArgumentError
 from ..render.style import CSS, MUTED, TEXT
 

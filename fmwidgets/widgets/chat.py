@@ -17,8 +17,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..core.chat import ChatReply, chat_reply
-from ..core.registry import get_model
+from ..core.models.registry import get_model
+from ..core.prompting.chat import ChatReply, chat_reply
 from ..errors import FMError
 from ..records import recording
 from ..render.chat import conversation_html

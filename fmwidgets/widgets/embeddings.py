@@ -25,8 +25,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..core.data import as_texts
-from ..core.embed import default_pooling, embed_rows, nearest, similar
-from ..core.project import project
+from ..core.embedding.embed import default_pooling, embed_rows, nearest, similar
+from ..core.embedding.project import project
 from ..display import figure_html
 from ..errors import FMError
 from ..plots.embeddings import (

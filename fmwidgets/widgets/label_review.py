@@ -21,7 +21,7 @@ import anywidget
 import traitlets as t
 
 from ..core.data import require_columns, require_rows
-from ..core.label import score_column
+from ..core.embedding.label import score_column
 from ..errors import BadArgumentError, DataError
 from ..records import fingerprint_df
 from ..render.style import CSS

@@ -6,16 +6,16 @@ computes, which reports through plain callbacks (``on_text(texts)`` after every 
 named as the user calls it (``fm.generate``), is that core function plus the one display chosen
 here, and it alone is ``@recorded`` in the history:
 
-==================  ==========================================  ===================================
-public              headless core function                      display while it runs
-==================  ==========================================  ===================================
-``fm.generate``     ``core.generate.generate_text``             the text streams into the cell
-``fm.chat``         ``core.chat.chat_reply``                    the reply streams into the cell
-``fm.rag``          ``core.retrieval.rag.rag_answer``           the answer streams into the cell
-``fm.generate_df``  ``core.generate_df.generate_table``         a progress bar
-``fm.evaluate``     ``core.evaluation.run.run_evaluation``      a progress bar
-``fm.finetune``     ``core.finetune.run_finetune``              the TrainingView (training.py)
-==================  ==========================================  ===================================
+==================  =============================================  ===================================
+public              headless core function                         display while it runs
+==================  =============================================  ===================================
+``fm.generate``     ``core.prompting.generate.generate_text``      the text streams into the cell
+``fm.chat``         ``core.prompting.chat.chat_reply``             the reply streams into the cell
+``fm.rag``          ``core.retrieval.rag.rag_answer``              the answer streams into the cell
+``fm.generate_df``  ``core.prompting.generate_df.generate_table``  a progress bar
+``fm.evaluate``     ``core.evaluation.run.run_evaluation``         a progress bar
+``fm.finetune``     ``core.training.finetune.run_finetune``        the TrainingView (training.py)
+==================  =============================================  ===================================
 
 Outside a Jupyter kernel (``stream=False`` / ``progress=False``) the public function is exactly
 its core function.  How the finished result looks is ``render/<feature>.py``; the live text
@@ -30,14 +30,14 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..core.chat import ChatReply, chat_reply
 from ..core.evaluation.run import Evaluation, run_evaluation
-from ..core.finetune import FinetuneResult, FinetuneRun, run_finetune
-from ..core.generate import Generation, generate_text
-from ..core.generate_df import generate_table
-from ..core.registry import get_model
+from ..core.models.registry import get_model
+from ..core.prompting.chat import ChatReply, chat_reply
+from ..core.prompting.generate import Generation, generate_text
+from ..core.prompting.generate_df import generate_table
 from ..core.retrieval.rag import RagAnswer, rag_answer
-from ..core.training_monitor import TrainingMonitor
+from ..core.training.finetune import FinetuneResult, FinetuneRun, run_finetune
+from ..core.training.monitor import TrainingMonitor
 from ..records import recorded
 from .stream import StreamDisplay, in_kernel
 
@@ -114,7 +114,7 @@ def generate(
 ) -> Generation:
     """Continue ``prompt`` with a decoder; in a notebook the text streams into the cell.
 
-    Parameters are those of ``fmwidgets.core.generate.generate_text`` (max_new_tokens,
+    Parameters are those of ``fmwidgets.core.prompting.generate.generate_text`` (max_new_tokens,
     temperature, top_p, top_k, greedy, seed, n, stop, chat, system, strict, and any transformers
     generate keyword).  ``stream=None`` streams inside a Jupyter kernel; ``keep=False`` clears
     the live text at the end (the ``%%fm prompt`` magic does, because its returned value is
@@ -128,7 +128,7 @@ def generate(
 def chat(
     message: str, *, model: Any = None, stream: bool | None = None, keep: bool = True, **params: Any
 ) -> ChatReply:
-    """Send ``message`` to a chat model (``fmwidgets.core.chat.chat_reply``); the reply streams in a notebook."""
+    """Send ``message`` to a chat model (``core.prompting.chat.chat_reply``); the reply streams in a notebook."""
     return streamed(chat_reply, stream, keep, message, model=model, **params)
 
 
@@ -158,7 +158,7 @@ def rag(
 @over(generate_table)
 def generate_df(df: Any, template: str, model: Any = None, *, progress: bool | None = None, **params: Any):
     """One generation per row of ``df`` from ``template`` (``{column}`` placeholders), with a
-    progress bar; parameters are those of ``fmwidgets.core.generate_df.generate_table``."""
+    progress bar; parameters are those of ``fmwidgets.core.prompting.generate_df.generate_table``."""
     if progress is False:
         return generate_table(df, template, model, **params)
     get_model(model, "generate")  # a wrong model fails before a progress bar is drawn
@@ -185,10 +185,10 @@ def evaluate(data: Any, prompt: Any = None, *, progress: bool | None = None, **k
 def finetune(
     *args: Any, monitor: TrainingMonitor | None = None, **kwargs: Any
 ) -> FinetuneResult | FinetuneRun:
-    """Fine-tune a copy of a model on a DataFrame; see ``fmwidgets.core.finetune.run_finetune``.
+    """Fine-tune a copy of a model on a DataFrame; see ``fmwidgets.core.training.finetune.run_finetune``.
 
     Inside a Jupyter kernel the live ``TrainingView`` (loss curve, metrics, ETA, Stop) is the
-    monitor unless ``monitor=`` gives your own (a plain ``core.training_monitor.TrainingMonitor()``
+    monitor unless ``monitor=`` gives your own (a plain ``core.training.monitor.TrainingMonitor()``
     shows nothing).
     """
     if monitor is None and in_kernel():

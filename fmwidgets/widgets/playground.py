@@ -24,9 +24,9 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..core.generate import MAX_NEW_TOKENS, Generation, generate_text
-from ..core.registry import get_model, registry
-from ..core.template import escape
+from ..core.models.registry import get_model, registry
+from ..core.prompting.generate import MAX_NEW_TOKENS, Generation, generate_text
+from ..core.prompting.template import escape
 from ..errors import FMError, NoModelLoadedError
 from ..records import recording
 from ..render.style import BORDER, cell_style, error, pre

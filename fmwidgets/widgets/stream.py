@@ -1,6 +1,6 @@
 """Streaming generated text into a notebook output: the live display of ``fm.generate`` (live.py).
 
-``core.generate.generate_text`` is headless and calls ``on_text`` after every token; here that
+``core.prompting.generate.generate_text`` is headless and calls ``on_text`` after every token; here that
 callback updates one display area, at most every ``FM.stream_interval`` seconds (0.1 s by
 default) so a fast model does not flood the front end with messages.  The text is escaped
 before it is shown.

@@ -1,6 +1,6 @@
 """The live fine-tuning view that ``fm.finetune`` (widgets/live.py) shows in a notebook.
 
-``TrainingView`` is a ``TrainingMonitor`` (core/training_monitor.py) in two outputs: ipywidgets
+``TrainingView`` is a ``TrainingMonitor`` (core/training/monitor.py) in two outputs: ipywidgets
 for what needs a kernel (a progress bar with ETA and a Stop button), and one plain output for the
 pictures (the loss curve, a table with one row per evaluation, and once training ends the result
 with its confusion matrix), updated in place through a display handle.  That plain output is
@@ -26,7 +26,7 @@ import ipywidgets as w
 import plotly.graph_objects as go
 
 from .._compat import kernel_subshells, subshell_route
-from ..core.training_monitor import TrainingInfo, TrainingMonitor, TrainingPoint
+from ..core.training.monitor import TrainingInfo, TrainingMonitor, TrainingPoint
 from ..display import figure_html
 from ..plots.training import loss_layout, loss_traces, result_figures
 from ..render import display_data

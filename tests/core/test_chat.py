@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import fmwidgets as fm
-from fmwidgets.core.chat import ChatReply
+from fmwidgets.core.prompting.chat import ChatReply
 from fmwidgets.errors import BadArgumentError, DataError
 
 

@@ -3,8 +3,8 @@
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.compare import compare
-from fmwidgets.core.generate import generate_text
+from fmwidgets.core.prompting.compare import compare
+from fmwidgets.core.prompting.generate import generate_text
 from fmwidgets.errors import BadArgumentError
 
 

@@ -99,7 +99,7 @@ def test_repro_script_runs_and_loads_the_pinned_weights(hub_cache, tmp_path):
     assert script.read_text().startswith("# fmwidgets session replay")
     probe = (
         "import runpy; ns = runpy.run_path(%r)\n"
-        "from fmwidgets.core.registry import registry\n"
+        "from fmwidgets.core.models.registry import registry\n"
         "h = registry.get('tiny'); print(h.commit, h.source)" % str(script)
     )
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(hub_cache), PYTHONPATH=str(REPO))

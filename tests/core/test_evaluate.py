@@ -10,7 +10,7 @@ import pytest
 import fmwidgets as fm
 from fmwidgets.core.evaluation import generation
 from fmwidgets.core.evaluation.run import run_evaluation
-from fmwidgets.core.generate_df import generate_table
+from fmwidgets.core.prompting.generate_df import generate_table
 from fmwidgets.errors import BadArgumentError, DataError, FMError, WrongFamilyError
 from fmwidgets.store import store
 from fmwidgets.testing import CORPUS
@@ -116,7 +116,7 @@ def test_chat_judge_uses_the_chat_template(gpt2, chat_gpt2, qa):
 
 
 def test_classifier_before_and_after_finetune_compared_row_by_row(bert):
-    from fmwidgets.core.finetune import run_finetune as finetune
+    from fmwidgets.core.training.finetune import run_finetune as finetune
 
     df = pd.DataFrame({"text": CORPUS, "label": [("pos", "neg")[i % 2] for i in range(len(CORPUS))]})
     finetune(df, label="label", epochs=1, batch_size=4, max_length=32, as_="weak")

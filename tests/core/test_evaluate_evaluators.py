@@ -75,7 +75,7 @@ def test_bootstrap_interval_of_a_mean_brackets_it():
 def test_semantic_similarity_is_the_minilm_cosine(minilm):
     import numpy as np
 
-    from fmwidgets.core.embed import encode
+    from fmwidgets.core.embedding.embed import encode
 
     got = scores("semantic_similarity", ["a cat sits on a mat", "stock prices fell"], ["a cat on a mat", "a cat on a mat"])
     vectors = encode(minilm, ["a cat sits on a mat", "stock prices fell", "a cat on a mat"], "text", normalize=True)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import fmwidgets as fm
-from fmwidgets.core.fill_mask import fill_mask
+from fmwidgets.core.prompting.fill_mask import fill_mask
 from fmwidgets.errors import DataError, WrongFamilyError
 
 

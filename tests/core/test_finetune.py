@@ -14,10 +14,10 @@ import pytest
 import torch
 
 import fmwidgets as fm
-from fmwidgets.core.finetune import FinetuneResult, FinetuneRun, predict
-from fmwidgets.core.finetune import run_finetune as finetune
-from fmwidgets.core.registry import registry
-from fmwidgets.core.training_monitor import TrainingInfo, TrainingMonitor, TrainingPoint
+from fmwidgets.core.models.registry import registry
+from fmwidgets.core.training.finetune import FinetuneResult, FinetuneRun, predict
+from fmwidgets.core.training.finetune import run_finetune as finetune
+from fmwidgets.core.training.monitor import TrainingInfo, TrainingMonitor, TrainingPoint
 from fmwidgets.errors import BadArgumentError, WrongFamilyError
 from fmwidgets.records import entries as history
 from fmwidgets.render import display_data

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from fmwidgets.core.data import FMWarning
-from fmwidgets.core.finetune import run_finetune as finetune
-from fmwidgets.core.finetune_data import infer_task, prepare
+from fmwidgets.core.training.data import infer_task, prepare
+from fmwidgets.core.training.finetune import run_finetune as finetune
 from fmwidgets.errors import BadArgumentError, DataError, WrongFamilyError
 
 

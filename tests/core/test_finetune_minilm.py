@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fmwidgets.core.finetune import run_finetune as finetune, predict
+from fmwidgets.core.training.finetune import run_finetune as finetune, predict
 
 POSITIVE = [
     "I loved this film, it was wonderful", "a great and moving story", "brilliant acting and a lovely plot",

@@ -10,8 +10,8 @@ import torch
 import fmwidgets as fm
 import fmwidgets.testing
 from fmwidgets.core.data import FMWarning
-from fmwidgets.core.generate import generate_text
-from fmwidgets.core.scoring import sequence_logprobs
+from fmwidgets.core.prompting.generate import generate_text
+from fmwidgets.core.prompting.scoring import sequence_logprobs
 from fmwidgets.errors import BadArgumentError, DataError, InterpolationError, WrongFamilyError
 
 

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from fmwidgets.core.data import FMWarning
-from fmwidgets.core.generate import generate_text
-from fmwidgets.core.generate_df import generate_table
+from fmwidgets.core.prompting.generate import generate_text
+from fmwidgets.core.prompting.generate_df import generate_table
 from fmwidgets.errors import DataError, InterpolationError
 
 
@@ -48,7 +48,7 @@ def test_a_tokenizer_without_pad_token_pads_with_eos_and_is_left_alone(gpt2):
     import copy
     import dataclasses
 
-    from fmwidgets.core.generate import run_batch
+    from fmwidgets.core.prompting.generate import run_batch
 
     bare = copy.deepcopy(gpt2.tokenizer)
     bare.pad_token = None  # as GPT-2 ships

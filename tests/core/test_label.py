@@ -10,7 +10,7 @@ import torch
 
 import fmwidgets as fm
 from fmwidgets import testing
-from fmwidgets.core.label import EMBEDDING_TEMPERATURE, HYPOTHESIS, PROMPT_TEMPLATE
+from fmwidgets.core.embedding.label import EMBEDDING_TEMPERATURE, HYPOTHESIS, PROMPT_TEMPLATE
 from fmwidgets.errors import BadArgumentError, DataError, WrongFamilyError
 
 REVIEWS = pd.DataFrame({

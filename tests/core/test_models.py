@@ -14,7 +14,7 @@ import threading
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.registry import registry
+from fmwidgets.core.models.registry import registry
 
 
 def snapshot():
@@ -193,7 +193,7 @@ def test_out_of_memory_while_loading(tiny_paths, tmp_path):
     proc = _load_in_subprocess(
         f"""
         import resource, fmwidgets as fm
-        from fmwidgets.core.registry import registry
+        from fmwidgets.core.models.registry import registry
         fm.load({str(tiny_paths["gpt2"])!r}, as_="small")  # imports everything loading needs
         with open("/proc/self/status") as fh:
             vm = [int(l.split()[1]) for l in fh if l.startswith("VmSize")][0] * 1024
@@ -226,14 +226,14 @@ def test_use_unload_and_unknown_names(tiny_paths):
 
 
 def test_nothing_loaded_yet():
-    from fmwidgets.core.registry import get_model
+    from fmwidgets.core.models.registry import get_model
 
     with pytest.raises(fm.NoModelLoadedError, match="run %fm load"):
         get_model()
 
 
 def test_wrong_family_names_what_the_model_can_do(minilm):
-    from fmwidgets.core.registry import get_model
+    from fmwidgets.core.models.registry import get_model
 
     with pytest.raises(fm.WrongFamilyError, match="encoder and cannot do generate text.*it can do: embeddings"):
         get_model(feature="generate")

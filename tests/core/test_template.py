@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fmwidgets.core.template import escape, fields, fill
+from fmwidgets.core.prompting.template import escape, fields, fill
 from fmwidgets.errors import InterpolationError
 
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import fmwidgets as fm
-from fmwidgets.core.generate import generate_text
-from fmwidgets.core.token_probs import token_probs
+from fmwidgets.core.prompting.generate import generate_text
+from fmwidgets.core.prompting.token_probs import token_probs
 from fmwidgets.errors import DataError, WrongFamilyError
 from fmwidgets.plots.figure import RecordedFigure
 

@@ -47,7 +47,7 @@ def test_seeded_sampling_on_ray_equals_in_process(gpt2):
 
 
 def test_progress_is_fed_by_the_cluster(gpt2):
-    from fmwidgets.core.generate_df import generate_table
+    from fmwidgets.core.prompting.generate_df import generate_table
 
     calls = []
     generate_table(ROWS, "{topic}", greedy=True, max_new_tokens=2, batch_size=3, engine="ray",

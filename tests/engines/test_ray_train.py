@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.training_monitor import TrainingMonitor
+from fmwidgets.core.training.monitor import TrainingMonitor
 from fmwidgets.errors import BadArgumentError
 
 ray = pytest.importorskip("ray", reason="the Ray tests need the ray extra: pip install 'fmwidgets[ray]'")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fmwidgets.core.finetune import run_finetune as finetune
-from fmwidgets.core.registry import registry
+from fmwidgets.core.models.registry import registry
+from fmwidgets.core.training.finetune import run_finetune as finetune
 from fmwidgets.errors import BadArgumentError, DataError
 from fmwidgets.testing import CORPUS
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
-from fmwidgets.core.registry import registry
+from fmwidgets.core.models.registry import registry
 from fmwidgets.errors import FMError
 from fmwidgets.magics.magics import load_commands
 from fmwidgets.magics.parser import COMMANDS

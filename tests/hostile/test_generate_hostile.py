@@ -8,9 +8,9 @@ import threading
 import pandas as pd
 import pytest
 
-from fmwidgets.core.generate import generate_text
-from fmwidgets.core.generate_df import generate_table
-from fmwidgets.core.token_probs import token_probs
+from fmwidgets.core.prompting.generate import generate_text
+from fmwidgets.core.prompting.generate_df import generate_table
+from fmwidgets.core.prompting.token_probs import token_probs
 from fmwidgets.errors import BadArgumentError, DataError
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.export_script import TrainingPlan, write_script
+from fmwidgets.core.training.export_script import TrainingPlan, write_script
 
 HOSTILE = [
     'm"""+__import__("os").system("touch {marker}")+"""',

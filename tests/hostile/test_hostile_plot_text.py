@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 import fmwidgets as fm
-from fmwidgets.core.attention import AttentionResult
-from fmwidgets.core.finetune import FinetuneResult
-from fmwidgets.core.lens import LensResult
-from fmwidgets.core.metrics import classification_metrics
+from fmwidgets.core.inside.attention import AttentionResult
+from fmwidgets.core.inside.lens import LensResult
+from fmwidgets.core.training.finetune import FinetuneResult
+from fmwidgets.core.training.metrics import classification_metrics
 from fmwidgets.plots.text import plotly_text
 from fmwidgets.plots.tokens import fill_mask_figure, token_probs_figure
 from fmwidgets.records import RunRecord

@@ -1,7 +1,7 @@
 """Prompt templates from a hostile or careless cell: no secrets read, no kernel-killing formats.
 
 Every place a template is filled (``%%fm prompt``, ``generate_df`` templates, ``compare``
-variants) goes through ``core.template.fill``, so the refusals are tested there and once through
+variants) goes through ``core.prompting.template.fill``, so the refusals are tested there and once through
 each public entry point, which must refuse before any model work starts.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.template import MAX_FORMAT_WIDTH, fill
+from fmwidgets.core.prompting.template import MAX_FORMAT_WIDTH, fill
 from fmwidgets.errors import InterpolationError
 
 

@@ -12,8 +12,8 @@ import torch
 from IPython.core.error import UsageError
 
 import fmwidgets as fm
-from fmwidgets.core.embed import embed, similar
-from fmwidgets.core.registry import registry
+from fmwidgets.core.embedding.embed import embed, similar
+from fmwidgets.core.models.registry import registry
 from fmwidgets.errors import BadArgumentError, DataError, FMError, ModelLoadError
 
 

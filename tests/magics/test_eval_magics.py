@@ -8,7 +8,7 @@ from IPython.core.error import UsageError
 
 from fmwidgets.core.evaluation.compare import EvaluationComparison
 from fmwidgets.core.evaluation.run import Evaluation
-from fmwidgets.core.prompt_versions import PromptVersion
+from fmwidgets.core.prompting.versions import PromptVersion
 from fmwidgets.errors import BadArgumentError
 from fmwidgets.records import entries as history
 from fmwidgets.widgets.review import Review

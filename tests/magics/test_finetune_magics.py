@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
-from fmwidgets.core.finetune import FinetuneResult
-from fmwidgets.core.registry import registry
+from fmwidgets.core.models.registry import registry
+from fmwidgets.core.training.finetune import FinetuneResult
 from fmwidgets.errors import DataError
 from fmwidgets.records import entries as history
 from fmwidgets.testing import CORPUS
@@ -49,7 +49,7 @@ def test_lora_and_task_flags_reach_the_api(ip, bert, reviews):
 def test_flags_left_out_take_the_core_defaults_and_no_eval_skips_evaluation(ip, bert, reviews):
     import inspect
 
-    from fmwidgets.core.finetune import run_finetune
+    from fmwidgets.core.training.finetune import run_finetune
 
     result = ip.run_line_magic("fm", "finetune reviews --text review --label stars --epochs 1 --no-eval")
     assert not result.evaluated and result.metrics == {} and result.status == "finished"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import inspect
 
-from fmwidgets.core.chat import chat_reply
-from fmwidgets.core.generate import generate_text
+from fmwidgets.core.prompting.chat import chat_reply
+from fmwidgets.core.prompting.generate import generate_text
 from fmwidgets.core.retrieval.rag import rag_answer
 from fmwidgets.magics import chat, evaluate, prompts, retrieval  # noqa: F401 - they register the commands
 from fmwidgets.magics.parser import COMMANDS

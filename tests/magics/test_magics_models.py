@@ -6,7 +6,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import fmwidgets as fm
-from fmwidgets.core.registry import registry
+from fmwidgets.core.models.registry import registry
 from fmwidgets.records import entries as history
 
 

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from IPython.core.error import UsageError
 
-from fmwidgets.core.compare import Comparison
-from fmwidgets.core.generate import Generation, generate_text
-from fmwidgets.core.token_probs import TokenProbs
+from fmwidgets.core.prompting.compare import Comparison
+from fmwidgets.core.prompting.generate import Generation, generate_text
+from fmwidgets.core.prompting.token_probs import TokenProbs
 from fmwidgets.errors import DataError, InterpolationError, WrongFamilyError
 from fmwidgets.records import entries as history
 from fmwidgets.widgets.playground import Playground

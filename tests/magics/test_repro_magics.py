@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from IPython.core.error import UsageError
 
-from fmwidgets.core.environment import Environment, Repro
-from fmwidgets.core.registry import registry
+from fmwidgets.core.models.environment import Environment, Repro
+from fmwidgets.core.models.registry import registry
 from fmwidgets.errors import FMError
 from fmwidgets.records import entries as history
 
@@ -43,7 +43,7 @@ def test_repro_magic_writes_a_script_that_replays_the_magics(ip, tiny_paths, tmp
     assert "ip.run_line_magic('fm', 'env')" in code and "repro" not in code.split("# %%", 2)[2]
     # plain `python replay.py` runs it: the shell it starts shares the script's globals
     probe = (f"import runpy; ns = runpy.run_path({str(out)!r})\n"
-             "from fmwidgets.core.registry import registry; print(registry.get('tiny').commit)")
+             "from fmwidgets.core.models.registry import registry; print(registry.get('tiny').commit)")
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
                          timeout=120, cwd=tmp_path)

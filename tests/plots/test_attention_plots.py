@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.attention import AttentionResult
+from fmwidgets.core.inside.attention import AttentionResult
 from fmwidgets.errors import BadArgumentError
 from fmwidgets.plots.figure import RecordedFigure
 from fmwidgets.records import RunRecord

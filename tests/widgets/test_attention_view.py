@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import fmwidgets as fm
-from fmwidgets.core.attention import AttentionResult
+from fmwidgets.core.inside.attention import AttentionResult
 from fmwidgets.errors import BadArgumentError
 from fmwidgets.records import RunRecord
 from fmwidgets.widgets.attention import AttentionView, grid_side

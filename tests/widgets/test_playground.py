@@ -2,7 +2,7 @@
 
 import pytest
 
-from fmwidgets.core.generate import generate_text
+from fmwidgets.core.prompting.generate import generate_text
 from fmwidgets.errors import NoModelLoadedError, WrongFamilyError
 from fmwidgets.widgets.playground import Playground
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import fmwidgets as fm
-from fmwidgets.core.registry import registry
+from fmwidgets.core.models.registry import registry
 from fmwidgets.records import entries as history
 from fmwidgets.render.finetune import metrics_table
 from fmwidgets.testing import CORPUS

@@ -13,11 +13,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import DataError
-from ..records import Recorded, RunRecord, recorded
+from ...errors import DataError
+from ...records import Recorded, RunRecord, recorded
+from ..images import open_images
+from ..models.registry import get_model
 from .embed import encode, prepare_inputs, row_labels
-from .images import open_images
-from .registry import get_model
 
 
 @dataclass

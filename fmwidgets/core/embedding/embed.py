@@ -18,14 +18,14 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from .._compat import attn_implementation, supports_sdpa
-from ..engines import check_workers, resolve_engine, run_parts
-from ..errors import BadArgumentError, DataError, WrongFamilyError
-from ..records import RunRecord, recorded
-from .arguments import short, unique_columns
-from .data import FMWarning, as_texts, clean_text_list, clean_texts, require_rows
-from .images import looks_like_images, open_images
-from .registry import ModelHandle, get_model
+from ..._compat import attn_implementation, supports_sdpa
+from ...engines import check_workers, resolve_engine, run_parts
+from ...errors import BadArgumentError, DataError, WrongFamilyError
+from ...records import RunRecord, recorded
+from ..arguments import short, unique_columns
+from ..data import FMWarning, as_texts, clean_text_list, clean_texts, require_rows
+from ..images import looks_like_images, open_images
+from ..models.registry import ModelHandle, get_model
 
 POOLINGS = ("mean", "cls", "last", "max")
 # sentence-transformers' Pooling config flags -> our pooling names

@@ -24,11 +24,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..engines import batch_engine, engine_params, resolve_engine, run_parts
-from ..errors import BadArgumentError, DataError, WrongFamilyError
-from ..records import recorded
-from .data import clean_texts, require_rows
-from .registry import ModelHandle, get_model
+from ...engines import batch_engine, engine_params, resolve_engine, run_parts
+from ...errors import BadArgumentError, DataError, WrongFamilyError
+from ...records import recorded
+from ..data import clean_texts, require_rows
+from ..models.registry import ModelHandle, get_model
 
 METHODS = ("embedding", "nli", "prompt", "clip")
 EMBEDDING_TEMPERATURE = 0.05  # cosines of related texts differ by ~0.1; this spreads them over 0..1
@@ -143,7 +143,7 @@ def prompt_scores(handle: ModelHandle, texts: list[str], descriptions: list[str]
     """Softmax over labels of log P(" label" | prompt) summed over the label's tokens."""
     import numpy as np
 
-    from .scoring import sequence_logprobs
+    from ..prompting.scoring import sequence_logprobs
 
     tok = handle.tokenizer
     choices = ", ".join(descriptions)

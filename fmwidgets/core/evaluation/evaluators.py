@@ -164,7 +164,7 @@ def semantic_similarity(model: str | None = None) -> Evaluator:
     def scorer(outputs: list, table: Any) -> dict[str, list]:
         import numpy as np
 
-        from ..embed import encode
+        from ..embedding.embed import encode
 
         handle = _embedder(model)
         texts = [_text(o) or " " for o in outputs] + [_text(r) or " " for r in table["reference"]]
@@ -178,14 +178,14 @@ def semantic_similarity(model: str | None = None) -> Evaluator:
 
 def _embedder(model: str | None) -> Any:
     """The named loaded model, else a loaded embedded MiniLM, else load it (keeping the current model)."""
-    from ..registry import get_model, registry
+    from ..models.registry import get_model, registry
 
     if model is not None:
         return get_model(model, "embed")
     for handle in registry:
         if handle.source == "embedded" and handle.head == "base":
             return handle
-    from ..models import load
+    from ..models.loading import load
 
     current = registry.current
     handle = load()

@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 from ...errors import EngineError
 from ...store import store
-from ..generate_df import generate_rows
-from ..registry import ModelHandle
+from ..models.registry import ModelHandle
+from ..prompting.generate_df import generate_rows
 
 
 def cacheable(handle: ModelHandle, n: int) -> bool:

@@ -18,8 +18,8 @@ from typing import Any
 
 from ...errors import BadArgumentError
 from ...records import recorded
-from ..generate import render_prompt, sampling_settings
-from ..registry import get_model
+from ..models.registry import get_model
+from ..prompting.generate import render_prompt, sampling_settings
 from .evaluators import Evaluator
 from .generation import generate_cached
 

@@ -4,7 +4,7 @@ One call does, in this order: read the data (``data.py``); check everything the 
 model's family, the prompt or saved prompt id, the columns, the references, the evaluators)
 so that every mistake is one sentence before any generation starts and nothing is stored;
 generate (decoders: ``generation.py``, cached and batched like generate_df) or predict
-(classifiers and regressors: ``core.finetune.predict``); score with each evaluator; summarise
+(classifiers and regressors: ``core.training.finetune.predict``); score with each evaluator; summarise
 (mean, or the corpus score for accuracy/F1, with a bootstrap 95% interval); store the run.
 An interrupt keeps the rows already generated, scores them, and marks the run partial.
 """
@@ -21,9 +21,9 @@ from ...errors import BadArgumentError, DataError, MissingDependencyError
 from ...records import Recorded, RunRecord
 from ...store import now, store
 from ..data import require_columns
-from ..generate import MAX_NEW_TOKENS, render_prompt, sampling_settings
-from ..generate_df import fill_rows
-from ..registry import get_model
+from ..models.registry import get_model
+from ..prompting.generate import MAX_NEW_TOKENS, render_prompt, sampling_settings
+from ..prompting.generate_df import fill_rows
 from .data import load_data
 from .evaluators import Evaluator, resolve
 from .generation import generate_cached
@@ -283,7 +283,7 @@ def _missing(value: Any) -> bool:
 
 def _template(prompt: Any) -> tuple[str, str | None]:
     """(template, saved prompt id or None) for a template string, a PromptVersion or an id."""
-    from ..prompt_versions import PromptVersion, get_prompt, is_prompt_id
+    from ..prompting.versions import PromptVersion, get_prompt, is_prompt_id
 
     if isinstance(prompt, PromptVersion):
         return prompt.template, prompt.id
@@ -298,7 +298,7 @@ def _template(prompt: Any) -> tuple[str, str | None]:
 
 
 def _saved_params(prompt_id: str) -> dict:
-    from ..prompt_versions import get_prompt
+    from ..prompting.versions import get_prompt
 
     return dict(get_prompt(prompt_id).params)
 
@@ -329,7 +329,7 @@ def _outputs(
         heard = _transcribe()(pd.DataFrame({"audio": clips}), model=plan.handle, audio="audio")
         predicted = iter(heard["transcript"].tolist())
     else:
-        from ..finetune import predict
+        from ..training.finetune import predict
 
         predicted = iter(predict(usable, model=plan.handle).tolist()) if usable else iter(())
     outputs = [None if t is None else next(predicted) for t in plan.inputs]

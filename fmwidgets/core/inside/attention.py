@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from ..config import settings
-from ..errors import BadArgumentError, DataError
-from ..records import Recorded, RunRecord, recorded
-from .data import FMWarning
-from .registry import ModelHandle, get_model
-from .tokens import readable_tokens, special_mask
+from ...config import settings
+from ...errors import BadArgumentError, DataError
+from ...records import Recorded, RunRecord, recorded
+from ..data import FMWarning
+from ..models.registry import ModelHandle, get_model
+from ..tokens import readable_tokens, special_mask
 
 
 @dataclass
@@ -164,7 +164,7 @@ def attention(
     """
     import torch
 
-    from .images import is_image_item
+    from ..images import is_image_item
 
     handle = get_model(model, "attention")
     if handle.family == "vision" or (handle.family == "clip" and is_image_item(text)):
@@ -191,7 +191,7 @@ def image_attention(handle: ModelHandle, image: Any) -> AttentionResult:
     """The image tower's attention: tokens are [CLS] (and any other leading tokens), then the patches."""
     import torch
 
-    from .images import open_image
+    from ..images import open_image
 
     picture = open_image(image, "image")
     processor = getattr(handle.processor, "image_processor", handle.processor)

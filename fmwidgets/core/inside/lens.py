@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BadArgumentError
-from ..records import Recorded, RunRecord, recorded
+from ...errors import BadArgumentError
+from ...records import Recorded, RunRecord, recorded
+from ..models.registry import ModelHandle, get_model
+from ..tokens import readable_tokens
 from .attention import encode
-from .registry import ModelHandle, get_model
-from .tokens import readable_tokens
 
 _NORM_NAMES = ("ln_f", "norm", "final_layernorm", "final_layer_norm", "norm_f")
 
@@ -72,7 +72,7 @@ def logit_lens(text: Any, model: "str | ModelHandle | None" = None, top_k: int =
 
     if not isinstance(top_k, int) or top_k < 1:
         raise BadArgumentError(f"top_k must be a whole number of at least 1, not {top_k!r}.")
-    from .generate import Generation
+    from ..prompting.generate import Generation
 
     if isinstance(text, Generation):  # a reply (fm.generate, fm.chat): exactly the ids the model saw
         handle = get_model(model if model is not None else text.record.model_name, "logit_lens")

@@ -26,10 +26,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
-from ..errors import BadArgumentError
-from ..paths import home_as_tilde
-from ..records import Argument, Entry, Recorded, RunRecord, recorded
+from ..._version import __version__
+from ...errors import BadArgumentError
+from ...paths import home_as_tilde
+from ...records import Argument, Entry, Recorded, RunRecord, recorded
 from .registry import ModelHandle, registry
 
 _PACKAGES = (
@@ -140,9 +140,9 @@ def environment() -> Environment:
 
 def _engine_info() -> dict[str, Any]:
     """The default engine, the Ray address it would use, and the cluster when one is connected."""
-    from ..config import settings
-    from ..engines import ray_address
-    from ..engines.ray import cluster_info
+    from ...config import settings
+    from ...engines import ray_address
+    from ...engines.ray import cluster_info
 
     return {"engine": settings().engine, "ray_address": ray_address(), "cluster": cluster_info()}
 

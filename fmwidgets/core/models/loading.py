@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..config import settings
-from ..errors import (
+from ...config import settings
+from ...errors import (
     BadArgumentError,
     FMError,
     MissingDependencyError,
@@ -26,8 +26,8 @@ from ..errors import (
     OutOfMemoryError,
     RemoteCodeRequiredError,
 )
-from ..records import recorded
-from .arguments import model_name
+from ...records import recorded
+from ..arguments import model_name
 from .registry import ModelHandle, get_model, registry
 
 EMBEDDED_ID = "sentence-transformers/all-MiniLM-L6-v2"

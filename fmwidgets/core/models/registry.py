@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import NoModelLoadedError, UnknownModelNameError, WrongFamilyError
-from ..records import Shown
-from .arguments import model_name
+from ...errors import NoModelLoadedError, UnknownModelNameError, WrongFamilyError
+from ...records import Shown
+from ..arguments import model_name
 
 # What each feature needs, so a handle can say what applies to it and a feature can refuse a
 # model with one sentence that names what the model can do instead.

@@ -14,7 +14,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from ..errors import BadArgumentError, DataError
+from ...errors import BadArgumentError, DataError
+from ..models.registry import ModelHandle, get_model
 from .generate import (
     Generation,
     check_prompt,
@@ -24,7 +25,6 @@ from .generate import (
     stop_texts,
     to_generation,
 )
-from .registry import ModelHandle, get_model
 
 ROLES = ("system", "user", "assistant", "tool")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..errors import BadArgumentError
-from ..records import Recorded, RunRecord, recorded
+from ...errors import BadArgumentError
+from ...records import Recorded, RunRecord, recorded
+from ..models.registry import ModelHandle, get_model
 from . import template
 from .generate import Generation, check_prompt, generate_text
-from .registry import ModelHandle, get_model
 
 
 @dataclass(eq=False)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..errors import DataError
-from ..records import Recorded, RunRecord, recorded
-from .arguments import number
-from .registry import ModelHandle, get_model
-from .tokens import readable_tokens
+from ...errors import DataError
+from ...records import Recorded, RunRecord, recorded
+from ..arguments import number
+from ..models.registry import ModelHandle, get_model
+from ..tokens import readable_tokens
 
 MASK = "[MASK]"
 

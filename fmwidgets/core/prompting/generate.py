@@ -23,15 +23,15 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from ..errors import BadArgumentError, DataError
-from ..records import Recorded, RunRecord
+from ...errors import BadArgumentError, DataError
+from ...records import Recorded, RunRecord
+from ..arguments import generate_keywords, number
+from ..data import FMWarning
+from ..models.registry import ModelHandle, get_model
+from ..seeding import seeded
+from ..tokens import readable_tokens
 from . import template
-from .arguments import generate_keywords, number
-from .data import FMWarning
-from .registry import ModelHandle, get_model
 from .scoring import chosen_logprobs, sequence_logprobs
-from .seeding import seeded
-from .tokens import readable_tokens
 
 MAX_NEW_TOKENS = 64  # the default of generate_text, generate_table, evaluate and the Playground
 
@@ -446,7 +446,7 @@ def generate_text(
 ) -> Generation:
     """Continue ``prompt`` with a decoder and return a ``Generation``.
 
-    ``variables`` (a notebook namespace) fills ``{name}`` placeholders safely (core.template).
+    ``variables`` (a notebook namespace) fills ``{name}`` placeholders safely (core.prompting.template).
     ``greedy=None`` samples when temperature/top_p/top_k or n>1 is given, else follows the
     model's generation config.  Other keywords (``repetition_penalty``, ``min_new_tokens``...)
     go to transformers' ``generate``.  ``on_text(texts)`` is called after every token.

@@ -1,6 +1,6 @@
 """One generation per DataFrame row: ``generate_table(df, "Summarise: {review}")`` (``fm.generate_df``).
 
-The template's placeholders name columns and are filled by ``core.template`` (no code runs).
+The template's placeholders name columns and are filled by ``core.prompting.template`` (no code runs).
 Rows go through ``model.generate`` in left-padded batches of 8 by default.  That was measured
 (``bench/bench_generate_df.py``, GPT-2-small shape, 32 new tokens): on an H200 batches of 8 ran
 7.7x the rows/s of one row at a time, and on a 16-core CPU batches of 4 ran 3.4x (16: 8.8x),
@@ -16,11 +16,12 @@ import functools
 import warnings
 from typing import Any, Callable, Sequence
 
-from ..engines import engine_params, resolve_engine, run_chunks
-from ..errors import DataError, EngineError
-from ..records import RunRecord
-from .arguments import data_frame, number
-from .data import FMWarning, require_columns, require_rows
+from ...engines import engine_params, resolve_engine, run_chunks
+from ...errors import DataError, EngineError
+from ...records import RunRecord
+from ..arguments import data_frame, number
+from ..data import FMWarning, require_columns, require_rows
+from ..models.registry import ModelHandle, get_model
 from .generate import (
     MAX_NEW_TOKENS,
     check_prompt,
@@ -30,7 +31,6 @@ from .generate import (
     sampling_settings,
     stop_texts,
 )
-from .registry import ModelHandle, get_model
 from .template import fields, fill
 
 DEFAULT_BATCH_SIZE = 8
@@ -129,7 +129,7 @@ def generate_rows(
     """
     size = DEFAULT_BATCH_SIZE if batch_size is None else number("batch_size", batch_size, low=1, integer=True)
     if resolve_engine(engine) == "vllm":
-        from ..engines.vllm import generate_texts
+        from ...engines.vllm import generate_texts
 
         return generate_texts(
             handle,

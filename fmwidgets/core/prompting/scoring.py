@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .registry import ModelHandle
+from ..models.registry import ModelHandle
 
 
 def position_logprobs(handle: ModelHandle, ids: Sequence[int]):

@@ -22,8 +22,8 @@ import string
 import types
 from typing import Any, Callable, Mapping
 
-from .._compat import split_field_name
-from ..errors import InterpolationError
+from ..._compat import split_field_name
+from ...errors import InterpolationError
 
 _PARSER = string.Formatter()
 MAX_FORMAT_WIDTH = 1000  # the largest width or precision a format spec may ask for

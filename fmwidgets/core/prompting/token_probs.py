@@ -12,12 +12,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..records import Recorded, RunRecord, recorded
-from .arguments import number
+from ...records import Recorded, RunRecord, recorded
+from ..arguments import number
+from ..models.registry import ModelHandle, get_model
+from ..tokens import readable_tokens
 from .generate import Generation, check_prompt, fit_context
-from .registry import ModelHandle, get_model
 from .scoring import position_logprobs
-from .tokens import readable_tokens
 
 
 @dataclass(eq=False)

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadArgumentError, DataError
-from ..records import _jsonable, recorded
-from ..store import now, store
+from ...errors import BadArgumentError, DataError
+from ...records import _jsonable, recorded
+from ...store import now, store
 from .generate import check_prompt
 from .template import fields
 

@@ -4,7 +4,7 @@ LanceDB keeps Arrow tables on disk (a temporary folder unless ``path=`` is given
 small tables exhaustively (exact), and above ``ANN_MIN_ROWS`` rows gets an ANN index built
 automatically (IVF-RQ: 4-bit RaBitQ codes, re-ranked with the stored vectors;
 bench/bench_retrieval.py measures its recall and latency against brute force).  The vectors come
-from ``core.embed.encode`` — the same code as ``fm.embed`` — always normalised, so cosine is
+from ``core.embedding.embed.encode`` — the same code as ``fm.embed`` — always normalised, so cosine is
 what is searched.  ``fmwidgets-index.json`` next to the table says which model (id, commit,
 pooling) made the vectors; reopening with another model is refused, because its vectors would
 not be comparable with the stored ones.
@@ -22,8 +22,8 @@ from ...engines import batch_engine, engine_params
 from ...errors import BadArgumentError, DataError, WrongFamilyError
 from ...records import Recorded, RunRecord, recorded
 from ..data import clean_texts
-from ..embed import default_max_length, default_pooling, encode_on
-from ..registry import ModelHandle, get_model, registry
+from ..embedding.embed import default_max_length, default_pooling, encode_on
+from ..models.registry import ModelHandle, get_model, registry
 
 META_FILE = "fmwidgets-index.json"
 TABLE = "rows"
@@ -217,7 +217,7 @@ def _matching_model(index: Index, model: Any) -> ModelHandle:
         handle = registry.get(name)
         if _same_model(handle, facts):
             return handle
-    from ..models import EMBEDDED_ID, load
+    from ..models.loading import EMBEDDED_ID, load
 
     handle = load(None if facts["id"] == EMBEDDED_ID else facts["id"], revision=facts.get("revision"))
     if not _same_model(handle, facts):

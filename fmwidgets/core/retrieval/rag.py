@@ -1,7 +1,7 @@
 """``fm.rag``: retrieve passages from an ``Index``, put them in a prompt, and generate the answer.
 
-The prompt is filled with ``core.template.fill`` (passages and question are values, never parsed
-as placeholders), then goes through ``core.generate.generate_text`` — the chat template for chat
+The prompt is filled with ``core.prompting.template.fill`` (passages and question are values, never parsed
+as placeholders), then goes through ``core.prompting.generate.generate_text`` — the chat template for chat
 models, the same streaming and bookkeeping as ``fm.generate``.  The answer keeps the sources it
 was given and the prompt exactly as the model received it, so a reader can check one against
 the other.
@@ -15,9 +15,9 @@ from typing import Any
 
 from ...errors import BadArgumentError
 from ...records import RunRecord
-from .. import template as templates
-from ..generate import Generation, check_prompt, generate_text
-from ..registry import get_model
+from ..models.registry import get_model
+from ..prompting import template as templates
+from ..prompting.generate import Generation, check_prompt, generate_text
 from .index import check_k, get_index
 
 DEFAULT_PROMPT = (
@@ -46,7 +46,7 @@ def resolve_template(prompt: str | None) -> str:
     """The template text: ``prompt`` itself, a saved version ``"name@N"``, or the default."""
     if prompt is None:
         return DEFAULT_PROMPT
-    from ..prompt_versions import PromptVersion, get_prompt, is_prompt_id
+    from ..prompting.versions import PromptVersion, get_prompt, is_prompt_id
 
     if isinstance(prompt, PromptVersion):
         prompt = prompt.template

@@ -14,9 +14,9 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadArgumentError, DataError
-from .arguments import data_frame
-from .data import FMWarning, clean_texts, require_columns, require_rows
+from ...errors import BadArgumentError, DataError
+from ..arguments import data_frame
+from ..data import FMWarning, clean_texts, require_columns, require_rows
 
 TASKS = ("classification", "regression", "causal-lm")
 # An integer label column with at most this many distinct values (and values that repeat: no

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadArgumentError
-from ..paths import home_as_tilde
+from ...errors import BadArgumentError
+from ...paths import home_as_tilde
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Fine-tune a loaded model on a DataFrame: classification, regression or causal-LM, full or LoRA.
 
 ``run_finetune()`` is ``fm.finetune`` without its live view (the public function, which adds the
-``TrainingView`` in a notebook, is widgets/training.py).  It checks the data (finetune_data.py)
+``TrainingView`` in a notebook, is widgets/training.py).  It checks the data (core/training/data.py)
 before anything heavy happens, copies the base model with the right head (the base is never
 touched), and trains through ``transformers.Trainer`` in the calling thread, where torch's
 OpenMP threads run as fast as in a plain Trainer (background=True trains in a thread of its
@@ -26,24 +26,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..engines import engine_params
-from ..errors import BadArgumentError, OutOfMemoryError, WrongFamilyError
-from ..records import Recorded, RunRecord, recorded
-from .arguments import number
-from .data import FMWarning, as_texts, clean_text_list, require_columns
+from ...engines import engine_params
+from ...errors import BadArgumentError, OutOfMemoryError, WrongFamilyError
+from ...records import Recorded, RunRecord, recorded
+from ..arguments import number
+from ..data import FMWarning, as_texts, clean_text_list, require_columns
+from ..models.loading import auto_class, embedded_model_path
+from ..models.registry import ModelHandle, get_model, registry
+from ..seeding import set_seed
+from ..targets import writable_files, writable_folder
+from .data import TrainingData, prepare
 from .export_script import TrainingPlan, write_script
-from .finetune_data import TrainingData, prepare
 from .metrics import (
     classification_metrics,
     perplexity,
     regression_metrics,
     scalar_metrics,
 )
-from .models import auto_class, embedded_model_path
-from .registry import ModelHandle, get_model, registry
-from .seeding import set_seed
-from .targets import writable_files, writable_folder
-from .training_monitor import TrainingInfo, TrainingMonitor, TrainingPoint
+from .monitor import TrainingInfo, TrainingMonitor, TrainingPoint
 
 # peft's defaults cover common architectures (bert: query/value, gpt2: c_attn, llama: q/v...);
 # for others every linear layer gets an adapter.
@@ -413,13 +413,13 @@ class RayTrainJob(_Job):
     def __init__(
         self, *args: Any, plan: Any, address: str | None, workers: int | None, **kwargs: Any
     ) -> None:
-        from ..engines import ray_address
+        from ...engines import ray_address
 
         super().__init__(*args, **kwargs)
         self.plan, self.address, self.workers = plan, ray_address(address), workers
 
     def _train(self) -> Any:
-        from ..engines.ray_train import train_on_ray
+        from ...engines.ray_train import train_on_ray
 
         return train_on_ray(self)
 
@@ -789,7 +789,7 @@ def run_finetune(
     ``engine="ray"`` trains on ``workers`` Ray Train workers (data-parallel) at ``ray_address``
     (default: a local Ray); the curve, Stop and the registered model are the same.
     """
-    from ..engines.ray_train import check_train_engine
+    from ...engines.ray_train import check_train_engine
 
     engine = check_train_engine(engine, workers)
     check_arguments(
