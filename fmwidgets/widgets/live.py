@@ -128,7 +128,8 @@ def generate(
 def chat(
     message: str, *, model: Any = None, stream: bool | None = None, keep: bool = True, **params: Any
 ) -> ChatReply:
-    """Send ``message`` to a chat model (``core.prompting.chat.chat_reply``); the reply streams in a notebook."""
+    """Send ``message`` to a chat model (``core.prompting.chat.chat_reply``); the reply streams in a
+    notebook."""
     return streamed(chat_reply, stream, keep, message, model=model, **params)
 
 
