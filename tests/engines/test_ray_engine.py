@@ -80,6 +80,20 @@ def test_a_model_folder_missing_on_the_workers_is_one_sentence(gpt2, tmp_path):
         spec.load()
 
 
+def test_a_cuda_model_on_a_cluster_without_gpus_is_one_sentence_before_any_work(gpt2):
+    """The cluster here has CPUs only: a model the notebook placed on cuda is refused before any
+    actor starts (the handle is a copy that says cuda; nothing is moved or loaded)."""
+    import dataclasses
+
+    from fmwidgets.engines import run_chunks
+
+    on_cuda = dataclasses.replace(gpt2, device="cuda")
+    ran = []
+    with pytest.raises(EngineError, match="runs on cuda but the Ray cluster has no GPUs"):
+        run_chunks(on_cuda, lambda handle, chunk: ran.append(chunk), ["a", "b"], [1, 1], engine="ray")
+    assert ran == []
+
+
 def test_a_failing_worker_names_the_unfinished_rows(gpt2):
     from fmwidgets.engines import run_chunks
 
