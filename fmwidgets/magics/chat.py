@@ -10,7 +10,7 @@ import fmwidgets as fm
 
 from ..core.prompting.chat import chat_reply
 from .parser import arg, command, store
-from .prompts import GENERATION_ARGS, body_text, max_new_tokens_arg
+from .prompts import GENERATION_ARGS, body_text, generation_params, max_new_tokens_arg
 
 _CHAT_FLAGS = (
     "--temperature",
@@ -23,18 +23,6 @@ _CHAT_FLAGS = (
     "--system",
     "--out",
 )
-_NAMES = (
-    "max_new_tokens",
-    "temperature",
-    "top_p",
-    "top_k",
-    "greedy",
-    "seed",
-    "repetition_penalty",
-    "stop",
-    "system",
-)
-
 # model name -> the conversation so far (what the last reply returned)
 conversations: dict[str, list] = {}
 
@@ -57,15 +45,13 @@ def chat(args, cell, shell, **extra):
     name = get_model(args.model, "generate").name
     if args.new:
         conversations.pop(name, None)
-    params = {k: getattr(args, k) for k in _NAMES if getattr(args, k, None) is not None}
     reply = fm.chat(
         body_text(cell),
         model=name,
         conversation=conversations.get(name),
         stream=False if args.no_stream else None,
         keep=False,
-        **params,
-        **extra,
+        **generation_params(args, extra),
     )
     conversations[name] = reply.conversation
     store(shell, args.out, reply)

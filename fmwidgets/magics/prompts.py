@@ -96,8 +96,8 @@ def generation_params(args, extra: dict) -> dict:
         "chat",
         "system",
     )
-    params = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
-    if args.strict:
+    params = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
+    if getattr(args, "strict", False):  # %%fm chat has no --strict
         params["strict"] = True
     return {**params, **extra}
 
@@ -173,7 +173,9 @@ def prompt(args, cell, shell, **extra):
         if cell is None:
             raise UsageError('%%fm prompt needs the prompt as the cell body (or --df DF --template "...").')
         if args.code:
-            return _as_code(args, cell, shell, params)
+            from ..render.generate import code_lexer
+
+            code_lexer(args.code)  # an unknown language fails before generating
         result = fm.generate(
             cell,
             model=args.model,
@@ -182,25 +184,18 @@ def prompt(args, cell, shell, **extra):
             keep=False,
             **params,
         )
+        if args.code:
+            return _show_as_code(args, result, shell)
     store(shell, args.out, result)
     return result
 
 
-def _as_code(args, cell, shell, params):
+def _show_as_code(args, result, shell) -> None:
     """``--code LANG``: the generation shown as highlighted code (it is still stored by --out)."""
     from IPython.display import display
 
-    from ..render.generate import code_bundle, code_lexer
+    from ..render.generate import code_bundle
 
-    code_lexer(args.code)  # an unknown language fails before generating
-    result = fm.generate(
-        cell,
-        model=args.model,
-        variables=shell.user_ns,
-        stream=False if args.no_stream else None,
-        keep=False,
-        **params,
-    )
     display(
         code_bundle(result.texts, args.code, "— " + result.summary()),
         raw=True,
