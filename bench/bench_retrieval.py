@@ -2,7 +2,7 @@
 and the ANN index against brute force on random vectors.
 
 Run:  .venv/bin/python bench/bench_retrieval.py [--n 512] [--repeat 3] [--ann-n 1000000] [--queries 50]
-                                               [--ann-data random|clustered]
+                                               [--ann-data random|clustered] [--compare-lance]
 
 1. Index build throughput: fm.index on --n sentences vs fm.embed on the same sentences with the
    embedded MiniLM, interleaved runs, median; ratio target >= 0.95.
@@ -10,9 +10,11 @@ Run:  .venv/bin/python bench/bench_retrieval.py [--n 512] [--repeat 3] [--ann-n 
    top-k over the same vectors (prints how many queries agree, target: all).
 3. ANN: --ann-n random 384-d unit vectors in a LanceDB table (--ann-data clustered: around 1,000
    random centres instead, closer to real embeddings); numpy brute-force top-10 latency, then the
-   IVF-RQ index fm.index builds above ANN_MIN_ROWS (build time, peak memory of this process while
-   building), its query latency with fm.Index's search parameters and recall@10 against brute
-   force (targets: recall >= 0.95 at >= 10x lower latency).  --ann-n 0 skips this part.
+   ANN index fm.index builds from ANN_MIN_ROWS rows (build time, peak memory of this process while
+   building and what it holds after), its query latency and recall@10 against brute force
+   (targets: recall >= 0.95 at >= 10x lower latency), the whole Index.search_vector (which also
+   fetches the rows from LanceDB), and other candidate counts.  --compare-lance also builds and
+   times LanceDB's own IVF-RQ index on the same table.  --ann-n 0 skips this part.
 4. fm.label(method="embedding") throughput vs fm.embed on the same sentences; target >= 0.9.
 """
 
@@ -64,12 +66,13 @@ def peak_while(fn) -> tuple[float, float]:
     return seconds, max(peak)
 
 
-def ann_part(n: int, queries: int, data: str) -> None:
+def ann_part(n: int, queries: int, data: str, compare_lance: bool = False) -> None:
     import lancedb
     import numpy as np
     import pyarrow as pa
 
-    from fmwidgets.core.retrieval.index import ANN_BITS, ANN_NPROBES, ANN_PARTITIONS, ANN_REFINE, Index, build_ann
+    from fmwidgets.core.retrieval.ann import ANN_CANDIDATES, sub_vectors
+    from fmwidgets.core.retrieval.index import Index
     from fmwidgets.records import RunRecord
 
     dim, k = 384, 10
@@ -106,8 +109,9 @@ def ann_part(n: int, queries: int, data: str) -> None:
         index.search_vector(q, k)
         exact_times.append(time.perf_counter() - start)
     before = rss_mb()
-    build_s, building = peak_while(lambda: build_ann(table))
-    index.search_vector(qs[0], k)  # warm the index cache
+    build_s, building = peak_while(index.build_ann)
+    after = rss_mb()
+    ann = index._ann
 
     def measure(search) -> tuple[float, float, float]:
         """Median latency of ``search(q) -> ids`` and of brute force, query by query interleaved (so
@@ -123,23 +127,39 @@ def ann_part(n: int, queries: int, data: str) -> None:
             recalls.append(len(set(found) & set(true)) / k)
         return statistics.median(times), statistics.median(brute_times), statistics.mean(recalls)
 
-    def other(nprobes: int, refine: int):
-        query = lambda q: table.search(q, vector_column_name="vector").distance_type("cosine").limit(k)  # noqa: E731
-        return lambda q: query(q).nprobes(nprobes).refine_factor(refine).to_pandas()["id"].to_numpy()
+    def line(name: str, a: float, b: float, recall: float) -> None:
+        print(f"  {name:<38}: {a * 1000:8.2f} ms/query  {b / a:5.1f}x lower than brute force  recall@10 {recall:.3f}")
 
+    print(f"ANN: {n} {data} {dim}-d unit vectors, {queries} queries, top-{k}; faiss PQ fast-scan "
+          f"{sub_vectors(dim)} x 4-bit codes, {ANN_CANDIDATES} candidates re-ranked exactly")
+    print(f"  numpy brute force                     : {measure(brute)[1] * 1000:8.2f} ms/query")
+    print(f"  LanceDB exact scan (no index)         : {statistics.median(exact_times) * 1000:8.2f} ms/query")
+    print(f"  ANN build                             : {build_s:8.1f} s; RSS {before:.0f} MB before, peak {building:.0f} MB "
+          f"while building, {after:.0f} MB after (+{after - before:.0f} MB held: codes and vectors)")
+    def positions(row_ids):  # LanceDB row ids -> row positions (the ``id`` column), as brute force gives
+        return np.searchsorted(ann.row_ids, row_ids)
+
+    a, b, recall = measure(lambda q: positions(ann.search(q, k)[0]))
+    line("ANN index (row ids, exact scores)", a, b, recall)
+    print(f"  {'':<38}  (targets: >= 10x at recall@10 >= 0.95)")
     a, b, recall = measure(lambda q: index.search_vector(q, k)["id"].to_numpy())
-    print(f"ANN: {n} {data} {dim}-d unit vectors, {queries} queries, top-{k}, IVF-RQ {ANN_PARTITIONS} partitions "
-          f"{ANN_BITS} bits, nprobes={ANN_NPROBES} refine_factor={ANN_REFINE}")
-    print(f"  numpy brute force        : {b * 1000:8.2f} ms/query")
-    print(f"  LanceDB exact scan       : {statistics.median(exact_times) * 1000:8.2f} ms/query (no index)")
-    print(f"  ANN build                : {build_s:8.1f} s, RSS {before:.0f} MB before, peak {building:.0f} MB while building")
-    print(f"  ANN query                : {a * 1000:8.2f} ms/query  speed-up vs brute force {b / a:.1f}x (target >= 10x)")
-    print(f"  ANN recall@10            : {recall:.3f}   (target >= 0.95)")
-    sweep = ((ANN_NPROBES // 16, ANN_REFINE), (ANN_NPROBES // 4, ANN_REFINE), (ANN_NPROBES, 1), (ANN_NPROBES, 5))
-    for nprobes, refine in sweep:
-        a, b, recall = measure(other(nprobes, refine))
-        print(f"  other: nprobes={nprobes:<3} refine_factor={refine:<3}: {a * 1000:8.2f} ms/query  {b / a:5.1f}x  "
-              f"recall@10 {recall:.3f}")
+    line("Index.search_vector (rows from LanceDB)", a, b, recall)
+    for candidates in (ANN_CANDIDATES // 2, ANN_CANDIDATES * 2):
+        a, b, recall = measure(lambda q, c=candidates: positions(ann.search(q, k, candidates=c)[0]))
+        line(f"other: {candidates} candidates", a, b, recall)
+    if compare_lance:  # LanceDB's own best index on the same table, for the record in ann.py
+        from lancedb.index import IvfRq
+
+        start = time.perf_counter()
+        table.create_index("vector", config=IvfRq(distance_type="cosine", num_partitions=64, num_bits=4))
+        print(f"  LanceDB IVF-RQ build (64 partitions, 4 bits): {time.perf_counter() - start:.1f} s")
+        for nprobes, refine in ((64, 3), (16, 3)):
+            search = lambda q, p=nprobes, r=refine: (  # noqa: E731
+                table.search(q, vector_column_name="vector").distance_type("cosine").limit(k)
+                .nprobes(p).refine_factor(r).select(["id"]).to_arrow()["id"].to_numpy())
+            a, b, recall = measure(search)
+            line(f"LanceDB IVF-RQ nprobes={nprobes} refine={refine}", a, b, recall)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -148,6 +168,7 @@ def main() -> None:
     parser.add_argument("--ann-n", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--ann-data", choices=["random", "clustered"], default="random")
+    parser.add_argument("--compare-lance", action="store_true", help="also time LanceDB's own IVF-RQ index")
     opts = parser.parse_args()
 
     import numpy as np
@@ -183,7 +204,7 @@ def main() -> None:
                      and set(found["text"]) == set(frame["text"].iloc[order]))
     print(f"  exact search = numpy top-10 on {same} of {len(questions)} queries (target: all)")
     if opts.ann_n:
-        ann_part(opts.ann_n, opts.queries, opts.ann_data)
+        ann_part(opts.ann_n, opts.queries, opts.ann_data, opts.compare_lance)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
 """``fm.index``: a DataFrame's rows embedded into a LanceDB table, searched by cosine similarity.
 
-LanceDB keeps Arrow tables on disk (a temporary folder unless ``path=`` is given), searches
-small tables exhaustively (exact), and above ``ANN_MIN_ROWS`` rows gets an ANN index built
-automatically (IVF-RQ: 4-bit RaBitQ codes, re-ranked with the stored vectors;
-bench/bench_retrieval.py measures its recall and latency against brute force).  The vectors come
-from ``core.embedding.embed.encode`` — the same code as ``fm.embed`` — always normalised, so cosine is
-what is searched.  ``fmwidgets-index.json`` next to the table says which model (id, commit,
-pooling) made the vectors; reopening with another model is refused, because its vectors would
-not be comparable with the stored ones.
+LanceDB keeps Arrow tables on disk (a temporary folder unless ``path=`` is given) and searches
+small tables exhaustively (exact).  From ``ANN_MIN_ROWS`` rows an approximate index (``ann.py``:
+faiss 4-bit PQ fast-scan codes, candidates re-ranked with the exact vectors) is built
+automatically and saved beside the table; bench/bench_retrieval.py measures its recall and
+latency against brute force.  The vectors come from ``core.embedding.embed.encode`` (the same
+code as ``fm.embed``), always normalised, so cosine is what is searched.
+``fmwidgets-index.json`` next to the table says which model (id, commit, pooling) made the
+vectors; reopening with another model is refused, because its vectors would not be comparable
+with the stored ones.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +26,17 @@ from ...records import Recorded, RunRecord, recorded
 from ..data import clean_texts
 from ..embedding.embed import default_max_length, default_pooling, encode_on
 from ..models.registry import ModelHandle, get_model, registry
+from .ann import ANN_FILE, Ann, stored_vectors
 
 META_FILE = "fmwidgets-index.json"
 TABLE = "rows"
 FORMAT = 1
-# Below this an exhaustive scan is fast enough and exact.  Measured on random 384-d vectors (loaded
-# 2-core machine, median ms/query, LanceDB exact scan vs this ANN index): 31 vs 40 at 10,000 rows,
-# 329 vs 36 at 30,000, 1,810 vs 25 at 100,000 (the index then took 4, 14 and 27 s to build).
-ANN_MIN_ROWS = 20_000
-ANN_PARTITIONS = 64  # IVF partitions (k-means clusters) of the ANN index
-ANN_BITS = 4  # RaBitQ bits per dimension: 1 bit lost a quarter of the top-10 on random vectors
-ANN_NPROBES = ANN_PARTITIONS  # all of them: on spread-out vectors fewer partitions lose neighbours
-ANN_REFINE = 3  # candidates re-ranked with the exact vectors, per result asked for
+# Below this an exhaustive scan is fast enough and exact.  Median ms/query of Index.search_vector on
+# random 384-d vectors (quiet 2-core machine), LanceDB exact scan vs the ANN index (and its build):
+# 16 vs 9 at 5,000 rows (1.1 s), 23 vs 10 at 10,000 (1.2 s), 31 vs 10 at 20,000, 104 vs 11 at
+# 50,000, 274 vs 7 at 100,000 (2.5 s).  The exact scan grows with the rows; the ANN's ~9 ms is
+# mostly fetching the found rows from the table.
+ANN_MIN_ROWS = 10_000
 RESERVED = ("vector", "score", "chunk", "_distance")
 
 # indexes of this kernel by name (fm.index(name=...), %fm index --as NAME), for %%fm rag --index NAME
@@ -57,17 +58,40 @@ class Index(Recorded):
     engine: dict[str, Any] = field(default_factory=dict)  # engine, address, workers that embed its rows
     _handle: ModelHandle | None = field(default=None, repr=False)
     _tmp: Any = field(default=None, repr=False)  # a TemporaryDirectory that lives as long as the index
+    _ann: Ann | None = field(default=None, repr=False)  # the approximate index, read on first use
 
     def __len__(self) -> int:
         return self.table.count_rows()
 
     @property
     def ann(self) -> bool:
-        """Whether an approximate (IVF-RQ) index answers searches, rather than an exact scan."""
-        return bool(self.table.list_indices())
+        """Whether the approximate index (``ann.py``) answers searches, rather than an exact scan:
+        once it exists, or the table has ``ANN_MIN_ROWS`` rows (an index written before it existed
+        gets it on its first search)."""
+        return self._ann is not None or (Path(self.path) / ANN_FILE).exists() or len(self) >= ANN_MIN_ROWS
 
-    @property
+    def build_ann(self) -> None:
+        """Build the approximate index over every row now, whatever the table's size, and save it."""
+        self._ann = Ann.build(*stored_vectors(self.table))
+        self._ann.save(Path(self.path))
+
+    def _update_ann(self) -> None:
+        """Code the rows added since the approximate index was built; open or build it when due."""
+        if self._ann is not None:
+            self._ann.add(*stored_vectors(self.table, after=int(self._ann.row_ids[-1])))
+            self._ann.save(Path(self.path))
+        elif self.ann:
+            self._searcher()
+
+    def _searcher(self) -> Ann:
+        """The approximate index, read from its file (coding rows added since) or built."""
+        if self._ann is None:
+            self._ann = Ann.open(Path(self.path), self.table)
+        return self._ann
+
+    @cached_property
     def columns(self) -> list[str]:
+        """The stored columns but the vectors (kept: reading the table's schema takes milliseconds)."""
         return [c for c in self.table.schema.names if c != "vector"]
 
     def handle(self) -> ModelHandle:
@@ -98,9 +122,16 @@ class Index(Recorded):
 
     def search_vector(self, vector: Any, k: int) -> Any:
         """Rows nearest to an already embedded ``vector`` (normalised), best first."""
-        query = self.table.search(vector, vector_column_name="vector").distance_type("cosine").limit(k)
+        import numpy as np
+
         if self.ann:
-            query = query.nprobes(ANN_NPROBES).refine_factor(ANN_REFINE)
+            row_ids, scores = self._searcher().search(vector, k)
+            rows = self.table.take_row_ids(row_ids.tolist()).select(self.columns).with_row_id().to_arrow()
+            got = rows["_rowid"].to_numpy()
+            order = np.argsort(got)
+            found = rows.drop_columns(["_rowid"]).take(order[np.searchsorted(got, row_ids, sorter=order)])
+            return found.to_pandas().assign(score=scores.astype(float))
+        query = self.table.search(vector, vector_column_name="vector").distance_type("cosine").limit(k)
         found = query.to_pandas()
         found["score"] = (1.0 - found["_distance"]).astype(float)
         return found.drop(columns=["vector", "_distance"]).reset_index(drop=True)
@@ -130,11 +161,11 @@ class Index(Recorded):
         rows = _chunked(self.handle(), frame, self.text, self.chunk_tokens, self.overlap)
         arrow = _arrow(rows, self.vectors(rows[self.text].tolist(), engine=where), schema=self.table.schema)
         self.table.add(arrow)
-        _maybe_build_ann(self.table)
+        self._update_ann()
         return self
 
     def summary(self) -> str:
-        mode = "ANN (IVF-RQ)" if self.ann else "exact search"
+        mode = "ANN (PQ fast-scan, re-ranked exactly)" if self.ann else "exact search"
         chunks = f" · chunks of {self.chunk_tokens} tokens" if self.chunk_tokens else ""
         return f"{len(self)} rows · {self.model['id']} ({self.model['dim']}-d, cosine) · {mode}{chunks}"
 
@@ -229,7 +260,7 @@ def _matching_model(index: Index, model: Any) -> ModelHandle:
 
 
 # --------------------------------------------------------------------------------------------
-# Chunks, Arrow and the ANN index
+# Chunks and Arrow
 
 
 def _chunked(handle: ModelHandle, frame: Any, text: str, chunk_tokens: int | None, overlap: int) -> Any:
@@ -269,35 +300,6 @@ def _arrow(frame: Any, vectors: Any, schema: Any = None) -> Any:
         raise DataError(
             f"The new rows' columns do not have the indexed columns' types ({exc}); convert them first."
         ) from exc
-
-
-def _maybe_build_ann(table: Any, min_rows: int | None = None) -> None:
-    """Build the ANN index once the table is large enough that an exhaustive scan gets slow."""
-    rows = table.count_rows()
-    if rows < (min_rows or ANN_MIN_ROWS) or table.list_indices():
-        return
-    build_ann(table)
-
-
-def build_ann(table: Any) -> None:
-    """An IVF-RQ cosine index: 4 bits per dimension (RaBitQ), every partition probed, re-ranked exactly.
-
-    Measured (bench/bench_retrieval.py, and by hand on 5,000 to 200,000 rows) on random 384-d unit
-    vectors, the hardest case with no clusters for IVF to exploit: probing 8 of 64 partitions
-    found a quarter of the true top-10, so every partition is probed and the speed comes from
-    scanning 192-byte codes instead of 1,536-byte vectors.  Re-ranking 10x the asked-for rows
-    with the stored vectors kept recall@10 at 1.0 with 4 bits, 0.75 with 1 bit.  On 1,000,000
-    rows (brute force timed in the same run): re-ranking 1x / 3x / 5x / 10x gave recall@10
-    0.76 / 0.99 / 1.00 / 1.00 at 5.4x / 5.5x / 3.4x / 3.9x lower latency than numpy, so 3x;
-    not the 10x hoped for, as the scan of every code is the floor.  154 s and 0.3 GB extra
-    memory to build.
-    IVF-HNSW-SQ took minutes to build at 50,000 rows on two cores.
-    """
-    from lancedb.index import IvfRq
-
-    table.create_index(
-        "vector", config=IvfRq(distance_type="cosine", num_partitions=ANN_PARTITIONS, num_bits=ANN_BITS)
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -386,7 +388,6 @@ def index(
         progress=progress,
     )
     table = lancedb.connect(str(folder)).create_table(TABLE, data=_arrow(rows, vectors))
-    _maybe_build_ann(table)
     params = {
         "text": text,
         "chunk_tokens": chunk_tokens,
@@ -409,6 +410,7 @@ def index(
         record=RunRecord.for_model("index", handle, params, data=data),
     )
     _write_meta(folder, result)
+    result._update_ann()
     if name:
         indexes[name] = result
     return result
