@@ -105,6 +105,10 @@ def test_ann_index_is_built_on_growth_saved_and_kept_up_to_date(minilm, tmp_path
     with pytest.warns(UserWarning, match="could not be read; it is rebuilt from the table"):
         assert again.search("the train this week", k=1)["n"][0] == 29
     assert again._ann.codes.ntotal == 30 and (folder / "ann.faiss").stat().st_size > 100
+    (folder / "ann.faiss.partial").mkdir()  # the codes cannot be written: a warning, and search goes on
+    with pytest.warns(UserWarning, match="could not be saved"):
+        again.add(pd.DataFrame({"text": ["a brand new sentence about trains"], "n": [30]}))
+    assert again.search("a brand new sentence about trains", k=1)["n"][0] == 30 and again._ann.codes.ntotal == 31
 
 
 def test_chunks_keep_their_rows_columns(minilm):

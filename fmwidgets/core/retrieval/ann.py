@@ -142,12 +142,21 @@ class Ann:
         self.row_ids = np.concatenate([self.row_ids, row_ids])
 
     def save(self, folder: Path) -> None:
-        """Write the codes next to the table; a half-written file never replaces a good one."""
+        """Write the codes next to the table; a half-written file never replaces a good one, and a
+        folder that cannot be written (a shared, read-only index) only costs a rebuild next time."""
         import faiss
 
         partial = folder / (ANN_FILE + ".partial")
-        faiss.write_index(self.codes, str(partial))
-        os.replace(partial, folder / ANN_FILE)
+        try:
+            faiss.write_index(self.codes, str(partial))
+            os.replace(partial, folder / ANN_FILE)
+        except (OSError, RuntimeError) as exc:
+            warnings.warn(
+                f"The ANN index could not be saved in '{folder}' ({type(exc).__name__}); searches work, "
+                "and it is built again when the index is next opened.",
+                FMWarning,
+                stacklevel=3,
+            )
 
     def search(self, vector: Any, k: int, candidates: int = ANN_CANDIDATES) -> tuple[Any, Any]:
         """Row ids and exact cosine scores of the ``k`` best rows among the ``candidates`` (per 10
