@@ -6,10 +6,12 @@ import argparse
 
 import fmwidgets as fm
 
+from ..core.training.data import DEFAULT_VAL_SPLIT
+from ..core.training.finetune import DEFAULT_LORA_LR, DEFAULT_LR, run_finetune
 from .parser import ENGINE_ARGS, arg, command, store, variable
 
 # Flags left out of the line are left out of the call, so their defaults are run_finetune's
-# own (core/training/finetune.py), never repeated here.
+# own (core/training/finetune.py), never repeated here: --help reads them from its signature.
 _GIVEN = {"default": argparse.SUPPRESS}
 
 
@@ -17,7 +19,7 @@ _GIVEN = {"default": argparse.SUPPRESS}
     "finetune",
     "fine-tune the current model on a DataFrame with a live loss curve; registers NAME-ft",
     arg("df", metavar="DF", help="notebook variable holding the DataFrame"),
-    arg("--text", **_GIVEN, help="column with the texts (default: text)"),
+    arg("--text", **_GIVEN, help="column with the texts"),
     arg("--label", **_GIVEN, help="column with the labels; none = causal-LM on the texts"),
     arg(
         "--task",
@@ -27,13 +29,23 @@ _GIVEN = {"default": argparse.SUPPRESS}
     ),
     arg("--model", **_GIVEN, metavar="NAME", help="base model (default: the current one)"),
     arg("--epochs", type=float, **_GIVEN),
-    arg("--lr", type=float, **_GIVEN, help="learning rate (default 5e-5, 2e-4 with --lora)"),
+    arg(
+        "--lr",
+        type=float,
+        **_GIVEN,
+        help=f"learning rate (default {DEFAULT_LR:g}, {DEFAULT_LORA_LR:g} with --lora)",
+    ),
     arg("--batch-size", type=int, **_GIVEN),
     arg("--max-length", type=int, **_GIVEN, help="longest input in tokens"),
     arg("--warmup", type=float, **_GIVEN, help="warmup: a fraction of the steps (<1) or a number of steps"),
     arg("--weight-decay", type=float, **_GIVEN),
     arg("--grad-accum", type=int, **_GIVEN, help="gradient accumulation steps"),
-    arg("--val-split", type=float, **_GIVEN, help="fraction held out for evaluation (default 0.2)"),
+    arg(
+        "--val-split",
+        type=float,
+        **_GIVEN,
+        help=f"fraction held out for evaluation (default {DEFAULT_VAL_SPLIT:g}; none with --no-eval)",
+    ),
     arg("--eval-df", **_GIVEN, metavar="DF", help="notebook variable with evaluation rows"),
     arg("--seed", type=int, **_GIVEN),
     arg("--lora", action="store_true", **_GIVEN, help="train LoRA adapters (peft) instead of all weights"),
@@ -63,7 +75,8 @@ _GIVEN = {"default": argparse.SUPPRESS}
         dest="evaluate",
         action="store_false",
         **_GIVEN,
-        help="skip the evaluations before, during and after training (faster; no metrics)",
+        help="skip the evaluations before, during and after training (faster; no metrics); "
+        "without --val-split or --eval-df every row trains",
     ),
     arg(
         "--background",
@@ -74,6 +87,7 @@ _GIVEN = {"default": argparse.SUPPRESS}
     *ENGINE_ARGS,
     arg("--out", default=None, metavar="VAR", help="store the result in this variable"),
     group="fine-tuning",
+    defaults=run_finetune,
 )
 def finetune(args, cell, shell):
     given = vars(args)

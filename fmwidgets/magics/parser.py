@@ -71,6 +71,18 @@ def default_of(func: Callable, name: str) -> Any:
     return inspect.signature(func).parameters[name].default
 
 
+def help_with_default(help: str | None, func: Callable, name: str) -> str | None:
+    """``help`` ending with ``func``'s default for ``name``, for a flag left out of the call when
+    unset (``default=argparse.SUPPRESS``), whose argparse default is therefore not the real one.
+    A default of None or a bool is not shown: None's meaning (e.g. "the current model") is the
+    help's to say, and a switch's default is its absence."""
+    value = default_of(func, name)
+    if value is None or isinstance(value, bool):
+        return help
+    shown = f"default: {value}".replace("%", "%%")  # argparse %-formats help strings
+    return f"{help} ({shown})" if help else shown
+
+
 def command(
     name: str,
     help: str,
@@ -79,14 +91,22 @@ def command(
     passthrough: bool = False,
     group: str = "models",
     usage: str | None = None,
+    defaults: Callable | None = None,
 ):
-    """Register the decorated handler as `%fm NAME` with the given arguments."""
+    """Register the decorated handler as `%fm NAME` with the given arguments.
+
+    ``defaults``: the API function the handler calls; the help of each flag declared
+    ``default=argparse.SUPPRESS`` (so that an unset flag is not passed and the function's own
+    default applies) shows that default, read from the function's signature.
+    """
 
     def decorate(handler: Callable) -> Callable:
         prefix = "%%fm" if cell == "yes" else "%fm"
         parser = ArgumentParser(prog=f"{prefix} {name}", description=help, usage=usage, add_help=True)
         for a in args:
-            parser.add_argument(*a.flags, **a.kwargs)
+            action = parser.add_argument(*a.flags, **a.kwargs)
+            if defaults is not None and action.default is argparse.SUPPRESS and action.nargs != 0:
+                action.help = help_with_default(action.help, defaults, action.dest)
         COMMANDS[name] = Command(name, help, handler, parser, cell, passthrough, group)
         return handler
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import torch
 
 import fmwidgets as fm
 from fmwidgets.core.models.registry import registry
+from fmwidgets.core.training.data import DEFAULT_VAL_SPLIT
 from fmwidgets.core.training.finetune import FinetuneResult, FinetuneRun, predict
 from fmwidgets.core.training.finetune import run_finetune as finetune
 from fmwidgets.core.training.monitor import TrainingInfo, TrainingMonitor, TrainingPoint
@@ -182,8 +184,15 @@ def test_timings_add_up_and_evaluate_false_skips_every_evaluation(bert):
     assert full.evaluated and min(t.prepare, t.evaluate_before, t.train, t.evaluate_after, t.register) > 0
     assert t.total == pytest.approx(sum(s for part, s in full.timing_rows() if part != "total"))
     assert t.train >= full.seconds * 0.9  # the Trainer's own runtime is inside it
+    held = round(len(df) * DEFAULT_VAL_SPLIT)  # the default split holds rows out to evaluate them
+    assert (full.train_rows, full.eval_rows, full.held_out) == (len(df) - held, held, held)
+    assert full.total_steps == math.ceil((len(df) - held) / FAST["batch_size"])  # the Trainer's own count
 
     quick = finetune(df, label="label", evaluate=False, **FAST)
+    # nothing is evaluated, so nothing is held out: every row trains, in more steps per epoch
+    assert (quick.train_rows, quick.eval_rows, quick.held_out) == (len(df), 0, 0)
+    assert quick.steps == quick.total_steps == math.ceil(len(df) / FAST["batch_size"])
+    assert quick.record.params["train_rows"] == len(df) and f"{len(df)} training rows" in quick.headline()
     assert not quick.evaluated and quick.status == "finished" and quick.metrics == quick.before == {}
     assert quick.timings.evaluate_before == quick.timings.evaluate_after == 0
     assert [p for p in quick.history if p["kind"] == "eval"] == []
@@ -192,6 +201,17 @@ def test_timings_add_up_and_evaluate_false_skips_every_evaluation(bert):
     shown = display_data(quick)
     assert "evaluate before" in shown["text/html"] and "time:" in shown["text/plain"]
     assert quick.model.extra["finetune"]["evaluate"] is False
+
+
+def test_evaluate_false_honours_an_explicit_split_or_eval_df(bert):
+    df = labelled(["a", "b"])
+    split = finetune(df, label="label", evaluate=False, val_split=0.25, **FAST)
+    held = round(len(df) * 0.25)
+    assert (split.train_rows, split.eval_rows, split.held_out) == (len(df) - held, 0, held)
+    assert split.record.params["train_rows"] == len(df) - held and split.metrics == {}
+    assert f"the {held} rows held out by val_split were not trained on" in split.headline()
+    given = finetune(df, label="label", evaluate=False, eval_df=df.head(4), **FAST)
+    assert (given.train_rows, given.eval_rows, given.held_out, given.eval_source) == (len(df), 0, 0, "eval_df")
 
 
 def test_background_run_can_be_stopped_and_waited_for(bert):

@@ -58,6 +58,7 @@ def test_flags_left_out_take_the_core_defaults_and_no_eval_skips_evaluation(ip, 
     for key in ("batch_size", "max_length", "warmup", "weight_decay", "grad_accum", "lora", "lora_r", "strict"):
         assert params[key] == defaults[key], key
     assert params["evaluate"] is False and params["lr"] == 5e-5
+    assert result.train_rows == params["train_rows"] == len(reviews)  # no rows held out for nothing
 
 
 def test_mistakes_are_one_line(ip, bert, reviews):
@@ -70,6 +71,21 @@ def test_mistakes_are_one_line(ip, bert, reviews):
     with pytest.raises(DataError, match="no column 'text'; its columns are 'review', 'stars'"):
         ip.run_line_magic("fm", "finetune reviews --label stars")
     assert registry.names() == ["bert"]
+
+
+def test_finetune_help_shows_the_core_defaults_and_unset_flags_are_not_passed(ip, capsys):
+    from fmwidgets.core.training.finetune import DEFAULT_LR, run_finetune
+    from fmwidgets.magics.parser import COMMANDS, default_of, parse
+
+    ip.run_line_magic("fm", "finetune --help")
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps long lines
+    for name in ("text", "epochs", "batch_size", "max_length", "warmup", "seed", "lora_r", "lora_dropout"):
+        flag = "--" + name.replace("_", "-")
+        own = text.split(f" {flag} ", 1)[1].split(" --", 1)[0]  # this flag's metavar and help
+        assert f"default: {default_of(run_finetune, name)}" in own, (flag, own)
+    assert f"default {DEFAULT_LR:g}" in text.split(" --lr ", 1)[1].split(" --", 1)[0]
+    args, _ = parse(COMMANDS["finetune"], ["reviews"])
+    assert set(vars(args)) == {"df", "out", "engine", "ray_address", "workers"}  # no finetune keyword
 
 
 def test_help_lists_the_fine_tuning_group(ip, capsys):

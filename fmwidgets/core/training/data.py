@@ -22,6 +22,8 @@ TASKS = ("classification", "regression", "causal-lm")
 # An integer label column with at most this many distinct values (and values that repeat: no
 # more distinct values than half the rows) is read as classes.
 MAX_INTEGER_CLASSES = 20
+# The fraction of rows held out for evaluation when val_split is not given.
+DEFAULT_VAL_SPLIT = 0.2
 
 
 @dataclass
@@ -82,7 +84,8 @@ def prepare(
         raise BadArgumentError(f"'{task}' is not a fine-tuning task; use one of {', '.join(TASKS)}.")
     if val_split is not None and not 0 <= val_split < 1:
         raise BadArgumentError(
-            f"val_split must be a fraction between 0 and 1 (got {val_split}); 0.2 keeps a fifth of the rows for evaluation."
+            f"val_split must be a fraction between 0 and 1 (got {val_split}); {DEFAULT_VAL_SPLIT:g} keeps "
+            f"{DEFAULT_VAL_SPLIT:.0%} of the rows for evaluation."
         )
     if task in ("classification", "regression") and label is None:
         raise BadArgumentError(f"--task {task} needs a label column; pass --label COLUMN (label=).")
@@ -114,7 +117,10 @@ def prepare(
         train, evaluation, source = frame, frame, "train"
     else:
         train, evaluation = _split(
-            frame, label if task == "classification" else None, 0.2 if val_split is None else val_split, seed
+            frame,
+            label if task == "classification" else None,
+            DEFAULT_VAL_SPLIT if val_split is None else val_split,
+            seed,
         )
         source = "split"
         if task == "classification" and len(_classes(train[column], column)) < len(classes):

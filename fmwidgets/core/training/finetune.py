@@ -48,6 +48,9 @@ from .monitor import TrainingInfo, TrainingMonitor, TrainingPoint
 # peft's defaults cover common architectures (bert: query/value, gpt2: c_attn, llama: q/v...);
 # for others every linear layer gets an adapter.
 LORA_FALLBACK_TARGETS = "all-linear"
+# The learning rate when lr is not given: full fine-tuning, and LoRA adapters (which need more).
+DEFAULT_LR = 5e-5
+DEFAULT_LORA_LR = 2e-4
 
 
 @dataclass
@@ -86,9 +89,10 @@ class FinetuneResult(Recorded):
     total_steps: int = 0
     seconds: float = 0.0
     samples_per_second: float = 0.0
-    train_rows: int = 0
-    eval_rows: int = 0
+    train_rows: int = 0  # the rows trained on
+    eval_rows: int = 0  # the rows evaluated (0 when evaluate=False)
     eval_source: str = "split"
+    held_out: int = 0  # rows of the DataFrame kept out of training by val_split
     output_dir: str | None = None
     script: str | None = None
     timings: FinetuneTimings = field(default_factory=FinetuneTimings)
@@ -121,7 +125,13 @@ class FinetuneResult(Recorded):
                 f"{self.eval_rows} evaluation rows"
                 + (" (the training rows: no rows were held out)" if self.eval_source == "train" else "")
                 if self.evaluated
-                else "not evaluated (evaluate=False)"
+                else "not evaluated (evaluate=False"
+                + (
+                    f"; the {self.held_out} rows held out by val_split were not trained on"
+                    if self.held_out
+                    else ""
+                )
+                + ")"
             )
             + "."
         )
@@ -219,8 +229,13 @@ class _Job:
             total_steps=self.total_steps,
             epochs=self.params["epochs"],
             train_rows=len(self.data.train_texts),
-            eval_rows=len(self.data.eval_texts),
+            eval_rows=self.eval_rows,
         )
+
+    @property
+    def eval_rows(self) -> int:
+        """How many rows are evaluated: none when evaluate=False."""
+        return len(self.data.eval_texts) if self.params["evaluate"] else 0
 
     def log(self, state, logs: dict[str, Any]) -> None:
         values: dict[str, float] = {}
@@ -329,8 +344,9 @@ class _Job:
             seconds=float(train_metrics.get("train_runtime", 0.0)),
             samples_per_second=float(train_metrics.get("train_samples_per_second", 0.0)),
             train_rows=len(data.train_texts),
-            eval_rows=len(data.eval_texts),
+            eval_rows=self.eval_rows,
             eval_source=data.eval_source,
+            held_out=len(data.eval_texts) if data.eval_source == "split" else 0,
             output_dir=output_dir,
             script=self.params["export_script"],
             timings=timings,
@@ -724,7 +740,12 @@ def check_arguments(
     """Every number of a fine-tune, before the data is read or a model copied."""
     number("epochs", epochs, above=0, high=10_000, hint="it is how many passes over the data")
     if lr is not None:
-        number("lr", lr, above=0, hint="learning rates are small, e.g. 5e-5 (2e-4 with --lora)")
+        number(
+            "lr",
+            lr,
+            above=0,
+            hint=f"learning rates are small, e.g. {DEFAULT_LR:g} ({DEFAULT_LORA_LR:g} with --lora)",
+        )
     for key, value in (
         ("batch_size", batch_size),
         ("max_length", max_length),
@@ -785,7 +806,13 @@ def run_finetune(
     so does a run that diverges (status "diverged", NaN metrics).  ``output_dir`` and
     ``export_script`` must be new or empty unless ``overwrite``; both are checked first.
     ``evaluate=False`` skips every evaluation (before, at each epoch's end, after): the result
-    has no metrics, and ``result.timings`` shows what the evaluations cost otherwise.
+    has no metrics, ``result.timings`` shows what the evaluations cost otherwise, and every row
+    trains (no rows are held out for an evaluation that never runs).  A ``val_split`` or
+    ``eval_df`` given explicitly is still honoured with ``evaluate=False``: the training rows
+    are then exactly those of the same call with evaluation (what comparing the two timings
+    needs, or an ``export_script`` that evaluates later), and ``result.held_out`` says how
+    many rows the split kept out of training.  ``result.train_rows`` (and the record's
+    ``train_rows``) is how many rows trained.
     ``engine="ray"`` trains on ``workers`` Ray Train workers (data-parallel) at ``ray_address``
     (default: a local Ray); the curve, Stop and the registered model are the same.
     """
@@ -806,7 +833,9 @@ def run_finetune(
         lora_dropout=lora_dropout,
     )
     base = get_model(model, "finetune")
-    data = prepare(df, text, label, task, val_split=val_split, eval_df=eval_df, strict=strict, seed=seed)
+    # Nothing evaluates the held-out rows of the default split when evaluate=False: train on them.
+    split = 0 if not evaluate and val_split is None and eval_df is None else val_split
+    data = prepare(df, text, label, task, val_split=split, eval_df=eval_df, strict=strict, seed=seed)
     if data.task == "causal-lm" and base.family != "decoder":
         raise WrongFamilyError(
             f"Model '{base.name}' is an {base.family} and cannot learn to continue texts (causal-LM, "
@@ -828,7 +857,7 @@ def run_finetune(
         writable_folder(output_dir, "--output-dir", overwrite=overwrite)
     name = _reserve_name(base, as_)
     try:
-        lr = lr if lr is not None else (2e-4 if lora else 5e-5)
+        lr = lr if lr is not None else (DEFAULT_LORA_LR if lora else DEFAULT_LR)
         params = dict(
             text=text,
             label=label,
@@ -853,6 +882,7 @@ def run_finetune(
             overwrite=overwrite,
             strict=strict,
             evaluate=evaluate,
+            train_rows=len(data.train_texts),
             **engine_params(engine, workers),
         )
         record = RunRecord.for_model("finetune", base, params, seed=seed, data=df)
