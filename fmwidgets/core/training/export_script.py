@@ -27,6 +27,7 @@ class TrainingPlan:
     max_length: int = 128
     lora: dict[str, Any] | None = None  # peft LoraConfig keywords, or None for full fine-tuning
     arguments: dict[str, Any] = field(default_factory=dict)  # TrainingArguments keywords
+    evaluate: bool = True  # False (fm.finetune(evaluate=False)): the script's final evaluation is skipped
 
 
 # The script is this fixed text plus one line, ``PLAN = json.loads(<repr of the plan's JSON>)``: no
@@ -137,7 +138,8 @@ def main():
     trainer, tokenizer = build_trainer(cli.output_dir, cli.max_steps)
     model = trainer.model
     result = trainer.train()
-    report = {"train": result.metrics, "steps": result.global_step, "eval": trainer.evaluate()}
+    report = {"train": result.metrics, "steps": result.global_step,
+              "eval": trainer.evaluate() if PLAN.get("evaluate", True) else None}
     print(json.dumps(report, default=str))
     if PLAN["lora"]:
         model = model.merge_and_unload()

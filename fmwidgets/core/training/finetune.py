@@ -901,6 +901,7 @@ def run_finetune(
             max_length=max_length,
             lora=lora_kwargs,
             arguments=args,
+            evaluate=evaluate,
         )
         if export_script:
             params["export_script"] = str(
