@@ -13,7 +13,12 @@ each output in its own frame (Colab) sees plotly.js in the first output only.
 
 JupyterLab's own plotly renderer (jupyterlab-plotly) draws only the mimetype above and has no
 dark theme, so the figures theme themselves (``THEME_SCRIPT``): in Lab's dark theme they take
-transparent backgrounds and the theme's text colour.
+transparent backgrounds and the theme's text colour.  Those rules live in one JavaScript file,
+js/src/plotly_theme.js, with two users: built as a plain script (widgets/static/plotly_theme.js,
+where all built front-end code goes) it runs after every static figure drawn here, and the
+explorer's live map (the FigureView anywidget) bundles the same module.  JavaScript, because
+the rules need the page (the theme's colours are CSS variables, which plotly.js cannot read);
+one file, so that a static figure and a live map cannot drift apart in a theme.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import html
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 RENDERER = "plotly_mimetype+notebook"
@@ -58,37 +64,11 @@ def plotly_js_once() -> None:
         _NOTEBOOK_ACTIVATED = True
 
 
-# Run after the figure is drawn (plotly's post_script; {plot_id} is its div).  In JupyterLab's
-# dark theme the figure's template gets transparent backgrounds and the theme's --jp-* text and
-# border colours (plotly.js takes no CSS variables, so they are read here); back in a light
-# theme it gets its own template again.  Outside Lab (nbconvert HTML, GitHub) nothing changes.
-THEME_SCRIPT = """
-var gd = document.getElementById('{plot_id}'), own = gd.layout.template || {};
-function fmTheme() {
-  var dark = document.body.dataset.jpThemeLight === 'false';
-  if (dark === (gd.dataset.fmTheme === 'dark')) return;
-  gd.dataset.fmTheme = dark ? 'dark' : 'light';
-  var template = own;
-  if (dark) {
-    var css = getComputedStyle(gd), v = function (name, dflt) { return css.getPropertyValue(name).trim() || dflt; };
-    var text = v('--jp-ui-font-color1', '#e0e0e0'), line = v('--jp-border-color2', '#555'), none = 'rgba(0,0,0,0)';
-    var axis = {gridcolor: line, linecolor: line, zerolinecolor: line, tickcolor: line};
-    template = JSON.parse(JSON.stringify(own));
-    var l = template.layout = template.layout || {};
-    l.paper_bgcolor = l.plot_bgcolor = none;
-    l.font = Object.assign(l.font || {}, {color: text});
-    l.xaxis = Object.assign(l.xaxis || {}, axis);
-    l.yaxis = Object.assign(l.yaxis || {}, axis);
-    l.scene = l.scene || {};
-    ['xaxis', 'yaxis', 'zaxis'].forEach(function (k) {
-      l.scene[k] = Object.assign(l.scene[k] || {}, axis, {backgroundcolor: none});
-    });
-  }
-  Plotly.react(gd, gd.data, Object.assign({}, gd.layout, {template: template}));
-}
-fmTheme();
-new MutationObserver(fmTheme).observe(document.body, {attributes: true, attributeFilter: ['data-jp-theme-light']});
-"""
+# Run after the figure is drawn (plotly's post_script; {plot_id} is its div): the figure follows
+# JupyterLab's theme from now on, by the rules of js/src/plotly_theme.js (see the docstring above).
+THEME_SCRIPT = (Path(__file__).parent / "widgets" / "static" / "plotly_theme.js").read_text(
+    encoding="utf-8"
+) + "fmPlotlyTheme.followTheme(Plotly, document.getElementById('{plot_id}'));\n"
 
 
 def figure_html(fig: Any) -> str:

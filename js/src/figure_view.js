@@ -4,8 +4,10 @@
 // plotly.js is not bundled here (5 MB saved per widget in the notebook's widget state): the plain
 // output displayed just before the view publishes it once per kernel and sets window.Plotly.
 // The figure's text was escaped by the kernel (plots/text.py); this module writes no HTML.
+// It follows JupyterLab's theme as the static figures do (plotly_theme.js).
 
 import { className, parseFigure, selectionPairs, waitForPlotly } from "./figure_view_core.js";
+import { onThemeChange, retheme, themeTemplate } from "./plotly_theme.js";
 
 export const NO_PLOTLY = "The map needs plotly.js, which this page has not loaded: run the cell again.";
 
@@ -17,6 +19,7 @@ function render({ model, el: host }) {
   root.appendChild(plot);
   let Plotly = null;
   let gone = false;
+  let own = null; // the template of the figure drawn, before the theme changed it
 
   const send = (pairs) => {
     model.set("selection", pairs);
@@ -24,9 +27,12 @@ function render({ model, el: host }) {
   };
   const draw = () => {
     const { data, layout } = parseFigure(model.get("figure"));
-    return Plotly.react(plot, data, layout, { responsive: true, displaylogo: false });
+    own = layout.template;
+    const template = themeTemplate(own, plot);
+    return Plotly.react(plot, data, { ...layout, template }, { responsive: true, displaylogo: false });
   };
   const redraw = () => { if (Plotly) draw(); };
+  const stopTheme = onThemeChange(document, () => { if (Plotly) retheme(Plotly, plot, own); });
 
   waitForPlotly(window).then((found) => {
     if (gone) return;
@@ -53,6 +59,7 @@ function render({ model, el: host }) {
   model.on("change:figure", redraw);
   return () => {
     gone = true;
+    stopTheme();
     model.off("change:figure", redraw);
     if (Plotly) Plotly.purge(plot);
   };

@@ -201,6 +201,20 @@ class LabPage:
         self.start_all()
         self.page.wait_for_function(self.FINISHED, timeout=timeout_s * 1000, polling=500)
 
+    def run_cells(self, indices: list[int], timeout_s: float = 240) -> None:
+        """Run the code cells ``indices`` again (as selected cells, in order) and wait until each
+        has a new execution count and the kernel is idle."""
+        before = self.page.evaluate(
+            "ix => { const nb = window.jupyterapp.shell.currentWidget.content;"
+            " nb.activeCellIndex = ix[0]; nb.deselectAll(); ix.forEach(i => nb.select(nb.widgets[i]));"
+            " const counts = ix.map(i => nb.model.cells.get(i).executionCount);"
+            " window.jupyterapp.commands.execute('notebook:run-cell'); return counts; }", indices)
+        self.page.wait_for_function(
+            f"([ix, before]) => ({self.FINISHED})() && ix.every((i, n) => {{"
+            " const c = window.jupyterapp.shell.currentWidget.content.model.cells.get(i);"
+            " return c.executionCount !== null && c.executionCount > (before[n] || 0); })",
+            arg=[indices, before], timeout=timeout_s * 1000, polling=500)
+
     def error_outputs(self) -> list[str]:
         return self.page.evaluate(
             "() => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells; const out = [];"
