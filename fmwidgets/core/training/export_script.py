@@ -139,7 +139,7 @@ def main():
     model = trainer.model
     result = trainer.train()
     report = {"train": result.metrics, "steps": result.global_step,
-              "eval": trainer.evaluate() if PLAN.get("evaluate", True) else None}
+              "eval": trainer.evaluate() if PLAN["evaluate"] else None}
     print(json.dumps(report, default=str))
     if PLAN["lora"]:
         model = model.merge_and_unload()
