@@ -13,7 +13,7 @@ pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   "${pip[@]}" "${FM_TORCH:-torch==2.13.0}"
 fi
-"${pip[@]}" -e ".[dev,ray]"
+"${pip[@]}" -e ".[dev,ray,api,trl]"
 
 if [ "${1:-}" = "--browser" ]; then
   # Chromium for the real-browser tests, espeak-ng for a real spoken clip in the speech tests.
