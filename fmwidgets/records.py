@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any
 
+from .core.arguments import is_name, keyword_names
 from .paths import home_as_tilde, tilde_paths
 
 _LIBRARIES = ("fmwidgets", "torch", "transformers", "peft", "datasets", "plotly")
@@ -162,6 +163,35 @@ class Recorded(Shown):
 # Session history: one structured entry per user-level call, for fm.history() and fm.repro()
 
 
+class NotALiteral(ValueError):
+    """A value ``literal_code`` cannot write (anything but plain data)."""
+
+
+def literal_code(value: Any) -> str:
+    """Python source for plain data: None, bool, int, float, str and lists/tuples/dicts of them.
+
+    The only path by which a recorded value reaches a replay script.  It is built from exact
+    types (``type(v) is str``, never a subclass with its own ``__repr__``): a ``str``'s ``repr``
+    is always one string literal, whatever quotes, newlines or code the text holds, and the
+    rest is digits and brackets, so nothing from data can turn into code.  ``NotALiteral`` for
+    any other value.
+    """
+    kind = type(value)
+    if value is None or kind is bool or kind is str:
+        return repr(value)
+    if kind is int:
+        return int.__repr__(value) if abs(value) < 10**4000 else hex(value)  # str() stops at 4,300 digits
+    if kind is float:
+        return float.__repr__(value) if math.isfinite(value) else f"float({str(value)!r})"
+    if kind is list:
+        return "[" + ", ".join(literal_code(v) for v in value) + "]"
+    if kind is tuple:
+        return "(" + ", ".join(literal_code(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if kind is dict:
+        return "{" + ", ".join(f"{literal_code(k)}: {literal_code(v)}" for k, v in value.items()) + "}"
+    raise NotALiteral(f"{kind.__name__} is not plain data")
+
+
 @dataclass
 class Argument:
     """How one argument of a recorded call can be given again.
@@ -183,20 +213,25 @@ class Argument:
 
     @property
     def runnable(self) -> bool:
-        return self.kind != "object" or self.snapshot is not None
+        if self.kind == "literal":
+            return not self.code().startswith("<")
+        if self.kind == "variable" and is_name(self.name):
+            return True
+        return self.kind == "result" or self.snapshot is not None
 
     def code(self) -> str:
-        """How the argument is written in a replay script."""
+        """How the argument is written in a replay script (see ``literal_code``: data stays data)."""
         if self.kind == "literal":
-            if isinstance(self.value, float) and not math.isfinite(self.value):
-                return f"float({str(self.value)!r})"
-            return repr(self.value)
+            try:
+                return literal_code(self.value)
+            except NotALiteral:
+                return f"<{type(self.value).__name__}>"
         if self.kind == "result":
-            return self.name or f"step{self.step}"
-        if self.kind == "variable" and self.name:
-            return self.name
+            return self.name if is_name(self.name) else f"step{int(self.step or 0)}"
+        if self.kind == "variable" and is_name(self.name):
+            return str(self.name)
         if self.snapshot:
-            return f"pd.read_parquet({self.snapshot!r})"
+            return f"pd.read_parquet({literal_code(self.snapshot)})"
         return f"<{self.type}>"
 
     def describe(self) -> str:
@@ -206,6 +241,17 @@ class Argument:
             shape = "x".join(str(s) for s in self.fingerprint["shape"])
             text += f" ({self.type} {shape}, sha256 {self.fingerprint['sha256']})"
         return text
+
+
+def call_code(function: str | None, arguments: dict[str, Argument]) -> str:
+    """``fm.function(name=value, ...)``: values through ``Argument.code`` (data stays data), and a
+    keyword that is not a Python name (never accepted by a call, see ``keyword_names``) as a string
+    key of a trailing ``**{...}``, so even then the text is one call and nothing else."""
+    named = [f"{k}={a.code()}" for k, a in arguments.items() if is_name(k)]
+    other = [f"{literal_code(str(k))}: {a.code()}" for k, a in arguments.items() if not is_name(k)]
+    if other:
+        named.append("**{" + ", ".join(other) + "}")
+    return f"fm.{function if is_name(function) else '<function>'}({', '.join(named)})"
 
 
 @dataclass
@@ -235,7 +281,7 @@ class Entry:
         """The magic as written, else the call as ``fm.function(name=value, ...)``."""
         if self.magic is not None:
             return self.magic
-        return f"fm.{self.function}({', '.join(f'{k}={a.code()}' for k, a in self.arguments.items())})"
+        return call_code(self.function, self.arguments)
 
     @property
     def runnable(self) -> bool:
@@ -277,6 +323,7 @@ def recording(call: str | Callable, *args: Any, **kwargs: Any) -> Iterator[_Acti
     own arguments, not the widget's internal callbacks).  The block's body may hand the result
     to ``done(result)``; the entry is added only when the block finishes without an error.
     """
+    keyword_names(kwargs)
     outer = _current.get()
     if outer is not None:
         yield _Active(outer)
@@ -295,12 +342,17 @@ def recording(call: str | Callable, *args: Any, **kwargs: Any) -> Iterator[_Acti
 
 
 def recorded(func: Callable) -> Callable:
-    """Decorator for public API functions (or a widget class): a successful call enters the history."""
+    """Decorator for public API functions (or a widget class): a successful call enters the history.
+
+    Keyword names are checked first (``**{"top p": 0.9}`` is one sentence, before any work): a
+    name that is not a Python name could never be written back into a replay script.
+    """
     if inspect.isclass(func):
         init = func.__init__
 
         @functools.wraps(init)
         def __init__(self, *args, **kwargs):
+            keyword_names(kwargs)
             outer = _current.get()
             if outer is not None:
                 _note_inner(outer, func, inspect.signature(func), args, kwargs)
@@ -315,6 +367,7 @@ def recorded(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        keyword_names(kwargs)
         outer = _current.get()
         if outer is not None:
             _note_inner(outer, func, signature, args, kwargs)
@@ -455,7 +508,10 @@ def _literal(value: Any) -> Any:
             return all(type(k) in _SCALARS and plain(x) for k, x in v.items())
         return False
 
-    return value if type(value) in (list, tuple, dict) and plain(value) else None
+    try:
+        return value if type(value) in (list, tuple, dict) and plain(value) else None
+    except RecursionError:  # nested deeper than a script could write anyway
+        return None
 
 
 def _snapshot(value: Any, fingerprint: dict[str, Any]) -> str | None:

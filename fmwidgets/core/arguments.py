@@ -8,8 +8,11 @@ sentence naming the argument, instead of a library traceback half-way through a 
 from __future__ import annotations
 
 import difflib
+import keyword
 import math
-from typing import Any, Iterable
+import re
+import unicodedata
+from typing import Any, Iterable, TypeGuard
 
 from ..errors import BadArgumentError, DataError
 
@@ -73,8 +76,38 @@ def model_name(model: Any) -> None:
             f"The model name is {len(model):,} characters long ({short(model, 40)}); pass a loaded "
             "model's name, a hub id or a folder path."
         )
-    if "\x00" in model:
-        raise BadArgumentError(f"The model name {short(model, 40)} holds a NUL character; retype it.")
+    bad = next((c for c in model if _is_control(c)), None)
+    if bad is not None:
+        raise BadArgumentError(
+            f"The model name {short(model, 40)} holds the control character {bad!r}; retype it "
+            "without line breaks, tabs or NUL characters."
+        )
+
+
+def _is_control(char: str) -> bool:
+    """NUL, tab, line breaks (also U+2028/U+2029, NEL) and the other C0/C1 control characters."""
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
+
+
+def is_name(text: Any) -> TypeGuard[str]:
+    """True for a Python name (``top_p``), i.e. something a call can take as ``name=value``."""
+    return isinstance(text, str) and text.isidentifier() and not keyword.iskeyword(text)
+
+
+def keyword_names(keywords: Iterable[Any]) -> None:
+    """A ``**params`` key that is not a Python name (``"top p"``, ``"x=1) and ..."``) is refused.
+
+    Such a key could not be written back as ``name=value`` in a replay script; every function
+    that takes ``**params`` gets its keys checked here (``records.recorded`` does it for the
+    public ones) before any work.
+    """
+    for key in keywords:
+        if not is_name(key):
+            guess = re.sub(r"[\s-]+", "_", key.strip()) if isinstance(key, str) else ""
+            raise BadArgumentError(
+                f"The keyword {short(key, 40)} is not a Python name; write it with letters, digits "
+                f"and _ only, e.g. {guess if is_name(guess) else 'max_new_tokens'}."
+            )
 
 
 def data_frame(df: Any, what: str, hint: str = "") -> None:
@@ -107,6 +140,7 @@ def unique_columns(df: Any, what: str = "DataFrame") -> None:
 
 def generate_keywords(keywords: dict[str, Any], known: Iterable[str]) -> None:
     """An unknown ``generate`` keyword is named, with the close names it may have meant."""
+    keyword_names(keywords)
     from transformers import GenerationConfig
 
     names = (

@@ -17,6 +17,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..core.arguments import keyword_names
 from ..core.models.registry import get_model
 from ..core.prompting.chat import ChatReply, chat_reply
 from ..errors import FMError
@@ -38,6 +39,7 @@ class Chat(w.VBox):
         max_new_tokens: int = 256,
         **generation: Any,
     ) -> None:
+        keyword_names(generation)  # "Copy as cell" writes them back as --flags
         self.model = get_model(model, "generate").name
         self.system, self.generation = system, dict(generation, max_new_tokens=max_new_tokens)
         self.conversation: list[dict[str, str]] = []

@@ -17,6 +17,7 @@ above it there, hidden while the widget renders.
 from __future__ import annotations
 
 import html
+import shlex
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ def _pre(text: str, note: str = "") -> str:
 def cell_for(gen: Generation, prompt: str) -> str:
     """The ``%%fm prompt`` cell that repeats ``gen`` (its prompt's braces escaped)."""
     p = gen.record.params
-    flags = [f"--model {gen.record.model_name}", f"--max-new-tokens {p['max_new_tokens']}"]
+    flags = [f"--model {shlex.quote(str(gen.record.model_name))}", f"--max-new-tokens {p['max_new_tokens']}"]
     if not p.get("do_sample"):
         flags.append("--greedy")
     else:

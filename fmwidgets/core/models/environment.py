@@ -29,7 +29,8 @@ from typing import Any
 from ..._version import __version__
 from ...errors import BadArgumentError
 from ...paths import home_as_tilde
-from ...records import Argument, Entry, Recorded, RunRecord, recorded
+from ...records import Argument, Entry, Recorded, RunRecord, call_code, literal_code, recorded
+from ..arguments import is_name
 from .registry import ModelHandle, registry
 
 _PACKAGES = (
@@ -220,7 +221,7 @@ def steps(entries: list[Entry]) -> list[Step]:
         if not step.code.startswith("%%"):
             step.target = referenced.get(entry.step)
         for arg in entry.arguments.values():
-            if arg.kind != "variable" or arg.name is None:
+            if arg.kind != "variable" or not is_name(arg.name):
                 continue
             if arg.name not in defined or defined[arg.name] != _definition(arg):
                 defined[arg.name] = step.needs[arg.name] = _definition(arg)
@@ -230,9 +231,10 @@ def steps(entries: list[Entry]) -> list[Step]:
 
 def _definition(arg: Argument) -> str | None:
     if arg.value is not None:
-        return repr(arg.value)
+        literal = Argument("literal", arg.value)
+        return literal.code() if literal.runnable else None
     if arg.snapshot:
-        return f"pd.read_parquet({arg.snapshot!r})"
+        return f"pd.read_parquet({literal_code(arg.snapshot)})"
     return None
 
 
@@ -265,11 +267,22 @@ def _step(entry: Entry) -> Step:
         and record.get("params", {}).get("do_sample")
     ):
         arguments["seed"] = Argument("literal", record["seed"])
-    code = f"fm.{entry.function}({', '.join(f'{k}={a.code()}' for k, a in arguments.items())})"
-    step = Step(code, note, entry, runnable=all(a.runnable for a in arguments.values()), arguments=arguments)
+    step = Step(
+        call_code(entry.function, arguments),
+        note,
+        entry,
+        runnable=is_name(entry.function) and all(a.runnable for a in arguments.values()),
+        arguments=arguments,
+    )
     if not step.runnable:
         step.note = "an argument had no variable name; define it, replace the <...> placeholder and uncomment the call"
     return step
+
+
+def comment(text: str) -> str:
+    """``text`` as one ``#`` comment line: line breaks and other control characters are written as
+    escapes, so a model id or path in a note cannot end the comment and start code."""
+    return "# " + "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 _SHELL_SETUP = """\
@@ -299,15 +312,15 @@ def _definitions(step: Step) -> list[str]:
 
 
 def _as_python(step: Step) -> str:
-    lines = ([f"# {step.note}"] if step.note else []) + _definitions(step)
+    lines = ([comment(step.note)] if step.note else []) + _definitions(step)
     assign = f"{step.target} = " if step.target else ""
     if step.code.startswith("%%"):
         first, _, body = step.code.partition("\n")
-        lines.append(f"ip.run_cell_magic('fm', {first[4:].strip()!r}, {body!r})")
+        lines.append(f"ip.run_cell_magic('fm', {literal_code(first[4:].strip())}, {literal_code(body)})")
     elif step.is_magic:
-        lines.append(f"{assign}ip.run_line_magic('fm', {step.code[3:].strip()!r})")
+        lines.append(f"{assign}ip.run_line_magic('fm', {literal_code(step.code[3:].strip())})")
     else:
-        lines.append(assign + step.code if step.runnable else f"# {step.code}")
+        lines.append(assign + step.code if step.runnable else comment(step.code))
     return "\n".join(lines)
 
 
@@ -315,11 +328,18 @@ def _as_cell(step: Step) -> str:
     """Notebook form: magics stay as written, notes and definitions above the call.
 
     Notes only arise for load lines and Python calls; a ``%%fm`` cell never gets one (a comment
-    there would become part of its body).
+    there would become part of its body).  A line magic holding a line break (a ``{variable}``
+    that expanded to several lines) would end at it and leave the rest as Python, so it becomes
+    the ``get_ipython().run_line_magic`` call it stands for.
     """
-    code = (f"{step.target} = " if step.target else "") + step.code
-    code = code if step.runnable else f"# {code}"
-    lines = ([f"# {step.note}"] if step.note else []) + ([] if code.startswith("%%") else _definitions(step))
+    assign = f"{step.target} = " if step.target else ""
+    if step.is_magic and not step.code.startswith("%%") and not step.code.isprintable():
+        code = f"{assign}get_ipython().run_line_magic('fm', {literal_code(step.code[3:].strip())})"
+    else:
+        code = assign + step.code if step.runnable else comment(assign + step.code)
+    lines = ([comment(step.note)] if step.note else []) + (
+        [] if code.startswith("%%") else _definitions(step)
+    )
     return "\n".join([*lines, code])
 
 
