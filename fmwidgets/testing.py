@@ -53,12 +53,17 @@ def _default_dir(kind: str, path: str | Path | None) -> Path:
 
 
 def _bpe_files(
-    folder: Path, vocab_size: int, specials: list[str], word_suffix: str | None = None
+    folder: Path,
+    vocab_size: int,
+    specials: list[str],
+    word_suffix: str | None = None,
+    all_bytes: bool = True,
 ) -> tuple[str, str]:
     """Train a byte-level BPE on the corpus; return (vocab.json, merges.txt) paths.
 
     GPT-2 marks a word start inside the token ("Ġcat"); CLIP lowercases and marks word ends
-    ("cat</w>"): ``word_suffix`` picks the second style.
+    ("cat</w>"): ``word_suffix`` picks the second style.  ``all_bytes=False`` keeps only the
+    corpus's own characters, so that every token decodes to whole readable text.
     """
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
@@ -72,7 +77,7 @@ def _bpe_files(
         min_frequency=1,
         special_tokens=specials,
         show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet() if all_bytes else [],
         **suffix,
     )
     bpe.train_from_iterator(_words(), trainer)
@@ -125,6 +130,70 @@ def tiny_chat_gpt2(path: str | Path | None = None, **kwargs) -> Path:
         "{% if add_generation_prompt %}assistant:{% endif %}"
     )
     cfg_path.write_text(json.dumps(cfg, indent=2))
+    return folder
+
+
+# ChatML, the layout of Qwen- and many other chat models: what `transformers serve` applies too.
+CHATML_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def tiny_chat_llama(
+    path: str | Path | None = None,
+    *,
+    layers: int = 2,
+    heads: int = 4,
+    hidden: int = 32,
+    context: int = 256,
+    seed: int = 0,
+) -> Path:
+    """A Llama-style chat model (ChatML template, greedy generation config) saved to ``path``.
+
+    It is what a served open model looks like, small enough that ``transformers serve FOLDER``
+    answers in milliseconds: the API-model tests serve it and compare with it loaded in-process.
+    """
+    import torch
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    folder = _default_dir("llama", path)
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    vocab, merges = _bpe_files(folder, 400, specials, all_bytes=False)
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    bpe = Tokenizer(models.BPE.from_file(vocab, merges))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.add_special_tokens(specials)
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        model_max_length=context,
+        chat_template=CHATML_TEMPLATE,
+    )
+    eos, pad = tok.eos_token_id, tok.pad_token_id
+    config = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=heads // 2,
+        max_position_embeddings=context,
+        eos_token_id=eos,
+        pad_token_id=pad,
+        bos_token_id=None,
+        tie_word_embeddings=True,
+        initializer_range=0.3,  # wide random weights: varied text per prompt, not one token repeated
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    model.generation_config = GenerationConfig(do_sample=False, eos_token_id=eos, pad_token_id=pad)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    _cleanup(folder)
     return folder
 
 

@@ -131,6 +131,36 @@ def minilm():
     return _handle("minilm", lambda: fm.load())
 
 
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """A real OpenAI-compatible server for the whole session: `transformers serve` over the tiny
+    chat Llama (fmwidgets.testing.tiny_chat_llama), started on first use (6-20 s), stopped at the
+    end.  ``served.base_url`` is http://127.0.0.1:PORT/v1, ``served.model`` the name requests
+    give (its folder), which ``fm.load(served.model)`` also loads in-process."""
+    from fmwidgets.testing_server import ServedModel
+
+    folder = testing.tiny_chat_llama(tmp_path_factory.mktemp("served") / "llama")
+    with ServedModel(folder) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def _session_proxy(served):
+    from fmwidgets.testing_server import FaultProxy
+
+    with FaultProxy(served.url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def proxy(_session_proxy):
+    """A fault-injecting proxy in front of ``served`` (fmwidgets.testing_server.FaultProxy), its
+    count and faults reset for each test: ``proxy.reset({2: 429, 3: "drop"})``,
+    ``proxy.requests``, ``proxy.base_url``."""
+    yield _session_proxy.reset()
+    _session_proxy.reset()
+
+
 @pytest.fixture
 def ip():
     """A real IPython shell with `%load_ext fmwidgets` done."""

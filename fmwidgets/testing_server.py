@@ -1,0 +1,259 @@
+"""A real OpenAI-compatible server and a fault-injecting proxy, for tests, benchmarks and demos.
+
+``ServedModel`` runs ``transformers serve FOLDER`` (the ``transformers[serving]`` extra) on a
+free loopback port as its own process group, so the API-model code talks HTTP to a real server
+exactly as it would to vLLM or OpenAI; ``FaultProxy`` sits in front of it (starlette's request
+and response types, httpx to forward, uvicorn in a thread) and answers chosen requests with 429,
+503, a dropped connection or any reply, forwards the rest, and counts every request.  Nothing
+here mocks a client: the openai and anthropic SDKs make their real requests through it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve_command() -> list[str]:
+    """``transformers serve``, from the same environment as this Python."""
+    script = Path(sys.executable).with_name("transformers")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "transformers.cli.transformers"]
+
+
+class ServedModel:
+    """``transformers serve FOLDER`` on 127.0.0.1; ``base_url`` ends with ``/v1``, ``model`` is
+    the name requests must give (the folder).  Use as a context manager, or ``start``/``stop``."""
+
+    def __init__(self, folder: str | Path, port: int | None = None, log: str | Path | None = None) -> None:
+        self.folder = str(folder)
+        self.port = port or free_port()
+        self.log = Path(log) if log else Path(self.folder).with_suffix(".serve.log")
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def model(self) -> str:
+        return self.folder
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def start(self, timeout: float = 90.0) -> ServedModel:
+        """Start the server and wait for ``/health`` (6-20 s here); its output goes to ``log``."""
+        env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+        env.setdefault("OMP_NUM_THREADS", "1")
+        command = _serve_command() + [
+            "serve",
+            self.folder,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--device",
+            "cpu",
+        ]
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"transformers serve exited ({self.process.returncode}); see {self.log}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"transformers serve did not answer /health in {timeout:.0f} s; see {self.log}")
+
+    def stop(self) -> None:
+        """End the server's whole process group (SIGTERM, then SIGKILL after 10 s)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        group = os.getpgid(self.process.pid)
+        os.killpg(group, signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(group, signal.SIGKILL)
+            self.process.wait(5)
+
+    def __enter__(self) -> ServedModel:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+# What a fault does: a status code with a small JSON error, "drop" (the connection closes half-way
+# through the reply), or (status, body) for any other reply.
+Fault = int | str | tuple[int, Any]
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "content-encoding"}
+
+
+class FaultProxy:
+    """A forwarding proxy to ``upstream`` that answers chosen requests itself, and counts them all.
+
+    ``faults`` maps a request's number (1 = the first request the proxy sees after ``reset``) to a
+    ``Fault``; ``rule(number, path, body) -> Fault | None`` decides by content (a fault that must
+    hit one row however often it is retried).  429s carry ``Retry-After: 1``.  ``requests`` counts
+    the requests, ``log`` holds ``(number, path, body, answer)`` for each.
+    """
+
+    def __init__(
+        self,
+        upstream: str,
+        faults: dict[int, Fault] | None = None,
+        rule: Callable[[int, str, bytes], Fault | None] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.faults: dict[int, Fault] = dict(faults or {})
+        self.rule = rule
+        self.port = port or free_port()
+        self.log: list[tuple[int, str, bytes, str]] = []
+        self._lock = threading.Lock()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    @property
+    def requests(self) -> int:
+        return len(self.log)
+
+    def reset(self, faults: dict[int, Fault] | None = None, rule: Any = None) -> FaultProxy:
+        """Forget the count and the log; set new faults (and rule)."""
+        with self._lock:
+            self.log.clear()
+            self.faults = dict(faults or {})
+            self.rule = rule
+        return self
+
+    def count(self, path: str = "/chat/completions") -> int:
+        """How many requests went to a path ending with ``path``."""
+        return sum(1 for _, p, _, _ in list(self.log) if p.endswith(path))
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse, Response
+
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        body = await request.body()
+        path = request.url.path
+        with self._lock:
+            number = len(self.log) + 1
+            fault = self.faults.get(number)
+            if fault is None and self.rule is not None:
+                fault = self.rule(number, path, body)
+            self.log.append((number, path, body, "forwarded" if fault is None else str(fault)))
+        if fault == "drop":
+            # Promise a body, send part of it, then fail: the server closes the connection.
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]}
+            )
+            await send({"type": "http.response.body", "body": b'{"id": "', "more_body": True})
+            raise ConnectionAbortedError("FaultProxy dropped this connection on purpose")
+        if isinstance(fault, int):
+            headers = {"Retry-After": "1"} if fault == 429 else {}
+            kind = "rate_limit_exceeded" if fault == 429 else "server_error"
+            reply: Response = JSONResponse(
+                {"error": {"message": f"injected {fault}", "type": kind, "code": kind}},
+                status_code=fault,
+                headers=headers,
+            )
+            await reply(scope, receive, send)
+            return
+        if isinstance(fault, tuple):
+            status, content = fault
+            reply = (
+                Response(content, status_code=status, media_type="text/plain")
+                if isinstance(content, (str, bytes))
+                else JSONResponse(content, status_code=status)
+            )
+            await reply(scope, receive, send)
+            return
+        await self._forward(request, body, send)
+
+    async def _forward(self, request: Any, body: bytes, send: Callable) -> None:
+        import httpx
+
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+        url = self.upstream + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        async with httpx.AsyncClient(timeout=None) as client:
+            async with client.stream(request.method, url, headers=headers, content=body) as reply:
+                out = [
+                    (k.encode(), v.encode()) for k, v in reply.headers.items() if k.lower() not in _HOP_BY_HOP
+                ]
+                await send({"type": "http.response.start", "status": reply.status_code, "headers": out})
+                async for chunk in reply.aiter_raw():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def start(self) -> FaultProxy:
+        """Serve on 127.0.0.1 from a daemon thread (uvicorn); returns once it listens."""
+        import uvicorn
+
+        config = uvicorn.Config(self, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="fm-fault-proxy", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"The fault proxy did not start on port {self.port}.")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def chat_body(body: bytes) -> dict[str, Any]:
+    """A logged request body as JSON ({} when it is not JSON)."""
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        return {}
