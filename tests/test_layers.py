@@ -53,15 +53,12 @@ def test_core_imports_no_display_code_and_nothing_above_it():
     assert bad_imports_under("core", FORBIDDEN) == {}
 
 
-# engines/ runs the work core hands it (the loader, the script writer come in as arguments).
+# engines/ runs the work core hands it (the model loader and the exported script come in as arguments).
 BELOW_CORE = ("fmwidgets.core", *FORBIDDEN)
-# Until core passes these in (issue 24, item 4): the fix empties this.
-KNOWN_ENGINE_IMPORTS = {"engines/ray.py": ["fmwidgets.core.models.loading"],
-                        "engines/ray_train.py": ["fmwidgets.core.training.export_script"]}
 
 
 def test_engines_import_nothing_from_core():
-    assert bad_imports_under("engines", BELOW_CORE) == KNOWN_ENGINE_IMPORTS
+    assert bad_imports_under("engines", BELOW_CORE) == {}
 
 
 def test_the_check_resolves_relative_imports_in_subpackages():

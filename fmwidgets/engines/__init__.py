@@ -10,12 +10,15 @@ seeded or greedy run gives the same rows on either engine.
 
 Both engines report ``progress(done_rows, total_rows)`` and keep the finished chunks when
 interrupted: ``run_chunks`` returns one entry per chunk, ``None`` where a chunk did not finish.
+
+engines/ sits below core/ and imports nothing from it: core hands in what a worker needs from
+it, the model loader (``load``, a ``Loader``) here and the exported training script for Ray Train.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from ..config import settings
 from ..errors import BadArgumentError
@@ -23,6 +26,23 @@ from ..errors import BadArgumentError
 ENGINES = ("local", "ray", "vllm")
 
 Task = Callable[[Any, Any], list]
+
+
+class Loader(Protocol):
+    """How a worker loads the notebook's model again (``fmwidgets.core.models.loading.load``);
+    it travels to the workers by reference, so it must be a module-level function."""
+
+    def __call__(
+        self,
+        source: str | None,
+        *,
+        as_: str,
+        task: str | None,
+        device: str,
+        dtype: str,
+        revision: str | None,
+        trust_remote_code: bool,
+    ) -> Any: ...
 
 
 def resolve_engine(engine: str | None) -> str:
@@ -73,18 +93,27 @@ def run_chunks(
     chunks: Sequence[Any],
     sizes: Sequence[int],
     *,
+    load: Loader,
     engine: str | None = None,
     address: str | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[list | None]:
-    """Run ``task`` over ``chunks`` (``sizes[i]`` rows each) on the chosen engine, in order."""
+    """Run ``task`` over ``chunks`` (``sizes[i]`` rows each) on the chosen engine, in order;
+    ``load`` is how each Ray replica loads the model (the local engine has it loaded already)."""
     name = batch_engine(engine, workers)
     if name == "ray":
         from .ray import run
 
         return run(
-            handle, task, chunks, sizes, address=ray_address(address), workers=workers, progress=progress
+            handle,
+            task,
+            chunks,
+            sizes,
+            load=load,
+            address=ray_address(address),
+            workers=workers,
+            progress=progress,
         )
     return run_local(handle, task, chunks, sizes, progress)
 
@@ -115,6 +144,7 @@ def run_parts(
     task: Task,
     items: Sequence[Any],
     *,
+    load: Loader,
     engine: str | None,
     address: str | None,
     workers: int | None,
@@ -139,6 +169,7 @@ def run_parts(
             task,
             chunks,
             [len(c) for c in chunks],
+            load=load,
             engine=engine,
             address=address,
             workers=workers,

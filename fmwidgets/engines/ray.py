@@ -3,7 +3,8 @@
 The rows never leave as model weights: each actor loads the model itself from its hub id (at the
 commit the notebook loaded) or its folder, so a 10 GB model is not pickled through the driver.
 A model that exists only in this kernel (a fine-tune that was not saved) is written once to a
-temporary folder, which a local cluster can read; a remote cluster needs a shared path.
+temporary folder, which a local cluster can read; a remote cluster needs a shared path.  The
+loader itself comes from the caller (core's ``load``, see ``engines.Loader``).
 
 Each chunk (the feature's own batch) is one Ray Data row; the actor runs the feature's task on
 it and returns the pickled results, which come back as they finish and feed one progress bar.
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import EngineError, MissingDependencyError
+from . import Loader
 
 _INSTALL = "pip install 'fmwidgets[ray]'"
 
@@ -117,9 +119,8 @@ class ModelSpec:
     trust_remote_code: bool
     local: bool  # a folder: it must exist where the actor runs
 
-    def load(self) -> Any:
-        from ..core.models.loading import load
-
+    def load(self, load: Loader) -> Any:
+        """The model, loaded where this runs with ``load``; a folder must exist here too."""
         if self.local and not Path(str(self.source)).is_dir():
             raise EngineError(
                 f"The model folder '{self.source}' exists only on the notebook's machine, not on "
@@ -181,13 +182,13 @@ class _Replica:
     and abort chunks that had already finished.
     """
 
-    def __init__(self, spec: ModelSpec, task: Callable, threads: int) -> None:
+    def __init__(self, spec: ModelSpec, load: Loader, task: Callable, threads: int) -> None:
         import torch
 
         torch.set_num_threads(max(1, threads))
         self.task, self.handle, self.failed = task, None, None
         try:
-            self.handle = spec.load()
+            self.handle = spec.load(load)
         except Exception as exc:  # noqa: BLE001 - reported with the first chunk
             self.failed = _Failed(type(exc).__name__, str(exc))
 
@@ -214,11 +215,13 @@ def run(
     chunks: Sequence[Any],
     sizes: Sequence[int],
     *,
+    load: Loader,
     address: str | None,
     workers: int | None,
     progress: Callable[[int, int], None] | None,
 ) -> list[list | None]:
-    """Run ``task`` over ``chunks`` on Ray actors; one entry per chunk, None where not finished."""
+    """Run ``task`` over ``chunks`` on Ray actors, each loading the model with ``load``; one entry
+    per chunk, None where not finished."""
     spec = model_spec(handle)
     ray = connect(address)
     resources = ray.cluster_resources()
@@ -236,7 +239,7 @@ def run(
     items = [{"chunk": i, "payload": pickle.dumps(c)} for i, c in enumerate(chunks)]
     dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
         _Replica,
-        fn_constructor_kwargs={"spec": spec, "task": task, "threads": threads},
+        fn_constructor_kwargs={"spec": spec, "load": load, "task": task, "threads": threads},
         compute=ray.data.ActorPoolStrategy(size=size),
         batch_size=1,
         batch_format="pandas",

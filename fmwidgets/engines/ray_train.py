@@ -1,8 +1,9 @@
 """``fm.finetune(..., engine="ray", workers=N)``: the same training, data-parallel on Ray Train.
 
 The workers build exactly the model and Trainer that ``--export-script`` writes: the driver
-writes the exported script and its two data files to a temporary folder, sends their text with
-the job, and every worker imports the script and calls its ``build_trainer``.  The workers start
+(core/training, which writes the exported script and its two data files) hands their text to
+``train_on_ray``, it goes with the job, and every worker imports the script and calls its
+``build_trainer``.  The workers start
 from the notebook's own initial weights (the new head's seeded init, LoRA adapters), sent once
 through the object store, so a Ray run begins where a local run would.  The script's Trainer
 sees the process group Ray Train set up (on CPU workers too: see ``cpu_processes`` in the
@@ -25,12 +26,25 @@ import tempfile
 import threading
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import BadArgumentError, EngineError
 from . import check_workers, resolve_engine
 
 _WEIGHTS = "weights.pt"
+
+
+class TrainJob(Protocol):
+    """What ``train_on_ray`` needs of core's fine-tuning job (core/training's ``RayTrainJob``)."""
+
+    name: str  # the tuned model's name
+    base: Any  # the base model's handle: its name and device
+    address: str | None  # the Ray cluster (None: a local one)
+    workers: int | None
+    trainer: Any  # the notebook's Trainer: its model starts the workers and gets the weights back
+    stop: threading.Event  # set by Stop or an interrupt
+
+    def on_event(self, event: tuple) -> None: ...  # one progress message from rank 0
 
 
 def check_train_engine(engine: str | None, workers: int | None) -> str:
@@ -57,25 +71,11 @@ def check_train_engine(engine: str | None, workers: int | None) -> str:
     return name
 
 
-def _plan_files(plan: Any, data: Any) -> tuple[str, dict[str, str]]:
-    """The exported script and its data files as {file name: text}; the script's name first."""
-    from ..core.training.export_script import write_script
+def train_on_ray(job: TrainJob, script: str, files: dict[str, str]) -> Any:
+    """Run the exported plan on Ray Train; loads the final weights into ``job.trainer.model``.
 
-    folder = tempfile.mkdtemp(prefix="fm-raytrain-plan-")
-    try:
-        script = write_script(
-            Path(folder) / "fm_plan.py",
-            plan,
-            (data.train_texts, data.train_labels),
-            (data.eval_texts, data.eval_labels),
-        )
-        return script.name, {p.name: p.read_text(encoding="utf-8") for p in Path(folder).iterdir()}
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def train_on_ray(job: Any) -> Any:
-    """Run the job's plan on Ray Train; loads the final weights into ``job.trainer.model``."""
+    ``files`` is {file name: text} of the exported script (``script``) and its data files.
+    """
     import torch
     from ray.train import RunConfig, ScalingConfig
     from ray.train.torch import TorchTrainer
@@ -94,7 +94,6 @@ def train_on_ray(job: Any) -> Any:
     have = float(resources.get("GPU" if cuda else "CPU", 1)) or 1.0
     workers = job.workers or (int(have) if cuda else 1)
     per_worker = {"GPU": min(1.0, have / workers)} if cuda else {"CPU": min(1.0, have / workers)}
-    script, files = _plan_files(job.plan, job.data)
     events, stop = Queue(actor_options={"num_cpus": 0}), Queue(actor_options={"num_cpus": 0})
     weights = ray.put({k: v.detach().cpu() for k, v in job.trainer.model.state_dict().items()})
     storage = tempfile.mkdtemp(prefix="fm-raytrain-")

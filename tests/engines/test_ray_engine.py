@@ -72,12 +72,13 @@ def test_bad_engine_arguments_are_one_sentence(gpt2):
 
 
 def test_a_model_folder_missing_on_the_workers_is_one_sentence(gpt2, tmp_path):
+    from fmwidgets.core.models.loading import load
     from fmwidgets.engines.ray import ModelSpec
 
     spec = ModelSpec(source=str(tmp_path / "gone"), name="g", task=None, device="cpu",
                      dtype="float32", revision=None, trust_remote_code=False, local=True)
     with pytest.raises(EngineError, match="exists only on the notebook's machine"):
-        spec.load()
+        spec.load(load)
 
 
 def test_a_cuda_model_on_a_cluster_without_gpus_is_one_sentence_before_any_work(gpt2):
@@ -85,16 +86,19 @@ def test_a_cuda_model_on_a_cluster_without_gpus_is_one_sentence_before_any_work(
     actor starts (the handle is a copy that says cuda; nothing is moved or loaded)."""
     import dataclasses
 
+    from fmwidgets.core.models.loading import load
     from fmwidgets.engines import run_chunks
 
     on_cuda = dataclasses.replace(gpt2, device="cuda")
     ran = []
     with pytest.raises(EngineError, match="runs on cuda but the Ray cluster has no GPUs"):
-        run_chunks(on_cuda, lambda handle, chunk: ran.append(chunk), ["a", "b"], [1, 1], engine="ray")
+        run_chunks(on_cuda, lambda handle, chunk: ran.append(chunk), ["a", "b"], [1, 1], load=load,
+                   engine="ray")
     assert ran == []
 
 
 def test_a_failing_worker_names_the_unfinished_rows(gpt2):
+    from fmwidgets.core.models.loading import load
     from fmwidgets.engines import run_chunks
 
     def boom(handle, chunk):
@@ -103,7 +107,7 @@ def test_a_failing_worker_names_the_unfinished_rows(gpt2):
         return [chunk.upper()]
 
     with pytest.raises(EngineError, match=r"rows \d-2 unfinished \(RuntimeError: worker lost\)") as caught:
-        run_chunks(gpt2, boom, ["a", "b", "c"], [1, 1, 1], engine="ray", workers=1)
+        run_chunks(gpt2, boom, ["a", "b", "c"], [1, 1, 1], load=load, engine="ray", workers=1)
     partial = caught.value.partial
     assert partial[2] is None and all(r in (None, [c.upper()]) for r, c in zip(partial, "ab"))
 
@@ -167,6 +171,7 @@ def test_env_shows_the_connected_cluster():
 def test_a_worker_process_that_dies_names_the_rows_and_keeps_the_finished_ones(gpt2):
     import os
 
+    from fmwidgets.core.models.loading import load
     from fmwidgets.engines import run_chunks
 
     def die(handle, chunk):
@@ -175,6 +180,6 @@ def test_a_worker_process_that_dies_names_the_rows_and_keeps_the_finished_ones(g
         return [chunk.upper()]
 
     with pytest.raises(EngineError, match=r"rows \d-2 unfinished") as caught:
-        run_chunks(gpt2, die, ["a", "b", "c"], [1, 1, 1], engine="ray", workers=1)
+        run_chunks(gpt2, die, ["a", "b", "c"], [1, 1, 1], load=load, engine="ray", workers=1)
     partial = caught.value.partial
     assert partial[2] is None and all(r in (None, [c.upper()]) for r, c in zip(partial, "ab"))

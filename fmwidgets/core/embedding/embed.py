@@ -25,6 +25,7 @@ from ...records import RunRecord, recorded
 from ..arguments import short, unique_columns
 from ..data import FMWarning, as_texts, clean_text_list, clean_texts, require_rows
 from ..images import looks_like_images, open_images
+from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
 
 POOLINGS = ("mean", "cls", "last", "max")
@@ -397,6 +398,7 @@ def encode_on(
         handle,
         task,
         items,
+        load=load,
         engine=engine,
         address=address,
         workers=workers,

@@ -28,6 +28,7 @@ from ...engines import batch_engine, engine_params, resolve_engine, run_parts
 from ...errors import BadArgumentError, DataError, WrongFamilyError
 from ...records import recorded
 from ..data import clean_texts, require_rows
+from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
 
 METHODS = ("embedding", "nli", "prompt", "clip")
@@ -227,7 +228,14 @@ def label(
             method_scores, method=method, descriptions=descriptions, multi_label=multi_label
         )
         parts = run_parts(
-            handle, task, items, engine=engine, address=ray_address, workers=workers, what="labelling"
+            handle,
+            task,
+            items,
+            load=load,
+            engine=engine,
+            address=ray_address,
+            workers=workers,
+            what="labelling",
         )
         scores = np.concatenate(parts)
     names = list(described)

@@ -21,6 +21,7 @@ from ...errors import DataError, EngineError
 from ...records import RunRecord
 from ..arguments import data_frame, number
 from ..data import FMWarning, require_columns, require_rows
+from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
 from .generate import (
     MAX_NEW_TOKENS,
@@ -158,6 +159,7 @@ def generate_rows(
             task,
             chunks,
             [len(c[1]) for c in chunks],
+            load=load,
             engine=engine,
             address=address,
             workers=workers,

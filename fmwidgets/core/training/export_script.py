@@ -9,6 +9,8 @@ runs unchanged under ``python``, ``accelerate launch`` or ``torchrun``.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +184,19 @@ def write_script(
     }
     path.write_text(_SCRIPT.replace("{plan_literal}", plan_literal(values)), encoding="utf-8")
     return path
+
+
+def script_files(
+    plan: TrainingPlan, train: tuple[list, list | None], evaluation: tuple[list, list | None]
+) -> tuple[str, dict[str, str]]:
+    """The script and its data files as {file name: text}, and the script's name: what Ray Train
+    workers write to their own folder and run (engines/ray_train.py)."""
+    folder = tempfile.mkdtemp(prefix="fm-raytrain-plan-")
+    try:
+        script = write_script(Path(folder) / "fm_plan.py", plan, train, evaluation)
+        return script.name, {p.name: p.read_text(encoding="utf-8") for p in Path(folder).iterdir()}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def plan_literal(values: dict[str, Any]) -> str:

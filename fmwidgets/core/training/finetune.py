@@ -36,7 +36,7 @@ from ..models.registry import ModelHandle, get_model, registry
 from ..seeding import set_seed
 from ..targets import writable_files, writable_folder
 from .data import TrainingData, prepare
-from .export_script import TrainingPlan, write_script
+from .export_script import TrainingPlan, script_files, write_script
 from .metrics import (
     classification_metrics,
     perplexity,
@@ -437,7 +437,11 @@ class RayTrainJob(_Job):
     def _train(self) -> Any:
         from ...engines.ray_train import train_on_ray
 
-        return train_on_ray(self)
+        data = self.data
+        script, files = script_files(
+            self.plan, (data.train_texts, data.train_labels), (data.eval_texts, data.eval_labels)
+        )
+        return train_on_ray(self, script, files)
 
     def on_event(self, event: tuple) -> None:
         """One message from rank 0, handled as the local Trainer callback would."""
