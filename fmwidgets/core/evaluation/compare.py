@@ -2,8 +2,12 @@
 
 Two runs over the same rows (the same data, evaluated with two prompt versions, two models, or
 a base model and its fine-tune) are lined up by row; each row is improved, regressed or the
-same on one evaluator (lower is better for WER).  The display puts the changed rows first with
-the two outputs' differences marked (render/evaluation.py).
+same on one evaluator (lower is better for WER).  ``significance`` says, for every evaluator
+both runs have, whether the difference is real (paired tests, ``stats.py``).  A judge given as
+``judge=`` scores both runs' outputs (a pointwise judge: one more shared evaluator) or says which
+of the two outputs is better, in both orders (``fm.judge(pairwise=True)``).  The display leads
+with one sentence on the difference, then the changed rows with the two outputs' differences
+marked (render/evaluation.py).
 """
 
 from __future__ import annotations
@@ -12,32 +16,58 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import DataError
+from ...errors import BadArgumentError, DataError
 from ...records import Recorded, RunRecord, recorded
-from .run import load_evaluation
+from .judge import Judge
+from .run import Evaluation, load_evaluation
+from .stats import significance
 
 LOWER_IS_BETTER = {"wer"}
+STATUSES = ["improved", "regressed", "same"]
 
 
 @dataclass(eq=False)
 class EvaluationComparison(Recorded):
-    """``table``: inputs, both outputs, both scores, ``status``; ``counts``: rows per status."""
+    """``table``: inputs, both outputs, both scores, ``status`` (and a pairwise judge's verdicts);
+    ``counts``: rows per status (and the judge's rates); ``significance``: one row per evaluator
+    both runs have (``stats.significance``)."""
 
     a: str
     b: str
-    evaluator: str
+    evaluator: str | None  # None: the status comes from a pairwise judge
     table: Any
     record: RunRecord
+    significance: Any = None
+    judge: str | None = None  # the pairwise judge's name (its columns are <judge>_preference, ...)
 
     @property
     def counts(self) -> Any:
-        return self.table["status"].value_counts().reindex(["improved", "regressed", "same"], fill_value=0)
+        """Rows per status; with a pairwise judge also ``win_rate`` (b preferred), ``loss_rate``,
+        ``tie_rate`` and ``inconsistent_rate`` (the verdict changed when the order was swapped)."""
+        import pandas as pd
+
+        counts = self.table["status"].value_counts().reindex(STATUSES, fill_value=0)
+        if self.judge is None:
+            return counts
+        verdicts = self.table[f"{self.judge}_preference"].dropna()
+        consistent = self.table[f"{self.judge}_consistent"].dropna().astype(bool)
+        rates = {
+            "win_rate": float((verdicts == "b").mean()),
+            "loss_rate": float((verdicts == "a").mean()),
+            "tie_rate": float((verdicts == "tie").mean()),
+            "inconsistent_rate": float((~consistent).mean()),
+        }
+        return pd.concat([counts.astype(float), pd.Series(rates)])
 
     @property
     def changed(self) -> Any:
         """The improved and regressed rows, regressions first."""
         rows = self.table[self.table["status"] != "same"]
         return rows.sort_values("status", key=lambda s: s.map({"regressed": 0, "improved": 1}), kind="stable")
+
+
+def lower_is_better(evaluator: str | None) -> bool:
+    return evaluator in LOWER_IS_BETTER
 
 
 def _status(before: float, after: float, lower_better: bool) -> str:
@@ -50,9 +80,41 @@ def _status(before: float, after: float, lower_better: bool) -> str:
     return "improved" if (after < before) == lower_better else "regressed"
 
 
+def _scores(run: Evaluation, judge: Judge | None) -> dict[str, Any]:
+    """Score columns of ``run`` by evaluator, with a pointwise judge's scores of its outputs."""
+    scores = {name: run.table[name].astype(float).to_numpy() for name in run.evaluators}
+    if judge is not None and not judge.pairwise:
+        judged = judge.scores(_outputs(run), run.table)
+        scores.update({c: judged[c] for c in judge.columns})
+    return scores
+
+
+def _outputs(run: Evaluation) -> list:
+    """The run's outputs, None where there is none (a stored run gives NaN)."""
+    return [None if o is None or (isinstance(o, float) and math.isnan(o)) else o for o in run.table["output"]]
+
+
+def _check_judge(judge: Any) -> Judge | None:
+    if judge is None:
+        return None
+    if not isinstance(judge, Judge):
+        raise BadArgumentError(
+            f"judge= takes fm.judge(...) (pairwise=True to ask which output is better), not "
+            f"{type(judge).__name__}."
+        )
+    judge.method_for(judge.handle())  # a judge that cannot judge fails before any row is judged
+    return judge
+
+
 @recorded
-def compare_evaluations(a: Any, b: Any, evaluator: str | None = None) -> EvaluationComparison:
-    """Row-by-row comparison of two evaluations (objects or stored names) on one evaluator."""
+def compare_evaluations(
+    a: Any, b: Any, evaluator: str | None = None, judge: Any = None
+) -> EvaluationComparison:
+    """Row-by-row comparison of two evaluations (objects or stored names) on one evaluator.
+
+    ``judge=fm.judge(model=...)`` scores both runs' outputs with that judge first;
+    ``judge=fm.judge(model=..., pairwise=True)`` asks it which output is better for each row.
+    """
     a, b = load_evaluation(a), load_evaluation(b)
     if len(a.table) != len(b.table):
         raise DataError(
@@ -65,23 +127,43 @@ def compare_evaluations(a: Any, b: Any, evaluator: str | None = None) -> Evaluat
             f"'{a.name}' and '{b.name}' ran over different data (fingerprints {data_a} and {data_b}); "
             "compare runs over the same rows."
         )
-    shared = [e for e in a.evaluators if e in b.evaluators]
+    judge = _check_judge(judge)
+    pairwise = judge is not None and judge.pairwise
+    scored = [e for e in a.evaluators if e in b.evaluators]
+    if judge is not None and not pairwise:
+        scored += [c for c in judge.columns if c not in scored]
     if evaluator is None:
-        if not shared:
+        if not scored and not pairwise:
             raise DataError(f"'{a.name}' and '{b.name}' share no evaluator; evaluate both with the same one.")
-        evaluator = shared[0]
-    elif evaluator not in shared:
+        if judge is not None and not pairwise:
+            evaluator = judge.columns[0]
+        else:
+            evaluator = scored[0] if scored else None
+    elif evaluator not in scored:
         raise DataError(
-            f"The evaluator '{evaluator}' is not in both runs; they share {', '.join(shared) or 'none'}."
+            f"The evaluator '{evaluator}' is not in both runs; they share {', '.join(scored) or 'none'}."
         )
-    skip = {"prompt", "output", "seconds", "judge_reason", "human", "human_comment", *a.evaluators}
-    table = a.table[[c for c in a.table.columns if c not in skip]].copy()
+    scores_a, scores_b = _scores(a, judge), _scores(b, judge)
+    extras = [*a.evaluators, *(judge.columns if judge is not None else [])]
+    skip = {"prompt", "output", "seconds", "human", "human_comment", *extras}
+    table = a.table[
+        [c for c in a.table.columns if c not in skip and not any(c.startswith(f"{e}_") for e in extras)]
+    ].copy()
     table["output_a"] = a.table["output"].to_numpy()
     table["output_b"] = b.table["output"].to_numpy()
-    table["score_a"] = a.table[evaluator].astype(float).to_numpy()
-    table["score_b"] = b.table[evaluator].astype(float).to_numpy()
-    lower = evaluator in LOWER_IS_BETTER
-    table["status"] = [_status(x, y, lower) for x, y in zip(table["score_a"], table["score_b"])]
+    if evaluator is not None:
+        table["score_a"] = scores_a[evaluator]
+        table["score_b"] = scores_b[evaluator]
+        lower = lower_is_better(evaluator)
+        table["status"] = [_status(x, y, lower) for x, y in zip(table["score_a"], table["score_b"])]
+    if pairwise:
+        assert judge is not None
+        verdicts = judge.prefer(a.table, _outputs(a), _outputs(b))
+        for column, values in verdicts.items():
+            table[column] = values
+        if evaluator is None:  # the judge's verdict is the row's status
+            status = {"b": "improved", "a": "regressed"}
+            table["status"] = [status.get(v, "same") for v in verdicts[f"{judge.name}_preference"]]
     record = RunRecord(
         kind="compare_evaluations",
         params=dict(
@@ -92,6 +174,28 @@ def compare_evaluations(a: Any, b: Any, evaluator: str | None = None) -> Evaluat
             model_b=b.model,
             prompt_a=a.prompt,
             prompt_b=b.prompt,
+            **(_judge_params(judge) if judge is not None else {}),
         ),
     )
-    return EvaluationComparison(a.name, b.name, evaluator, table, record)
+    return EvaluationComparison(
+        a.name,
+        b.name,
+        evaluator,
+        table,
+        record,
+        significance=significance(
+            {k: v for k, v in scores_a.items() if k in scored},
+            {k: v for k, v in scores_b.items() if k in scored},
+        ),
+        judge=judge.name if pairwise and judge is not None else None,
+    )
+
+
+def _judge_params(judge: Judge) -> dict[str, Any]:
+    handle = judge.handle()
+    return dict(
+        judge=judge.name,
+        judge_model=handle.name,
+        judge_method=judge.method_for(handle),
+        judge_pairwise=judge.pairwise,
+    )

@@ -35,8 +35,17 @@ class Evaluator:
     corpus: Callable[[list, list], float] | None = None  # summary statistic over rows, if not the mean
     options: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def columns(self) -> list[str]:
+        """The score columns this evaluator adds to the table, one summary row each."""
+        return [self.name]
+
     def check(self, handle: Any) -> None:
         """Raise before generation when this evaluator cannot work with ``handle`` (the run's model)."""
+
+    def flagged(self, table: Any, column: str) -> int | None:
+        """Rows of ``column`` to read before trusting its score (None: this evaluator flags none)."""
+        return None
 
     def scores(self, outputs: list, table: Any, handle: Any = None) -> dict[str, list]:
         """Columns of scores for ``outputs`` (``handle``: the evaluated model, for judges)."""

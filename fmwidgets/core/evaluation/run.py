@@ -18,7 +18,7 @@ from typing import Any, Callable, cast
 
 from ...engines import check_workers, engine_params, resolve_engine
 from ...errors import BadArgumentError, DataError, MissingDependencyError
-from ...records import Recorded, RunRecord
+from ...records import Recorded, RunRecord, fingerprint_df
 from ...store import now, store
 from ..data import require_columns
 from ..models.registry import get_model
@@ -67,22 +67,19 @@ class Evaluation(Recorded):
             )
         _add_ratings(self.table, {row: (rating, comment)})
 
-    def agreement(self, a: str = "judge", b: str = "human") -> float:
-        """Cohen's kappa between columns ``a`` and ``b`` over the rows where both have a score."""
-        from sklearn.metrics import cohen_kappa_score
+    def agreement(self, a: str = "judge", b: str = "human") -> Any:
+        """Cohen's kappa between columns ``a`` and ``b`` (a float), with its bootstrap interval and
+        the confusion table (``calibration.Agreement``), over the rows where both have a value."""
+        from .calibration import agreement
 
-        require_columns(self.table, [a, b], f"evaluation '{self.name}'")
-        both = self.table[[a, b]].dropna()
-        if len(both) < 2:
-            raise DataError(
-                f"Only {len(both)} rows have both a '{a}' and a '{b}' score; rate more rows "
-                "(fm.Review(evaluation)) before measuring agreement."
-            )
-        return float(
-            cohen_kappa_score(
-                both[a].round().astype(int).astype(str), both[b].round().astype(int).astype(str)
-            )
-        )
+        return agreement(self.table, a, b, f"evaluation '{self.name}'")
+
+    def calibrate(self, judge: str = "judge", human: str = "human") -> Any:
+        """The mapping of ``judge`` scores to ``human`` ones fitted on the rated rows, and how well
+        it holds on rows left out (``calibration.Calibration``)."""
+        from .calibration import calibrate
+
+        return calibrate(self.table, judge, human, f"evaluation '{self.name}'")
 
     def __len__(self) -> int:
         return len(self.table)
@@ -104,19 +101,23 @@ def _add_ratings(table: Any, ratings: dict[int, tuple[float | None, str | None]]
 
 
 def summarise(table: Any, evaluators: list[Evaluator]) -> Any:
-    """mean (or corpus score), bootstrap 95% interval, n scored rows, failed (NaN) rows per evaluator."""
+    """mean (or corpus score), bootstrap 95% interval, n scored rows, failed (NaN) rows per score
+    column (``low_mass``: rows a log-prob judge flagged, when there is one)."""
     import numpy as np
     import pandas as pd
 
     rng = np.random.default_rng(0)
-    rows = {}
-    for ev in evaluators:
-        values = table[ev.name].to_numpy(dtype=float)
+    rows, flags = {}, {}
+    for ev, column in ((ev, column) for ev in evaluators for column in ev.columns):
+        flag = ev.flagged(table, column)
+        if flag is not None:
+            flags[column] = flag
+        values = table[column].to_numpy(dtype=float)
         ok = ~np.isnan(values)
         n = int(ok.sum())
         failed = int((~ok & table["output"].notna().to_numpy()).sum())
         if n == 0:
-            rows[ev.name] = dict(mean=math.nan, ci_low=math.nan, ci_high=math.nan, n=0, failed=failed)
+            rows[column] = dict(mean=math.nan, ci_low=math.nan, ci_high=math.nan, n=0, failed=failed)
             continue
         if ev.corpus is not None:
             outs = table["output"].to_numpy(dtype=object)[ok]
@@ -129,8 +130,10 @@ def summarise(table: Any, evaluators: list[Evaluator]) -> Any:
             mean = float(kept.mean())
             boot = kept[rng.integers(0, n, (BOOTSTRAP, n))].mean(axis=1)
         low, high = np.percentile(boot, [2.5, 97.5])
-        rows[ev.name] = dict(mean=float(mean), ci_low=float(low), ci_high=float(high), n=n, failed=failed)
+        rows[column] = dict(mean=float(mean), ci_low=float(low), ci_high=float(high), n=n, failed=failed)
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "ci_low", "ci_high", "n", "failed"])
+    if flags:  # a log-prob judge: rows whose probability mostly fell outside the score tokens
+        frame["low_mass"] = [flags.get(c) for c in frame.index]
     frame.index.name = "evaluator"
     return frame
 
@@ -146,7 +149,7 @@ class _Plan:
     frame: Any
     data_info: dict
     handle: Any
-    mode: str  # "decoder" | "classifier"
+    mode: str  # "decoder" | "classifier" | "speech" | "outputs" (scored as given, no model)
     inputs: list[str | None]  # prompts as sent, or texts to classify (None: a blank text)
     template: str | None
     prompt_label: str | None
@@ -167,8 +170,10 @@ def _default_evaluators(mode: str, handle: Any, reference: str | None) -> list[s
     return ["exact_match"]
 
 
-def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation) -> _Plan:
+def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation, output) -> _Plan:
     frame, data_info = load_data(data, split)
+    if output is not None:
+        return _outputs_plan(frame, data_info, prompt, model, text, audio, reference, evaluators, generation, output)
     given = [k for k, v in (("prompt=", prompt), ("text=", text), ("audio=", audio)) if v is not None]
     if len(given) > 1:
         raise BadArgumentError(
@@ -187,24 +192,7 @@ def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_
             "does not have yet; evaluate text with prompt= or text=."
         )
     handle = get_model(model, {"classifier": "predict", "speech": "transcribe", "decoder": "generate"}[mode])
-    if reference is not None:
-        require_columns(frame, [reference], "data")
-        missing = int(frame[reference].isna().sum())
-        if missing:
-            raise DataError(
-                f"{missing} of {len(frame)} rows have no reference (NaN in column '{reference}'); "
-                "fill or drop them before evaluating (df.dropna(subset=[...]))."
-            )
-    specs = evaluators if evaluators is not None else _default_evaluators(mode, handle, reference)
-    resolved = resolve(specs)
-    for ev in resolved:
-        if ev.needs_reference and reference is None:
-            have = ", ".join(repr(str(c)) for c in frame.columns)
-            raise DataError(
-                f"The evaluator '{ev.name}' compares with a reference; name the column that holds "
-                f"it with reference= (--reference); the columns are {have}."
-            )
-        ev.check(handle)
+    resolved = _evaluators(frame, handle, mode, reference, evaluators)
 
     template, label, params = None, None, dict(generation)
     if mode != "decoder":
@@ -260,6 +248,51 @@ def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_
     )
 
 
+def _evaluators(frame: Any, handle: Any, mode: str, reference: str | None, evaluators: Any) -> list[Evaluator]:
+    """The evaluators resolved and checked against the data and the model, before any work."""
+    if reference is not None:
+        require_columns(frame, [reference], "data")
+        missing = int(frame[reference].isna().sum())
+        if missing:
+            raise DataError(
+                f"{missing} of {len(frame)} rows have no reference (NaN in column '{reference}'); "
+                "fill or drop them before evaluating (df.dropna(subset=[...]))."
+            )
+    specs = evaluators if evaluators is not None else _default_evaluators(mode, handle, reference)
+    resolved = resolve(specs)
+    for ev in resolved:
+        if ev.needs_reference and reference is None:
+            have = ", ".join(repr(str(c)) for c in frame.columns)
+            raise DataError(
+                f"The evaluator '{ev.name}' compares with a reference; name the column that holds "
+                f"it with reference= (--reference); the columns are {have}."
+            )
+        ev.check(handle)
+    return resolved
+
+
+def _outputs_plan(frame, data_info, prompt, model, text, audio, reference, evaluators, generation, output) -> _Plan:
+    """``output=COLUMN``: the outputs are in the data already; nothing is generated.
+
+    A ``prompt`` template, if given, only fills the ``prompt`` column (what a judge reads as the
+    input); ``model`` is the default judge.
+    """
+    if text is not None or audio is not None:
+        raise BadArgumentError(
+            "output= scores outputs that are already in the data; leave out text= and audio=."
+        )
+    if generation:
+        raise BadArgumentError(
+            f"output= generates nothing, so {', '.join(sorted(generation))} does not apply; leave it out."
+        )
+    require_columns(frame, [output], "data")
+    handle = get_model(model) if model is not None else None
+    template, label = _template(prompt) if prompt is not None else (None, None)
+    inputs = fill_rows(frame, template, strict=True)[0] if template is not None else [None] * len(frame)
+    resolved = _evaluators(frame, handle, "outputs", reference, evaluators)
+    return _Plan(frame, data_info, handle, "outputs", inputs, template, label or template, reference, resolved, {}, None, output)
+
+
 def _transcribe() -> Any:
     """``fm.transcribe`` where this version has speech models (core/speech.py), else None."""
     try:
@@ -306,6 +339,10 @@ def _saved_params(prompt_id: str) -> dict:
 def _outputs(
     plan: _Plan, cache: bool, progress: Callable | None, engine: dict[str, Any]
 ) -> tuple[list, list[float], int]:
+    if plan.mode == "outputs":  # as given; the data's own seconds (latency) are kept
+        given = [None if _missing(v) else v for v in plan.frame[plan.column]]
+        seconds = plan.frame["seconds"].tolist() if "seconds" in plan.frame else [math.nan] * len(given)
+        return given, seconds, 0
     if plan.mode == "decoder":
         settings = {k: v for k, v in plan.settings.items() if k != "extra_chat"}
         prompts = cast("list[str]", plan.inputs)  # a decoder's rows are all filled (fill_rows, strict)
@@ -346,6 +383,7 @@ def run_evaluation(
     model: Any = None,
     text: str | None = None,
     audio: str | None = None,
+    output: str | None = None,
     reference: str | None = None,
     evaluators: Any = None,
     name: str | None = None,
@@ -359,7 +397,8 @@ def run_evaluation(
     **generation: Any,
 ) -> Evaluation:
     """Evaluate a prompt (decoder), a tuned model (``text=COLUMN``) or a speech model
-    (``audio=COLUMN``, where fm.transcribe exists) over ``data``; the run is stored.
+    (``audio=COLUMN``, where fm.transcribe exists) over ``data``, or score the outputs already in
+    column ``output`` (no model; ``prompt`` then only fills the input a judge reads); the run is stored.
 
     ``prompt`` is a ``{column}`` template or a saved prompt id (``"qa@2"``); ``reference`` names
     the column of expected answers; ``evaluators`` are names (``fm.evaluators`` lists them),
@@ -373,12 +412,12 @@ def run_evaluation(
     check_workers(workers)
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise BadArgumentError("name= must be a non-empty text, e.g. name='qa-v2'.")
-    if (text is not None or audio is not None) and engine not in (None, "local"):
+    if (text is not None or audio is not None or output is not None) and engine not in (None, "local"):
         raise BadArgumentError(
-            f"engine={engine!r} generates with prompt= on a decoder; evaluate a text= or audio= "
-            "model with engine left out."
+            f"engine={engine!r} generates with prompt= on a decoder; evaluate a text=, audio= or "
+            "output= run with engine left out."
         )
-    plan = _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation)
+    plan = _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation, output)
     if plan.mode == "decoder" and engine_name == "vllm":
         from ...engines.vllm import check_available
 
@@ -395,13 +434,14 @@ def run_evaluation(
         for column, values in ev.scores(outputs, table, plan.handle).items():
             table[column] = values
     table["seconds"] = seconds
-    partial = any(o is None for o, i in zip(outputs, plan.inputs) if i is not None)
+    partial = plan.mode != "outputs" and any(o is None for o, i in zip(outputs, plan.inputs) if i is not None)
 
     params = dict(
         prompt=plan.prompt_label,
         text=text,
         reference=reference,
-        evaluators=[e.name for e in plan.evaluators],
+        evaluators=[c for e in plan.evaluators for c in e.columns],
+        output=output,
         cache=cache,
         cache_hits=hits,
         partial=partial,
@@ -412,13 +452,17 @@ def run_evaluation(
         **plan.settings.get("extra_chat", {}),
         **(engine_params(engine, workers) if plan.mode == "decoder" else {}),
     )
-    record = RunRecord.for_model("evaluate", plan.handle, params, seed=plan.seed, data=plan.frame)
+    record = (
+        RunRecord.for_model("evaluate", plan.handle, params, seed=plan.seed, data=plan.frame)
+        if plan.mode != "outputs"
+        else RunRecord(kind="evaluate", params=params, data=fingerprint_df(plan.frame))
+    )
     result = Evaluation(
         name=name or _next_name(),
         table=table,
         summary=summarise(table, plan.evaluators),
-        evaluators=[e.name for e in plan.evaluators],
-        model=plan.handle.name,
+        evaluators=[c for e in plan.evaluators for c in e.columns],
+        model=plan.handle.name if plan.mode != "outputs" else None,
         prompt=plan.prompt_label,
         partial=partial,
         record=record,

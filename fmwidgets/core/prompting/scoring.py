@@ -35,3 +35,33 @@ def sequence_logprobs(handle: ModelHandle, prompt_ids: Sequence[int], ids: Seque
     return chosen_logprobs(
         position_logprobs(handle, list(prompt_ids) + list(ids))[len(prompt_ids) - 1 :], ids
     )
+
+
+def next_token_probs(handle: ModelHandle, prompts: Sequence[Sequence[int]], ids: Sequence[int]) -> list[list[float]]:
+    """For each prompt (token ids), the probability of each of ``ids`` as the token that follows it.
+
+    One forward pass for the whole batch, right-padded (so every row keeps its own positions) and
+    read at each row's last real token; where the model takes ``logits_to_keep``, only those
+    positions are projected onto the vocabulary.
+    """
+    import inspect
+
+    import torch
+
+    model = handle.model
+    lengths = [len(p) for p in prompts]
+    input_ids = torch.zeros((len(prompts), max(lengths)), dtype=torch.long)
+    mask = torch.zeros_like(input_ids)
+    for row, p in enumerate(prompts):
+        input_ids[row, : len(p)] = torch.tensor(list(p), dtype=torch.long)
+        mask[row, : len(p)] = 1
+    last = torch.tensor(lengths) - 1
+    kwargs: dict[str, Any] = {}
+    if "logits_to_keep" in inspect.signature(model.forward).parameters:
+        kept = torch.unique(last)  # sorted: each row's position is found in it
+        kwargs["logits_to_keep"] = kept.to(model.device)
+        last = torch.searchsorted(kept, last)
+    with torch.inference_mode():
+        logits = model(input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device), **kwargs).logits
+    rows = logits[torch.arange(len(prompts), device=logits.device), last.to(logits.device)]
+    return torch.softmax(rows.float(), dim=-1)[:, list(ids)].tolist()

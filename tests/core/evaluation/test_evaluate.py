@@ -98,7 +98,7 @@ def test_stored_runs_list_and_load_back_with_ratings_and_agreement(gpt2, qa):
 
 
 def test_judge_parse_failures_are_nan_with_a_reason_and_counted(gpt2, qa):
-    result = run_evaluation(qa, "Q: {q}\nA:", reference="a", evaluators=["exact_match", fm.judge(rubric="Correct?")], **GEN)
+    result = run_evaluation(qa, "Q: {q}\nA:", reference="a", evaluators=["exact_match", fm.judge(rubric="Correct?", method="parse")], **GEN)
     table = result.table
     assert "judge_reason" in table
     failed = table["judge"].isna()
@@ -110,9 +110,10 @@ def test_judge_parse_failures_are_nan_with_a_reason_and_counted(gpt2, qa):
 def test_chat_judge_uses_the_chat_template(gpt2, chat_gpt2, qa):
     judge = fm.judge(model="chat")
     prompts = judge.prompts(["out"], pd.DataFrame({"prompt": ["in"], "reference": ["ref"]}))
-    assert "Reference answer:\nref" in prompts[0]
+    assert "<reference answer>\nref\n</reference answer>" in prompts[0]
     result = run_evaluation(qa.head(2), "Q: {q}\nA:", model="gpt2", evaluators=[judge], **GEN)
-    assert len(result.table["judge_reason"]) == 2
+    sent = result.table["judge_prompt"]
+    assert len(sent) == 2 and sent[0].startswith("user: You are grading") and sent[0].endswith("assistant:")
 
 
 def test_classifier_before_and_after_finetune_compared_row_by_row(bert):
