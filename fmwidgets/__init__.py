@@ -88,6 +88,8 @@ _LAZY = {
     "evaluations": ".core.evaluation.run",
     "load_evaluation": ".core.evaluation.run",
     "judge": ".core.evaluation.judge",
+    "json_schema": ".core.evaluation.evaluators",
+    "tool_call": ".core.evaluation.evaluators",
     "compare_evaluations": ".core.evaluation.compare",
     "plot_evaluation": ".plots.evaluation",
     "plot_comparison": ".plots.evaluation",
@@ -124,6 +126,7 @@ if TYPE_CHECKING:  # editors and type checkers see the lazy API; keep in step wi
     from .core.embedding.label import label
     from .core.embedding.project import project
     from .core.evaluation.compare import compare_evaluations
+    from .core.evaluation.evaluators import json_schema, tool_call
     from .core.evaluation.judge import judge
     from .core.evaluation.run import Evaluation, evaluations, load_evaluation
     from .core.inside.attention import AttentionResult, attention

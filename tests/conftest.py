@@ -84,6 +84,17 @@ def gpt2(tiny_paths):
 
 
 @pytest.fixture
+def judge_gpt2(tmp_path_factory):
+    """A tiny GPT-2 whose context (1024) holds a whole judge prompt, registered as 'judge-lm'."""
+    import fmwidgets as fm
+
+    return _handle(
+        "judge-lm",
+        lambda: fm.load(str(testing.tiny_gpt2(tmp_path_factory.mktemp("judge-lm"), context=1024)), as_="judge-lm"),
+    )
+
+
+@pytest.fixture
 def chat_gpt2(tiny_paths):
     """A tiny GPT-2 with a chat template, registered as 'chat'."""
     import fmwidgets as fm

@@ -21,6 +21,8 @@ from typing import Any
 _MODULES: dict[str, str] = {
     "Evaluation": "evaluation",
     "EvaluationComparison": "evaluation",
+    "Agreement": "evaluation",
+    "Calibration": "evaluation",
     "ChatReply": "chat",
     "Generation": "generate",
     "Comparison": "compare",

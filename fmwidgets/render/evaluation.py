@@ -4,8 +4,11 @@ Everything here is plain HTML with every piece of data-derived text escaped (out
 references, evaluator and run names come from users and models).  The bar chart of scores with
 their 95% intervals is an inline SVG, so the saved notebook shows it without a kernel, plotly.js
 or the internet; ``fm.plot_evaluation`` draws the interactive Plotly version of the same data.
-A comparison shows the changed rows first, regressions on top, with the words that differ
-between the two outputs marked.
+A comparison leads with one sentence on whether the difference is real (``significance_sentence``),
+then the paired statistics per evaluator, a pairwise judge's verdicts, and the changed rows,
+regressions on top, with the words that differ between the two outputs marked.  A judge's
+agreement with people shows kappa with its interval and the confusion table; a calibration
+shows its left-out errors and the mapping.
 """
 
 from __future__ import annotations
@@ -96,7 +99,8 @@ def _rows_table(frame: Any, columns: list[str]) -> str:
 def evaluation_bundle(result: Any) -> dict[str, Any]:
     partial = " (partial: interrupted)" if result.partial else ""
     head = (
-        f"<b>{_e(result.name)}</b>{_e(partial)} · {_e(result.model)} · {_e(result.prompt or '')} · "
+        f"<b>{_e(result.name)}</b>{_e(partial)} · {_e(result.model or 'outputs as given')} · "
+        f"{_e(result.prompt or '')} · "
         f"{len(result.table)} rows"
     )
     parts = [
@@ -106,22 +110,42 @@ def evaluation_bundle(result: Any) -> dict[str, Any]:
     ]
     failed = int(result.summary.get("failed", [0]).sum()) if len(result.summary) else 0
     if failed:
-        parts.append(
-            f"<p style='color:{ERROR}'>{failed} scores could not be computed (NaN); see judge_reason.</p>"
-        )
+        reasons = [f"{c}_reason" for c in result.evaluators if f"{c}_reason" in result.table]
+        see = f"; see {', '.join(reasons)}" if reasons else ""
+        parts.append(f"<p style='color:{ERROR}'>{failed} scores could not be computed (NaN){_e(see)}.</p>")
+    low = low_mass_sentence(result.summary)
+    if low:
+        parts.append(f"<p style='color:{ERROR}'>{_e(low)}</p>")
     if result.evaluators:
         first = result.evaluators[0]
-        shown = [c for c in ("prompt", "output", "reference", first, "judge_reason") if c in result.table]
+        reason = f"{first}_reason"
+        shown = [c for c in ("prompt", "output", "reference", first, reason) if c in result.table]
         parts.append(f"<p>Worst rows by {_e(first)}:</p>" + _rows_table(result.worst(WORST_ROWS), shown))
     parts.append("</div>")
     text = [
-        f"Evaluation {result.name}{partial}: {result.model}, {result.prompt or ''}, {len(result.table)} rows"
+        f"Evaluation {result.name}{partial}: {result.model or 'outputs as given'}, {result.prompt or ''}, "
+        f"{len(result.table)} rows"
     ]
     text += [
         f"  {name}: {_num(r['mean'])} [{_num(r['ci_low'])}, {_num(r['ci_high'])}] n={_num(r['n'])}"
         for name, r in result.summary.iterrows()
     ]
+    text += [low] if low else []
     return {"text/plain": "\n".join(text), "text/html": "".join(parts)}
+
+
+def low_mass_sentence(summary: Any) -> str:
+    """Which log-prob judge columns put little probability on score tokens, in how many rows."""
+    if "low_mass" not in summary:
+        return ""
+    flagged = [(name, int(n)) for name, n in summary["low_mass"].items() if n == n and n]
+    if not flagged:
+        return ""
+    listed = ", ".join(f"{n} rows of {name}" for name, n in flagged)
+    return (
+        f"Low probability on the score tokens in {listed} (<name>_mass under the judge's min_mass): "
+        "the judge was mostly not answering with a score there; read those rows before trusting it."
+    )
 
 
 def diff_html(a: Any, b: Any) -> tuple[str, str]:
@@ -141,9 +165,65 @@ def diff_html(a: Any, b: Any) -> tuple[str, str]:
     return " ".join(out_a), " ".join(out_b)
 
 
+def _p(value: float) -> str:
+    return "p < 0.001" if value < 0.001 else f"p = {value:.2g}"
+
+
+def significance_sentence(result: Any) -> str:
+    """One sentence on the comparison's evaluator: who is better, by how much, how sure, on how many rows."""
+    from ..core.evaluation.compare import lower_is_better
+    from ..core.evaluation.stats import MIN_ROWS
+
+    sig = result.significance
+    if sig is None or result.evaluator not in getattr(sig, "index", ()):
+        return ""
+    name, row = result.evaluator, sig.loc[result.evaluator]
+    n = int(row["n"])
+    if n < MIN_ROWS:
+        return (
+            f"Too few rows to tell on {name}: {n} rows have both scores, and a p-value needs at "
+            f"least {MIN_ROWS}."
+        )
+    diff, p = float(row["diff"]), float(row["p_value"])
+    shown = f"{diff:+.2g} [{row['ci_low']:.2g}, {row['ci_high']:.2g}], {_p(p)}, {n} rows"
+    if p < 0.05 and diff != 0:
+        better = result.a if (diff < 0) != lower_is_better(name) else result.b
+        return f"{better} is better on {name}: {shown}."
+    return f"No clear difference between {result.a} and {result.b} on {name}: {shown}."
+
+
+def preference_sentence(result: Any) -> str:
+    """A pairwise judge's verdicts and how often swapping the order changed them."""
+    if result.judge is None:
+        return ""
+    verdicts = result.table[f"{result.judge}_preference"].dropna()
+    consistent = result.table[f"{result.judge}_consistent"].dropna().astype(bool)
+    n = len(verdicts)
+    counts = {side: int((verdicts == side).sum()) for side in ("b", "a", "tie")}
+    return (
+        f"{result.judge} prefers {result.b} on {counts['b']} of {n} rows, {result.a} on {counts['a']}, "
+        f"tie on {counts['tie']}; {int((~consistent).sum())} rows ({(~consistent).mean():.0%}) changed "
+        "verdict when the two outputs swapped places."
+    )
+
+
+def significance_table(sig: Any) -> str:
+    rows = [
+        [
+            _e(name),
+            *(_num(row[c]) for c in ("mean_a", "mean_b", "diff", "ci_low", "ci_high")),
+            _num(row["p_value"]) if row["p_value"] == row["p_value"] else "too few rows",
+            _e(row["test"]),
+            _num(row["n"]),
+        ]
+        for name, row in sig.iterrows()
+    ]
+    return _table(["evaluator", "mean a", "mean b", "b − a", "95% low", "95% high", "p", "test", "n"], rows)
+
+
 @renders("EvaluationComparison")
 def comparison_bundle(result: Any) -> dict[str, Any]:
-    counts = result.counts
+    counts = result.counts.reindex(list(_STATUS)).astype(int)
     total = max(int(counts.sum()), 1)
     bars = "".join(
         f"<div style='display:inline-block;height:14px;width:{300 * n / total:.1f}px;"
@@ -152,10 +232,15 @@ def comparison_bundle(result: Any) -> dict[str, Any]:
         if n
     )
     legend = " · ".join(f"<span style='color:{_STATUS[s]}'>{s} {n}</span>" for s, n in counts.items())
-    parts = [
-        f"<div class='fm-eval-compare'><p><b>{_e(result.a)}</b> → <b>{_e(result.b)}</b> on "
-        f"{_e(result.evaluator)}: {legend}</p><div class='fm-eval-bars'>{bars}</div>"
-    ]
+    lead = [s for s in (significance_sentence(result), preference_sentence(result)) if s]
+    parts = [f"<div class='fm-eval-compare'>{''.join(f'<p><b>{_e(s)}</b></p>' for s in lead)}"]
+    if result.significance is not None and len(result.significance):
+        parts.append(significance_table(result.significance))
+    on = result.evaluator or result.judge
+    parts.append(
+        f"<p><b>{_e(result.a)}</b> → <b>{_e(result.b)}</b> on {_e(on)}: {legend}</p>"
+        f"<div class='fm-eval-bars'>{bars}</div>"
+    )
     changed = result.changed.head(CHANGED_ROWS)
     rows = []
     for _, row in changed.iterrows():
@@ -166,8 +251,8 @@ def comparison_bundle(result: Any) -> dict[str, Any]:
                 _e(row.get("reference", "")),
                 out_a,
                 out_b,
-                _num(row["score_a"]),
-                _num(row["score_b"]),
+                _num(row.get("score_a")),
+                _num(row.get("score_b")),
             ]
         )
     if rows:
@@ -189,7 +274,41 @@ def comparison_bundle(result: Any) -> dict[str, Any]:
     else:
         parts.append("<p>No row changed.</p>")
     parts.append("</div>")
-    text = f"{result.a} -> {result.b} on {result.evaluator}: " + ", ".join(
-        f"{s} {n}" for s, n in counts.items()
+    text = "\n".join(
+        [*lead, f"{result.a} -> {result.b} on {on}: " + ", ".join(f"{s} {n}" for s, n in counts.items())]
     )
     return {"text/plain": text, "text/html": "".join(parts)}
+
+
+@renders("Agreement")
+def agreement_bundle(result: Any) -> dict[str, Any]:
+    line = (
+        f"Cohen's kappa between {result.a} and {result.b}: {_num(result.kappa)} "
+        f"[{_num(result.ci_low)}, {_num(result.ci_high)}] over {result.n} rows."
+    )
+    confusion = result.confusion
+    header = [_e(f"{result.a} \\ {result.b}"), *(_e(c) for c in confusion.columns)]
+    rows = [[_e(i), *(_e(v) for v in row)] for i, row in zip(confusion.index, confusion.to_numpy())]
+    return {
+        "text/plain": f"{line}\n{confusion.to_string()}",
+        "text/html": f"<div class='fm-agreement'><p>{_e(line)}</p>{_table(header, rows)}</div>",
+    }
+
+
+@renders("Calibration")
+def calibration_bundle(result: Any) -> dict[str, Any]:
+    line = (
+        f"{result.judge} calibrated to {result.human} on {result.n} rated rows: on rows left out "
+        f"({result.folds}-fold) the mean absolute error is {_num(result.mae)}, against "
+        f"{_num(result.mae_mean)} predicting the mean rating and {_num(result.mae_raw)} for the raw "
+        f"{result.judge} score."
+    )
+    mapping = result.mapping
+    rows = [[_num(x), _num(y)] for x, y in mapping.itertuples(index=False)]
+    return {
+        "text/plain": f"{line}\n{mapping.to_string(index=False)}",
+        "text/html": (
+            f"<div class='fm-calibration'><p>{_e(line)}</p>"
+            f"{_table([_e(c) for c in mapping.columns], rows)}</div>"
+        ),
+    }

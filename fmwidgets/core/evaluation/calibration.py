@@ -129,11 +129,14 @@ class Calibration(Shown):
         values = np.asarray(scores, dtype=float)
         out = np.full(values.shape, np.nan)
         ok = ~np.isnan(values)
-        out[ok] = self.model.predict(values[ok])
+        if ok.any():
+            out[ok] = self.model.predict(values[ok])
         return out
 
 
-def calibrate(table: Any, judge: str = "judge", human: str = "human", where: str = "the table") -> Calibration:
+def calibrate(
+    table: Any, judge: str = "judge", human: str = "human", where: str = "the table"
+) -> Calibration:
     """Fit judge -> human on the rated rows; cross-validate it (see the module docstring)."""
     import numpy as np
     import pandas as pd

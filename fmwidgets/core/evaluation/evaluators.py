@@ -166,6 +166,104 @@ def regex(pattern: str) -> Evaluator:
     )
 
 
+def _schema(schema: Any, what: str) -> Any:
+    """A jsonschema validator for ``schema`` (a dict, or its JSON text); a bad schema is one sentence."""
+    import jsonschema
+
+    if isinstance(schema, str):
+        try:
+            schema = json.loads(schema)
+        except ValueError as exc:
+            raise BadArgumentError(f"The {what} is not JSON ({exc}); pass a dict or JSON text.") from exc
+    if not isinstance(schema, (dict, bool)):
+        raise BadArgumentError(
+            f"The {what} must be a JSON Schema dict such as {{'type': 'object', 'required': ['answer']}}, "
+            f"not {type(schema).__name__}."
+        )
+    validator = jsonschema.validators.validator_for(schema)
+    try:
+        validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise BadArgumentError(
+            f"The {what} is not a valid JSON Schema ({exc.message}); fix it before evaluating."
+        ) from exc
+    return validator(schema)
+
+
+def _json(output: Any) -> tuple[bool, Any]:
+    """(parsed, value): structured outputs (dicts, lists) as they are, text through json.loads."""
+    if isinstance(output, (dict, list)):
+        return True, output
+    try:
+        return True, json.loads(_text(output))
+    except ValueError:
+        return False, None
+
+
+def json_schema(schema: Any) -> Evaluator:
+    """``fm.json_schema(schema)``: 1 when the output parses as JSON and validates against
+    ``schema`` (the jsonschema library, the schema's own draft), else 0."""
+    validator = _schema(schema, "JSON schema")
+
+    def valid(output: Any, reference: Any = None) -> bool:
+        parsed, value = _json(output)
+        return parsed and validator.is_valid(value)
+
+    return _per_row("json_schema", valid, needs_reference=False, options={"schema": validator.schema})
+
+
+def _tool_schemas(tools: Any) -> dict[str, Any]:
+    """{tool name: validator of its arguments} from OpenAI (``{"type": "function", "function":
+    {...}}``), plain (``{"name", "parameters"}``) or Anthropic (``{"name", "input_schema"}``) tools."""
+    if isinstance(tools, dict):
+        tools = [tools]
+    found: dict[str, Any] = {}
+    for tool in tools if isinstance(tools, (list, tuple)) else []:
+        spec: Any = tool.get("function", tool) if isinstance(tool, dict) else {}
+        name = spec.get("name") if isinstance(spec, dict) else None
+        if not isinstance(name, str) or not name:
+            found = {}
+            break
+        params = spec.get("parameters", spec.get("input_schema", {"type": "object"}))
+        found[name] = _schema(params, f"parameters schema of the tool '{name}'")
+    if not found:
+        raise BadArgumentError(
+            "tools= must be a list of tools, each {'name': ..., 'parameters': JSON Schema} (or OpenAI's "
+            "{'type': 'function', 'function': {...}}), with a name."
+        )
+    return found
+
+
+def _calls(value: Any) -> list:
+    """The tool calls in a parsed output: one call, a list of calls, or ``{"tool_calls": [...]}``."""
+    if isinstance(value, dict) and isinstance(value.get("tool_calls"), list):
+        value = value["tool_calls"]
+    calls = value if isinstance(value, list) else [value]
+    return [c.get("function", c) if isinstance(c, dict) else c for c in calls]
+
+
+def tool_call(tools: Any) -> Evaluator:
+    """``fm.tool_call(tools)``: 1 when the output is one or more calls of the given tools, each
+    with arguments that validate against that tool's parameters schema, else 0."""
+    schemas = _tool_schemas(tools)
+
+    def valid(output: Any, reference: Any = None) -> bool:
+        parsed, value = _json(output)
+        calls = _calls(value) if parsed else []
+        if not calls:
+            return False
+        for call in calls:
+            if not isinstance(call, dict) or call.get("name") not in schemas:
+                return False
+            arguments = call.get("arguments", call.get("input", {}))
+            ok, arguments = _json(arguments) if isinstance(arguments, str) else (True, arguments)
+            if not ok or not schemas[call["name"]].is_valid(arguments):
+                return False
+        return True
+
+    return _per_row("tool_call", valid, needs_reference=False, options={"tools": sorted(schemas)})
+
+
 def semantic_similarity(model: str | None = None) -> Evaluator:
     """Cosine between the embeddings of output and reference (default: the embedded MiniLM)."""
     name = "semantic_similarity" + (f":{model}" if model else "")

@@ -108,7 +108,7 @@ def summarise(table: Any, evaluators: list[Evaluator]) -> Any:
 
     rng = np.random.default_rng(0)
     rows, flags = {}, {}
-    for ev, column in ((ev, column) for ev in evaluators for column in ev.columns):
+    for ev, column in [(e, c) for e in evaluators for c in e.columns]:
         flag = ev.flagged(table, column)
         if flag is not None:
             flags[column] = flag
@@ -170,10 +170,14 @@ def _default_evaluators(mode: str, handle: Any, reference: str | None) -> list[s
     return ["exact_match"]
 
 
-def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation, output) -> _Plan:
+def _plan(
+    data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation, output
+) -> _Plan:
     frame, data_info = load_data(data, split)
     if output is not None:
-        return _outputs_plan(frame, data_info, prompt, model, text, audio, reference, evaluators, generation, output)
+        return _outputs_plan(
+            frame, data_info, prompt, model, text, audio, reference, evaluators, generation, output
+        )
     given = [k for k, v in (("prompt=", prompt), ("text=", text), ("audio=", audio)) if v is not None]
     if len(given) > 1:
         raise BadArgumentError(
@@ -248,7 +252,9 @@ def _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_
     )
 
 
-def _evaluators(frame: Any, handle: Any, mode: str, reference: str | None, evaluators: Any) -> list[Evaluator]:
+def _evaluators(
+    frame: Any, handle: Any, mode: str, reference: str | None, evaluators: Any
+) -> list[Evaluator]:
     """The evaluators resolved and checked against the data and the model, before any work."""
     if reference is not None:
         require_columns(frame, [reference], "data")
@@ -271,7 +277,9 @@ def _evaluators(frame: Any, handle: Any, mode: str, reference: str | None, evalu
     return resolved
 
 
-def _outputs_plan(frame, data_info, prompt, model, text, audio, reference, evaluators, generation, output) -> _Plan:
+def _outputs_plan(
+    frame, data_info, prompt, model, text, audio, reference, evaluators, generation, output
+) -> _Plan:
     """``output=COLUMN``: the outputs are in the data already; nothing is generated.
 
     A ``prompt`` template, if given, only fills the ``prompt`` column (what a judge reads as the
@@ -288,9 +296,24 @@ def _outputs_plan(frame, data_info, prompt, model, text, audio, reference, evalu
     require_columns(frame, [output], "data")
     handle = get_model(model) if model is not None else None
     template, label = _template(prompt) if prompt is not None else (None, None)
-    inputs = fill_rows(frame, template, strict=True)[0] if template is not None else [None] * len(frame)
+    inputs: list[str | None] = [None] * len(frame)
+    if template is not None:
+        inputs = list(fill_rows(frame, template, strict=True)[0])
     resolved = _evaluators(frame, handle, "outputs", reference, evaluators)
-    return _Plan(frame, data_info, handle, "outputs", inputs, template, label or template, reference, resolved, {}, None, output)
+    return _Plan(
+        frame,
+        data_info,
+        handle,
+        "outputs",
+        inputs,
+        template,
+        label or template,
+        reference,
+        resolved,
+        {},
+        None,
+        output,
+    )
 
 
 def _transcribe() -> Any:
@@ -417,7 +440,9 @@ def run_evaluation(
             f"engine={engine!r} generates with prompt= on a decoder; evaluate a text=, audio= or "
             "output= run with engine left out."
         )
-    plan = _plan(data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation, output)
+    plan = _plan(
+        data, prompt, model, text, audio, reference, evaluators, split, batch_size, generation, output
+    )
     if plan.mode == "decoder" and engine_name == "vllm":
         from ...engines.vllm import check_available
 

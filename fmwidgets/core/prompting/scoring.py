@@ -37,7 +37,9 @@ def sequence_logprobs(handle: ModelHandle, prompt_ids: Sequence[int], ids: Seque
     )
 
 
-def next_token_probs(handle: ModelHandle, prompts: Sequence[Sequence[int]], ids: Sequence[int]) -> list[list[float]]:
+def next_token_probs(
+    handle: ModelHandle, prompts: Sequence[Sequence[int]], ids: Sequence[int]
+) -> list[list[float]]:
     """For each prompt (token ids), the probability of each of ``ids`` as the token that follows it.
 
     One forward pass for the whole batch, right-padded (so every row keeps its own positions) and
@@ -62,6 +64,8 @@ def next_token_probs(handle: ModelHandle, prompts: Sequence[Sequence[int]], ids:
         kwargs["logits_to_keep"] = kept.to(model.device)
         last = torch.searchsorted(kept, last)
     with torch.inference_mode():
-        logits = model(input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device), **kwargs).logits
+        logits = model(
+            input_ids=input_ids.to(model.device), attention_mask=mask.to(model.device), **kwargs
+        ).logits
     rows = logits[torch.arange(len(prompts), device=logits.device), last.to(logits.device)]
     return torch.softmax(rows.float(), dim=-1)[:, list(ids)].tolist()
