@@ -2,8 +2,9 @@
 
     %fm eval DATA --prompt "Q: {question}" --reference answer --evaluator bleu --as qa-v1
     %%fm eval DATA --reference answer          (the cell body is the template)
+    %fm eval LOGS --output response --reference answer   (outputs you already have: no model)
     %fm eval list
-    %fm eval diff qa-v1 qa-v2 [--evaluator bleu]
+    %fm eval diff qa-v1 qa-v2 [--evaluator bleu] [--judge MODEL [--pairwise] [--judge-method parse]]
     %fm eval review qa-v1
 
 DATA is a notebook variable (DataFrame or datasets.Dataset) or else a file path or hub id.
@@ -25,13 +26,15 @@ ACTIONS = ("list", "diff", "review")
 
 @command(
     "eval",
-    "evaluate a prompt or model over DATA; `eval list`, `eval diff A B`, `eval review NAME`",
+    "evaluate a prompt or model (or the outputs in --output COL) over DATA; `eval list`, "
+    "`eval diff A B [--judge MODEL [--pairwise]]`, `eval review NAME`",
     arg("target", nargs="+", metavar="DATA | list | diff A B | review NAME"),
     arg(
         "--prompt", default=None, metavar="T|ID", help="a {column} template or a saved prompt id such as qa@2"
     ),
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
     arg("--text", default=None, metavar="COL", help="for a tuned classifier/regressor: the column it reads"),
+    arg("--output", default=None, metavar="COL", help="score the outputs already in this column (no model)"),
     arg("--reference", default=None, metavar="COL", help="the column with the expected answers"),
     arg(
         "--evaluator",
@@ -41,6 +44,13 @@ ACTIONS = ("list", "diff", "review")
         help="exact_match, contains, regex:P, json_valid, numeric[:TOL], bleu, chrf, rouge_l, "
         "semantic_similarity, accuracy, f1_macro, wer (repeatable)",
     ),
+    arg("--judge", default=None, metavar="MODEL", help="eval diff: judge both runs' outputs with this model"),
+    arg(
+        "--pairwise",
+        action="store_true",
+        help="eval diff --judge: ask which output is better, in both orders",
+    ),
+    arg("--judge-method", default=None, choices=["logprobs", "parse"], help="how the judge's score is read"),
     arg("--as", dest="as_", default=None, metavar="NAME", help="name of the stored run"),
     arg("--split", default=None, help="split of a hub dataset or DatasetDict"),
     arg(
@@ -59,18 +69,32 @@ ACTIONS = ("list", "diff", "review")
 )
 def eval_(args, cell, shell, **extra):
     action, rest = args.target[0], args.target[1:]
+    if args.judge is None and (args.pairwise or args.judge_method is not None):
+        raise UsageError("--pairwise and --judge-method go with --judge MODEL in %fm eval diff A B.")
     if action == "list" and not rest:
         return fm.evaluations()
     if action == "diff":
         if len(rest) != 2:
             raise UsageError("%fm eval diff needs two run names: %fm eval diff A B (see %fm eval list).")
-        result = fm.compare_evaluations(rest[0], rest[1], evaluator=(args.evaluator or [None])[0])
+        judge = (
+            fm.judge(model=args.judge, method=args.judge_method, pairwise=args.pairwise)
+            if args.judge is not None
+            else None
+        )
+        result = fm.compare_evaluations(
+            rest[0], rest[1], evaluator=(args.evaluator or [None])[0], judge=judge
+        )
         store(shell, args.out, result)
         return result
     if action == "review":
         if len(rest) != 1:
             raise UsageError("%fm eval review needs one run name: %fm eval review NAME (see %fm eval list).")
         return fm.Review(rest[0])
+    if args.judge is not None:
+        raise UsageError(
+            "--judge goes with %fm eval diff A B; to judge one run, pass "
+            "evaluators=[fm.judge(model=...)] to fm.evaluate."
+        )
     if rest:
         raise UsageError(f"%fm eval takes one DATA, not {len(args.target)} words; quote a path with spaces.")
     template = args.prompt.replace("\\n", "\n") if args.prompt is not None else body_text(cell)
@@ -81,6 +105,7 @@ def eval_(args, cell, shell, **extra):
         template,
         model=args.model,
         text=args.text,
+        output=args.output,
         reference=args.reference,
         evaluators=args.evaluator,
         name=args.as_,

@@ -50,3 +50,19 @@ def test_wrong_lines_are_one_line_errors(gpt2, ip, qa):
         ip.run_line_magic("fm", "eval qa extra --prompt x")
     with pytest.raises(BadArgumentError, match="no evaluator named 'blue'"):
         ip.run_line_magic("fm", 'eval qa --prompt "{q}" --reference a --evaluator blue')
+
+
+def test_eval_outputs_already_given_and_diff_with_a_pairwise_judge(judge_gpt2, ip):
+    ip.user_ns["logs"] = pd.DataFrame({"q": ["a", "b", "c", "d", "e"], "ref": ["1", "2", "3", "4", "5"],
+                                       "old": ["1", "x", "3", "x", "x"], "new": ["1", "2", "3", "4", "x"]})
+    old = ip.run_line_magic("fm", "eval logs --output old --reference ref --as old")
+    assert old.model is None and old.summary.loc["exact_match", "mean"] == pytest.approx(0.4)
+    ip.run_line_magic("fm", 'eval logs --output new --prompt "Q: {q}" --reference ref --as new')
+    diff = ip.run_line_magic("fm", "eval diff old new --judge judge-lm --pairwise")
+    assert diff.judge == "judge" and diff.table["judge_preference"].notna().all()
+    shown = diff._repr_mimebundle_()[0]["text/plain"].splitlines()
+    assert shown[0].startswith("No clear difference between old and new on exact_match: +0.4")
+    with pytest.raises(UsageError, match="--pairwise and --judge-method go with --judge MODEL"):
+        ip.run_line_magic("fm", "eval diff old new --pairwise")
+    with pytest.raises(BadArgumentError, match="generates nothing"):
+        ip.run_line_magic("fm", "eval logs --output old --max-new-tokens 3")
