@@ -33,6 +33,7 @@ from typing import Any
 from ...engines import run_chunks
 from ...errors import BadArgumentError, DataError, WrongFamilyError
 from ...records import recorded
+from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
 from ..prompting.generate import fit_context, render_prompt, sampling_settings
 from ..prompting.scoring import next_token_probs
@@ -343,7 +344,7 @@ def _choice_probs(handle: ModelHandle, sent: list[str], choices: list[list[int]]
     encoded = [fit_context(handle, tok(s, add_special_tokens=True)["input_ids"], 1, False) for s in sent]
     chunks = [encoded[i : i + BATCH_SIZE] for i in range(0, len(encoded), BATCH_SIZE)]
     task = functools.partial(_probs_task, choices=choices)
-    done = run_chunks(handle, task, chunks, [len(c) for c in chunks])
+    done = run_chunks(handle, task, chunks, [len(c) for c in chunks], load=load)
     return [p for chunk, got in zip(chunks, done) for p in (got if got is not None else [None] * len(chunk))]
 
 
