@@ -3,9 +3,11 @@
 ``outcome(result)`` is taken when a call enters the history (records.py) and again when
 ``fm.repro(verify=True)`` re-runs it; ``compare(a, b)`` says whether the two match: texts
 exactly, numbers and arrays within a tolerance (float noise between runs and machines).
-Timings (seconds, tokens/s, dates) are left out: they never repeat.  Results are read by their
-shape (dataclass fields, DataFrame columns, arrays, figure traces, a widget's ``points``), so
-nothing here imports torch, plotly or ipywidgets, and new result classes need no registration.
+Timings (seconds, tokens/s, dates), store ids (``run_id``) and a person's ratings (``human``
+columns) are left out: a re-run does not repeat them.
+Results are read by their shape (dataclass fields, DataFrame columns, arrays, figure traces, a
+widget's ``points``), so nothing here imports torch, plotly or ipywidgets, and new result
+classes need no registration.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
-_SKIP = re.compile(r"second|time|per_s|created|started|^history$|^record$|^images?$|output_dir|^script$")
+_SKIP = re.compile(
+    r"second|time|per_s|created|started|^history$|^record$|^images?$|output_dir|^script$|^run_id$|^human"
+)
 _MAX_VALUES = 20_000  # larger arrays are compared on an even sample of this many values (memory)
 RTOL, ATOL = 1e-4, 1e-5
 

@@ -1,7 +1,8 @@
 """``fm.repro()``: the session as a script, and ``verify=True``: run it again and compare.
 
-The verification re-runs every recorded call in a fresh namespace and a fresh model registry
-(the user's loaded models, variables and history are untouched and come back afterwards), with
+The verification re-runs every recorded call in a fresh namespace, a fresh model registry and
+a scratch copy of the store (the user's loaded models, variables, history, evaluation runs and
+ratings are untouched and come back afterwards), with
 hub models pinned to the recorded commit and sampled calls to their recorded seed.  Each
 re-run result is compared with what the call returned the first time (``outcome.compare``):
 texts must match exactly, numbers, projections and metrics within a float tolerance.
@@ -29,6 +30,7 @@ from . import records
 from .core.models.environment import Repro, Step, steps
 from .outcome import compare, outcome
 from .records import Argument, Recorded, RunRecord
+from .store import scratch
 
 
 def repro(out: str | os.PathLike | None = None, verify: bool = False, overwrite: bool = False):
@@ -154,8 +156,10 @@ def _value(arg: Argument, namespace: ChainMap, done: dict[int, Any]) -> Any:
 
 @contextlib.contextmanager
 def _fresh_session() -> Iterator[ChainMap]:
-    """An empty registry and a namespace that reads the notebook's variables but writes its own;
-    nothing done inside is recorded, and the user's models and history come back afterwards."""
+    """An empty registry, a scratch copy of the store (the re-run's evaluations and prompt
+    versions go there, the user's runs and ratings stay as they are) and a namespace that reads
+    the notebook's variables but writes its own; nothing done inside is recorded, and the user's
+    models and history come back afterwards."""
     from .core.models.registry import registry
 
     saved_models, saved_current = dict(registry._models), registry.current
@@ -163,7 +167,8 @@ def _fresh_session() -> Iterator[ChainMap]:
     registry.current = None
     token = records._current.set(records.Entry(step=-1, source="verify"))
     try:
-        yield ChainMap({}, records.user_namespace())
+        with scratch():
+            yield ChainMap({}, records.user_namespace())
     finally:
         records._current.reset(token)
         registry._models.clear()

@@ -76,3 +76,117 @@ def test_a_store_that_cannot_open_is_one_warning_and_work_goes_on(tmp_path, monk
     assert version.id == "qa@1" and not store().persistent
     if where == "corrupt":
         assert path.read_bytes().startswith(b"this is not a database")  # left as it was
+
+
+def store_warnings(caught) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, StoreWarning)]
+
+
+def test_the_store_file_deleted_while_the_kernel_runs_is_written_again_with_everything(isolated_store):
+    import shutil
+
+    import fmwidgets as fm
+
+    fm.save_prompt("qa", "Q: {q}")
+    store().put("notes", "a", 1)
+    shutil.rmtree(isolated_store.parent / ".", ignore_errors=True)  # the whole folder, -wal and -shm too
+    assert not isolated_store.exists()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fm.save_prompt("qa", "Q: {q} again")
+        fm.save_prompt("summary", "Sum up: {text}")
+    assert store_warnings(caught) == [
+        f"The fmwidgets store '{isolated_store}' was deleted while this kernel ran; it is written again "
+        "with everything this session kept."
+    ]
+    db = sqlite3.connect(isolated_store)
+    assert db.execute("SELECT name, version FROM prompts ORDER BY name, version").fetchall() == [
+        ("qa", 1), ("qa", 2), ("summary", 1)]
+    assert db.execute("SELECT value FROM kv WHERE key = 'a'").fetchone() == ("1",)
+    db.close()
+
+
+def _hash(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_another_applications_database_is_left_untouched_and_the_session_goes_on(tmp_path, monkeypatch):
+    import fmwidgets as fm
+
+    path = tmp_path / "app.db"
+    other = sqlite3.connect(path)
+    other.executescript("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT); "
+                        "INSERT INTO users (email) VALUES ('a@example.com');")
+    other.close()
+    before = _hash(path)
+    monkeypatch.setattr(settings(), "store_path", str(path))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        version = fm.save_prompt("qa", "Q: {q}")
+    assert store_warnings(caught) == [
+        f"The file '{path}' is another application's SQLite database (tables users); fmwidgets leaves it "
+        "untouched and keeps prompt versions, evaluations and the generation cache in memory for this "
+        "session (set %config FM.store_path to a file of its own)."
+    ]
+    assert version.id == "qa@1" and fm.prompt_versions("qa")["id"].tolist() == ["qa@1"]
+    assert _hash(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["app.db"]
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A folder on a real 2 MiB filesystem (tmpfs; root only) and a function that fills it up;
+    elsewhere the store file is capped at its current size by SQLite's max_page_count instead."""
+    import os
+    import shutil
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = os.geteuid() == 0 and shutil.which("mount") and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)], capture_output=True).returncode == 0
+
+    def fill() -> None:
+        if not mounted:
+            (pages,) = store().query("PRAGMA page_count")[0]
+            store().conn.execute(f"PRAGMA max_page_count = {pages}")
+            return
+        with open(folder / "filler", "wb") as fh:
+            try:
+                while True:
+                    fh.write(b"\0" * 65536)
+                    fh.flush()
+            except OSError:
+                pass
+
+    yield folder, fill
+    for opened in store_module._stores.values():
+        opened.close()
+    store_module._stores.clear()
+    if mounted:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_full_disk_while_saving_is_one_sentence_and_the_session_goes_on_in_memory(gpt2, full_disk, monkeypatch):
+    import pandas as pd
+
+    import fmwidgets as fm
+
+    folder, fill = full_disk
+    monkeypatch.setattr(settings(), "store_path", str(folder / "store.sqlite"))
+    fm.save_prompt("qa", "Q: {q}\nA:", max_new_tokens=3)
+    fill()
+    frame = pd.DataFrame({"q": [f"question number {i} " * 20 for i in range(40)], "a": ["x"] * 40})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fm.evaluate(frame, "qa@1", model="gpt2", reference="a", name="big", greedy=True)
+        result.rate(0, 1)
+    said = store_warnings(caught)
+    assert len(said) == 1 and "could not be written (database or disk is full)" in said[0], said
+    assert said[0].endswith("set %config FM.store_path to another file).") and not store().persistent
+    again = fm.load_evaluation("big")  # from the copy in memory, with the rating given after the move
+    assert len(again.table) == 40 and again.table["human"][0] == 1 and fm.prompt_versions("qa")["id"].tolist() == ["qa@1"]
+    db = sqlite3.connect(folder / "store.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT COUNT(*) FROM prompts").fetchone()[0] == 1
+    db.close()

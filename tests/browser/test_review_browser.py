@@ -38,7 +38,8 @@ def test_rating_rows_by_click_and_key_lands_in_the_store(notebook, lab):
     nb.screenshot("review-rated")
     assert nb.page.evaluate("typeof window.__pwned") == "undefined"
     db = sqlite3.connect(store)
-    rows = db.execute("SELECT pos, rating, comment FROM ratings WHERE run = 'browser-review' ORDER BY pos").fetchall()
+    rows = db.execute("SELECT pos, rating, comment FROM ratings WHERE run = "
+                      "(SELECT MAX(id) FROM runs WHERE name = 'browser-review') ORDER BY pos").fetchall()
     db.close()
     assert rows == [(0, 1.0, "fine <b>answer</b>"), (1, 0.0, None)]
     nb.assert_clean()

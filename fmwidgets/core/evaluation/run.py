@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, cast
 
@@ -20,7 +21,7 @@ from ...engines import check_workers, engine_params, resolve_engine
 from ...errors import BadArgumentError, DataError, MissingDependencyError
 from ...records import Recorded, RunRecord, fingerprint_df
 from ...store import now, store
-from ..data import require_columns
+from ..data import FMWarning, require_columns
 from ..models.registry import get_model
 from ..prompting.generate import MAX_NEW_TOKENS, render_prompt, sampling_settings
 from ..prompting.generate_df import fill_rows
@@ -46,6 +47,7 @@ class Evaluation(Recorded):
     partial: bool
     record: RunRecord
     created: str = field(default_factory=now)
+    run_id: int | None = None  # the stored run (a name stands for its latest run; see save)
 
     def worst(self, k: int = 5, evaluator: str | None = None) -> Any:
         """The ``k`` rows with the lowest score (first evaluator by default; lower WER is better)."""
@@ -60,11 +62,7 @@ class Evaluation(Recorded):
             raise BadArgumentError(
                 f"Row {row} does not exist; this evaluation has rows 0 to {len(self.table) - 1}."
             )
-        with store().write() as cur:
-            cur.execute(
-                "INSERT OR REPLACE INTO ratings VALUES (?, ?, ?, ?, ?)",
-                (self.name, row, rating, comment, now()),
-            )
+        store_rating(self, row, rating, comment)
         _add_ratings(self.table, {row: (rating, comment)})
 
     def agreement(self, a: str = "judge", b: str = "human") -> Any:
@@ -510,15 +508,22 @@ def _next_name() -> str:
 
 
 def save(result: Evaluation) -> None:
-    """Store the run (replacing an earlier run of the same name) in one transaction."""
+    """Store ``result`` as a new run with its own id (its name now stands for it), in one transaction.
+
+    Ratings are never deleted.  Those given to the name's earlier run stay with that run, and the
+    ones of rows that are identical in the new run (same prompt as sent, same output) are copied
+    to it; one line says what happened when the earlier run had any.
+    """
     table = result.table.drop(columns=[c for c in ("human", "human_comment") if c in result.table])
     lines = table.to_json(orient="records", lines=True, default_handler=str).splitlines()
     meta = dict(evaluators=result.evaluators, record=result.record.to_dict(), columns=list(table.columns))
     with store().write() as cur:
-        cur.execute("DELETE FROM rows WHERE run = ?", (result.name,))
-        cur.execute("DELETE FROM ratings WHERE run = ?", (result.name,))
+        earlier = cur.execute(
+            "SELECT id FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1", (result.name,)
+        ).fetchone()
         cur.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (name, model, prompt, data, summary, meta, partial, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 result.name,
                 result.model,
@@ -530,23 +535,107 @@ def save(result: Evaluation) -> None:
                 result.created,
             ),
         )
+        run_id = cur.lastrowid
         cur.executemany(
-            "INSERT INTO rows VALUES (?, ?, ?)", [(result.name, i, line) for i, line in enumerate(lines)]
+            "INSERT INTO rows VALUES (?, ?, ?)", [(run_id, i, line) for i, line in enumerate(lines)]
+        )
+        rated = []
+        if earlier is not None:
+            rated = cur.execute(
+                "SELECT r.pos, r.rating, r.comment, r.created, o.data FROM ratings r "
+                "JOIN rows o ON o.run = r.run AND o.pos = r.pos WHERE r.run = ? ORDER BY r.pos",
+                (earlier[0],),
+            ).fetchall()
+        carried = _carry_over(rated, lines)
+        cur.executemany(
+            "INSERT INTO ratings VALUES (?, ?, ?, ?, ?)",
+            [(run_id, pos, rating, comment, created) for pos, (rating, comment, created) in carried.items()],
+        )
+    result.run_id = run_id
+    if carried:
+        _add_ratings(result.table, {pos: (rating, comment) for pos, (rating, comment, _) in carried.items()})
+    if rated:
+        _say_carried(result.name, earlier[0], len(carried), len(rated) - len(carried))
+
+
+def _carry_over(rated: list[tuple], lines: list[str]) -> dict[int, tuple]:
+    """new position -> (rating, comment, created) for each earlier rating whose row is unchanged:
+    the same position when that row is the same, else the first unused identical row."""
+
+    def key(line: str) -> str:
+        row = json.loads(line)
+        return json.dumps([row.get("prompt"), row.get("output")])
+
+    keys = [key(line) for line in lines]
+    out: dict[int, tuple] = {}
+    later = []
+    for pos, rating, comment, created, data in rated:
+        if pos < len(keys) and keys[pos] == key(data):
+            out[pos] = (rating, comment, created)
+        else:
+            later.append((key(data), (rating, comment, created)))
+    for wanted, value in later:
+        free = next((i for i, k in enumerate(keys) if k == wanted and i not in out), None)
+        if free is not None:
+            out[free] = value
+    return out
+
+
+def _say_carried(name: str, earlier: int, kept: int, changed: int) -> None:
+    where = f"their ratings stay with run #{earlier} (fm.load_evaluation({earlier}))"
+    if not changed:
+        line = (
+            f"Kept the {kept} rating(s) of the earlier run '{name}' (#{earlier}): those rows are unchanged."
+        )
+    elif kept:
+        line = f"Kept {kept} rating(s) of the earlier run '{name}' (#{earlier}); {changed} rated row(s) changed, {where}."
+    else:
+        line = f"All {changed} rated row(s) of the earlier run '{name}' (#{earlier}) changed; {where}."
+    warnings.warn(line, FMWarning, stacklevel=4)
+
+
+def _run_id(name: Any) -> int:
+    """The id of the stored run ``name`` stands for (its latest), or of run ``name`` itself (an int)."""
+    if isinstance(name, int) and not isinstance(name, bool):
+        if store().query("SELECT 1 FROM runs WHERE id = ?", (name,)):
+            return name
+        (last,) = store().query("SELECT MAX(id) FROM runs")[0]
+        known = f"runs are numbered 1 to {last}" if last else "no run is stored yet"
+        raise DataError(f"There is no stored evaluation run #{name}; {known} (fm.evaluations() lists them).")
+    found = store().query("SELECT MAX(id) FROM runs WHERE name = ?", (name,))
+    if found[0][0] is None:
+        names = [
+            r[0] for r in store().query("SELECT name FROM runs GROUP BY name ORDER BY MAX(id) DESC LIMIT 10")
+        ]
+        known = f"stored runs include {', '.join(map(repr, names))}" if names else "no run is stored yet"
+        raise DataError(
+            f"There is no stored evaluation named {name!r}; {known} (fm.evaluations() lists them)."
+        )
+    return int(found[0][0])
+
+
+def store_rating(result: Evaluation, row: int, rating: float | None, comment: str | None) -> None:
+    """Keep a person's rating of ``row`` with the run ``result`` came from."""
+    run_id = result.run_id if result.run_id is not None else _run_id(result.name)
+    with store().write() as cur:
+        cur.execute(
+            "INSERT OR REPLACE INTO ratings VALUES (?, ?, ?, ?, ?)", (run_id, row, rating, comment, now())
         )
 
 
 def evaluations() -> Any:
-    """A DataFrame of the stored runs, newest last: name, model, prompt, data fingerprint, scores, time."""
+    """A DataFrame of the stored runs, newest last: id, name, model, prompt, data fingerprint, scores, time."""
     import pandas as pd
 
     rows = store().query(
-        "SELECT name, model, prompt, data, summary, partial, created FROM runs ORDER BY created, rowid"
+        "SELECT id, name, model, prompt, data, summary, partial, created FROM runs ORDER BY id"
     )
     out = []
-    for name, model, prompt, data, summary, partial, created in rows:
+    for run_id, name, model, prompt, data, summary, partial, created in rows:
         scores = {s["evaluator"]: s["mean"] for s in json.loads(summary)}
         out.append(
             dict(
+                id=run_id,
                 name=name,
                 model=model,
                 prompt=prompt,
@@ -558,30 +647,26 @@ def evaluations() -> Any:
             )
         )
     return pd.DataFrame(
-        out, columns=["name", "model", "prompt", "data", "rows", "summary", "partial", "created"]
+        out, columns=["id", "name", "model", "prompt", "data", "rows", "summary", "partial", "created"]
     )
 
 
 def load_evaluation(name: Any) -> Evaluation:
-    """A stored run by name (with the human ratings given so far)."""
+    """A stored run by name (its latest run) or by id (``fm.evaluations()["id"]``), with the human
+    ratings given to that run so far."""
     import io
 
     import pandas as pd
 
     if isinstance(name, Evaluation):
         return name
+    run_id = _run_id(name)
     found = store().query(
-        "SELECT model, prompt, summary, meta, partial, created FROM runs WHERE name = ?", (name,)
+        "SELECT name, model, prompt, summary, meta, partial, created FROM runs WHERE id = ?", (run_id,)
     )
-    if not found:
-        names = [r[0] for r in store().query("SELECT name FROM runs ORDER BY created DESC LIMIT 10")]
-        known = f"stored runs include {', '.join(map(repr, names))}" if names else "no run is stored yet"
-        raise DataError(
-            f"There is no stored evaluation named {name!r}; {known} (fm.evaluations() lists them)."
-        )
-    model, prompt, summary, meta, partial, created = found[0]
+    name, model, prompt, summary, meta, partial, created = found[0]
     meta = json.loads(meta)
-    lines = [r[0] for r in store().query("SELECT data FROM rows WHERE run = ? ORDER BY pos", (name,))]
+    lines = [r[0] for r in store().query("SELECT data FROM rows WHERE run = ? ORDER BY pos", (run_id,))]
     table = (
         pd.read_json(io.StringIO("\n".join(lines)), orient="records", lines=True, dtype=False)
         if lines
@@ -591,7 +676,7 @@ def load_evaluation(name: Any) -> Evaluation:
     for column in [*meta["evaluators"], "seconds"]:  # JSON null came back as None
         if column in table:
             table[column] = pd.to_numeric(table[column], errors="coerce")
-    ratings = store().query("SELECT pos, rating, comment FROM ratings WHERE run = ?", (name,))
+    ratings = store().query("SELECT pos, rating, comment FROM ratings WHERE run = ?", (run_id,))
     if ratings:
         _add_ratings(table, {pos: (rating, comment) for pos, rating, comment in ratings})
     summary_frame = pd.DataFrame(json.loads(summary)).set_index("evaluator")
@@ -605,4 +690,5 @@ def load_evaluation(name: Any) -> Evaluation:
         partial=bool(partial),
         record=RunRecord(**meta["record"]),
         created=created,
+        run_id=run_id,
     )
