@@ -13,11 +13,15 @@ interrupted: ``run_chunks`` returns one entry per chunk, ``None`` where a chunk 
 
 engines/ sits below core/ and imports nothing from it: core hands in what a worker needs from
 it, the model loader (``load``, a ``Loader``) here and the exported training script for Ray Train.
+
+Which engine, and its settings, travel as one ``Engine``: the public batch functions take its
+fields as keywords (``engine=``, ``ray_address=``, ``workers=``; see ``signatures.expands``).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
 from ..config import settings
@@ -69,22 +73,48 @@ def check_workers(workers: int | None) -> None:
         raise BadArgumentError(f"workers={workers!r} must be a whole number of at least 1.")
 
 
-def engine_params(engine: str | None, workers: int | None) -> dict[str, Any]:
-    """What a RunRecord notes about the engine (nothing for the default, in-process run)."""
-    name = resolve_engine(engine)
-    return {} if name == "local" else {"engine": name, "workers": workers}
+@dataclass(frozen=True)
+class Engine:
+    """Where a call's batches run: ``engine`` (local, ray or vllm; None: ``FM.engine``), the Ray
+    cluster's ``ray_address`` (None: ``FM.ray_address``, ``RAY_ADDRESS``, else a local Ray) and
+    ``workers``, the model replicas (for fine-tuning: the training workers)."""
 
+    engine: str | None = None
+    ray_address: str | None = None
+    workers: int | None = None
 
-def batch_engine(engine: str | None, workers: int | None) -> str:
-    """The engine for work other than text generation (vLLM only generates text), workers checked."""
-    name = resolve_engine(engine)
-    check_workers(workers)
-    if name == "vllm":
-        raise BadArgumentError(
-            "engine='vllm' runs text generation only (generate_df, evaluate); use engine='ray' or "
-            "leave engine out for this call."
-        )
-    return name
+    @property
+    def name(self) -> str:
+        """The engine to use; an unknown one is one sentence."""
+        return resolve_engine(self.engine)
+
+    @property
+    def address(self) -> str | None:
+        return ray_address(self.ray_address)
+
+    def given(self) -> bool:
+        """Whether the call said anything about the engine."""
+        return self != Engine()
+
+    def check(self) -> str:
+        """The engine's name, with the workers checked."""
+        check_workers(self.workers)
+        return self.name
+
+    def batches(self) -> str:
+        """The engine for work other than text generation (vLLM only generates text), checked."""
+        name = self.check()
+        if name == "vllm":
+            raise BadArgumentError(
+                "engine='vllm' runs text generation only (generate_df, evaluate); use engine='ray' or "
+                "leave engine out for this call."
+            )
+        return name
+
+    def params(self) -> dict[str, Any]:
+        """What a RunRecord notes about the engine (nothing for the default, in-process run)."""
+        name = self.name
+        return {} if name == "local" else {"engine": name, "workers": self.workers}
 
 
 def run_chunks(
@@ -92,17 +122,15 @@ def run_chunks(
     task: Task,
     chunks: Sequence[Any],
     sizes: Sequence[int],
+    where: Engine | None = None,
     *,
     load: Loader,
-    engine: str | None = None,
-    address: str | None = None,
-    workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[list | None]:
     """Run ``task`` over ``chunks`` (``sizes[i]`` rows each) on the chosen engine, in order;
     ``load`` is how each Ray replica loads the model (the local engine has it loaded already)."""
-    name = batch_engine(engine, workers)
-    if name == "ray":
+    where = where or Engine()
+    if where.batches() == "ray":
         from .ray import run
 
         return run(
@@ -111,8 +139,8 @@ def run_chunks(
             chunks,
             sizes,
             load=load,
-            address=ray_address(address),
-            workers=workers,
+            address=where.address,
+            workers=where.workers,
             progress=progress,
         )
     return run_local(handle, task, chunks, sizes, progress)
@@ -143,11 +171,9 @@ def run_parts(
     handle: Any,
     task: Task,
     items: Sequence[Any],
+    where: Engine,
     *,
     load: Loader,
-    engine: str | None,
-    address: str | None,
-    workers: int | None,
     least: int = 1,
     what: str = "rows",
 ) -> list[Any]:
@@ -160,19 +186,17 @@ def run_parts(
     """
     from tqdm.auto import tqdm
 
-    parts = max(1, (workers or 2) * 4)
+    parts = max(1, (where.workers or 2) * 4)
     size = max(least, -(-len(items) // parts))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with tqdm(total=len(items), desc=f"{what} on {batch_engine(engine, workers)}", unit="row") as bar:
+    with tqdm(total=len(items), desc=f"{what} on {where.batches()}", unit="row") as bar:
         results = run_chunks(
             handle,
             task,
             chunks,
             [len(c) for c in chunks],
+            where,
             load=load,
-            engine=engine,
-            address=address,
-            workers=workers,
             progress=lambda done, total: bar.update(done - bar.n),
         )
     if any(r is None for r in results):

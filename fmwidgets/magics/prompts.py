@@ -83,23 +83,20 @@ def body_text(cell: str | None) -> str | None:
 def generation_params(args, extra: dict) -> dict:
     """The keyword arguments of fm.generate from the shared flags: only those the user set, so a
     saved prompt version keeps only those and the API's own defaults apply to the rest."""
-    names = (
-        "max_new_tokens",
-        "temperature",
-        "top_p",
-        "top_k",
-        "greedy",
-        "seed",
-        "n",
-        "repetition_penalty",
-        "stop",
-        "chat",
-        "system",
-    )
-    params = {k: getattr(args, k) for k in names if getattr(args, k, None) is not None}
+    params = {k: getattr(args, k) for k in _GENERATION_KEYWORDS if getattr(args, k, None) is not None}
     if getattr(args, "strict", False):  # %%fm chat has no --strict
         params["strict"] = True
     return {**params, **extra}
+
+
+# the keywords the shared flags set (argparse's dest: --top-p -> top_p); --strict is a switch
+_GENERATION_KEYWORDS = tuple(
+    dict.fromkeys(
+        a.kwargs.get("dest", a.flags[0].lstrip("-").replace("-", "_"))
+        for a in GENERATION_ARGS
+        if a.flags[0] not in ("--strict", "--out")
+    )
+)
 
 
 @command(

@@ -28,6 +28,7 @@ from ..core.data import as_texts
 from ..core.embedding.embed import default_pooling, embed_rows, nearest, similar
 from ..core.embedding.project import project
 from ..display import figure_html
+from ..engines import Engine
 from ..errors import FMError
 from ..plots.embeddings import (
     HOVER_POINTS,
@@ -36,6 +37,7 @@ from ..plots.embeddings import (
     hover_lines,
 )
 from ..records import RunRecord, recorded, recording
+from ..signatures import expands
 from .fallback import PlainOutput
 from .figure_view import FigureView
 
@@ -52,6 +54,7 @@ class EmbeddingExplorer(w.VBox):
     ``engine="ray"`` embeds the rows on a Ray cluster (see ``fm.embed``).
     """
 
+    @expands(Engine, "where")
     def __init__(
         self,
         source: Any,
@@ -68,9 +71,7 @@ class EmbeddingExplorer(w.VBox):
         title: str | None = None,
         strict: bool = False,
         on_select: Callable[[Any], None] | None = None,
-        engine: str | None = None,
-        ray_address: str | None = None,
-        workers: int | None = None,
+        where: Engine,
     ) -> None:
         import pandas as pd
 
@@ -87,9 +88,7 @@ class EmbeddingExplorer(w.VBox):
             text=text,
             pooling=pooling,
             strict=strict,
-            engine=engine,
-            ray_address=ray_address,
-            workers=workers,
+            where=where,
         )
         self.handle = handle
         self.source = source

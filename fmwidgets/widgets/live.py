@@ -26,7 +26,6 @@ core function with their own callbacks and record the public call (``records.rec
 from __future__ import annotations
 
 import contextlib
-import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,31 +38,8 @@ from ..core.retrieval.rag import RagAnswer, rag_answer
 from ..core.training.finetune import FinetuneResult, FinetuneRun, run_finetune
 from ..core.training.monitor import TrainingMonitor
 from ..records import recorded
+from ..signatures import over
 from .stream import StreamDisplay, in_kernel
-
-CALLBACKS = ("on_text", "stop_event", "progress")  # what the core functions take instead of a display
-
-
-def over(core: Callable) -> Callable[[Callable], Callable]:
-    """Decorator: the public function's signature is ``core``'s (what ``help()``, editors and the
-    history show), its callbacks replaced by the public function's display keywords (first)."""
-
-    def decorate(public: Callable) -> Callable:
-        theirs = inspect.signature(core)
-        core_params = [p for p in theirs.parameters.values() if p.name not in CALLBACKS]
-        display = [
-            p
-            for name, p in inspect.signature(public).parameters.items()
-            if p.kind is p.KEYWORD_ONLY and (name in CALLBACKS or name not in theirs.parameters)
-        ]
-        first_keyword = next(
-            (i for i, p in enumerate(core_params) if p.kind >= p.KEYWORD_ONLY), len(core_params)
-        )
-        params = core_params[:first_keyword] + display + core_params[first_keyword:]
-        public.__signature__ = theirs.replace(parameters=params)  # type: ignore[attr-defined]
-        return public
-
-    return decorate
 
 
 def streamed(func: Callable, stream: bool | None, keep: bool, *args: Any, **params: Any) -> Any:

@@ -26,7 +26,8 @@ from typing import Any
 import ipywidgets as w
 
 from ..core.models.registry import get_model, registry
-from ..core.prompting.generate import MAX_NEW_TOKENS, Generation, generate_text
+from ..core.prompting.generate import Generation, generate_text
+from ..core.prompting.sampling import MAX_NEW_TOKENS
 from ..core.prompting.template import escape
 from ..errors import FMError, NoModelLoadedError
 from ..records import recording

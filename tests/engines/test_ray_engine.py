@@ -87,19 +87,19 @@ def test_a_cuda_model_on_a_cluster_without_gpus_is_one_sentence_before_any_work(
     import dataclasses
 
     from fmwidgets.core.models.loading import load
-    from fmwidgets.engines import run_chunks
+    from fmwidgets.engines import Engine, run_chunks
 
     on_cuda = dataclasses.replace(gpt2, device="cuda")
     ran = []
     with pytest.raises(EngineError, match="runs on cuda but the Ray cluster has no GPUs"):
-        run_chunks(on_cuda, lambda handle, chunk: ran.append(chunk), ["a", "b"], [1, 1], load=load,
-                   engine="ray")
+        run_chunks(on_cuda, lambda handle, chunk: ran.append(chunk), ["a", "b"], [1, 1], Engine("ray"),
+                   load=load)
     assert ran == []
 
 
 def test_a_failing_worker_names_the_unfinished_rows(gpt2):
     from fmwidgets.core.models.loading import load
-    from fmwidgets.engines import run_chunks
+    from fmwidgets.engines import Engine, run_chunks
 
     def boom(handle, chunk):
         if chunk == "c":
@@ -107,7 +107,7 @@ def test_a_failing_worker_names_the_unfinished_rows(gpt2):
         return [chunk.upper()]
 
     with pytest.raises(EngineError, match=r"rows \d-2 unfinished \(RuntimeError: worker lost\)") as caught:
-        run_chunks(gpt2, boom, ["a", "b", "c"], [1, 1, 1], load=load, engine="ray", workers=1)
+        run_chunks(gpt2, boom, ["a", "b", "c"], [1, 1, 1], Engine("ray", workers=1), load=load)
     partial = caught.value.partial
     assert partial[2] is None and all(r in (None, [c.upper()]) for r, c in zip(partial, "ab"))
 
@@ -172,7 +172,7 @@ def test_a_worker_process_that_dies_names_the_rows_and_keeps_the_finished_ones(g
     import os
 
     from fmwidgets.core.models.loading import load
-    from fmwidgets.engines import run_chunks
+    from fmwidgets.engines import Engine, run_chunks
 
     def die(handle, chunk):
         if chunk == "c":
@@ -180,6 +180,6 @@ def test_a_worker_process_that_dies_names_the_rows_and_keeps_the_finished_ones(g
         return [chunk.upper()]
 
     with pytest.raises(EngineError, match=r"rows \d-2 unfinished") as caught:
-        run_chunks(gpt2, die, ["a", "b", "c"], [1, 1, 1], load=load, engine="ray", workers=1)
+        run_chunks(gpt2, die, ["a", "b", "c"], [1, 1, 1], Engine("ray", workers=1), load=load)
     partial = caught.value.partial
     assert partial[2] is None and all(r in (None, [c.upper()]) for r, c in zip(partial, "ab"))

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..._compat import attn_implementation, supports_sdpa
-from ...engines import check_workers, resolve_engine, run_parts
+from ...engines import Engine, run_parts
 from ...errors import BadArgumentError, DataError, WrongFamilyError
 from ...records import RunRecord, recorded
+from ...signatures import expands, over
 from ..arguments import short, unique_columns
 from ..data import FMWarning, as_texts, clean_text_list, clean_texts, require_rows
 from ..images import looks_like_images, open_images
@@ -327,6 +328,7 @@ def _image_batch(handle: ModelHandle, images: list, names: list | None):
 # Public API
 
 
+@expands(Engine, "where")
 def embed_rows(
     inputs: Any,
     model: Any = None,
@@ -338,9 +340,7 @@ def embed_rows(
     max_length: int | None = None,
     strict: bool = False,
     progress: bool | None = None,
-    engine: str | None = None,
-    ray_address: str | None = None,
-    workers: int | None = None,
+    where: Engine,
 ):
     """(vectors, positions of the embedded rows in the input, handle): ``embed`` plus bookkeeping."""
     handle = get_model(model, "embed")
@@ -353,9 +353,7 @@ def embed_rows(
         handle,
         items,
         kind,
-        engine=engine,
-        address=ray_address,
-        workers=workers,
+        where,
         pooling=pooling,
         normalize=normalize,
         batch_size=batch_size,
@@ -366,24 +364,15 @@ def embed_rows(
     return vectors, positions, handle
 
 
-def encode_on(
-    handle: ModelHandle,
-    items: list,
-    kind: str,
-    *,
-    engine: str | None,
-    address: str | None,
-    workers: int | None,
-    **settings: Any,
-):
+def encode_on(handle: ModelHandle, items: list, kind: str, where: Engine, **settings: Any):
     """``encode(handle, items, kind, **settings)`` in this kernel, or spread over an engine's
     workers in contiguous parts with one progress bar: the one path by which fm.embed, fm.label
     and fm.index embed their rows."""
     import numpy as np
 
-    if resolve_engine(engine) == "local":
+    if where.name == "local":
         return encode(handle, items, kind, **settings)
-    check_workers(workers)
+    where.check()
     batch_size = settings.get("batch_size", 32)
     if batch_size < 1:
         raise BadArgumentError(f"batch_size must be at least 1, not {batch_size}.")
@@ -394,17 +383,7 @@ def encode_on(
         max_length=settings.get("max_length") or default_max_length(handle),
     )
     task = functools.partial(encode_chunk, kind=kind, **fixed)
-    parts = run_parts(
-        handle,
-        task,
-        items,
-        load=load,
-        engine=engine,
-        address=address,
-        workers=workers,
-        least=batch_size,
-        what="embedding",
-    )
+    parts = run_parts(handle, task, items, where, load=load, least=batch_size, what="embedding")
     return np.concatenate(parts).astype(np.float32, copy=False)
 
 
@@ -414,21 +393,8 @@ def encode_chunk(handle: ModelHandle, items: list, *, kind: str, **settings: Any
 
 
 @recorded
-def embed(
-    inputs: Any,
-    model: Any = None,
-    *,
-    text: str | None = None,
-    pooling: str | None = None,
-    normalize: bool | None = None,
-    batch_size: int = 32,
-    max_length: int | None = None,
-    strict: bool = False,
-    progress: bool | None = None,
-    engine: str | None = None,
-    ray_address: str | None = None,
-    workers: int | None = None,
-):
+@over(embed_rows, hide=())
+def embed(inputs: Any, model: Any = None, **keywords: Any):
     """Vectors (float32 numpy, one row per usable input) for texts or, with CLIP-style models, images.
 
     ``inputs`` is a text, a list / Series of texts, or a DataFrame with ``text=`` naming the
@@ -440,20 +406,7 @@ def embed(
     warning (an error with ``strict=True``).  ``engine="ray"`` embeds on a Ray cluster
     (``ray_address``, ``workers`` model replicas); the vectors equal the in-process ones.
     """
-    vectors, _, _ = embed_rows(
-        inputs,
-        model,
-        text=text,
-        pooling=pooling,
-        normalize=normalize,
-        batch_size=batch_size,
-        max_length=max_length,
-        strict=strict,
-        progress=progress,
-        engine=engine,
-        ray_address=ray_address,
-        workers=workers,
-    )
+    vectors, _, _ = embed_rows(inputs, model, **keywords)
     return vectors
 
 

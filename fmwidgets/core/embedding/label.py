@@ -24,9 +24,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ...engines import batch_engine, engine_params, resolve_engine, run_parts
+from ...engines import Engine, run_parts
 from ...errors import BadArgumentError, DataError, WrongFamilyError
 from ...records import recorded
+from ...signatures import expands
 from ..data import clean_texts, require_rows
 from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
@@ -110,18 +111,11 @@ def _check_model(handle: ModelHandle, method: str) -> None:
 # The four methods: each returns an (rows, labels) array of scores
 
 
-def embedding_scores(
-    handle: ModelHandle,
-    texts: list[str],
-    descriptions: list[str],
-    engine: str | None = None,
-    address: str | None = None,
-    workers: int | None = None,
-) -> Any:
+def embedding_scores(handle: ModelHandle, texts: list[str], descriptions: list[str], where: Engine) -> Any:
     """The rows are embedded on the engine, as fm.embed does; the few label descriptions here."""
     from .embed import encode, encode_on
 
-    rows = encode_on(handle, texts, "text", engine=engine, address=address, workers=workers, normalize=True)
+    rows = encode_on(handle, texts, "text", where, normalize=True)
     classes = encode(handle, descriptions, "text", normalize=True)
     return _softmax((rows @ classes.T) / EMBEDDING_TEMPERATURE)
 
@@ -177,6 +171,7 @@ def method_scores(
 
 
 @recorded
+@expands(Engine, "where")
 def label(
     data: Any,
     text: str | None = None,
@@ -185,9 +180,7 @@ def label(
     method: str = "embedding",
     model: Any = None,
     multi_label: bool = False,
-    engine: str | None = None,
-    ray_address: str | None = None,
-    workers: int | None = None,
+    where: Engine,
 ) -> Any:
     """The rows of ``data`` with a zero-shot ``label``, its ``confidence`` (0..1) and a score per label.
 
@@ -200,7 +193,7 @@ def label(
     """
     if method not in METHODS:
         raise BadArgumentError(f"'{method}' is not a labelling method; use one of {', '.join(METHODS)}.")
-    batch_engine(engine, workers)  # vLLM generates text only; label scores
+    where.batches()  # vLLM generates text only; label scores
     described = label_descriptions(labels)
     if multi_label and method != "nli":
         raise BadArgumentError("multi_label=True needs method='nli', which scores each label on its own.")
@@ -216,8 +209,8 @@ def label(
     _check_model(handle, method)
     items, descriptions = rows[column].tolist(), list(described.values())
     if method == "embedding":
-        scores = embedding_scores(handle, items, descriptions, engine, ray_address, workers)
-    elif resolve_engine(engine) == "local":
+        scores = embedding_scores(handle, items, descriptions, where)
+    elif where.name == "local":
         scores = method_scores(
             handle, items, method=method, descriptions=descriptions, multi_label=multi_label
         )
@@ -227,16 +220,7 @@ def label(
         task = functools.partial(
             method_scores, method=method, descriptions=descriptions, multi_label=multi_label
         )
-        parts = run_parts(
-            handle,
-            task,
-            items,
-            load=load,
-            engine=engine,
-            address=ray_address,
-            workers=workers,
-            what="labelling",
-        )
+        parts = run_parts(handle, task, items, where, load=load, what="labelling")
         scores = np.concatenate(parts)
     names = list(described)
     out = rows.copy()
@@ -253,6 +237,6 @@ def label(
         "model": handle.model_id,
         "labels": described,
         "text": column,
-        **engine_params(engine, workers),
+        **where.params(),
     }
     return out

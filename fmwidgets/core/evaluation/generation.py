@@ -14,10 +14,12 @@ import json
 import time
 from typing import Any, Callable
 
+from ...engines import Engine
 from ...errors import EngineError
 from ...store import store
 from ..models.registry import ModelHandle
 from ..prompting.generate_df import generate_rows
+from ..prompting.sampling import Sampling
 
 
 def cacheable(handle: ModelHandle, n: int) -> bool:
@@ -37,25 +39,40 @@ def cache_key(handle: ModelHandle, sent: str, settings: dict, seed: int | None, 
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()
 
 
+def cache_settings(sampling: Sampling, batch_size: int | None, strict: bool) -> dict[str, Any]:
+    """The generation settings as a row's cache key holds them (so stored rows keep hitting)."""
+    return dict(
+        batch_size=batch_size,
+        max_new_tokens=sampling.max_new_tokens,
+        decoding=sampling.decoding,
+        n=sampling.n,
+        stop=sampling.stop,
+        strict=strict,
+        extra=sampling.extra,
+    )
+
+
 def generate_cached(
     handle: ModelHandle,
     sent: list[str],
     *,
-    settings: dict,
-    seed: int | None,
+    sampling: Sampling,
+    batch_size: int | None = None,
+    strict: bool = False,
     use_cache: bool,
     progress: Callable[[int, int], None] | None = None,
-    engine: dict[str, Any] | None = None,
+    where: Engine | None = None,
 ) -> tuple[list[Any], list[float], int]:
     """(outputs, seconds per row, cache hits) for the rendered prompts ``sent``.
 
-    ``settings`` holds batch_size, max_new_tokens, decoding, n, stop, strict and extra (the
-    keywords of ``generate_rows``); ``engine`` its engine, address and workers, which are not
-    part of the cache key (the rows are the same on every engine), so only the misses go to a
-    cluster.  Interrupted rows are None; when a worker dies, the rows that finished are cached
-    before the error is raised, so running it again generates only the rest.
+    ``sampling`` (resolved), ``batch_size`` and ``strict`` are the keywords of ``generate_rows``
+    and make the cache key; ``where`` the engine is not part of it (the rows are the same on
+    every engine), so only the misses go to a cluster.  Interrupted rows are None; when a
+    worker dies, the rows that finished are cached before the error is raised, so running it
+    again generates only the rest.
     """
-    use_cache = use_cache and cacheable(handle, settings["n"])
+    use_cache = use_cache and cacheable(handle, sampling.n)
+    settings, seed = cache_settings(sampling, batch_size, strict), sampling.seed
     keys = [cache_key(handle, s, settings, seed, i) for i, s in enumerate(sent)] if use_cache else []
     hits = store().cached(keys) if use_cache else {}
     outputs: list[Any] = [hits.get(k) for k in keys] if use_cache else [None] * len(sent)
@@ -80,7 +97,13 @@ def generate_cached(
 
         try:
             generated, _ = generate_rows(
-                handle, [sent[i] for i in todo], seed=seed, progress=timed, **settings, **(engine or {})
+                handle,
+                [sent[i] for i in todo],
+                batch_size=batch_size,
+                sampling=sampling,
+                strict=strict,
+                progress=timed,
+                where=where,
             )
         except EngineError as error:
             keep(error.partial or [])

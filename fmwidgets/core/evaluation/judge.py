@@ -35,7 +35,8 @@ from ...errors import BadArgumentError, DataError, WrongFamilyError
 from ...records import recorded
 from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
-from ..prompting.generate import fit_context, render_prompt, sampling_settings
+from ..prompting.generate import fit_context, render_prompt
+from ..prompting.sampling import Sampling
 from ..prompting.scoring import next_token_probs
 from .evaluators import Evaluator
 from .generation import generate_cached
@@ -299,19 +300,8 @@ class Judge(Evaluator):
         return verdicts
 
     def _replies(self, judge: ModelHandle, sent: list[str]) -> list[Any]:
-        decoding, _ = sampling_settings(
-            judge, greedy=True, temperature=None, top_p=None, top_k=None, n=1, seed=None
-        )
-        settings = dict(
-            batch_size=None,
-            max_new_tokens=self.max_new_tokens,
-            decoding=decoding,
-            n=1,
-            stop=None,
-            strict=False,
-            extra={},
-        )
-        replies, _, _ = generate_cached(judge, sent, settings=settings, seed=None, use_cache=True)
+        sampling = Sampling(max_new_tokens=self.max_new_tokens, greedy=True).resolve(judge)
+        replies, _, _ = generate_cached(judge, sent, sampling=sampling, use_cache=True)
         return replies
 
 

@@ -17,14 +17,16 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, cast
 
-from ...engines import check_workers, engine_params, resolve_engine
+from ...engines import Engine
 from ...errors import BadArgumentError, DataError, MissingDependencyError
 from ...records import Recorded, RunRecord, fingerprint_df
+from ...signatures import expands, settings_from
 from ...store import now, store
 from ..data import FMWarning, require_columns
 from ..models.registry import get_model
-from ..prompting.generate import MAX_NEW_TOKENS, render_prompt, sampling_settings
+from ..prompting.generate import render_prompt
 from ..prompting.generate_df import fill_rows
+from ..prompting.sampling import Sampling
 from .data import load_data
 from .evaluators import Evaluator, resolve
 from .generation import generate_cached
@@ -153,8 +155,8 @@ class _Plan:
     prompt_label: str | None
     reference: str | None
     evaluators: list[Evaluator]
-    settings: dict
-    seed: int | None
+    sampling: Sampling | None  # a decoder's, resolved
+    settings: dict  # a decoder's batch_size and strict, and chat / system when given
     column: str | None = None  # the column read by a classifier (text=) or speech model (audio=)
 
 
@@ -202,7 +204,7 @@ def _plan(
         require_columns(frame, [column], "data")
         shown = str if mode == "classifier" else _clip_name  # audio cells may hold arrays, not paths
         inputs = [None if _missing(v) else shown(v) for v in frame[column]]
-        settings, seed = {}, None
+        sampling, settings = None, {}
     else:
         template, label = _template(prompt)
         if label is not None:
@@ -213,27 +215,10 @@ def _plan(
         ]
         if params.get("n", 1) != 1:
             raise BadArgumentError("fm.evaluate scores one output per row; leave n at 1.")
-        decoding, seed = sampling_settings(
-            handle,
-            greedy=params.pop("greedy", None),
-            temperature=params.pop("temperature", None),
-            top_p=params.pop("top_p", None),
-            top_k=params.pop("top_k", None),
-            n=params.pop("n", 1),
-            seed=params.pop("seed", None),
-        )
-        stop = params.pop("stop", None)
-        settings = dict(
-            batch_size=batch_size,
-            max_new_tokens=params.pop("max_new_tokens", MAX_NEW_TOKENS),
-            decoding=decoding,
-            n=1,
-            stop=[stop] if isinstance(stop, str) else stop,
-            strict=params.pop("strict", False),
-            extra=params,
-        )
+        settings = dict(batch_size=batch_size, strict=params.pop("strict", False))
+        sampling = settings_from(Sampling, params).resolve(handle)
         if chat is not None or system is not None:
-            settings["extra_chat"] = {"chat": chat, "system": system}
+            settings.update(chat=chat, system=system)
     return _Plan(
         frame,
         data_info,
@@ -244,8 +229,8 @@ def _plan(
         label or template,
         reference,
         resolved,
+        sampling,
         settings,
-        seed,
         text or audio,
     )
 
@@ -308,8 +293,8 @@ def _outputs_plan(
         label or template,
         reference,
         resolved,
-        {},
         None,
+        {},
         output,
     )
 
@@ -358,23 +343,23 @@ def _saved_params(prompt_id: str) -> dict:
 
 
 def _outputs(
-    plan: _Plan, cache: bool, progress: Callable | None, engine: dict[str, Any]
+    plan: _Plan, cache: bool, progress: Callable | None, where: Engine
 ) -> tuple[list, list[float], int]:
     if plan.mode == "outputs":  # as given; the data's own seconds (latency) are kept
         given = [None if _missing(v) else v for v in plan.frame[plan.column]]
         seconds = plan.frame["seconds"].tolist() if "seconds" in plan.frame else [math.nan] * len(given)
         return given, seconds, 0
-    if plan.mode == "decoder":
-        settings = {k: v for k, v in plan.settings.items() if k != "extra_chat"}
+    if plan.sampling is not None:
         prompts = cast("list[str]", plan.inputs)  # a decoder's rows are all filled (fill_rows, strict)
         return generate_cached(
             plan.handle,
             prompts,
-            settings=settings,
-            seed=plan.seed,
+            sampling=plan.sampling,
+            batch_size=plan.settings["batch_size"],
+            strict=plan.settings["strict"],
             use_cache=cache,
             progress=progress,
-            engine=engine,
+            where=where,
         )
     import time
 
@@ -397,6 +382,7 @@ def _outputs(
     return outputs, [each if o is not None else 0.0 for o in outputs], 0
 
 
+@expands(Engine, "where")
 def run_evaluation(
     data: Any,
     prompt: Any = None,
@@ -409,9 +395,7 @@ def run_evaluation(
     evaluators: Any = None,
     name: str | None = None,
     cache: bool = True,
-    engine: str | None = None,
-    ray_address: str | None = None,
-    workers: int | None = None,
+    where: Engine,
     split: str | None = None,
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -429,13 +413,12 @@ def run_evaluation(
     generates the rows that are not cached on a Ray cluster (``ray_address``, ``workers`` model
     replicas), ``engine="vllm"`` through vLLM on a CUDA GPU; the scoring runs here.
     """
-    engine_name = resolve_engine(engine)
-    check_workers(workers)
+    engine_name = where.check()
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise BadArgumentError("name= must be a non-empty text, e.g. name='qa-v2'.")
-    if (text is not None or audio is not None or output is not None) and engine not in (None, "local"):
+    if (text is not None or audio is not None or output is not None) and where.engine not in (None, "local"):
         raise BadArgumentError(
-            f"engine={engine!r} generates with prompt= on a decoder; evaluate a text=, audio= or "
+            f"engine={where.engine!r} generates with prompt= on a decoder; evaluate a text=, audio= or "
             "output= run with engine left out."
         )
     plan = _plan(
@@ -445,8 +428,7 @@ def run_evaluation(
         from ...engines.vllm import check_available
 
         check_available()
-    on = dict(engine=engine, address=ray_address, workers=workers)
-    outputs, seconds, hits = _outputs(plan, cache, progress, on)
+    outputs, seconds, hits = _outputs(plan, cache, progress, where)
 
     table = plan.frame.copy()
     table["prompt"] = plan.inputs
@@ -469,14 +451,12 @@ def run_evaluation(
         cache_hits=hits,
         partial=partial,
         data=plan.data_info,
-        **{k: v for k, v in plan.settings.items() if k not in ("decoding", "extra", "extra_chat")},
-        **plan.settings.get("decoding", {}),
-        **plan.settings.get("extra", {}),
-        **plan.settings.get("extra_chat", {}),
-        **(engine_params(engine, workers) if plan.mode == "decoder" else {}),
+        **_generation_params(plan),
+        **(where.params() if plan.mode == "decoder" else {}),
     )
+    seed = plan.sampling.seed if plan.sampling is not None else None
     record = (
-        RunRecord.for_model("evaluate", plan.handle, params, seed=plan.seed, data=plan.frame)
+        RunRecord.for_model("evaluate", plan.handle, params, seed=seed, data=plan.frame)
         if plan.mode != "outputs"
         else RunRecord(kind="evaluate", params=params, data=fingerprint_df(plan.frame))
     )
@@ -492,6 +472,23 @@ def run_evaluation(
     )
     save(result)
     return result
+
+
+def _generation_params(plan: _Plan) -> dict[str, Any]:
+    """What the record notes of a decoder's generation settings (nothing for other models)."""
+    if plan.sampling is None:
+        return {}
+    s, chat = plan.sampling, {k: plan.settings[k] for k in ("chat", "system") if k in plan.settings}
+    return dict(
+        batch_size=plan.settings["batch_size"],
+        max_new_tokens=s.max_new_tokens,
+        n=s.n,
+        stop=s.stop,
+        strict=plan.settings["strict"],
+        **s.decoding,
+        **s.extra,
+        **chat,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,16 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ...errors import BadArgumentError, DataError
+from ...signatures import expands
 from ..models.registry import ModelHandle, get_model
-from .generate import (
-    Generation,
-    check_prompt,
-    check_request,
-    run_batch,
-    sampling_settings,
-    stop_texts,
-    to_generation,
-)
+from .generate import Generation, check_prompt, run_batch, to_generation
+from .sampling import Sampling
+
+CHAT_MAX_NEW_TOKENS = 256  # a chat reply's default length: chat models answer at more length
 
 ROLES = ("system", "user", "assistant", "tool")
 
@@ -82,33 +78,27 @@ def chat_prompt_ids(handle: ModelHandle, messages: list[dict], chat_template: st
     return list(ids)
 
 
+@expands(Sampling, "sampling", without=("n",), max_new_tokens=CHAT_MAX_NEW_TOKENS)
 def chat_reply(
     message: str,
     *,
     model: str | ModelHandle | None = None,
     conversation: Sequence[dict] | None = None,
     system: str | None = None,
-    max_new_tokens: int = 256,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    greedy: bool | None = None,
-    seed: int | None = None,
-    stop: str | Sequence[str] | None = None,
+    sampling: Sampling,
     chat_template: str | None = None,
     on_text: Callable[[list[str]], None] | None = None,
     stop_event: threading.Event | None = None,
-    **generate_kwargs: Any,
 ) -> ChatReply:
     """Send ``message`` to a chat model and return its reply with the conversation so far.
 
     ``conversation`` is ``reply.conversation`` of the previous turn (or any list of messages);
     ``system`` adds a system message at the start of a new conversation.  Decoding keywords are
-    those of ``fm.generate``.  A conversation held with another model is refused, because its
-    turns were laid out by that model's template.
+    those of ``fm.generate`` (``Sampling``), one reply each.  A conversation held with another
+    model is refused, because its turns were laid out by that model's template.
     """
     handle = get_model(model, "generate")
-    check_request(max_new_tokens, 1, generate_kwargs, streaming=on_text is not None)
+    sampling.check(streaming=on_text is not None)
     check_prompt(message, what="message")
     if isinstance(conversation, Conversation) and conversation.model_id not in (None, handle.model_id):
         raise BadArgumentError(
@@ -120,39 +110,20 @@ def chat_reply(
         history.insert(0, {"role": "system", "content": system})
     messages = history + [{"role": "user", "content": message}]
     ids = chat_prompt_ids(handle, messages, chat_template)
-    context = handle.context_length
-    if context is not None and len(ids) + max_new_tokens > context:
+    context, room = handle.context_length, sampling.max_new_tokens
+    if context is not None and len(ids) + room > context:
         raise DataError(
-            f"The conversation has {len(ids)} tokens, and {max_new_tokens} more do not fit in the context of "
+            f"The conversation has {len(ids)} tokens, and {room} more do not fit in the context of "
             f"'{handle.name}' ({context}); start a new conversation (conversation=None, %%fm chat --new) "
             "or ask for fewer new tokens."
         )
-    stop = stop_texts(stop)
-    decoding, seed = sampling_settings(
-        handle, greedy=greedy, temperature=temperature, top_p=top_p, top_k=top_k, n=1, seed=seed
-    )
-    (res,) = run_batch(
-        handle,
-        [ids],
-        max_new_tokens=max_new_tokens,
-        decoding=decoding,
-        seed=seed,
-        stop=stop,
-        strict=True,
-        on_text=on_text,
-        stop_event=stop_event,
-        extra=generate_kwargs,
-    )
-    params = dict(
-        max_new_tokens=max_new_tokens,
-        **decoding,
-        stop=stop,
-        system=system,
-        turns=len(messages),
-        **generate_kwargs,
-    )
+    sampling = sampling.resolve(handle)
+    (res,) = run_batch(handle, [ids], sampling, strict=True, on_text=on_text, stop_event=stop_event)
+    params = sampling.params()
+    del params["n"]  # one reply per turn
+    params.update(system=system, turns=len(messages), **sampling.extra)
     sent = handle.tokenizer.decode(ids)
-    gen = to_generation(handle, res, sent, params, seed)
+    gen = to_generation(handle, res, sent, params, sampling.seed)
     gen.record.kind = "chat"
     fields = {k: getattr(gen, k) for k in Generation.__dataclass_fields__}
     reply = Conversation(messages + [{"role": "assistant", "content": gen.text}], model_id=handle.model_id)

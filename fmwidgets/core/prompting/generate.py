@@ -15,7 +15,6 @@ is ``render/generate.py``.
 from __future__ import annotations
 
 import copy
-import random
 import threading
 import time
 import warnings
@@ -25,15 +24,14 @@ from typing import Any, Callable, Sequence
 
 from ...errors import BadArgumentError, DataError
 from ...records import Recorded, RunRecord
-from ..arguments import generate_keywords, number
+from ...signatures import expands
 from ..data import FMWarning
 from ..models.registry import ModelHandle, get_model
 from ..seeding import seeded
 from ..tokens import readable_tokens
 from . import template
+from .sampling import Sampling
 from .scoring import chosen_logprobs, sequence_logprobs
-
-MAX_NEW_TOKENS = 64  # the default of generate_text, generate_table, evaluate and the Playground
 
 # Words in a model id that mark an instruction-tuned (chat) checkpoint.
 _INSTRUCT_MARKERS = ("instruct", "chat", "-it", "_it", "sft", "dpo", "rlhf", "assistant", "zephyr")
@@ -231,80 +229,18 @@ def fit_context(handle: ModelHandle, ids: list[int], room: int, strict: bool) ->
     return ids[-limit:]
 
 
-def sampling_settings(
-    handle: ModelHandle, *, greedy, temperature, top_p, top_k, n, seed
-) -> tuple[dict, int | None]:
-    """(generate keywords for the decoding mode, seed to use): sampling gets a seed, always."""
-    if n < 1:
-        raise BadArgumentError(f"n={n} asks for no samples; use n=1 or more.")
-    asked = any(v is not None for v in (temperature, top_p, top_k))
-    if greedy is None:
-        do_sample = asked or n > 1 or bool(handle.model.generation_config.do_sample)
-    else:
-        do_sample = not greedy
-    if not do_sample and n > 1:
-        raise BadArgumentError(
-            f"Greedy decoding gives the same text every time, so n={n} makes no sense; "
-            "drop --greedy to sample, or use n=1."
-        )
-    if temperature is not None:
-        number("temperature", temperature, above=0, hint="use --greedy for the most likely text")
-    if top_p is not None:
-        number("top_p", top_p, above=0, high=1, hint="it is the share of probability kept, e.g. 0.9")
-    if top_k is not None:
-        number("top_k", top_k, low=1, integer=True, hint="it is how many likely tokens to sample among")
-    kw: dict[str, Any] = {"do_sample": do_sample}
-    if do_sample:
-        kw.update(
-            {
-                k: v
-                for k, v in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k))
-                if v is not None
-            }
-        )
-        if seed is None:  # pick one and record it, so that the run can be repeated
-            seed = random.SystemRandom().randrange(2**31)
-    return kw, seed
-
-
-def check_request(max_new_tokens: Any, n: Any, extra: dict, streaming: bool) -> None:
-    """The settings of a generate call that transformers would refuse mid-way, refused up front."""
-    number("max_new_tokens", max_new_tokens, low=1, integer=True, hint="ask for at least one new token")
-    number("n", n, low=1, integer=True, hint="use n=1 or more")
-    generate_keywords(
-        extra, ("max_new_tokens", "num_return_sequences", "do_sample", "temperature", "top_p", "top_k")
-    )
-    beams = extra.get("num_beams", 1)
-    if beams is not None and beams != 1:
-        number("num_beams", beams, low=1, integer=True)
-        if streaming:
-            raise BadArgumentError(
-                f"Streaming shows one text as it grows, which needs sampling or greedy decoding, not "
-                f"beam search (num_beams={beams}); add --no-stream (stream=False) or drop --num-beams."
-            )
-        if n > beams:
-            raise BadArgumentError(
-                f"Beam search keeps {beams} beams, so it cannot return n={n} texts; "
-                f"ask for n <= {beams} or more beams."
-            )
-
-
 def run_batch(
     handle: ModelHandle,
     prompts: Sequence[str | list[int]],
+    sampling: Sampling,
     *,
-    max_new_tokens: int,
-    decoding: dict,
-    n: int = 1,
-    seed: int | None = None,
-    stop: Sequence[str] | None = None,
     strict: bool = False,
     on_text: Callable | None = None,
     stop_event: threading.Event | None = None,
-    extra: dict | None = None,
 ) -> list[BatchRow]:
     """Generate for ``prompts`` (rendered text, or token ids as a chat template gave them) in one
     batch, left-padded by the tokenizer (``padding_side="left"``); one ``BatchRow`` per prompt.
+    ``sampling`` is resolved (``Sampling.resolve``).
 
     A KeyboardInterrupt ends the batch and returns what was generated so far (marked
     "interrupted").
@@ -312,6 +248,7 @@ def run_batch(
     import torch
 
     tok, model = handle.tokenizer, handle.model
+    max_new_tokens, n, stop, extra = sampling.max_new_tokens, sampling.n, sampling.stop, sampling.extra
     encoded = [
         fit_context(
             handle,
@@ -332,10 +269,10 @@ def run_batch(
     width = batch["input_ids"].shape[1]
     ends = eos_ids(handle)
     collector = _Collector(tok, ends, on_text)
-    beams = (extra or {}).get("num_beams") or 1
+    beams = extra.get("num_beams") or 1
     kwargs = dict(
-        extra or {},
-        **decoding,
+        extra,
+        **sampling.decoding,
         max_new_tokens=max_new_tokens,
         num_return_sequences=n,
         pad_token_id=padding.pad_token_id,
@@ -352,7 +289,7 @@ def run_batch(
     start = time.perf_counter()
     interrupted = False
     try:
-        with seeded(seed), torch.inference_mode():
+        with seeded(sampling.seed), torch.inference_mode():
             out = model.generate(
                 input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], **kwargs
             )
@@ -411,11 +348,6 @@ def _trim_stop(text: str, stop: Sequence[str] | None) -> str:
     return text[: min(cuts)] if cuts else text
 
 
-def stop_texts(stop: str | Sequence[str] | None) -> list[str] | None:
-    """``stop=`` as the list of texts generation stops at (None when there are none)."""
-    return [stop] if isinstance(stop, str) else list(stop) if stop else None
-
-
 def check_prompt(prompt: Any, what: str = "prompt") -> str:
     if not isinstance(prompt, str):
         raise DataError(f"The {what} must be text, not {type(prompt).__name__}; pass a string.")
@@ -424,66 +356,36 @@ def check_prompt(prompt: Any, what: str = "prompt") -> str:
     return prompt
 
 
+@expands(Sampling, "sampling")
 def generate_text(
     prompt: str,
     model: str | ModelHandle | None = None,
     *,
-    max_new_tokens: int = MAX_NEW_TOKENS,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    greedy: bool | None = None,
-    seed: int | None = None,
-    n: int = 1,
-    stop: str | Sequence[str] | None = None,
+    sampling: Sampling,
     chat: bool | None = None,
     system: str | None = None,
     strict: bool = False,
     variables: dict | None = None,
     on_text: Callable[[list[str]], None] | None = None,
     stop_event: threading.Event | None = None,
-    **generate_kwargs: Any,
 ) -> Generation:
     """Continue ``prompt`` with a decoder and return a ``Generation``.
 
-    ``variables`` (a notebook namespace) fills ``{name}`` placeholders safely (core.prompting.template).
-    ``greedy=None`` samples when temperature/top_p/top_k or n>1 is given, else follows the
-    model's generation config.  Other keywords (``repetition_penalty``, ``min_new_tokens``...)
-    go to transformers' ``generate``.  ``on_text(texts)`` is called after every token.
+    The decoding keywords (max_new_tokens, temperature, top_p, top_k, greedy, seed, n, stop) are
+    ``Sampling``'s; other keywords (``repetition_penalty``, ``min_new_tokens``...) go to
+    transformers' ``generate``.  ``variables`` (a notebook namespace) fills ``{name}``
+    placeholders safely (core.prompting.template).  ``on_text(texts)`` is called after every token.
     """
     handle = get_model(model, "generate")
-    check_request(max_new_tokens, n, generate_kwargs, streaming=on_text is not None)
+    sampling.check(streaming=on_text is not None)
     if variables is not None:
         prompt = template.fill(check_prompt(prompt), variables)
     check_prompt(prompt)
-    stop = stop_texts(stop)
     sent, used_chat = render_prompt(handle, prompt, chat, system)
-    decoding, seed = sampling_settings(
-        handle, greedy=greedy, temperature=temperature, top_p=top_p, top_k=top_k, n=n, seed=seed
-    )
-    (res,) = run_batch(
-        handle,
-        [sent],
-        max_new_tokens=max_new_tokens,
-        decoding=decoding,
-        n=n,
-        seed=seed,
-        stop=stop,
-        strict=strict,
-        on_text=on_text,
-        stop_event=stop_event,
-        extra=generate_kwargs,
-    )
-    params = dict(
-        max_new_tokens=max_new_tokens,
-        **decoding,
-        n=n,
-        stop=stop,
-        chat=used_chat,
-        system=system,
-        **generate_kwargs,
-    )
-    return to_generation(handle, res, sent, params, seed)
+    sampling = sampling.resolve(handle)
+    (res,) = run_batch(handle, [sent], sampling, strict=strict, on_text=on_text, stop_event=stop_event)
+    params = dict(sampling.params(), chat=used_chat, system=system, **sampling.extra)
+    return to_generation(handle, res, sent, params, sampling.seed)
 
 
 def to_generation(

@@ -12,26 +12,21 @@ warning and get None, as other features skip missing rows (``strict=True``: an e
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
-from ...engines import engine_params, resolve_engine, run_chunks
+from ...engines import Engine, run_chunks
 from ...errors import DataError, EngineError
 from ...records import RunRecord
+from ...signatures import expands
 from ..arguments import data_frame, number
 from ..data import FMWarning, require_columns, require_rows
 from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
-from .generate import (
-    MAX_NEW_TOKENS,
-    check_prompt,
-    check_request,
-    render_prompt,
-    run_batch,
-    sampling_settings,
-    stop_texts,
-)
+from .generate import check_prompt, render_prompt, run_batch
+from .sampling import Sampling
 from .template import fields, fill
 
 DEFAULT_BATCH_SIZE = 8
@@ -73,16 +68,7 @@ def fill_rows(df: Any, template: str, strict: bool = False) -> tuple[list[str], 
 
 
 def generate_chunk(
-    handle: ModelHandle,
-    chunk: tuple[int, list[str]],
-    *,
-    max_new_tokens: int,
-    decoding: dict,
-    n: int,
-    seed: int | None,
-    stop: list[str] | None,
-    strict: bool,
-    extra: dict | None,
+    handle: ModelHandle, chunk: tuple[int, list[str]], *, sampling: Sampling, strict: bool
 ) -> list[Any]:
     """The engine task: one batch of rendered prompts starting at row ``first`` -> their outputs.
 
@@ -90,20 +76,11 @@ def generate_chunk(
     worker runs the batch.
     """
     first, prompts = chunk
-    results = run_batch(
-        handle,
-        prompts,
-        max_new_tokens=max_new_tokens,
-        decoding=decoding,
-        n=n,
-        seed=None if seed is None else seed + first,
-        stop=stop,
-        strict=strict,
-        extra=extra,
-    )
+    seed = None if sampling.seed is None else sampling.seed + first
+    results = run_batch(handle, prompts, dataclasses.replace(sampling, seed=seed), strict=strict)
     if results[0].stopped == "interrupted":
         raise KeyboardInterrupt
-    return [res.texts if n > 1 else res.texts[0] for res in results]
+    return [res.texts if sampling.n > 1 else res.texts[0] for res in results]
 
 
 def generate_rows(
@@ -111,59 +88,37 @@ def generate_rows(
     prompts: list[str],
     *,
     batch_size: int | None,
-    max_new_tokens: int,
-    decoding: dict,
-    seed: int | None,
-    n: int = 1,
-    stop: list[str] | None = None,
+    sampling: Sampling,
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
-    extra: dict | None = None,
-    engine: str | None = None,
-    address: str | None = None,
-    workers: int | None = None,
+    where: Engine | None = None,
 ) -> tuple[list[Any], int]:
     """(one output per rendered prompt, batch size used): the batched run that every per-row
-    generation (generate_df, evaluate, judges) goes through, on the chosen engine (engines/).
+    generation (generate_df, evaluate, judges) goes through, on the chosen engine (engines/),
+    with ``sampling`` resolved.
 
     An interrupt keeps the rows already generated and leaves the others None, with a warning.
     """
     size = DEFAULT_BATCH_SIZE if batch_size is None else number("batch_size", batch_size, low=1, integer=True)
-    if resolve_engine(engine) == "vllm":
+    where = where or Engine()
+    if where.name == "vllm":
         from ...engines.vllm import generate_texts
 
         return generate_texts(
             handle,
             prompts,
-            decoding,
-            max_new_tokens=max_new_tokens,
-            n=n,
-            seed=seed,
-            stop=stop,
-            extra=extra or {},
+            sampling.decoding,
+            max_new_tokens=sampling.max_new_tokens,
+            n=sampling.n,
+            seed=sampling.seed,
+            stop=sampling.stop,
+            extra=sampling.extra,
         ), size
     chunks = [(first, prompts[first : first + size]) for first in range(0, len(prompts), size)]
-    task = functools.partial(
-        generate_chunk,
-        max_new_tokens=max_new_tokens,
-        decoding=decoding,
-        n=n,
-        seed=seed,
-        stop=stop,
-        strict=strict,
-        extra=extra,
-    )
+    task = functools.partial(generate_chunk, sampling=sampling, strict=strict)
     try:
         results = run_chunks(
-            handle,
-            task,
-            chunks,
-            [len(c[1]) for c in chunks],
-            load=load,
-            engine=engine,
-            address=address,
-            workers=workers,
-            progress=progress,
+            handle, task, chunks, [len(c[1]) for c in chunks], where, load=load, progress=progress
         )
     except EngineError as error:  # a worker died: its .partial becomes one output per prompt
         if error.partial is not None:
@@ -189,6 +144,8 @@ def _per_prompt(chunks: list[tuple[int, list[str]]], results: list[list | None],
     return outputs
 
 
+@expands(Sampling, "sampling")
+@expands(Engine, "where")
 def generate_table(
     df: Any,
     template: str,
@@ -196,56 +153,37 @@ def generate_table(
     *,
     column: str = "output",
     batch_size: int | None = None,
-    max_new_tokens: int = MAX_NEW_TOKENS,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    greedy: bool | None = None,
-    seed: int | None = None,
-    n: int = 1,
-    stop: str | Sequence[str] | None = None,
+    sampling: Sampling,
     chat: bool | None = None,
     system: str | None = None,
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
-    engine: str | None = None,
-    ray_address: str | None = None,
-    workers: int | None = None,
-    **generate_kwargs: Any,
+    where: Engine,
 ):
     """A copy of ``df`` with ``column`` holding the generated text for each row.
 
-    With ``n > 1`` each cell holds a list of ``n`` samples.  ``progress(done, total)`` is called
-    after each batch.  ``engine="ray"`` runs the batches on a Ray cluster (``ray_address``,
-    ``workers`` model replicas) with the same rows back in the same order; ``engine="vllm"``
-    generates through vLLM on a CUDA GPU.  The result's ``attrs["fmwidgets"]`` holds the RunRecord.
+    Decoding keywords are ``Sampling``'s, as for ``fm.generate``; with ``n > 1`` each cell holds a
+    list of ``n`` samples.  ``progress(done, total)`` is called after each batch.
+    ``engine="ray"`` runs the batches on a Ray cluster (``ray_address``, ``workers`` model
+    replicas) with the same rows back in the same order; ``engine="vllm"`` generates through
+    vLLM on a CUDA GPU.  The result's ``attrs["fmwidgets"]`` holds the RunRecord.
     """
     data_frame(df, "generate_df")
     handle = get_model(model, "generate")
     if batch_size is not None:
         number("batch_size", batch_size, low=1, integer=True)
-    check_request(max_new_tokens, n, generate_kwargs, streaming=False)
+    sampling.check()
     filled, positions = fill_rows(df, template, strict)
     prompts = [render_prompt(handle, p, chat, system)[0] for p in filled]
-    decoding, seed = sampling_settings(
-        handle, greedy=greedy, temperature=temperature, top_p=top_p, top_k=top_k, n=n, seed=seed
-    )
-    stop = stop_texts(stop)
+    sampling = sampling.resolve(handle)
     outputs, size = generate_rows(
         handle,
         prompts,
         batch_size=batch_size,
-        max_new_tokens=max_new_tokens,
-        decoding=decoding,
-        seed=seed,
-        n=n,
-        stop=stop,
+        sampling=sampling,
         strict=strict,
         progress=progress,
-        extra=generate_kwargs,
-        engine=engine,
-        address=ray_address,
-        workers=workers,
+        where=where,
     )
     out = df.copy()
     cells: list[Any] = [None] * len(df)
@@ -256,14 +194,13 @@ def generate_table(
         template=template,
         column=column,
         batch_size=size,
-        max_new_tokens=max_new_tokens,
-        **decoding,
-        n=n,
-        stop=stop,
+        **sampling.params(),
         chat=chat,
         system=system,
-        **generate_kwargs,
-        **engine_params(engine, workers),
+        **sampling.extra,
+        **where.params(),
     )
-    out.attrs["fmwidgets"] = RunRecord.for_model("generate_df", handle, params, seed=seed, data=df).to_dict()
+    out.attrs["fmwidgets"] = RunRecord.for_model(
+        "generate_df", handle, params, seed=sampling.seed, data=df
+    ).to_dict()
     return out

@@ -20,9 +20,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ...engines import batch_engine, engine_params
+from ...engines import Engine
 from ...errors import BadArgumentError, DataError, WrongFamilyError
 from ...records import Recorded, RunRecord, recorded
+from ...signatures import expands
 from ..data import clean_texts
 from ..embedding.embed import default_max_length, default_pooling, encode_on
 from ..models.registry import ModelHandle, get_model, registry
@@ -55,7 +56,7 @@ class Index(Recorded):
     record: RunRecord
     name: str | None = None
     table: Any = field(default=None, repr=False)
-    engine: dict[str, Any] = field(default_factory=dict)  # engine, address, workers that embed its rows
+    engine: Engine = field(default_factory=Engine)  # where its rows are embedded
     _handle: ModelHandle | None = field(default=None, repr=False)
     _tmp: Any = field(default=None, repr=False)  # a TemporaryDirectory that lives as long as the index
     _ann: Ann | None = field(default=None, repr=False)  # the approximate index, read on first use
@@ -100,14 +101,13 @@ class Index(Recorded):
             self._handle = _matching_model(self, None)
         return self._handle
 
-    def vectors(self, texts: list[str], progress: bool | None = None, engine: dict | None = None) -> Any:
-        """Normalised vectors of ``texts`` by the index's model (in this kernel, or on ``engine``)."""
-        where = {"engine": "local", "address": None, "workers": None, **(engine or {})}
+    def vectors(self, texts: list[str], progress: bool | None = None, where: Engine | None = None) -> Any:
+        """Normalised vectors of ``texts`` by the index's model (in this kernel, or ``where`` says)."""
         return encode_on(
             self.handle(),
             texts,
             "text",
-            **where,
+            where or Engine("local"),
             pooling=self.model["pooling"],
             normalize=True,
             progress=progress,
@@ -136,21 +136,15 @@ class Index(Recorded):
         found["score"] = (1.0 - found["_distance"]).astype(float)
         return found.drop(columns=["vector", "_distance"]).reset_index(drop=True)
 
-    def add(
-        self,
-        data: Any,
-        *,
-        engine: str | None = None,
-        ray_address: str | None = None,
-        workers: int | None = None,
-    ) -> Index:
+    @expands(Engine, "where")
+    def add(self, data: Any, *, where: Engine) -> Index:
         """Embed and append the rows of ``data`` (the same columns as the indexed DataFrame).
 
         They are embedded where ``fm.index`` embedded the first rows, unless ``engine`` (with
         ``ray_address`` and ``workers``) says otherwise.
         """
-        given = (engine, ray_address, workers) != (None, None, None)
-        where = _engine(engine, ray_address, workers) if given or not self.engine else dict(self.engine)
+        where = where if where.given() else self.engine
+        where.batches()
         frame = _rows(data, self.text)
         stored = [c for c in self.columns if c != "chunk"]
         if sorted(frame.columns) != sorted(stored):
@@ -159,7 +153,7 @@ class Index(Recorded):
                 "pass rows with the same columns."
             )
         rows = _chunked(self.handle(), frame, self.text, self.chunk_tokens, self.overlap)
-        arrow = _arrow(rows, self.vectors(rows[self.text].tolist(), engine=where), schema=self.table.schema)
+        arrow = _arrow(rows, self.vectors(rows[self.text].tolist(), where=where), schema=self.table.schema)
         self.table.add(arrow)
         self._update_ann()
         return self
@@ -172,12 +166,6 @@ class Index(Recorded):
 
 # --------------------------------------------------------------------------------------------
 # Checks
-
-
-def _engine(engine: str | None, address: str | None, workers: int | None) -> dict[str, Any]:
-    """The engine keywords of ``encode_on``, checked (one sentence for a wrong engine or workers)."""
-    batch_engine(engine, workers)
-    return {"engine": engine, "address": address, "workers": workers}
 
 
 def check_k(k: Any, size: int) -> int:
@@ -318,6 +306,7 @@ def _write_meta(folder: Path, index: Index) -> None:
 
 
 @recorded
+@expands(Engine, "where")
 def index(
     data: Any,
     text: str = "text",
@@ -328,9 +317,7 @@ def index(
     path: str | None = None,
     name: str | None = None,
     progress: bool | None = None,
-    engine: str | None = None,
-    ray_address: str | None = None,
-    workers: int | None = None,
+    where: Engine,
 ) -> Index:
     """Embed the rows of ``data`` (column ``text``) into a LanceDB table and return the ``Index``.
 
@@ -343,7 +330,7 @@ def index(
     """
     import lancedb
 
-    where = _engine(engine, ray_address, workers)
+    where.batches()  # a wrong engine or workers fails first
     handle = embedding_model(model)
     frame = _rows(data, text)
     if chunk_tokens is not None:
@@ -382,7 +369,7 @@ def index(
         handle,
         rows[text].tolist(),
         "text",
-        **where,
+        where,
         pooling=default_pooling(handle),
         normalize=True,
         progress=progress,
@@ -394,7 +381,7 @@ def index(
         "overlap": overlap,
         "path": path,
         "name": name,
-        **engine_params(engine, workers),
+        **where.params(),
     }
     result = Index(
         path=str(folder),

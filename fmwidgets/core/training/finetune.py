@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ...engines import engine_params
+from ...engines import Engine
 from ...errors import BadArgumentError, OutOfMemoryError, WrongFamilyError
 from ...records import Recorded, RunRecord, recorded
 from ..arguments import number
@@ -887,7 +887,7 @@ def run_finetune(
             strict=strict,
             evaluate=evaluate,
             train_rows=len(data.train_texts),
-            **engine_params(engine, workers),
+            **Engine(engine, workers=workers).params(),
         )
         record = RunRecord.for_model("finetune", base, params, seed=seed, data=df)
         lora_kwargs = (

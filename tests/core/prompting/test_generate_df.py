@@ -49,12 +49,13 @@ def test_a_tokenizer_without_pad_token_pads_with_eos_and_is_left_alone(gpt2):
     import dataclasses
 
     from fmwidgets.core.prompting.generate import run_batch
+    from fmwidgets.core.prompting.sampling import Sampling
 
     bare = copy.deepcopy(gpt2.tokenizer)
     bare.pad_token = None  # as GPT-2 ships
     handle = dataclasses.replace(gpt2, tokenizer=bare)
     texts = ["the", "the soup was good and the movie was"]
-    rows = run_batch(handle, texts, max_new_tokens=4, decoding={"do_sample": False})
+    rows = run_batch(handle, texts, Sampling(max_new_tokens=4, greedy=True))
     assert [r.texts[0] for r in rows] == [generate_text(t, max_new_tokens=4, greedy=True).text for t in texts]
     assert bare.pad_token is None
 
