@@ -9,7 +9,9 @@ that needs them (``__getattr__`` below resolves each public name from its module
 
 from __future__ import annotations
 
+import ast
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import notices
@@ -34,93 +36,8 @@ from .records import RunRecord
 
 notices.install()  # FMWarnings print as one clean line, without a source path
 
-# public name -> module that defines it (relative to this package)
-_LAZY = {
-    # models
-    "load": ".core.models.loading",
-    "models": ".core.models.loading",
-    "use": ".core.models.loading",
-    "unload": ".core.models.loading",
-    "ModelHandle": ".core.models.registry",
-    # prompts
-    "generate": ".widgets.live",
-    "generate_df": ".widgets.live",
-    "Generation": ".core.prompting.generate",
-    "fill_mask": ".core.prompting.fill_mask",
-    "token_probs": ".core.prompting.token_probs",
-    "plot_token_probs": ".plots.tokens",
-    "plot_fill_mask": ".plots.tokens",
-    "compare": ".core.prompting.compare",
-    "Playground": ".widgets.playground",
-    "chat": ".widgets.live",
-    "ChatReply": ".core.prompting.chat",
-    "Chat": ".widgets.chat",
-    # fine-tuning
-    "finetune": ".widgets.live",
-    "predict": ".core.training.finetune",
-    "FinetuneResult": ".core.training.finetune",
-    "TrainingView": ".widgets.training",
-    "plot_loss_curve": ".plots.training",
-    "plot_confusion_matrix": ".plots.training",
-    "plot_predicted_vs_true": ".plots.training",
-    # embeddings
-    "embed": ".core.embedding.embed",
-    "similar": ".core.embedding.embed",
-    "project": ".core.embedding.project",
-    "clip_similarity": ".core.embedding.clip",
-    "plot_embeddings": ".plots.embeddings",
-    "ClipResult": ".core.embedding.clip",
-    "plot_clip_similarity": ".plots.clip",
-    "plot_clip_map": ".plots.clip",
-    "EmbeddingExplorer": ".widgets.embeddings",
-    # inside the model
-    "attention": ".core.inside.attention",
-    "AttentionResult": ".core.inside.attention",
-    "logit_lens": ".core.inside.lens",
-    "LensResult": ".core.inside.lens",
-    "plot_attention": ".plots.attention",
-    "plot_attention_grid": ".plots.attention",
-    "plot_logit_lens": ".plots.attention",
-    "AttentionView": ".widgets.attention",
-    # evaluation
-    "evaluate": ".widgets.live",
-    "Evaluation": ".core.evaluation.run",
-    "evaluations": ".core.evaluation.run",
-    "load_evaluation": ".core.evaluation.run",
-    "judge": ".core.evaluation.judge",
-    "json_schema": ".core.evaluation.evaluators",
-    "tool_call": ".core.evaluation.evaluators",
-    "compare_evaluations": ".core.evaluation.compare",
-    "plot_evaluation": ".plots.evaluation",
-    "plot_comparison": ".plots.evaluation",
-    "Review": ".widgets.review",
-    "save_prompt": ".core.prompting.versions",
-    # retrieval and labelling
-    "index": ".core.retrieval.index",
-    "open_index": ".core.retrieval.index",
-    "Index": ".core.retrieval.index",
-    "rag": ".widgets.live",
-    "RagAnswer": ".core.retrieval.rag",
-    "evaluate_retrieval": ".core.retrieval.evaluate",
-    "label": ".core.embedding.label",
-    "LabelReview": ".widgets.label_review",
-    "prompt_versions": ".core.prompting.versions",
-    "PromptVersion": ".core.prompting.versions",
-    # speech
-    "transcribe": ".core.speech",
-    "Transcript": ".core.speech",
-    "plot_alignment": ".plots.speech",
-    # vision
-    "classify_images": ".core.vision",
-    "plot_image_attention": ".plots.vision",
-    # reproducibility
-    "environment": ".core.models.environment",
-    "repro": ".replay",
-    "Verification": ".replay",
-    "history": ".records",
-}
-
-if TYPE_CHECKING:  # editors and type checkers see the lazy API; keep in step with _LAZY (a test checks)
+if TYPE_CHECKING:  # the lazy public API, as editors and type checkers see it; _LAZY is read from here
+    from .api import chat, evaluate, finetune, generate, generate_df, rag
     from .core.embedding.clip import ClipResult, clip_similarity
     from .core.embedding.embed import embed, similar
     from .core.embedding.label import label
@@ -160,10 +77,27 @@ if TYPE_CHECKING:  # editors and type checkers see the lazy API; keep in step wi
     from .widgets.chat import Chat
     from .widgets.embeddings import EmbeddingExplorer
     from .widgets.label_review import LabelReview
-    from .widgets.live import chat, evaluate, finetune, generate, generate_df, rag
     from .widgets.playground import Playground
     from .widgets.review import Review
     from .widgets.training import TrainingView
+
+
+def _lazy_names() -> dict[str, str]:
+    """Public name -> the module that defines it (relative to this package), read from the
+    ``TYPE_CHECKING`` imports above, so the lazy API is listed once."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    block = next(
+        n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", None) == "TYPE_CHECKING"
+    )
+    return {
+        alias.asname or alias.name: "." * imp.level + (imp.module or "")
+        for imp in block.body
+        if isinstance(imp, ast.ImportFrom)
+        for alias in imp.names
+    }
+
+
+_LAZY = _lazy_names()
 
 __all__ = sorted(
     [

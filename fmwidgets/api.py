@@ -19,8 +19,9 @@ public              headless core function                         display while
 
 Outside a Jupyter kernel (``stream=False`` / ``progress=False``) the public function is exactly
 its core function.  How the finished result looks is ``render/<feature>.py``; the live text
-area is ``stream.py``.  Widgets that run these calls for the user (Playground, Chat) call the
-core function with their own callbacks and record the public call (``records.recording``).
+area is ``widgets/stream.py``.  Widgets that run these calls for the user (Playground, Chat)
+call the core function with their own callbacks and record the public call
+(``records.recording(core_function, ..., public="generate")``), so they import nothing from here.
 """
 
 from __future__ import annotations
@@ -29,17 +30,17 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..core.evaluation.run import Evaluation, run_evaluation
-from ..core.models.registry import get_model
-from ..core.prompting.chat import ChatReply, chat_reply
-from ..core.prompting.generate import Generation, generate_text
-from ..core.prompting.generate_df import generate_table
-from ..core.retrieval.rag import RagAnswer, rag_answer
-from ..core.training.finetune import FinetuneResult, FinetuneRun, run_finetune
-from ..core.training.monitor import TrainingMonitor
-from ..records import recorded
-from ..signatures import over
-from .stream import StreamDisplay, in_kernel
+from .core.evaluation.run import Evaluation, run_evaluation
+from .core.models.registry import get_model
+from .core.prompting.chat import ChatReply, chat_reply
+from .core.prompting.generate import Generation, generate_text
+from .core.prompting.generate_df import generate_table
+from .core.retrieval.rag import RagAnswer, rag_answer
+from .core.training.finetune import FinetuneResult, FinetuneRun, run_finetune
+from .core.training.monitor import TrainingMonitor
+from .records import recorded
+from .signatures import over
+from .widgets.stream import StreamDisplay, in_kernel
 
 
 def streamed(func: Callable, stream: bool | None, keep: bool, *args: Any, **params: Any) -> Any:
@@ -171,7 +172,7 @@ def finetune(
     if monitor is None and in_kernel():
         from IPython.display import display
 
-        from .training import TrainingView  # ipywidgets and plotly: only when a view is shown
+        from .widgets.training import TrainingView  # ipywidgets and plotly: only when a view is shown
 
         monitor = TrainingView()
         display(monitor)

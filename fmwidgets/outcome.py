@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .handles import Handle
+
 _SKIP = re.compile(
     r"second|time|per_s|created|started|^history$|^record$|^images?$|output_dir|^script$|^run_id$|^human"
 )
@@ -44,7 +46,7 @@ def _walk(value: Any, path: str, out: dict[str, Any], depth: int) -> None:
         out[path] = float(value)
     elif isinstance(value, np.ndarray):
         _array(value, path, out)
-    elif type(value).__name__ == "ModelHandle":
+    elif isinstance(value, Handle):
         out[path] = f"{value.model_id}@{value.commit}"
     elif hasattr(value, "to_numpy") and hasattr(value, "columns"):  # a DataFrame
         for column in value.columns:

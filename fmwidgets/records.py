@@ -33,6 +33,7 @@ from importlib import metadata
 from typing import Any
 
 from .core.arguments import is_name, keyword_names
+from .handles import Handle
 from .paths import home_as_tilde, tilde_paths
 
 _LIBRARIES = ("fmwidgets", "torch", "transformers", "peft", "datasets", "plotly")
@@ -315,13 +316,16 @@ class _Active:
 
 
 @contextlib.contextmanager
-def recording(call: str | Callable, *args: Any, **kwargs: Any) -> Iterator[_Active]:
+def recording(
+    call: str | Callable, *args: Any, public: str | None = None, **kwargs: Any
+) -> Iterator[_Active]:
     """Record one user-level call; fmwidgets calls made inside it are not recorded again.
 
-    ``recording("%fm load gpt2")`` records a magic as written; ``recording(fm.generate, prompt,
-    model=name)`` records the public call a widget makes on the user's behalf (with the user's
-    own arguments, not the widget's internal callbacks).  The block's body may hand the result
-    to ``done(result)``; the entry is added only when the block finishes without an error.
+    ``recording("%fm load gpt2")`` records a magic as written; ``recording(generate_text, prompt,
+    public="generate", model=name)`` records the public call ``fm.generate(prompt, model=name)``
+    that a widget makes on the user's behalf through the core function (with the user's own
+    arguments, not the widget's internal callbacks).  The block's body may hand the result to
+    ``done(result)``; the entry is added only when the block finishes without an error.
     """
     keyword_names(kwargs)
     outer = _current.get()
@@ -334,7 +338,7 @@ def recording(call: str | Callable, *args: Any, **kwargs: Any) -> Iterator[_Acti
         entry = Entry(
             step=-1,
             source="widget",
-            function=_public_name(call),
+            function=public or _public_name(call),
             arguments=_describe_all(inspect.signature(call), args, kwargs),
         )
     with _entering(entry) as active:
@@ -422,7 +426,7 @@ def _finish(entry: Entry, result: Any, seconds: float) -> None:
     record = getattr(result, "record", None)
     entry.record = record.to_dict() if isinstance(record, RunRecord) else None
     entry.outcome = outcome(result)
-    if type(result).__name__ == "ModelHandle":
+    if isinstance(result, Handle):
         entry.result_name = result.name
     with _lock:
         entry.step = len(entries)
@@ -471,7 +475,7 @@ def describe(value: Any, namespace: dict[str, Any]) -> Argument:
         value = value.item()  # np.float64(0.5) -> 0.5, which a script can write
     if type(value) in _SCALARS:
         return Argument("literal", value)
-    if type(value).__name__ == "ModelHandle" and isinstance(getattr(value, "name", None), str):
+    if isinstance(value, Handle) and isinstance(getattr(value, "name", None), str):
         return Argument("literal", value.name)
     name = next(
         (k for k, v in namespace.items() if v is value and k.isidentifier() and not k.startswith("_")), None

@@ -1,16 +1,5 @@
-"""The `%fm` / `%%fm` magics: a thin grammar over the public API (see parser.py)."""
+"""The `%fm` / `%%fm` magics: a thin grammar over the public API (see parser.py).
 
-# Modules that declare subcommands with @command; each feature area adds its own.
-COMMAND_MODULES = [
-    "models",
-    "repro",
-    "prompts",
-    "finetune",
-    "inside",
-    "embeddings",
-    "evaluate",
-    "chat",
-    "retrieval",
-    "label",
-    "speech",
-]
+Each module of this package declares its subcommands with ``@command``; ``magics.load_commands``
+imports them all, so a new feature area is a new module here and nothing else.
+"""

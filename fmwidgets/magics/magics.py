@@ -13,7 +13,9 @@ argument except templates (``TEMPLATE_FLAGS``): ``%fm load {path}`` keeps workin
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import shlex
+from pathlib import Path
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
@@ -21,7 +23,6 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from ..config import attach
 from ..display import static_plotly
 from ..records import recording
-from . import COMMAND_MODULES
 from .parser import COMMANDS, HelpShown, expand_variables, parse, split
 
 _GROUPS = (
@@ -38,8 +39,9 @@ _GROUPS = (
 
 
 def load_commands() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(f".{name}", __package__)
+    """Import every module of this package, which registers its subcommands (@command)."""
+    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        importlib.import_module(f".{module.name}", __package__)
 
 
 def overview() -> str:

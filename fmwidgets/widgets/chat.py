@@ -24,7 +24,6 @@ from ..errors import FMError
 from ..records import recording
 from ..render.chat import conversation_html
 from ..render.style import error
-from .live import chat as public_chat
 from .stream import Throttle
 
 
@@ -113,8 +112,9 @@ class Chat(w.VBox):
         try:
             # recorded as the public call the user would write, without the widget's callbacks
             with recording(
-                public_chat,
+                chat_reply,
                 text,
+                public="chat",
                 model=self.model,
                 conversation=self.conversation or None,
                 system=self.system,

@@ -34,7 +34,6 @@ from ..records import recording
 from ..render.style import BORDER, cell_style, error, pre
 from ..render.style import note as note_html
 from .fallback import PlainOutput
-from .live import generate as public_generate
 from .stream import Throttle
 
 BRACES_NOTE = (
@@ -212,7 +211,7 @@ class Playground(w.VBox):
                 view = Throttle(show)
                 try:
                     # recorded as the public call the user would write, without the widget's callbacks
-                    with recording(public_generate, prompt, model=name, **params) as call:
+                    with recording(generate_text, prompt, public="generate", model=name, **params) as call:
                         gen = call.done(
                             generate_text(prompt, model=name, on_text=view, stop_event=self._stop, **params)
                         )

@@ -1,4 +1,4 @@
-"""Streaming generated text into a notebook output: the live display of ``fm.generate`` (live.py).
+"""Streaming generated text into a notebook output: the live display of ``fm.generate`` (api.py).
 
 ``core.prompting.generate.generate_text`` is headless and calls ``on_text`` after every token; here that
 callback updates one display area, at most every ``FM.stream_interval`` seconds (0.1 s by

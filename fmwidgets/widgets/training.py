@@ -1,4 +1,4 @@
-"""The live fine-tuning view that ``fm.finetune`` (widgets/live.py) shows in a notebook.
+"""The live fine-tuning view that ``fm.finetune`` (api.py) shows in a notebook.
 
 ``TrainingView`` is a ``TrainingMonitor`` (core/training/monitor.py) in two outputs: ipywidgets
 for what needs a kernel (a progress bar with ETA and a Stop button), and one plain output for the

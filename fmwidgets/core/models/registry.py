@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import NoModelLoadedError, UnknownModelNameError, WrongFamilyError
+from ...handles import Handle
 from ...records import Shown
 from ..arguments import model_name
 
@@ -33,7 +34,7 @@ FEATURES = {
 
 
 @dataclass(eq=False)
-class ModelHandle(Shown):
+class ModelHandle(Shown, Handle):
     """A loaded model with its tokenizer/processor and what fmwidgets knows about it.
 
     Its card in a notebook is drawn by fmwidgets/render/models.py.

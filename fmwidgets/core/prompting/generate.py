@@ -8,7 +8,7 @@ keep the partial text when the user interrupts the kernel), a stopping criterion
 prompt as sent, tokens, per-token log-probabilities, timings and a RunRecord.
 
 This module is headless: ``generate_text`` is ``fm.generate`` without its display (the public
-function, with the text streaming into the cell, is ``widgets/live.py``); how a Generation looks
+function, with the text streaming into the cell, is ``api.py``); how a Generation looks
 is ``render/generate.py``.
 """
 
