@@ -27,7 +27,7 @@ from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
 from .generate import check_prompt, render_prompt, run_batch
 from .sampling import Sampling
-from .template import fields, fill
+from .template import fields, filler
 
 DEFAULT_BATCH_SIZE = 8
 
@@ -57,10 +57,11 @@ def fill_rows(df: Any, template: str, strict: bool = False) -> tuple[list[str], 
             stacklevel=4,
         )
     prompts, positions = [], []
+    fill = filler(template)
     for pos, row in enumerate(df.to_dict("records")):
         if empty[pos]:
             continue
-        prompt = fill(template, row)
+        prompt = fill(row)
         check_prompt(prompt, what=f"prompt of row {pos} (index {df.index[pos]!r})")
         prompts.append(prompt)
         positions.append(pos)
