@@ -37,7 +37,7 @@ from .records import RunRecord
 notices.install()  # FMWarnings print as one clean line, without a source path
 
 if TYPE_CHECKING:  # the lazy public API, as editors and type checkers see it; _LAZY is read from here
-    from .api import chat, evaluate, finetune, generate, generate_df, rag
+    from .api import chat, evaluate, finetune, generate, generate_df, rag, run_prompt
     from .core.embedding.clip import ClipResult, clip_similarity
     from .core.embedding.embed import embed, similar
     from .core.embedding.label import label
@@ -55,8 +55,15 @@ if TYPE_CHECKING:  # the lazy public API, as editors and type checkers see it; _
     from .core.prompting.compare import compare
     from .core.prompting.fill_mask import fill_mask
     from .core.prompting.generate import Generation
+    from .core.prompting.prompt_file import export_prompts, import_prompts
     from .core.prompting.token_probs import token_probs
-    from .core.prompting.versions import PromptVersion, prompt_versions, save_prompt
+    from .core.prompting.versions import (
+        PromptVersion,
+        prompt_versions,
+        save_prompt,
+        tag_history,
+        tag_prompt,
+    )
     from .core.retrieval.evaluate import evaluate_retrieval
     from .core.retrieval.index import Index, index, open_index
     from .core.retrieval.rag import RagAnswer

@@ -6,16 +6,17 @@ computes, which reports through plain callbacks (``on_text(texts)`` after every 
 named as the user calls it (``fm.generate``), is that core function plus the one display chosen
 here, and it alone is ``@recorded`` in the history:
 
-==================  =============================================  ===================================
-public              headless core function                         display while it runs
-==================  =============================================  ===================================
-``fm.generate``     ``core.prompting.generate.generate_text``      the text streams into the cell
-``fm.chat``         ``core.prompting.chat.chat_reply``             the reply streams into the cell
-``fm.rag``          ``core.retrieval.rag.rag_answer``              the answer streams into the cell
-``fm.generate_df``  ``core.prompting.generate_df.generate_table``  a progress bar
-``fm.evaluate``     ``core.evaluation.run.run_evaluation``         a progress bar
-``fm.finetune``     ``core.training.finetune.run_finetune``        the TrainingView (training.py)
-==================  =============================================  ===================================
+==================  ================================================  ===================================
+public              headless core function                            display while it runs
+==================  ================================================  ===================================
+``fm.generate``     ``core.prompting.generate.generate_text``         the text streams into the cell
+``fm.chat``         ``core.prompting.chat.chat_reply``                the reply streams into the cell
+``fm.rag``          ``core.retrieval.rag.rag_answer``                 the answer streams into the cell
+``fm.run_prompt``   ``core.prompting.releases.generate_from_prompt``  the text streams into the cell
+``fm.generate_df``  ``core.prompting.generate_df.generate_table``     a progress bar
+``fm.evaluate``     ``core.evaluation.run.run_evaluation``            a progress bar
+``fm.finetune``     ``core.training.finetune.run_finetune``           the TrainingView (training.py)
+==================  ================================================  ===================================
 
 Outside a Jupyter kernel (``stream=False`` / ``progress=False``) the public function is exactly
 its core function.  How the finished result looks is ``render/<feature>.py``; the live text
@@ -35,6 +36,7 @@ from .core.models.registry import get_model
 from .core.prompting.chat import ChatReply, chat_reply
 from .core.prompting.generate import Generation, generate_text
 from .core.prompting.generate_df import generate_table
+from .core.prompting.releases import generate_from_prompt
 from .core.retrieval.rag import RagAnswer, rag_answer
 from .core.training.finetune import FinetuneResult, FinetuneRun, run_finetune
 from .core.training.monitor import TrainingMonitor
@@ -130,6 +132,19 @@ def rag(
     return streamed(
         rag_answer, stream, keep, question, index=index, model=model, k=k, prompt=prompt, **generation
     )
+
+
+@recorded
+@over(generate_from_prompt)
+def run_prompt(
+    name: str, tag: str | None = None, *, stream: bool | None = None, keep: bool = True, **values: Any
+) -> Generation:
+    """Run the saved prompt ``name`` (``"qa@3"``, ``"qa:production"``, or ``"qa"`` with
+    ``tag=``; the name alone is its newest version) on the model it is pinned to, its fields
+    filled from ``values``; the text streams into the cell like ``fm.generate``'s.  The same as
+    ``fmwidgets.prompts.get(name, tag).run(**values)`` in an application, which returns the text.
+    """
+    return streamed(generate_from_prompt, stream, keep, name, tag, **values)
 
 
 @recorded

@@ -3,7 +3,10 @@
 It lives at ``fm.settings().store_path`` (``%config FM.store_path``; default
 ``.fmwidgets/store.sqlite`` in the working directory) and holds:
 
-- ``prompts``: immutable, content-hashed prompt versions (``core/prompting/versions.py``);
+- ``prompts``: immutable, content-hashed prompt versions, each with the model it is pinned to
+  (``core/prompting/versions.py``);
+- ``prompt_tags``: every move of a prompt's tags ("production" -> qa@3), with its time; a tag
+  points at its latest move;
 - ``runs`` and ``rows``: evaluation runs, their summary and per-row results (``core/evaluation``);
   every run has its own ``id``, and a name stands for its latest run;
 - ``ratings``: human ratings of evaluation rows (the Review widget), kept with the run they rated;
@@ -47,6 +50,7 @@ from typing import Any, Iterable, Iterator
 
 from .config import settings
 from .core.data import FMWarning
+from .errors import DataError
 
 BUSY_TIMEOUT_S = 30.0
 APPLICATION_ID = int.from_bytes(b"FMWG", "big")  # PRAGMA application_id of every fmwidgets store
@@ -70,8 +74,17 @@ CREATE TABLE IF NOT EXISTS ratings (
     run INTEGER NOT NULL, pos INTEGER NOT NULL, rating REAL, comment TEXT, created TEXT NOT NULL,
     PRIMARY KEY (run, pos));
 CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, output TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS prompt_tags (
+    name TEXT NOT NULL, tag TEXT NOT NULL, version INTEGER NOT NULL, moved TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS prompt_tags_by_name ON prompt_tags (name, tag);
 """
 _TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA))
+
+# Columns added to a table after it first shipped: (table, column, statement).  A store written
+# by an older fmwidgets gains them when it is opened, and keeps every row it had.
+_ADDED_COLUMNS = (
+    ("prompts", "model", "ALTER TABLE prompts ADD COLUMN model TEXT"),  # JSON ModelSpec or NULL
+)
 
 # The store moves to memory on these (primary) result codes: the file cannot take the write.
 _FILE_TROUBLE = {8, 10, 11, 13, 14, 26}  # SQLITE_READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB
@@ -148,6 +161,13 @@ def _migrate(cur: sqlite3.Cursor) -> None:
     cur.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+def _add_columns(cur: sqlite3.Cursor) -> None:
+    """The columns of ``_ADDED_COLUMNS`` that a table does not have yet (inside the opening transaction)."""
+    for table, column, statement in _ADDED_COLUMNS:
+        if column not in {row[1] for row in cur.execute(f"PRAGMA table_info({table})")}:
+            cur.execute(statement)
+
+
 def _identity(path: str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
@@ -169,6 +189,7 @@ def _connect(path: str) -> sqlite3.Connection:
             _migrate(conn.cursor())
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 conn.execute(statement)
+            _add_columns(conn.cursor())
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -373,9 +394,16 @@ _stores: dict[str, Store] = {}
 _scratch: list[Store] = []  # innermost last: what store() returns inside scratch()
 
 
-def store() -> Store:
-    """The store at ``FM.store_path`` (opened once per path; in memory, with a warning, if it
-    cannot be opened there or is another application's database)."""
+def store(path: str | os.PathLike | None = None) -> Store:
+    """The store at ``path`` (default ``FM.store_path``), opened once per path.
+
+    The configured store is kept in memory, with a warning, if it cannot be opened there or is
+    another application's database.  A ``path`` the caller names (``fmwidgets.prompts.get(store=
+    PATH)``, an application reading a notebook's store) must be a store that opens: otherwise one
+    DataError sentence.
+    """
+    if path is not None:
+        return _named(os.path.abspath(os.path.expanduser(os.fspath(path))))
     if _scratch:
         return _scratch[-1]
     path = settings().store_path or ":memory:"
@@ -395,6 +423,23 @@ def store() -> Store:
                 "and the generation cache are kept in memory for this session only (set "
                 "%config FM.store_path to a writable file to keep them)."
             )
+    return _stores[path]
+
+
+def _named(path: str) -> Store:
+    if path not in _stores:
+        if not os.path.isfile(path):
+            raise DataError(
+                f"There is no fmwidgets store at '{path}'; give the path of the store.sqlite a "
+                "notebook wrote (its %config FM.store_path)."
+            )
+        try:
+            _stores[path] = Store(path)
+        except (OSError, sqlite3.Error, ForeignDatabase) as exc:
+            raise DataError(
+                f"The file '{path}' cannot be opened as an fmwidgets store ({exc}); give the path "
+                "of the store.sqlite a notebook wrote."
+            ) from exc
     return _stores[path]
 
 

@@ -19,6 +19,12 @@ def test_import_fmwidgets_imports_nothing_heavy():
     assert _heavy_after("import fmwidgets") == []
 
 
+def test_plain_python_prompts_import_nothing_heavy_and_no_notebook_parts():
+    # an application's `from fmwidgets import prompts`; p.run() imports torch when it loads a model
+    heavy = _heavy_after("from fmwidgets import prompts\nimport sys\nassert 'IPython' not in sys.modules")
+    assert heavy == []
+
+
 def test_load_ext_imports_nothing_heavy():
     code = (
         "from IPython.core.interactiveshell import InteractiveShell\n"

@@ -74,6 +74,8 @@ def run(line: str, cell: str | None, shell) -> object:
             print(overview())
         return None
     name, rest = argv[0], argv[1:]
+    if rest and f"{name} {rest[0]}" in COMMANDS:  # a two-word subcommand: %fm prompt tag ...
+        name, rest = f"{name} {rest[0]}", rest[1:]
     if name not in COMMANDS:
         raise UsageError(f"%fm: unknown subcommand '{name}'; `%fm help` lists them ({', '.join(COMMANDS)}).")
     cmd = COMMANDS[name]

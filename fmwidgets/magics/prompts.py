@@ -1,4 +1,5 @@
-"""Subcommands for prompts: prompt, compare, fill, probs, playground.
+"""Subcommands for prompts: prompt (and its releases: prompt tag / run / versions / export /
+import), compare, fill, probs, playground.
 
 The generation flags are declared once (``GENERATION_ARGS``) and shared by ``prompt`` and
 ``compare``, so both spell every setting alike; unknown ``--flags`` pass through to
@@ -102,7 +103,12 @@ _GENERATION_KEYWORDS = tuple(
 @command(
     "prompt",
     "generate from the cell body ({name} placeholders filled from the notebook), or one row per --df row",
-    arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
+    arg(
+        "--model",
+        default=None,
+        metavar="NAME",
+        help="a loaded model (default: the current one); with --save, the model the version is pinned to",
+    ),
     *GENERATION_ARGS,
     arg("--df", default=None, metavar="DF", help="a DataFrame in the notebook: one generation per row"),
     arg(
@@ -146,7 +152,7 @@ def prompt(args, cell, shell, **extra):
             raise UsageError(
                 '%%fm prompt --save NAME saves the cell body (or --template "..."); write the template.'
             )
-        version = fm.save_prompt(args.save, template, **params)
+        version = fm.save_prompt(args.save, template, model=args.model, **params)
         if args.df is None:  # the template's {column} placeholders are for data, not notebook names
             store(shell, args.out, version)
             return version
@@ -185,6 +191,62 @@ def prompt(args, cell, shell, **extra):
             return _show_as_code(args, result, shell)
     store(shell, args.out, result)
     return result
+
+
+@command(
+    "prompt tag",
+    "point a tag (production, staging...) at a saved version: %fm prompt tag qa@3 production",
+    arg("prompt", metavar="ID", help="the version: name@N, or name:tag to promote what a tag points at"),
+    arg("tag", metavar="TAG", help="a simple word such as production"),
+    group="prompts",
+)
+def prompt_tag(args, cell, shell):
+    return fm.tag_prompt(args.prompt, args.tag)
+
+
+@command(
+    "prompt run",
+    "run a saved prompt on its pinned model: %fm prompt run qa:production --question 'What...?'",
+    arg("name", metavar="ID", help="name@N, name:tag, or a name (its newest version)"),
+    arg("--out", default=None, metavar="VAR", help="also store the Generation in this notebook variable"),
+    passthrough=True,
+    group="prompts",
+)
+def prompt_run(args, cell, shell, **values):
+    result = fm.run_prompt(args.name, keep=False, **values)
+    store(shell, args.out, result)
+    return result
+
+
+@command(
+    "prompt versions",
+    "the saved versions of NAME (or of every prompt) with their pinned models and tags",
+    arg("name", nargs="?", default=None, metavar="NAME"),
+    group="prompts",
+)
+def versions(args, cell, shell):
+    return fm.prompt_versions(args.name)
+
+
+@command(
+    "prompt export",
+    "write prompt versions and tags to a YAML (or .json) file to share through git",
+    arg("path", metavar="FILE"),
+    arg("names", nargs="*", metavar="NAME", help="the prompts to write (default: all)"),
+    group="prompts",
+)
+def prompt_export(args, cell, shell):
+    return fm.export_prompts(args.path, args.names or None)
+
+
+@command(
+    "prompt import",
+    "read a file that %fm prompt export wrote into this store (version numbers kept)",
+    arg("path", metavar="FILE"),
+    group="prompts",
+)
+def prompt_import(args, cell, shell):
+    return fm.import_prompts(args.path)
 
 
 def _show_as_code(args, result, shell) -> None:

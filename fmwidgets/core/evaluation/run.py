@@ -27,6 +27,7 @@ from ..models.registry import get_model
 from ..prompting.generate import render_prompt
 from ..prompting.generate_df import fill_rows
 from ..prompting.sampling import Sampling
+from ..prompting.versions import pinned_model
 from .data import load_data
 from .evaluators import Evaluator, resolve
 from .generation import generate_cached
@@ -195,7 +196,13 @@ def _plan(
             "Evaluating audio= needs fm.transcribe, which this version of fmwidgets "
             "does not have yet; evaluate text with prompt= or text=."
         )
-    handle = get_model(model, {"classifier": "predict", "speech": "transcribe", "decoder": "generate"}[mode])
+    version = _saved_version(prompt) if mode == "decoder" else None
+    if version is not None and version.model is not None and model is None:
+        handle = pinned_model(version)  # a saved version runs on the model it is pinned to
+    else:
+        handle = get_model(
+            model, {"classifier": "predict", "speech": "transcribe", "decoder": "generate"}[mode]
+        )
     resolved = _evaluators(frame, handle, mode, reference, evaluators)
 
     template, label, params = None, None, dict(generation)
@@ -206,9 +213,10 @@ def _plan(
         inputs = [None if _missing(v) else shown(v) for v in frame[column]]
         sampling, settings = None, {}
     else:
-        template, label = _template(prompt)
-        if label is not None:
-            params = {**_saved_params(label), **params}
+        if version is not None:
+            template, label, params = version.template, version.id, {**version.params, **params}
+        else:
+            template = prompt
         chat, system = params.pop("chat", None), params.pop("system", None)
         inputs = [
             render_prompt(handle, p, chat, system)[0] for p in fill_rows(frame, template, strict=True)[0]
@@ -278,7 +286,8 @@ def _outputs_plan(
         )
     require_columns(frame, [output], "data")
     handle = get_model(model) if model is not None else None
-    template, label = _template(prompt) if prompt is not None else (None, None)
+    version = _saved_version(prompt) if prompt is not None else None
+    template, label = (version.template, version.id) if version is not None else (prompt, None)
     inputs: list[str | None] = [None] * len(frame)
     if template is not None:
         inputs = list(fill_rows(frame, template, strict=True)[0])
@@ -320,26 +329,18 @@ def _missing(value: Any) -> bool:
     )
 
 
-def _template(prompt: Any) -> tuple[str, str | None]:
-    """(template, saved prompt id or None) for a template string, a PromptVersion or an id."""
+def _saved_version(prompt: Any) -> Any:
+    """The saved version ``prompt`` names (a PromptVersion, ``"qa@2"`` or ``"qa:production"``),
+    or None for a template string."""
     from ..prompting.versions import PromptVersion, get_prompt, is_prompt_id
 
     if isinstance(prompt, PromptVersion):
-        return prompt.template, prompt.id
+        return prompt
     if not isinstance(prompt, str):
         raise BadArgumentError(
             f"prompt= must be a template string or a saved prompt id, not {type(prompt).__name__}."
         )
-    if is_prompt_id(prompt):
-        version = get_prompt(prompt)
-        return version.template, version.id
-    return prompt, None
-
-
-def _saved_params(prompt_id: str) -> dict:
-    from ..prompting.versions import get_prompt
-
-    return dict(get_prompt(prompt_id).params)
+    return get_prompt(prompt) if is_prompt_id(prompt) else None
 
 
 def _outputs(

@@ -29,6 +29,7 @@ from ...errors import (
 from ...records import recorded
 from ..arguments import model_name
 from .registry import ModelHandle, get_model, registry
+from .spec import ModelSpec
 
 EMBEDDED_ID = "sentence-transformers/all-MiniLM-L6-v2"
 _CLIP_TYPES = {"clip", "siglip", "siglip2", "chinese_clip", "altclip", "clipseg", "metaclip_2"}
@@ -603,3 +604,71 @@ def unload(name: str) -> None:
         import torch
 
         torch.cuda.empty_cache()
+
+
+# --------------------------------------------------------------------------------------------
+# Loading a model again from its spec (what a prompt version pins)
+
+
+def _matching(spec: ModelSpec) -> ModelHandle | None:
+    """The loaded model that ``spec`` describes, if one is in the registry."""
+    for handle in registry:
+        try:
+            if handle.spec() == spec:
+                return handle
+        except FMError:  # a tuned model has no spec: it is never the pinned one
+            continue
+    return None
+
+
+def load_spec(spec: ModelSpec, owner: str) -> ModelHandle:
+    """The model ``spec`` names, loaded if it is not loaded yet (the current model stays current).
+
+    ``owner`` says who pins it (``"the prompt 'qa@3'"``) in the one sentence raised when the
+    model cannot be loaded here.
+    """
+    found = _matching(spec)
+    if found is not None:
+        return found
+    if spec.source == "api":
+        raise ModelLoadError(
+            f"{owner.capitalize()} runs on the API model {spec.describe()}, and this version of "
+            "fmwidgets cannot load API-served models yet; save the prompt again with a local or "
+            "hub model (fm.save_prompt(..., model=NAME))."
+        )
+    where = str(embedded_model_path()) if spec.source == "embedded" else spec.model
+    base = spec.model.rstrip("/").split("/")[-1]
+    current = registry.current
+    try:
+        handle = load(
+            where, as_=registry.unique_name(base), revision=spec.commit if spec.source == "hub" else None
+        )
+    except FMError as exc:
+        raise ModelLoadError(f"{owner.capitalize()} runs on {spec.describe()}, {_how(spec)}.") from exc
+    finally:
+        if current is not None:
+            registry.current = current
+    if spec.source != "hub" and spec.commit and handle.commit != spec.commit:
+        registry.remove(handle.name)
+        raise ModelLoadError(
+            f"{owner.capitalize()} runs on the model in '{spec.model}' with weights {spec.commit}, and "
+            f"that folder now holds other weights ({handle.commit}); put the pinned weights back, or "
+            "save the prompt again with the model as it is now (fm.save_prompt(..., model=NAME))."
+        )
+    return handle
+
+
+def _how(spec: ModelSpec) -> str:
+    """Why a pinned model did not load, and what makes it loadable (the end of one sentence)."""
+    if spec.source == "hub":
+        revision = f" --revision {spec.commit}" if spec.commit else ""
+        return (
+            "which cannot be loaded here (not in the local hub cache, or the hub is unreachable); "
+            f"download it where there is network (hf download {spec.model}{revision}) and copy "
+            "the hub cache here, or unset HF_HUB_OFFLINE"
+        )
+    return (
+        f"which cannot be loaded here (the folder '{spec.model}' is missing or unreadable); copy "
+        "the model to that folder, or load it from where it is with fm.load(PATH) and save the "
+        "prompt again with model= that model"
+    )

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...errors import NoModelLoadedError, UnknownModelNameError, WrongFamilyError
+from ...errors import BadArgumentError, NoModelLoadedError, UnknownModelNameError, WrongFamilyError
 from ...handles import Handle
 from ...records import Shown
 from ..arguments import model_name
+from .spec import ModelSpec, local_path
 
 # What each feature needs, so a handle can say what applies to it and a feature can refuse a
 # model with one sentence that names what the model can do instead.
@@ -122,6 +123,20 @@ class ModelHandle(Shown, Handle):
             f"Model '{self.name}' is {_article(self.family)} {self.family} and cannot do {what}{hint}; "
             f"it can do: {can}."
         )
+
+    def spec(self) -> ModelSpec:
+        """How to load this model again (what a prompt version pins): the hub id and its commit,
+        the local folder and its weights' hash, or the embedded model.  A model tuned in this
+        kernel lives only in memory, so it has none until it is saved to a folder."""
+        if self.source == "tuned":
+            raise BadArgumentError(
+                f"Model '{self.name}' was fine-tuned in this kernel and lives only in memory, so "
+                "nothing can load it again; save it to a folder first (fm.finetune(..., "
+                "output_dir=DIR), or handle.model.save_pretrained(DIR) with its tokenizer), load "
+                "that folder with fm.load(DIR) and pin that model."
+            )
+        model = local_path(self.model_id) if self.source == "local" else self.model_id
+        return ModelSpec(source=self.source, model=model, commit=self.commit or self.revision)
 
     def card(self) -> dict[str, Any]:
         """The facts shown by repr, `%fm info` and `fm.models()`."""
