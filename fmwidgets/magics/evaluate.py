@@ -30,7 +30,10 @@ ACTIONS = ("list", "diff", "review")
     "`eval diff A B [--judge MODEL [--pairwise]]`, `eval review NAME`",
     arg("target", nargs="+", metavar="DATA | list | diff A B | review NAME"),
     arg(
-        "--prompt", default=None, metavar="T|ID", help="a {column} template or a saved prompt id such as qa@2"
+        "--prompt",
+        default=None,
+        metavar="T|ID",
+        help="a {column} template, a saved prompt id such as qa@2, or a tag such as qa:production",
     ),
     arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
     arg("--text", default=None, metavar="COL", help="for a tuned classifier/regressor: the column it reads"),

@@ -152,7 +152,7 @@ def _versions_in(path: Path, data: Any) -> tuple[list[PromptVersion], dict[tuple
                 raise _not_ours(path, f"{where} has version {number!r} or params that are not a mapping")
             check_prompt(template, what=f"template of {name}@{number}")
             fields(template)
-            params = check_params(params, f"{name}@{number}")
+            params = check_params(params)
             spec = ModelSpec.from_dict(item["model"], f"{name}@{number}") if item.get("model") else None
             created = str(item.get("created") or "")
             versions.append(

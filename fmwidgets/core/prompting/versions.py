@@ -26,6 +26,7 @@ from typing import Any, Callable
 from ...errors import BadArgumentError, DataError, NoModelLoadedError
 from ...records import _jsonable, recorded
 from ...store import Store, now, store
+from ..arguments import keyword_names
 from ..models.loading import load_spec
 from ..models.registry import ModelHandle, get_model, registry
 from ..models.spec import ModelSpec
@@ -133,14 +134,9 @@ def check_tag(tag: Any) -> str:
     return tag
 
 
-def check_params(params: dict[str, Any], where: str) -> dict[str, Any]:
-    """Generation parameters as a version keeps them: identifier keys, JSON values."""
-    odd = [k for k in params if not (isinstance(k, str) and k.isidentifier())]
-    if odd:
-        raise BadArgumentError(
-            f"The parameter names {', '.join(map(repr, odd))} of {where} are not keyword names; "
-            "use generation keywords such as max_new_tokens or temperature."
-        )
+def check_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Generation parameters as a version keeps them: Python-name keys, JSON values."""
+    keyword_names(params)
     return {k: _jsonable(v) for k, v in params.items()}
 
 
@@ -156,7 +152,7 @@ def save_prompt(name: str, template: str, model: Any = None, **params: Any) -> P
     check_name(name)
     check_prompt(template, what="template")
     fields(template)  # an unreadable placeholder is an error now, not at evaluation time
-    params = check_params(params, "the prompt")
+    params = check_params(params)
     spec = get_model(model, "generate").spec() if model is not None else None
     digest = content_hash(template, params, spec)
     with store().write() as cur:

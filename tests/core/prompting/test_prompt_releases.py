@@ -140,7 +140,7 @@ def test_moving_a_tag_keeps_every_version_and_every_move():
     (lambda: prompts.get("qa", store="/no/such/store.sqlite"), DataError, "no fmwidgets store at"),
     (lambda: prompts.get("qa@1").render(x="1"), BadArgumentError, "qa@1 needs q; its fields are q"),
     (lambda: prompts.get("qa@1").render(q="1", r="2"), BadArgumentError, "qa@1 has no field r"),
-    (lambda: fm.save_prompt("qa", "{q}", **{"max-new-tokens": 3}), BadArgumentError, "not keyword names"),
+    (lambda: fm.save_prompt("qa", "{q}", **{"max-new-tokens": 3}), BadArgumentError, "not a Python name"),
     (lambda: fm.run_prompt("qa@1", q="x", stream=False), FMError, "pinned to no model and none is loaded"),
 ])
 def test_bad_input_is_one_sentence_and_changes_nothing(call, error, message):
