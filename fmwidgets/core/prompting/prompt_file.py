@@ -23,6 +23,7 @@ from ...errors import BadArgumentError, DataError
 from ...records import recorded
 from ...store import store
 from ..models.spec import ModelSpec
+from ..targets import writable_files
 from .generate import check_prompt
 from .template import fields
 from .versions import (
@@ -96,16 +97,29 @@ def export_prompts(path: str | os.PathLike, names: str | list[str] | None = None
         else _yaml_text(data)
     )
     partial = target.with_name(target.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(target)  # a reader never sees half a file
+    try:
+        writable_files([target], "The prompts file", overwrite=True)
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)  # a reader never sees half a file
+    except OSError as exc:
+        raise BadArgumentError(
+            f"The prompts file '{path}' cannot be written ({exc.strerror or type(exc).__name__}); "
+            "pick a folder you can write to."
+        ) from exc
     return str(target)
 
 
 def _read(path: Path) -> Any:
     """The file's data; a DataError when it is missing or not YAML / JSON at all."""
-    if not path.is_file():
-        raise DataError(f"There is no file '{path}'; give the path that fm.export_prompts wrote.")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        if not path.is_file():
+            raise DataError(f"There is no file '{path}'; give the path that fm.export_prompts wrote.")
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise DataError(
+            f"The file '{path}' cannot be read ({exc.strerror or type(exc).__name__}); give the path "
+            "that fm.export_prompts wrote."
+        ) from exc
     if path.suffix == ".json":
         try:
             return json.loads(text)
