@@ -99,7 +99,8 @@ def test_a_store_of_the_old_schema_is_migrated_with_nothing_lost(gpt2, qa, tmp_p
     old = sqlite3.connect(old_path)
     old.executescript(OLD_SCHEMA)
     for table in ("kv", "prompts", "cache"):
-        for row in new.execute(f"SELECT * FROM {table}"):
+        columns = ", ".join(r[1] for r in old.execute(f"PRAGMA table_info({table})"))  # the old schema's
+        for row in new.execute(f"SELECT {columns} FROM {table}"):
             old.execute(f"INSERT INTO {table} VALUES ({','.join('?' * len(row))})", row)
     for result in (a, b):
         run = new.execute("SELECT name, model, prompt, data, summary, meta, partial, created FROM runs WHERE id = ?",
