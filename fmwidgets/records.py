@@ -149,13 +149,13 @@ class Recorded(Shown):
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         from .config import settings
-        from .render.style import note
+        from .render.style import no_math, note
 
         data = dict(super()._repr_mimebundle_(include, exclude))
         if settings().show_record:
             line = self.record.summary()
             if "text/html" in data:
-                data["text/html"] += note(line, css_class="fm-record")
+                data["text/html"] += no_math(note(line, css_class="fm-record"))
             data["text/plain"] = data.get("text/plain", "") + "\n" + line
         return data, {"fmwidgets": self.record.to_dict()}
 

@@ -8,7 +8,8 @@ class, so nothing is imported before a result of that kind is shown.
 
 A renderer returns a mimebundle dict (``text/plain`` always; ``text/html`` with every piece of
 data-derived text escaped; a static picture where the live view is a widget), so a saved
-notebook reads without a kernel.
+notebook reads without a kernel.  ``display_data`` puts the HTML in a container MathJax skips
+(``style.no_math``).
 """
 
 from __future__ import annotations
@@ -66,4 +67,9 @@ def display_data(result: Any) -> dict[str, Any]:
             f"No renderer for {name}; register one with @renders({name!r}) in "
             "fmwidgets/render/ and name its module in _MODULES."
         )
-    return _RENDERERS[name](result)
+    from .style import no_math
+
+    bundle = _RENDERERS[name](result)
+    if "text/html" in bundle:  # text from data or a model is never typeset as TeX
+        bundle = {**bundle, "text/html": no_math(bundle["text/html"])}
+    return bundle

@@ -44,6 +44,23 @@ CSS = f"""
 """
 
 
+# MathJax (JupyterLab's, nbconvert's HTML) skips elements of these classes (v2's and v3's name).
+NO_MATH = "tex2jax_ignore mathjax_ignore"
+
+
+def no_math(markup: str) -> str:
+    """``markup`` inside a container MathJax leaves alone: the one way fmwidgets keeps TeX out.
+
+    JupyterLab typesets every HTML output, and MathJax reads the text of the page after the
+    browser has decoded its entities, so ``$\\frac{a}{b}$`` (or ``\\(x^2\\)``) in a prompt, an
+    output or a cell of data would be drawn as a fraction however it was escaped.  Every HTML
+    output goes through here (``render.display_data``, the widgets' saved views, their plain
+    fallbacks).  Plotly labels are the exception: Plotly reads ``$`` itself, before the browser,
+    so ``plots/text.py`` writes it as ``&#36;``.
+    """
+    return f'<div class="{NO_MATH}">{markup}</div>'
+
+
 def note(text: str, css_class: str = "fm-muted") -> str:
     """A small muted line (a summary, a hint under a result); ``text`` is escaped."""
     return f'<div class="{css_class}" style="font-size:11px;color:{MUTED}">{html.escape(text)}</div>'

@@ -27,7 +27,7 @@ import traitlets as t
 
 from ..core.inside.attention import AttentionResult
 from ..errors import BadArgumentError
-from ..render.style import CSS, MUTED, TEXT
+from ..render.style import CSS, MUTED, TEXT, no_math
 
 VIEWS = ("heatmap", "head", "model")
 _GRID_MAX = 48  # px per head thumbnail in the model view
@@ -185,6 +185,10 @@ class AttentionView(anywidget.AnyWidget):
         """The static picture, then the widget (which hides the picture when it renders)."""
         from IPython.display import display
 
-        display({"text/html": self.static_html()}, raw=True, metadata={"fmwidgets": self.record.to_dict()})
+        display(
+            {"text/html": no_math(self.static_html())},
+            raw=True,
+            metadata={"fmwidgets": self.record.to_dict()},
+        )
         data, metadata = self._repr_mimebundle_()
         display(data, raw=True, metadata=metadata)

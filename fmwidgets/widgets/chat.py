@@ -23,7 +23,7 @@ from ..core.prompting.chat import ChatReply, chat_reply
 from ..errors import FMError
 from ..records import recording
 from ..render.chat import conversation_html
-from ..render.style import error
+from ..render.style import error, no_math
 from .stream import Throttle
 
 
@@ -177,5 +177,5 @@ class Chat(w.VBox):
         """The live widget, plus the conversation as escaped HTML for saved notebooks."""
         data = super()._repr_mimebundle_(**kwargs) or {}
         data = dict(data[0] if isinstance(data, tuple) else data)
-        data["text/html"] = conversation_html(self.conversation)
+        data["text/html"] = no_math(conversation_html(self.conversation))
         return data

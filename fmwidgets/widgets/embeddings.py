@@ -37,6 +37,7 @@ from ..plots.embeddings import (
     hover_lines,
 )
 from ..records import RunRecord, recorded, recording
+from ..render.style import NO_MATH
 from ..signatures import expands
 from .fallback import PlainOutput
 from .figure_view import FigureView
@@ -130,6 +131,8 @@ class EmbeddingExplorer(w.VBox):
             options=options, value=color if color in options else _NO_COLOUR, description="colour by"
         )
         self.status = w.Label(value=f"{len(self.data):,} rows · {method.upper()} · select with lasso or box")
+        for name in NO_MATH.split():  # a Label is typeset by MathJax, and it shows selected rows' text
+            self.status.add_class(name)
         self.figure = go.Figure()
         self.plain = PlainOutput()
         self.map = FigureView(fallback_id=self.plain.css_class)

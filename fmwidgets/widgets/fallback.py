@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..display import plotly_js_once
+from ..render.style import no_math
 
 
 class PlainOutput:
@@ -42,11 +43,15 @@ class PlainOutput:
         from IPython.display import display
 
         plotly_js_once()
-        self.handle = display(bundle, raw=True, display_id=True, metadata=_metadata(record))
+        self.handle = display(_no_math(bundle), raw=True, display_id=True, metadata=_metadata(record))
 
     def update(self, bundle: dict[str, str], record: Any = None) -> None:
         if self.handle is not None:
-            self.handle.update(bundle, raw=True, metadata=_metadata(record))
+            self.handle.update(_no_math(bundle), raw=True, metadata=_metadata(record))
+
+
+def _no_math(bundle: dict[str, str]) -> dict[str, str]:
+    return {**bundle, "text/html": no_math(bundle["text/html"])} if "text/html" in bundle else bundle
 
 
 def _metadata(record: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from ..core.data import require_columns, require_rows
 from ..core.embedding.label import score_column
 from ..errors import BadArgumentError, DataError
 from ..records import fingerprint_df
-from ..render.style import CSS
+from ..render.style import CSS, no_math
 from ..store import store
 
 FILTERS = ("all", "unreviewed")
@@ -138,7 +138,7 @@ class LabelReview(anywidget.AnyWidget):
     def _repr_mimebundle_(self, **kwargs: Any):
         data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
         scores = ", ".join(f"{html.escape(lab)} {s:.2f}" for lab, s in self.scores)
-        data["text/html"] = (
+        data["text/html"] = no_math(
             f"<div class='fm-label-review-static'><p>Label review: {self.done} of {self.total} rows "
             f"reviewed</p><pre style='white-space:pre-wrap'>{html.escape(self.text)}</pre>"
             f"<p>model: <b>{html.escape(self.predicted)}</b> ({self.confidence:.2f}) · {scores}</p></div>"

@@ -21,7 +21,7 @@ import traitlets as t
 
 from ..core.evaluation.run import Evaluation, load_evaluation
 from ..errors import BadArgumentError
-from ..render.style import CSS
+from ..render.style import CSS, no_math
 
 SCALES = {"thumbs": (0, 1), "1-5": (1, 5)}
 SHOWN = ("prompt", "output", "reference", "judge", "judge_reason")
@@ -94,7 +94,7 @@ class Review(anywidget.AnyWidget):
             f"<td style='white-space:pre-wrap'>{html.escape(text)}</td></tr>"
             for name, text in list(self.row or [])
         )
-        data["text/html"] = (
+        data["text/html"] = no_math(
             f"<div class='fm-review-static'><p>Review of {html.escape(self.evaluation.name)}: row "
             f"{self.index + 1} of {self.total}, {self.rated} rated</p><table>{rows}</table></div>"
         )
