@@ -168,7 +168,8 @@ def finetuning(root: Path) -> None:
     """Through core.training.finetune (headless), so the check needs no ipywidgets on the GPU machine."""
     import pandas as pd
 
-    from fmwidgets.core.training.finetune import run_finetune as finetune, predict
+    from fmwidgets.core.models.predict import predict
+    from fmwidgets.core.training.finetune import run_finetune as finetune
 
     rows = [(t, "pos" if i % 2 else "neg") for i, t in enumerate(testing.CORPUS * 4)]
     df = pd.DataFrame(rows, columns=["text", "label"])

@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # the lazy public API, as editors and type checkers see it; _
     from .core.inside.lens import LensResult, logit_lens
     from .core.models.environment import environment
     from .core.models.loading import load, models, unload, use
+    from .core.models.predict import predict
     from .core.models.registry import ModelHandle
     from .core.prompting.chat import ChatReply
     from .core.prompting.compare import compare
@@ -68,7 +69,7 @@ if TYPE_CHECKING:  # the lazy public API, as editors and type checkers see it; _
     from .core.retrieval.index import Index, index, open_index
     from .core.retrieval.rag import RagAnswer
     from .core.speech import Transcript, transcribe
-    from .core.training.finetune import FinetuneResult, predict
+    from .core.training.result import FinetuneResult
     from .core.vision import classify_images
     from .plots.attention import plot_attention, plot_attention_grid, plot_logit_lens
     from .plots.clip import plot_clip_map, plot_clip_similarity

@@ -38,8 +38,10 @@ from .core.prompting.generate import Generation, generate_text
 from .core.prompting.generate_df import generate_table
 from .core.prompting.releases import generate_from_prompt
 from .core.retrieval.rag import RagAnswer, rag_answer
-from .core.training.finetune import FinetuneResult, FinetuneRun, run_finetune
+from .core.training.finetune import run_finetune
+from .core.training.jobs import FinetuneRun
 from .core.training.monitor import TrainingMonitor
+from .core.training.result import FinetuneResult
 from .records import recorded
 from .signatures import over
 from .widgets.stream import StreamDisplay, in_kernel

@@ -15,7 +15,7 @@ curve while ``TorchTrainer.fit()`` runs in a thread.  Stop (or an interrupt) put
 second queue; every worker agrees on it after each step (an all-reduce, so no rank waits for
 another that already stopped) and training ends cleanly.  However it ends, rank 0 reports the
 weights as the run's checkpoint; the driver loads them into its copy of the model, and
-core/training/finetune.py evaluates and registers it exactly as after a local run.
+core/training/jobs.py evaluates and registers it exactly as after a local run.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ import argparse
 
 import fmwidgets as fm
 
+from ..core.training.checks import DEFAULT_LORA_LR, DEFAULT_LR
 from ..core.training.data import DEFAULT_VAL_SPLIT
-from ..core.training.finetune import DEFAULT_LORA_LR, DEFAULT_LR, run_finetune
+from ..core.training.finetune import run_finetune
 from .parser import ENGINE_ARGS, arg, command, store, variable
 
 # Flags left out of the line are left out of the call, so their defaults are run_finetune's

@@ -7,7 +7,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from fmwidgets.core.models.registry import registry
-from fmwidgets.core.training.finetune import FinetuneResult
+from fmwidgets.core.training.result import FinetuneResult
 from fmwidgets.errors import DataError
 from fmwidgets.records import entries as history
 from fmwidgets.testing import CORPUS
@@ -74,7 +74,8 @@ def test_mistakes_are_one_line(ip, bert, reviews):
 
 
 def test_finetune_help_shows_the_core_defaults_and_unset_flags_are_not_passed(ip, capsys):
-    from fmwidgets.core.training.finetune import DEFAULT_LR, run_finetune
+    from fmwidgets.core.training.checks import DEFAULT_LR
+    from fmwidgets.core.training.finetune import run_finetune
     from fmwidgets.magics.parser import COMMANDS, default_of, parse
 
     ip.run_line_magic("fm", "finetune --help")

@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from fmwidgets.core.training.finetune import FinetuneResult
 from fmwidgets.core.training.metrics import classification_metrics, regression_metrics
+from fmwidgets.core.training.result import FinetuneResult
 from fmwidgets.errors import BadArgumentError
 from fmwidgets.plots.figure import RecordedFigure
 from fmwidgets.plots.training import (

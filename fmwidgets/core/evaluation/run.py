@@ -4,7 +4,7 @@ One call does, in this order: read the data (``data.py``); check everything the 
 model's family, the prompt or saved prompt id, the columns, the references, the evaluators)
 so that every mistake is one sentence before any generation starts and nothing is stored;
 generate (decoders: ``generation.py``, cached and batched like generate_df) or predict
-(classifiers and regressors: ``core.training.finetune.predict``); score with each evaluator; summarise
+(classifiers and regressors: ``core.models.predict.predict``); score with each evaluator; summarise
 (mean, or the corpus score for accuracy/F1, with a bootstrap 95% interval); store the run.
 An interrupt keeps the rows already generated, scores them, and marks the run partial.
 """
@@ -373,7 +373,7 @@ def _outputs(
         heard = _transcribe()(pd.DataFrame({"audio": clips}), model=plan.handle, audio="audio")
         predicted = iter(heard["transcript"].tolist())
     else:
-        from ..training.finetune import predict
+        from ..models.predict import predict
 
         predicted = iter(predict(usable, model=plan.handle).tolist()) if usable else iter(())
     outputs = [None if t is None else next(predicted) for t in plan.inputs]

@@ -15,11 +15,13 @@ import pytest
 import torch
 
 import fmwidgets as fm
+from fmwidgets.core.models.predict import predict
 from fmwidgets.core.models.registry import registry
 from fmwidgets.core.training.data import DEFAULT_VAL_SPLIT
-from fmwidgets.core.training.finetune import FinetuneResult, FinetuneRun, predict
 from fmwidgets.core.training.finetune import run_finetune as finetune
+from fmwidgets.core.training.jobs import FinetuneRun
 from fmwidgets.core.training.monitor import TrainingInfo, TrainingMonitor, TrainingPoint
+from fmwidgets.core.training.result import FinetuneResult
 from fmwidgets.errors import BadArgumentError, WrongFamilyError
 from fmwidgets.records import entries as history
 from fmwidgets.render import display_data

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fmwidgets.core.training.finetune import run_finetune as finetune, predict
+from fmwidgets.core.models.predict import predict
+from fmwidgets.core.training.finetune import run_finetune as finetune
 
 POSITIVE = [
     "I loved this film, it was wonderful", "a great and moving story", "brilliant acting and a lovely plot",
