@@ -6,9 +6,9 @@ import argparse
 
 import fmwidgets as fm
 
-from ..core.training.checks import DEFAULT_LORA_LR, DEFAULT_LR
 from ..core.training.data import DEFAULT_VAL_SPLIT
 from ..core.training.finetune import run_finetune
+from ..core.training.settings import DEFAULT_LORA_LR, DEFAULT_LR
 from .parser import ENGINE_ARGS, arg, command, store, variable
 
 # Flags left out of the line are left out of the call, so their defaults are run_finetune's

@@ -74,8 +74,8 @@ def test_mistakes_are_one_line(ip, bert, reviews):
 
 
 def test_finetune_help_shows_the_core_defaults_and_unset_flags_are_not_passed(ip, capsys):
-    from fmwidgets.core.training.checks import DEFAULT_LR
     from fmwidgets.core.training.finetune import run_finetune
+    from fmwidgets.core.training.settings import DEFAULT_LR
     from fmwidgets.magics.parser import COMMANDS, default_of, parse
 
     ip.run_line_magic("fm", "finetune --help")
@@ -87,6 +87,18 @@ def test_finetune_help_shows_the_core_defaults_and_unset_flags_are_not_passed(ip
     assert f"default {DEFAULT_LR:g}" in text.split(" --lr ", 1)[1].split(" --", 1)[0]
     args, _ = parse(COMMANDS["finetune"], ["reviews"])
     assert set(vars(args)) == {"df", "out", "engine", "ray_address", "workers"}  # no finetune keyword
+
+
+def test_every_setting_of_a_finetune_has_a_flag():
+    import dataclasses
+
+    from fmwidgets.core.training.settings import FinetuneSettings
+    from fmwidgets.magics.magics import load_commands
+    from fmwidgets.magics.parser import COMMANDS
+
+    load_commands()
+    flags = {action.dest for action in COMMANDS["finetune"].parser._actions}
+    assert {f.name for f in dataclasses.fields(FinetuneSettings)} <= flags
 
 
 def test_help_lists_the_fine_tuning_group(ip, capsys):

@@ -1,1 +1,2 @@
-"""Training: finetune, its data checks, metrics, the multi-GPU export script, the monitor interface."""
+"""Training: finetune (its settings, checks, data, trainer, jobs and result), metrics, the multi-GPU
+export script, the monitor interface."""

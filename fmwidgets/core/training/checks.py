@@ -1,20 +1,19 @@
-"""What is checked before a fine-tune starts, and the tuned model's name, reserved until it is
-registered."""
+"""What is checked before a fine-tune copies a model: its numbers and its output paths, each one
+sentence; and the tuned model's name, reserved until the run ends."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from ...errors import BadArgumentError
 from ..arguments import number
 from ..models.registry import ModelHandle, registry
+from ..targets import writable_files, writable_folder
+from .settings import DEFAULT_LORA_LR, DEFAULT_LR, FinetuneSettings
 
-# The learning rate when lr is not given: full fine-tuning, and LoRA adapters (which need more).
-DEFAULT_LR = 5e-5
-DEFAULT_LORA_LR = 2e-4
-
-# One Trainer at a time (see _Job.run); the names of runs not yet registered are reserved, so
-# two runs of one base become NAME-ft and NAME-ft-2, never one overwriting the other.
+# The names of runs not yet registered are reserved, so two runs of one base become NAME-ft and
+# NAME-ft-2, never one overwriting the other.
 _NAMES_LOCK = threading.Lock()
 _RESERVED: set[str] = set()
 
@@ -43,38 +42,43 @@ def release_name(name: str) -> None:
         _RESERVED.discard(name)
 
 
-def check_arguments(
-    *,
-    epochs,
-    lr,
-    batch_size,
-    max_length,
-    warmup,
-    weight_decay,
-    grad_accum,
-    seed,
-    lora_r,
-    lora_alpha,
-    lora_dropout,
-) -> None:
+def check_numbers(s: FinetuneSettings) -> None:
     """Every number of a fine-tune, before the data is read or a model copied."""
-    number("epochs", epochs, above=0, high=10_000, hint="it is how many passes over the data")
-    if lr is not None:
+    number("epochs", s.epochs, above=0, high=10_000, hint="it is how many passes over the data")
+    if s.lr is not None:
         number(
             "lr",
-            lr,
+            s.lr,
             above=0,
             hint=f"learning rates are small, e.g. {DEFAULT_LR:g} ({DEFAULT_LORA_LR:g} with --lora)",
         )
     for key, value in (
-        ("batch_size", batch_size),
-        ("max_length", max_length),
-        ("grad_accum", grad_accum),
-        ("lora_r", lora_r),
+        ("batch_size", s.batch_size),
+        ("max_length", s.max_length),
+        ("grad_accum", s.grad_accum),
+        ("lora_r", s.lora_r),
     ):
         number(key, value, low=1, integer=True)
-    number("warmup", warmup, low=0, hint="a fraction of the steps (below 1) or a number of steps")
-    number("weight_decay", weight_decay, low=0)
-    number("seed", seed, low=0, high=2**32 - 1, integer=True)
-    number("lora_alpha", lora_alpha, above=0)
-    number("lora_dropout", lora_dropout, low=0, high=0.99)
+    number("warmup", s.warmup, low=0, hint="a fraction of the steps (below 1) or a number of steps")
+    number("weight_decay", s.weight_decay, low=0)
+    number("seed", s.seed, low=0, high=2**32 - 1, integer=True)
+    number("lora_alpha", s.lora_alpha, above=0)
+    number("lora_dropout", s.lora_dropout, low=0, high=0.99)
+
+
+def check_outputs(s: FinetuneSettings) -> None:
+    """``export_script`` (and its two data files) and ``output_dir`` can be written, and replace
+    nothing unless ``overwrite``; before any training, so an hour's run is not lost at the end."""
+    if s.export_script:
+        script = Path(s.export_script).expanduser()
+        writable_files(
+            [
+                script,
+                script.with_name(f"{script.stem}.train.jsonl"),
+                script.with_name(f"{script.stem}.eval.jsonl"),
+            ],
+            "--export-script",
+            overwrite=s.overwrite,
+        )
+    if s.output_dir:
+        writable_folder(s.output_dir, "--output-dir", overwrite=s.overwrite)

@@ -30,6 +30,7 @@ class TrainingPlan:
     lora: dict[str, Any] | None = None  # peft LoraConfig keywords, or None for full fine-tuning
     arguments: dict[str, Any] = field(default_factory=dict)  # TrainingArguments keywords
     evaluate: bool = True  # False (fm.finetune(evaluate=False)): the script's final evaluation is skipped
+    method: str = "supervised"  # how the Trainer is built (trainer.py's TRAINERS)
 
 
 # The script is this fixed text plus one line, ``PLAN = json.loads(<repr of the plan's JSON>)``: no

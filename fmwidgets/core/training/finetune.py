@@ -1,35 +1,42 @@
 """Fine-tune a loaded model on a DataFrame: classification, regression or causal-LM, full or LoRA.
 
-``run_finetune()`` is ``fm.finetune`` without its live view (the public function, which adds the
-``TrainingView`` in a notebook, is widgets/training.py).  It checks the data (core/training/data.py)
-before anything heavy happens, copies the base model with the right head (the base is never
-touched), and trains through ``transformers.Trainer`` in the calling thread, where torch's
-OpenMP threads run as fast as in a plain Trainer (background=True trains in a thread of its
-own).  A Stop button (the monitor's ``stop_event``) or a kernel interrupt ends training cleanly
-after the current step.  However training ends (finished, stopped, interrupted) the tuned model
-is evaluated and registered under a new name beside the base, so what it learned is never lost.
-The same plan can be exported as a standalone script for ``accelerate launch`` / ``torchrun``
-(export_script.py).
+``run_finetune()`` is the public ``fmwidgets.finetune`` without its live view (the public
+function adds the ``TrainingView`` in a notebook).  It checks everything before anything heavy
+happens, copies the base model with the right head (the base is never touched), and trains
+through ``transformers.Trainer`` in the calling thread, where torch's OpenMP threads run as fast
+as in a plain Trainer (background=True trains in a thread of its own).  A Stop button (the
+monitor's ``stop_event``) or a kernel interrupt ends training cleanly after the current step.
+However training ends (finished, stopped, interrupted) the tuned model is evaluated and
+registered under a new name beside the base, so what it learned is never lost.
+
+Its signature is the one place a fine-tune's keywords and defaults are written; the parts:
+
+- settings.py: ``FinetuneSettings``, those keywords as one value, built here once
+- checks.py: the numbers and output paths checked, the tuned model's name reserved
+- data.py: the DataFrame checked and split (``TrainingData``)
+- trainer.py: the ``TrainingPlan`` (export_script.py) from the settings, the Trainer from the
+  plan: the one seam where another kind of trainer plugs in
+- jobs.py: one run, here, in a background thread (``FinetuneRun``) or on Ray Train
+- result.py: ``FinetuneResult``; core/models/predict.py: ``predict`` with a tuned head
+- export_script.py: the same plan as a script for ``accelerate launch`` / ``torchrun``
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ...engines import Engine
 from ...errors import WrongFamilyError
 from ...records import RunRecord
 from ..models.registry import ModelHandle, get_model
-from ..seeding import set_seed
-from ..targets import writable_files, writable_folder
-from .checks import DEFAULT_LORA_LR, DEFAULT_LR, check_arguments, release_name, reserve_name
+from .checks import check_numbers, check_outputs, release_name, reserve_name
 from .data import prepare
-from .export_script import TrainingPlan, write_script
-from .jobs import FinetuneRun, RayTrainJob, _Job, _run_here
+from .export_script import write_script
+from .jobs import FinetuneJob, FinetuneRun, RayTrainJob, run_here
 from .monitor import TrainingMonitor
 from .result import FinetuneResult
-from .trainer import build_trainer, copy_with_head, lora_config, model_source, training_arguments
+from .settings import FinetuneSettings
+from .trainer import plan_for
 
 
 def run_finetune(
@@ -90,20 +97,9 @@ def run_finetune(
     """
     from ...engines.ray_train import check_train_engine
 
+    settings = FinetuneSettings.of(locals())  # the keywords above, as one value
     engine = check_train_engine(engine, workers)
-    check_arguments(
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        max_length=max_length,
-        warmup=warmup,
-        weight_decay=weight_decay,
-        grad_accum=grad_accum,
-        seed=seed,
-        lora_r=lora_r,
-        lora_alpha=lora_alpha,
-        lora_dropout=lora_dropout,
-    )
+    check_numbers(settings)
     base = get_model(model, "finetune")
     # Nothing evaluates the held-out rows of the default split when evaluate=False: train on them.
     split = 0 if not evaluate and val_split is None and eval_df is None else val_split
@@ -114,67 +110,19 @@ def run_finetune(
             f"chosen because {data.task_reason}); pass --label COLUMN to train a classifier or "
             "regressor, or load a GPT-style decoder."
         )
-    if export_script:
-        script = Path(export_script).expanduser()
-        writable_files(
-            [
-                script,
-                script.with_name(f"{script.stem}.train.jsonl"),
-                script.with_name(f"{script.stem}.eval.jsonl"),
-            ],
-            "--export-script",
-            overwrite=overwrite,
-        )
-    if output_dir:
-        writable_folder(output_dir, "--output-dir", overwrite=overwrite)
+    check_outputs(settings)
     name = reserve_name(base, as_)
     try:
-        lr = lr if lr is not None else (DEFAULT_LORA_LR if lora else DEFAULT_LR)
-        params = dict(
-            text=text,
-            label=label,
+        params = settings.record_params(
             task=data.task,
-            epochs=epochs,
-            lr=lr,
-            batch_size=batch_size,
-            max_length=max_length,
-            warmup=warmup,
-            weight_decay=weight_decay,
-            grad_accum=grad_accum,
-            val_split=val_split,
-            eval_df=eval_df is not None,
-            lora=lora,
-            lora_r=lora_r,
-            lora_alpha=lora_alpha,
-            lora_dropout=lora_dropout,
-            lora_targets=lora_targets,
+            lr=settings.learning_rate,
             as_=name,
-            output_dir=output_dir,
-            export_script=export_script,
-            overwrite=overwrite,
-            strict=strict,
-            evaluate=evaluate,
+            eval_df=eval_df is not None,
             train_rows=len(data.train_texts),
             **Engine(engine, workers=workers).params(),
         )
         record = RunRecord.for_model("finetune", base, params, seed=seed, data=df)
-        lora_kwargs = (
-            lora_config(base.model, data.task, lora_r, lora_alpha, lora_dropout, lora_targets)
-            if lora
-            else None
-        )
-        args = training_arguments(
-            params, seed, len(data.train_texts), evaluate and bool(data.eval_texts), base
-        )
-        plan = TrainingPlan(
-            model=model_source(base),
-            task=data.task,
-            classes=data.classes,
-            max_length=max_length,
-            lora=lora_kwargs,
-            arguments=args,
-            evaluate=evaluate,
-        )
+        plan = plan_for(settings, base, data)
         if export_script:
             params["export_script"] = str(
                 write_script(
@@ -184,32 +132,12 @@ def run_finetune(
                     (data.eval_texts, data.eval_labels),
                 )
             )
+        parts = (base, data, settings, plan, params, monitor or TrainingMonitor(), name, record)
         if engine == "ray":
-            job: _Job = RayTrainJob(
-                base,
-                data,
-                params,
-                monitor or TrainingMonitor(),
-                name,
-                record,
-                plan=plan,
-                address=ray_address,
-                workers=workers,
-            )
+            job: FinetuneJob = RayTrainJob(*parts, address=ray_address, workers=workers)
         else:
-            job = _Job(base, data, params, monitor or TrainingMonitor(), name, record)
+            job = FinetuneJob(*parts)
     except BaseException:
         release_name(name)
         raise
-
-    def build(job: _Job, scratch: str):
-        set_seed(seed)  # the new head's initial weights
-        net = copy_with_head(base, data.task, data.classes)
-        if lora_kwargs is not None:
-            import peft
-
-            net = peft.get_peft_model(net, peft.LoraConfig(**lora_kwargs))
-        return build_trainer(job, net, args, scratch)
-
-    job.build = build
-    return FinetuneRun(job) if background else _run_here(job)
+    return FinetuneRun(job) if background else run_here(job)

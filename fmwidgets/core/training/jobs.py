@@ -1,5 +1,9 @@
 """One fine-tuning run: the Trainer callback, the job (here, in a thread, or on Ray Train), the
-background run, and how a run ends (its result, its error explained, its warnings)."""
+background run, and how a run ends (its result, its error explained, its warnings).
+
+A job trains whatever Trainer trainer.py builds for its plan, so the live curve, Stop, an
+interrupt, the evaluations and registering the tuned model are the same for every method.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +24,14 @@ from ..models.registry import ModelHandle, registry
 from ..targets import writable_folder
 from .checks import release_name
 from .data import TrainingData
-from .export_script import script_files
+from .export_script import TrainingPlan, script_files
 from .metrics import classification_metrics, perplexity, regression_metrics, scalar_metrics
 from .monitor import TrainingInfo, TrainingMonitor, TrainingPoint
 from .result import FinetuneResult, FinetuneTimings
+from .settings import FinetuneSettings
+from .trainer import build_trainer
 
-# One Trainer at a time (see _Job.run): Trainers share accelerate's state and torch's generator.
+# One Trainer at a time (see FinetuneJob.run): Trainers share accelerate's state and torch's generator.
 _TRAINING_LOCK = threading.Lock()
 
 
@@ -51,7 +57,7 @@ def callback_class():
     class MonitorCallback(TrainerCallback):
         """Feeds a TrainingMonitor and the run's history; stops when the stop event is set."""
 
-        def __init__(self, job: "_Job") -> None:
+        def __init__(self, job: "FinetuneJob") -> None:
             self.job = job
 
         def on_train_begin(self, args, state, control, **kwargs):
@@ -77,14 +83,26 @@ def callback_class():
 # One run
 
 
-class _Job:
-    """A prepared run: the Trainer, the data, and what happens after training."""
+class FinetuneJob:
+    """A prepared run: its settings and plan, the data, and what happens after training.
+
+    ``params`` are the record's parameters, with what the run resolved (the tuned model's name,
+    the learning rate, the exported script's path); the tuned model keeps them too.
+    """
 
     def __init__(
-        self, base, data: TrainingData, params: dict, monitor: TrainingMonitor, name: str, record: RunRecord
+        self,
+        base: ModelHandle,
+        data: TrainingData,
+        settings: FinetuneSettings,
+        plan: TrainingPlan,
+        params: dict,
+        monitor: TrainingMonitor,
+        name: str,
+        record: RunRecord,
     ) -> None:
-        self.base, self.data, self.params, self.monitor = base, data, params, monitor
-        self.name, self.record = name, record
+        self.base, self.data, self.settings, self.plan = base, data, settings, plan
+        self.params, self.monitor, self.name, self.record = params, monitor, name, record
         self.stop = monitor.stop_event
         self.interrupted = False
         self.history: list[dict[str, Any]] = []
@@ -93,8 +111,7 @@ class _Job:
         self.result: FinetuneResult | None = None
         self.error: BaseException | None = None
         self.finished = threading.Event()  # set when run() returns, whatever happened
-        self.trainer: Any = None  # transformers.Trainer, built in run()
-        self.build: Any = None  # (job, scratch folder) -> Trainer, called in the training thread
+        self.trainer: Any = None  # transformers.Trainer (or one of its kind), built in run()
         self.save_error: str | None = None
         self.timings = FinetuneTimings()
 
@@ -105,7 +122,7 @@ class _Job:
             task=self.data.task,
             reason=self.data.task_reason,
             total_steps=self.total_steps,
-            epochs=self.params["epochs"],
+            epochs=self.settings.epochs,
             train_rows=len(self.data.train_texts),
             eval_rows=self.eval_rows,
         )
@@ -113,7 +130,7 @@ class _Job:
     @property
     def eval_rows(self) -> int:
         """How many rows are evaluated: none when evaluate=False."""
-        return len(self.data.eval_texts) if self.params["evaluate"] else 0
+        return len(self.data.eval_texts) if self.settings.evaluate else 0
 
     def log(self, state, logs: dict[str, Any]) -> None:
         values: dict[str, float] = {}
@@ -143,10 +160,12 @@ class _Job:
         try:
             with _TRAINING_LOCK:
                 clock = time.perf_counter()
-                self.trainer = self.build(self, scratch)
+                self.trainer = build_trainer(
+                    self.plan, self.base, self.data, scratch, [callback_class()(self)]
+                )
                 timings.prepare, clock = _lap(clock)
                 before: dict[str, float] = {}
-                if self.params["evaluate"]:
+                if self.settings.evaluate:
                     before = self._evaluate_loss_only() if self.data.task == "causal-lm" else self._scores()
                     timings.evaluate_before, clock = _lap(clock)
                 output = self._train()
@@ -185,7 +204,7 @@ class _Job:
         clock = time.perf_counter()
         metrics: dict[str, float] = {}
         extra: dict[str, Any] = {}
-        if self.params["evaluate"]:
+        if self.settings.evaluate:
             metrics, extra, finite = self._evaluate_after()
             timings.evaluate_after, clock = _lap(clock)
         else:  # no evaluation: the last training loss tells whether it diverged
@@ -193,14 +212,14 @@ class _Job:
             finite = not losses or math.isfinite(losses[-1])
         if not finite:
             status = "diverged"
-        if self.params["lora"]:
+        if self.plan.lora is not None:
             net = net.merge_and_unload()
             net.eval()
         handle = self._register(net)
         output_dir = None
-        if self.params["output_dir"]:
+        if self.settings.output_dir:
             try:
-                output_dir = self._save(handle, metrics)
+                output_dir = self._save(handle, metrics, self.settings.output_dir)
             except OSError as exc:  # the model is registered: keep it, say what was not saved
                 self.save_error = f"{exc.strerror or exc}"
         if status == "diverged":
@@ -227,7 +246,7 @@ class _Job:
             output_dir=output_dir,
             script=self.params["export_script"],
             timings=timings,
-            evaluated=self.params["evaluate"],
+            evaluated=self.settings.evaluate,
             record=self.record,
             **extra,
         )
@@ -276,16 +295,16 @@ class _Job:
             base=base.name,
             extra={
                 "labels": list(data.classes),
-                "max_length": self.params["max_length"],
+                "max_length": self.plan.max_length,
                 "finetune": dict(self.params),
             },
         )
         return registry.add(handle)
 
-    def _save(self, handle: ModelHandle, metrics: dict) -> str:
+    def _save(self, handle: ModelHandle, metrics: dict, output_dir: str) -> str:
         import json
 
-        folder = writable_folder(self.params["output_dir"], "--output-dir", overwrite=True)
+        folder = writable_folder(output_dir, "--output-dir", overwrite=True)
         handle.model.save_pretrained(folder)
         handle.tokenizer.save_pretrained(folder)
         card = {
@@ -300,16 +319,14 @@ class _Job:
         return str(folder)
 
 
-class RayTrainJob(_Job):
-    """A fine-tuning run whose training step runs on Ray Train workers."""
+class RayTrainJob(FinetuneJob):
+    """A fine-tuning run whose training step runs on Ray Train workers (engines/ray_train.py)."""
 
-    def __init__(
-        self, *args: Any, plan: Any, address: str | None, workers: int | None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, address: str | None, workers: int | None, **kwargs: Any) -> None:
         from ...engines import ray_address
 
         super().__init__(*args, **kwargs)
-        self.plan, self.address, self.workers = plan, ray_address(address), workers
+        self.address, self.workers = ray_address(address), workers
 
     def _train(self) -> Any:
         from ...engines.ray_train import train_on_ray
@@ -344,7 +361,7 @@ class FinetuneRun(Recorded):
     ``wait()`` blocks stops training after the current step.  It looks like render/finetune.py says.
     """
 
-    def __init__(self, job: _Job) -> None:
+    def __init__(self, job: FinetuneJob) -> None:
         self._job = job
         self.record = job.record
         threading.Thread(target=job.run, name=f"fm-finetune-{job.name}", daemon=True).start()
@@ -379,7 +396,7 @@ class FinetuneRun(Recorded):
         return _outcome(self._job)
 
 
-def _run_here(job: _Job) -> FinetuneResult:
+def run_here(job: FinetuneJob) -> FinetuneResult:
     """Train in the calling thread (as a plain Trainer would), the monitor attending to its Stop
     button, and a kernel interrupt (SIGINT) stopping training after the current step."""
     with job.monitor.attending(), _interrupt_stops(job):
@@ -388,7 +405,7 @@ def _run_here(job: _Job) -> FinetuneResult:
 
 
 @contextlib.contextmanager
-def _interrupt_stops(job: _Job) -> Iterator[None]:
+def _interrupt_stops(job: FinetuneJob) -> Iterator[None]:
     """While training in the main thread, SIGINT asks the run to stop instead of raising in it."""
     previous = signal.getsignal(signal.SIGINT)
     if threading.current_thread() is not threading.main_thread() or previous is None:
@@ -406,7 +423,7 @@ def _interrupt_stops(job: _Job) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _outcome(job: _Job) -> FinetuneResult:
+def _outcome(job: FinetuneJob) -> FinetuneResult:
     """The finished job's result, its error explained, or its warnings (diverged, not saved)."""
     if job.error is not None:
         raise _explain(job.error, job) from job.error
@@ -416,14 +433,14 @@ def _outcome(job: _Job) -> FinetuneResult:
         warnings.warn(
             f"Training '{result.name}' diverged: its loss or predictions became NaN or infinite, so "
             f"its metrics are NaN (the model is kept as '{result.name}'); lower --lr (it was "
-            f"{job.params['lr']:g}) or check the labels.",
+            f"{job.settings.learning_rate:g}) or check the labels.",
             FMWarning,
             stacklevel=3,
         )
     if job.save_error is not None:
         warnings.warn(
             f"'{result.name}' is loaded but could not be saved to "
-            f"'{job.params['output_dir']}' ({job.save_error}); save it with "
+            f"'{job.settings.output_dir}' ({job.save_error}); save it with "
             "result.model.model.save_pretrained(FOLDER).",
             FMWarning,
             stacklevel=3,
@@ -431,7 +448,7 @@ def _outcome(job: _Job) -> FinetuneResult:
     return result
 
 
-def _explain(exc: BaseException, job: _Job) -> BaseException:
+def _explain(exc: BaseException, job: FinetuneJob) -> BaseException:
     text = str(exc).lower()
     if type(exc).__name__ in ("OutOfMemoryError", "MemoryError") or "out of memory" in text:
         return OutOfMemoryError(

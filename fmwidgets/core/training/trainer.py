@@ -1,15 +1,29 @@
-"""Building a run: the base copied with the head the task needs, LoRA, the Trainer's arguments
-and the Trainer itself (the notebook run; the exported script builds the same from the plan)."""
+"""Building a run: the ``TrainingPlan`` from the settings, and the Trainer from the plan.
+
+``plan_for`` turns what was asked (``FinetuneSettings``) for this base model and data into the
+plan (export_script.py) that the notebook run, the exported script and the Ray Train workers all
+build from: the base weights' source, the head, LoRA's keywords, the ``TrainingArguments``.
+
+``build_trainer`` is the one place where the kind of trainer is chosen: ``TRAINERS[plan.method]``
+builds it from the plan, the base model, the data and the job's callbacks.  "supervised" (the
+only method today) copies the base with a classification, regression or causal-LM head and
+trains it with ``transformers.Trainer``.  Another method (preference tuning through TRL's
+trainers, say) is one more builder in ``TRAINERS``, with its data checks in data.py and its
+part of the exported script; the jobs around it (live curve, Stop, registering) stay as they are.
+"""
 
 from __future__ import annotations
 
 import tempfile
-from typing import Any
+from typing import Any, Callable
 
 from ..models.loading import auto_class, embedded_model_path
 from ..models.registry import ModelHandle
-from .jobs import _Job, callback_class
+from ..seeding import set_seed
+from .data import TrainingData
+from .export_script import TrainingPlan
 from .metrics import scalar_metrics
+from .settings import FinetuneSettings
 
 # peft's defaults cover common architectures (bert: query/value, gpt2: c_attn, llama: q/v...);
 # for others every linear layer gets an adapter.
@@ -73,23 +87,23 @@ def lora_config(net, task: str, r: int, alpha: int, dropout: float, targets: Any
 
 
 def training_arguments(
-    params: dict, seed: int, n_train: int, has_eval: bool, base: ModelHandle
+    s: FinetuneSettings, n_train: int, has_eval: bool, base: ModelHandle
 ) -> dict[str, Any]:
     """TrainingArguments keywords shared by the notebook run and the exported script."""
     import math
 
-    per_epoch = max(1, math.ceil(math.ceil(n_train / params["batch_size"]) / params["grad_accum"]))
-    total = per_epoch * params["epochs"]
+    per_epoch = max(1, math.ceil(math.ceil(n_train / s.batch_size) / s.grad_accum))
+    total = per_epoch * s.epochs
     cuda = base.device.startswith("cuda")
     return {
-        "num_train_epochs": params["epochs"],
-        "learning_rate": params["lr"],
-        "per_device_train_batch_size": params["batch_size"],
-        "per_device_eval_batch_size": params["batch_size"],
-        "gradient_accumulation_steps": params["grad_accum"],
-        "warmup_steps": params["warmup"],
-        "weight_decay": params["weight_decay"],
-        "seed": seed,
+        "num_train_epochs": s.epochs,
+        "learning_rate": s.learning_rate,
+        "per_device_train_batch_size": s.batch_size,
+        "per_device_eval_batch_size": s.batch_size,
+        "gradient_accumulation_steps": s.grad_accum,
+        "warmup_steps": s.warmup,
+        "weight_decay": s.weight_decay,
+        "seed": s.seed,
         "logging_strategy": "steps",
         "logging_steps": max(1, total // 40),
         "eval_strategy": "epoch" if has_eval else "no",
@@ -113,32 +127,71 @@ def encode_rows(tokenizer, texts: list[str], labels: list | None, max_length: in
     return rows
 
 
-def build_trainer(job: _Job, net, args: dict, scratch: str):
+def plan_for(s: FinetuneSettings, base: ModelHandle, data: TrainingData) -> TrainingPlan:
+    """The plan of this run: ``s`` for ``base`` and ``data`` (the task and classes found there)."""
+    lora = (
+        lora_config(base.model, data.task, s.lora_r, s.lora_alpha, s.lora_dropout, s.lora_targets)
+        if s.lora
+        else None
+    )
+    return TrainingPlan(
+        model=model_source(base),
+        task=data.task,
+        classes=data.classes,
+        max_length=s.max_length,
+        lora=lora,
+        arguments=training_arguments(s, len(data.train_texts), s.evaluate and bool(data.eval_texts), base),
+        evaluate=s.evaluate,
+    )
+
+
+# (plan, base, data, scratch folder, callbacks) -> a transformers.Trainer, or one of its kind
+TrainerBuilder = Callable[[TrainingPlan, ModelHandle, TrainingData, str, list], Any]
+
+
+def build_trainer(plan: TrainingPlan, base: ModelHandle, data: TrainingData, scratch: str, callbacks: list):
+    """The Trainer for ``plan``, of the kind its method names; ``callbacks`` are the job's."""
+    return TRAINERS[plan.method](plan, base, data, scratch, callbacks)
+
+
+def supervised_trainer(
+    plan: TrainingPlan, base: ModelHandle, data: TrainingData, scratch: str, callbacks: list
+):
+    """``transformers.Trainer`` on a fresh copy of ``base`` with the task's head (and LoRA)."""
     import transformers
 
-    data, tokenizer = job.data, job.base.tokenizer
-    max_length = job.params["max_length"]
+    set_seed(plan.arguments["seed"])  # the new head's initial weights
+    net = copy_with_head(base, plan.task, plan.classes)
+    if plan.lora is not None:
+        import peft
+
+        net = peft.get_peft_model(net, peft.LoraConfig(**plan.lora))
+    tokenizer = base.tokenizer
     collator: Any
-    if data.task == "causal-lm":
+    if plan.task == "causal-lm":
         collator = transformers.DataCollatorForLanguageModeling(tokenizer, mlm=False)
         compute = None
     else:
         collator = transformers.DataCollatorWithPadding(tokenizer)
 
         def compute(prediction):
-            return scalar_metrics(data.task, prediction.label_ids, prediction.predictions, data.classes)
+            return scalar_metrics(plan.task, prediction.label_ids, prediction.predictions, plan.classes)
 
     arguments = transformers.TrainingArguments(
-        output_dir=scratch, disable_tqdm=True, use_cpu=job.base.device == "cpu", **args
+        output_dir=scratch, disable_tqdm=True, use_cpu=base.device == "cpu", **plan.arguments
     )
     trainer = transformers.Trainer(
         model=net,
         args=arguments,
         data_collator=collator,
-        train_dataset=encode_rows(tokenizer, data.train_texts, data.train_labels, max_length),
-        eval_dataset=encode_rows(tokenizer, data.eval_texts, data.eval_labels, max_length),
+        train_dataset=encode_rows(tokenizer, data.train_texts, data.train_labels, plan.max_length),
+        eval_dataset=encode_rows(tokenizer, data.eval_texts, data.eval_labels, plan.max_length),
         compute_metrics=compute,
-        callbacks=[callback_class()(job)],
+        callbacks=callbacks,
     )
     trainer.remove_callback(transformers.trainer_callback.PrinterCallback)  # the monitor shows logs
     return trainer
+
+
+# plan.method -> how its Trainer is built
+TRAINERS: dict[str, TrainerBuilder] = {"supervised": supervised_trainer}
