@@ -147,6 +147,10 @@ def test_tour_notebook_runs_records_and_exports(path, workdir):
     for out in [o for o in outs if "fmwidgets" in o.get("metadata", {})]:
         record = out["metadata"]["fmwidgets"]
         assert record["kind"] and record["versions"]["transformers"]
+    for cell in nb.cells:  # the live view ends with the summary; with --out, Out[] does not repeat it
+        if cell.cell_type == "code" and re.search(r"^%fm finetune .*--out ", cell.source, re.MULTILINE):
+            shown = [o for o in cell.outputs if "class='fm-finetune'" in o.get("data", {}).get("text/html", "")]
+            assert len(shown) == 1, f"{path.name}: a %fm finetune cell shows its summary {len(shown)} times"
     html = to_html(nb)
     save_artifacts(path.stem, nb, html)
     assert_static_pictures(nb, html)

@@ -9,7 +9,8 @@ import fmwidgets as fm
 from ..core.training.data import DEFAULT_VAL_SPLIT
 from ..core.training.finetune import run_finetune
 from ..core.training.settings import DEFAULT_LORA_LR, DEFAULT_LR
-from .parser import ENGINE_ARGS, arg, command, store, variable
+from ..widgets.stream import in_kernel
+from .parser import ENGINE_ARGS, AlreadyShown, arg, command, store, variable
 
 # Flags left out of the line are left out of the call, so their defaults are run_finetune's
 # own (core/training/finetune.py), never repeated here: --help reads them from its signature.
@@ -86,7 +87,12 @@ _GIVEN = {"default": argparse.SUPPRESS}
         help="return at once; the run object has stop() and wait()",
     ),
     *ENGINE_ARGS,
-    arg("--out", default=None, metavar="VAR", help="store the result in this variable"),
+    arg(
+        "--out",
+        default=None,
+        metavar="VAR",
+        help="store the result in this variable (in a notebook the live view shows it, once)",
+    ),
     group="fine-tuning",
     defaults=run_finetune,
 )
@@ -99,7 +105,8 @@ def finetune(args, cell, shell):
         given["lora_targets"] = given["lora_targets"].split(",")
     result = fm.finetune(df, **given)
     store(shell, out, result)
-    return result
+    # In a notebook fm.finetune's live view ends with the result: kept in VAR, Out[] would repeat it.
+    return AlreadyShown(result) if out and in_kernel() else result
 
 
 @command(

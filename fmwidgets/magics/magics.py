@@ -23,7 +23,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from ..config import attach
 from ..display import static_plotly
 from ..records import recording
-from .parser import COMMANDS, HelpShown, expand_variables, parse, split
+from .parser import COMMANDS, AlreadyShown, HelpShown, expand_variables, parse, split
 
 _GROUPS = (
     "models",
@@ -92,7 +92,11 @@ def run(line: str, cell: str | None, shell) -> object:
         return None
     code = f"%fm {line}" if cell is None else f"%%fm {line}\n{cell}"
     with recording(code) as call:
-        return call.done(cmd.handler(args, body, shell, **extra) if extra else cmd.handler(args, body, shell))
+        result = cmd.handler(args, body, shell, **extra) if extra else cmd.handler(args, body, shell)
+        if isinstance(result, AlreadyShown):
+            call.done(result.result)
+            return None
+        return call.done(result)
 
 
 @magics_class

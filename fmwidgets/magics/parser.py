@@ -25,6 +25,14 @@ class HelpShown(Exception):
     """Raised after argparse printed --help, so the magic returns quietly."""
 
 
+@dataclass(frozen=True)
+class AlreadyShown:
+    """What a handler returns when its live view already shows the result in the cell: the
+    history records ``result``, and the magic returns nothing for ``Out[]`` to show again."""
+
+    result: Any
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises UsageError (one line in the notebook) instead of exiting."""
 
