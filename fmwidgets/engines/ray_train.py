@@ -29,7 +29,7 @@ from types import SimpleNamespace
 from typing import Any, Protocol
 
 from ..errors import BadArgumentError, EngineError
-from . import check_workers, resolve_engine
+from . import Engine
 
 _WEIGHTS = "weights.pt"
 
@@ -47,10 +47,9 @@ class TrainJob(Protocol):
     def on_event(self, event: tuple) -> None: ...  # one progress message from rank 0
 
 
-def check_train_engine(engine: str | None, workers: int | None) -> str:
+def check_train_engine(where: Engine) -> str:
     """The engine for fine-tuning ("local" or "ray"), checked before any model work."""
-    name = resolve_engine(engine)
-    check_workers(workers)
+    name = where.check()
     if name == "vllm":
         raise BadArgumentError(
             "engine='vllm' runs text generation only; fine-tune with engine='ray' or leave engine out."

@@ -28,6 +28,7 @@ from typing import Any
 from ...engines import Engine
 from ...errors import WrongFamilyError
 from ...records import RunRecord
+from ...signatures import expands
 from ..models.registry import ModelHandle, get_model
 from .checks import check_numbers, check_outputs, release_name, reserve_name
 from .data import prepare
@@ -39,40 +40,21 @@ from .settings import FinetuneSettings
 from .trainer import plan_for
 
 
+@expands(FinetuneSettings, "settings")
+@expands(Engine, "where")
 def run_finetune(
     df: Any,
     text: str = "text",
     label: str | None = None,
     task: str | None = None,
     *,
-    model: "str | ModelHandle | None" = None,
-    epochs: float = 3,
-    lr: float | None = None,
-    batch_size: int = 8,
-    max_length: int = 128,
-    warmup: float = 0.0,
-    weight_decay: float = 0.0,
-    grad_accum: int = 1,
-    val_split: float | None = None,
+    model: str | ModelHandle | None = None,
+    settings: FinetuneSettings,
     eval_df: Any = None,
-    seed: int = 42,
-    lora: bool = False,
-    lora_r: int = 8,
-    lora_alpha: int = 16,
-    lora_dropout: float = 0.05,
-    lora_targets: "str | list[str] | None" = None,
-    as_: str | None = None,
-    output_dir: str | None = None,
-    export_script: str | None = None,
-    overwrite: bool = False,
-    strict: bool = False,
-    evaluate: bool = True,
     monitor: TrainingMonitor | None = None,
     background: bool = False,
-    engine: str | None = None,
-    ray_address: str | None = None,
-    workers: int | None = None,
-) -> "FinetuneResult | FinetuneRun":
+    where: Engine,
+) -> FinetuneResult | FinetuneRun:
     """Fine-tune a copy of ``model`` on ``df`` and register it as ``as_`` (default NAME-ft).
 
     The task comes from the label column when not given: text or a few integers ->
@@ -97,13 +79,16 @@ def run_finetune(
     """
     from ...engines.ray_train import check_train_engine
 
-    settings = FinetuneSettings.of(locals())  # the keywords above, as one value
-    engine = check_train_engine(engine, workers)
+    engine = check_train_engine(where)
     check_numbers(settings)
     base = get_model(model, "finetune")
     # Nothing evaluates the held-out rows of the default split when evaluate=False: train on them.
-    split = 0 if not evaluate and val_split is None and eval_df is None else val_split
-    data = prepare(df, text, label, task, val_split=split, eval_df=eval_df, strict=strict, seed=seed)
+    split = (
+        0 if not settings.evaluate and settings.val_split is None and eval_df is None else settings.val_split
+    )
+    data = prepare(
+        df, text, label, task, val_split=split, eval_df=eval_df, strict=settings.strict, seed=settings.seed
+    )
     if data.task == "causal-lm" and base.family != "decoder":
         raise WrongFamilyError(
             f"Model '{base.name}' is an {base.family} and cannot learn to continue texts (causal-LM, "
@@ -111,22 +96,23 @@ def run_finetune(
             "regressor, or load a GPT-style decoder."
         )
     check_outputs(settings)
-    name = reserve_name(base, as_)
+    name = reserve_name(base, settings.as_)
     try:
-        params = settings.record_params(
-            task=data.task,
-            lr=settings.learning_rate,
-            as_=name,
-            eval_df=eval_df is not None,
-            train_rows=len(data.train_texts),
-            **Engine(engine, workers=workers).params(),
-        )
-        record = RunRecord.for_model("finetune", base, params, seed=seed, data=df)
+        params = {
+            "text": text,
+            "label": label,
+            "task": data.task,
+            **settings.record_params(lr=settings.learning_rate, as_=name),
+            "eval_df": eval_df is not None,
+            "train_rows": len(data.train_texts),
+            **where.params(),
+        }
+        record = RunRecord.for_model("finetune", base, params, seed=settings.seed, data=df)
         plan = plan_for(settings, base, data)
-        if export_script:
+        if settings.export_script:
             params["export_script"] = str(
                 write_script(
-                    export_script,
+                    settings.export_script,
                     plan,
                     (data.train_texts, data.train_labels),
                     (data.eval_texts, data.eval_labels),
@@ -134,7 +120,7 @@ def run_finetune(
             )
         parts = (base, data, settings, plan, params, monitor or TrainingMonitor(), name, record)
         if engine == "ray":
-            job: FinetuneJob = RayTrainJob(*parts, address=ray_address, workers=workers)
+            job: FinetuneJob = RayTrainJob(*parts, where=where)
         else:
             job = FinetuneJob(*parts)
     except BaseException:

@@ -17,6 +17,7 @@ import time
 import warnings
 from typing import Any, Iterator
 
+from ...engines import Engine
 from ...errors import OutOfMemoryError
 from ...records import Recorded, RunRecord
 from ..data import FMWarning
@@ -322,11 +323,9 @@ class FinetuneJob:
 class RayTrainJob(FinetuneJob):
     """A fine-tuning run whose training step runs on Ray Train workers (engines/ray_train.py)."""
 
-    def __init__(self, *args: Any, address: str | None, workers: int | None, **kwargs: Any) -> None:
-        from ...engines import ray_address
-
+    def __init__(self, *args: Any, where: Engine, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.address, self.workers = ray_address(address), workers
+        self.address, self.workers = where.address, where.workers
 
     def _train(self) -> Any:
         from ...engines.ray_train import train_on_ray

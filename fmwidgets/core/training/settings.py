@@ -1,16 +1,18 @@
-"""What a fine-tune is asked to do: ``FinetuneSettings``, every keyword of ``fm.finetune`` that
-says how to train (the data frames, the model, the monitor and the engine come beside them).
+"""How a fine-tune trains: ``FinetuneSettings``, the keywords of ``fm.finetune`` beside the data
+(which rows and columns: ``run_finetune``'s own parameters), the model, the monitor and where it
+runs (``engines.Engine``).
 
-The defaults live in one place, ``run_finetune``'s signature, which ``fm.finetune`` shows and
-``%fm finetune --help`` reads.  ``run_finetune`` builds the settings from its keywords once;
-everything after reads them from here: the checks (checks.py), the ``TrainingPlan`` that the
-notebook run, the exported script and the Ray Train workers build from (trainer.py), the record.
-A new keyword of ``fm.finetune`` is a new field here (a test keeps the two in step).
+Each setting and its default are written here once: ``run_finetune`` lists the fields as its
+keywords through ``signatures.expands`` (``fm.finetune(df, text="review", epochs=2)``, what
+``help()`` and ``%fm finetune --help`` show) and hands one ``FinetuneSettings`` on.  Everything
+after reads it: the checks (checks.py), the ``TrainingPlan`` that the notebook run, the exported
+script and the Ray Train workers build from (trainer.py), and the run record.  A new keyword of
+``fm.finetune`` is a new field here, and a flag of ``%fm finetune`` (a test keeps the two in step).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 # The learning rate when lr is not given: full fine-tuning, and LoRA adapters (which need more).
@@ -20,36 +22,28 @@ DEFAULT_LORA_LR = 2e-4
 
 @dataclass(frozen=True)
 class FinetuneSettings:
-    """The settings of one fine-tune, as given (``run_finetune`` documents each)."""
+    """The settings of one fine-tune (``run_finetune`` documents each)."""
 
-    text: str
-    label: str | None
-    task: str | None  # None: inferred from the label column (data.py)
-    epochs: float
-    lr: float | None  # None: DEFAULT_LR, or DEFAULT_LORA_LR with lora (see learning_rate)
-    batch_size: int
-    max_length: int
-    warmup: float
-    weight_decay: float
-    grad_accum: int
-    val_split: float | None
-    seed: int
-    lora: bool
-    lora_r: int
-    lora_alpha: int
-    lora_dropout: float
-    lora_targets: str | list[str] | None
-    as_: str | None  # None: NAME-ft
-    output_dir: str | None
-    export_script: str | None
-    overwrite: bool
-    strict: bool
-    evaluate: bool
-
-    @classmethod
-    def of(cls, keywords: dict[str, Any]) -> FinetuneSettings:
-        """The settings among ``keywords`` (``run_finetune``'s arguments); the others are left out."""
-        return cls(**{f.name: keywords[f.name] for f in fields(cls)})
+    epochs: float = 3
+    lr: float | None = None  # None: DEFAULT_LR, or DEFAULT_LORA_LR with lora (see learning_rate)
+    batch_size: int = 8
+    max_length: int = 128
+    warmup: float = 0.0
+    weight_decay: float = 0.0
+    grad_accum: int = 1
+    val_split: float | None = None  # None: data.DEFAULT_VAL_SPLIT (none with evaluate=False)
+    seed: int = 42
+    lora: bool = False
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    lora_targets: str | list[str] | None = None  # None: peft's default for the architecture
+    as_: str | None = None  # None: NAME-ft
+    output_dir: str | None = None
+    export_script: str | None = None
+    overwrite: bool = False
+    strict: bool = False
+    evaluate: bool = True
 
     @property
     def learning_rate(self) -> float:
@@ -59,8 +53,8 @@ class FinetuneSettings:
         return DEFAULT_LORA_LR if self.lora else DEFAULT_LR
 
     def record_params(self, **resolved: Any) -> dict[str, Any]:
-        """The run record's parameters: the settings with what the run resolved (task, lr, the
-        name) in their place, then the run's own facts; the seed is the record's own field."""
+        """The settings as the run record notes them: what the run resolved (the learning rate,
+        the tuned model's name) in their place; the seed is the record's own field."""
         params = {k: v for k, v in asdict(self).items() if k != "seed"}
         params.update(resolved)
         return params

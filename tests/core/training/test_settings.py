@@ -1,4 +1,4 @@
-"""FinetuneSettings is run_finetune's keywords as one value: the two stay in step."""
+"""FinetuneSettings holds fine-tuning's keywords and their defaults, once; run_finetune shows them."""
 
 from __future__ import annotations
 
@@ -7,24 +7,23 @@ import inspect
 
 from fmwidgets.core.training.finetune import run_finetune
 from fmwidgets.core.training.settings import DEFAULT_LORA_LR, DEFAULT_LR, FinetuneSettings
-
-# What a run takes beside its settings: the data frames, the model, where and how it runs.
-NOT_SETTINGS = {"df", "eval_df", "model", "monitor", "background", "engine", "ray_address", "workers"}
+from fmwidgets.engines import Engine
 
 
-def test_every_keyword_of_run_finetune_is_a_setting_or_one_of_the_runs_own():
-    keywords = set(inspect.signature(run_finetune).parameters)
-    fields = [f.name for f in dataclasses.fields(FinetuneSettings)]
-    assert set(fields) == keywords - NOT_SETTINGS and NOT_SETTINGS <= keywords
+def test_run_finetune_shows_every_setting_and_engine_field_as_a_keyword_with_its_default():
+    shown = inspect.signature(run_finetune).parameters
+    for kind in (FinetuneSettings, Engine):
+        for f in dataclasses.fields(kind):
+            assert shown[f.name].kind is inspect.Parameter.KEYWORD_ONLY and shown[f.name].default == f.default
+    assert list(shown)[:4] == ["df", "text", "label", "task"]  # the data and its columns, by position too
+    assert "settings" not in shown and "where" not in shown
 
 
-def test_settings_are_built_from_the_signatures_defaults_and_resolve_the_learning_rate():
-    defaults = {k: p.default for k, p in inspect.signature(run_finetune).parameters.items()}
-    settings = FinetuneSettings.of({**defaults, "df": None, "unrelated": 1})
-    assert settings.epochs == defaults["epochs"] and settings.lr is None
-    assert settings.learning_rate == DEFAULT_LR
+def test_the_learning_rate_and_the_record_come_from_the_settings():
+    settings = FinetuneSettings()
+    assert settings.lr is None and settings.learning_rate == DEFAULT_LR
     assert dataclasses.replace(settings, lora=True).learning_rate == DEFAULT_LORA_LR
     assert dataclasses.replace(settings, lr=1e-3, lora=True).learning_rate == 1e-3
-    params = settings.record_params(lr=DEFAULT_LR, as_="m-ft", train_rows=3)
+    params = settings.record_params(lr=DEFAULT_LR, as_="m-ft")
     assert "seed" not in params and params["as_"] == "m-ft" and params["lr"] == DEFAULT_LR
-    assert list(params)[:3] == ["text", "label", "task"] and list(params)[-1] == "train_rows"
+    assert list(params)[:2] == ["epochs", "lr"] and list(params)[-1] == "evaluate"
