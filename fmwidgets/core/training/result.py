@@ -54,7 +54,7 @@ class FinetuneResult(Recorded):
     script: str | None = None
     timings: FinetuneTimings = field(default_factory=FinetuneTimings)
     evaluated: bool = True  # False: evaluate=False skipped every evaluation
-    record: RunRecord = field(default=None)  # type: ignore[assignment]  # set by _Job._finish
+    record: RunRecord = field(default=None)  # type: ignore[assignment]  # set by FinetuneJob._finish
 
     @property
     def model(self) -> ModelHandle:
