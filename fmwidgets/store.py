@@ -10,6 +10,8 @@ It lives at ``fm.settings().store_path`` (``%config FM.store_path``; default
 - ``runs`` and ``rows``: evaluation runs, their summary and per-row results (``core/evaluation``);
   every run has its own ``id``, and a name stands for its latest run;
 - ``ratings``: human ratings of evaluation rows (the Review widget), kept with the run they rated;
+- ``preferences``: people's verdicts on pairs of outputs (a pairwise Review), keyed by the review's
+  name and the pair's texts (``core/evaluation/preferences.py``);
 - ``cache``: generated text keyed by model commit + prompt as sent + generation settings + seed;
 - ``kv``: a small generic table for other features, through ``put`` / ``get`` / ``items`` /
   ``delete`` with a namespace, e.g. ``store().put("label-review", key, {"label": "spam"})``
@@ -73,6 +75,10 @@ CREATE TABLE IF NOT EXISTS rows (
 CREATE TABLE IF NOT EXISTS ratings (
     run INTEGER NOT NULL, pos INTEGER NOT NULL, rating REAL, comment TEXT, created TEXT NOT NULL,
     PRIMARY KEY (run, pos));
+CREATE TABLE IF NOT EXISTS preferences (
+    review TEXT NOT NULL, pair TEXT NOT NULL, pos INTEGER NOT NULL, a TEXT, b TEXT, prompt_a TEXT,
+    prompt_b TEXT, output_a TEXT NOT NULL, output_b TEXT NOT NULL, verdict TEXT NOT NULL,
+    shown TEXT NOT NULL, comment TEXT, created TEXT NOT NULL, PRIMARY KEY (review, pair));
 CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, output TEXT NOT NULL, created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS prompt_tags (
     name TEXT NOT NULL, tag TEXT NOT NULL, version INTEGER NOT NULL, moved TEXT NOT NULL);

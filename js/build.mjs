@@ -9,7 +9,7 @@ const STATIC = fileURLToPath(new URL("../fmwidgets/widgets/static/", import.meta
 
 export const BUILDS = [
   // the anywidget views: ES modules that anywidget imports
-  { entryPoints: [source("attention.js"), source("figure_view.js")], format: "esm" },
+  { entryPoints: [source("attention.js"), source("figure_view.js"), source("pair_review.js")], format: "esm" },
   // the theme rules as a plain script with one global, `fmPlotlyTheme`, that fmwidgets/display.py
   // pastes after each static figure (its THEME_SCRIPT): minified, as every figure's output holds it
   { entryPoints: [source("plotly_theme.js")], format: "iife", globalName: "fmPlotlyTheme", minify: true },

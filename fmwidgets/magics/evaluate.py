@@ -5,7 +5,10 @@
     %fm eval LOGS --output response --reference answer   (outputs you already have: no model)
     %fm eval list
     %fm eval diff qa-v1 qa-v2 [--evaluator bleu] [--judge MODEL [--pairwise] [--judge-method parse]]
-    %fm eval review qa-v1
+    %fm eval review qa-v1                 (rate one run's rows)
+    %fm eval review qa-v1 qa-v2 [--seed S]  (which of the two runs' outputs is better, per row;
+                                             --seed fixes the left/right order)
+    %fm eval preferences "qa-v1 vs qa-v2" [--prompt-from b] --out prefs   (training data for DPO)
 
 DATA is a notebook variable (DataFrame or datasets.Dataset) or else a file path or hub id.
 In ``--prompt``, ``\\n`` stands for a line break, so a one-line magic can write a multi-line template.
@@ -21,14 +24,14 @@ from ..core.prompting.generate_df import DEFAULT_BATCH_SIZE
 from .parser import ENGINE_ARGS, arg, command, engine_options, store
 from .prompts import GENERATION_ARGS, body_text, generation_params
 
-ACTIONS = ("list", "diff", "review")
+ACTIONS = ("list", "diff", "review", "preferences")
 
 
 @command(
     "eval",
     "evaluate a prompt or model (or the outputs in --output COL) over DATA; `eval list`, "
-    "`eval diff A B [--judge MODEL [--pairwise]]`, `eval review NAME`",
-    arg("target", nargs="+", metavar="DATA | list | diff A B | review NAME"),
+    "`eval diff A B [--judge MODEL [--pairwise]]`, `eval review NAME [NAME_B]`, `eval preferences NAME`",
+    arg("target", nargs="+", metavar="DATA | list | diff A B | review NAME [NAME_B] | preferences NAME"),
     arg(
         "--prompt",
         default=None,
@@ -54,6 +57,12 @@ ACTIONS = ("list", "diff", "review")
         help="eval diff --judge: ask which output is better, in both orders",
     ),
     arg("--judge-method", default=None, choices=["logprobs", "parse"], help="how the judge's score is read"),
+    arg(
+        "--prompt-from",
+        default=None,
+        choices=["a", "b"],
+        help="eval preferences: whose prompt the training rows keep (default a)",
+    ),
     arg("--as", dest="as_", default=None, metavar="NAME", help="name of the stored run"),
     arg("--split", default=None, help="split of a hub dataset or DatasetDict"),
     arg(
@@ -90,9 +99,22 @@ def eval_(args, cell, shell, **extra):
         store(shell, args.out, result)
         return result
     if action == "review":
+        if len(rest) == 2:
+            return fm.Review(fm.compare_evaluations(rest[0], rest[1]), seed=args.seed)
         if len(rest) != 1:
-            raise UsageError("%fm eval review needs one run name: %fm eval review NAME (see %fm eval list).")
+            raise UsageError(
+                "%fm eval review needs one run name (rate its rows) or two (say which output is "
+                "better): %fm eval review NAME [NAME_B] (see %fm eval list)."
+            )
         return fm.Review(rest[0])
+    if action == "preferences":
+        if len(rest) != 1:
+            raise UsageError(
+                '%fm eval preferences needs one name: a review (quote it: "qa-v1 vs qa-v2") or a rated run.'
+            )
+        result = fm.preferences(rest[0], prompt_from=args.prompt_from or "a")
+        store(shell, args.out, result)
+        return result
     if args.judge is not None:
         raise UsageError(
             "--judge goes with %fm eval diff A B; to judge one run, pass "

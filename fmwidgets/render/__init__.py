@@ -24,6 +24,7 @@ _MODULES: dict[str, str] = {
     "EvaluationComparison": "evaluation",
     "Agreement": "evaluation",
     "Calibration": "evaluation",
+    "PreferenceData": "evaluation",
     "ChatReply": "chat",
     "Generation": "generate",
     "Comparison": "compare",

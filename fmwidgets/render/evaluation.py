@@ -295,6 +295,34 @@ def agreement_bundle(result: Any) -> dict[str, Any]:
     }
 
 
+def preferences_sentence(result: Any) -> str:
+    """What a preference set holds, for which trainer, and what was left out."""
+    if result.kind == "unpaired":
+        good = int(result["label"].sum())
+        line = (
+            f"{len(result)} rated outputs of {result.source} ({good} good, {len(result) - good} bad) as "
+            "prompt, completion, label for method='kto'"
+        )
+        return line + (f"; {result.ties} middle ratings left out." if result.ties else ".")
+    line = f"{len(result)} preferences from {result.source} as prompt, chosen, rejected for method='dpo'"
+    line += f"; prompt is what {result.prompt_run} ({result.prompt_from}) was sent"
+    if result.prompts_differ:
+        line += f" (the two sides' prompts differ on {result.prompts_differ} rows)"
+    return line + (f"; {result.ties} ties left out." if result.ties else ".")
+
+
+@renders("PreferenceData")
+def preferences_bundle(result: Any) -> dict[str, Any]:
+    import pandas as pd
+
+    plain = pd.DataFrame(result)
+    line = preferences_sentence(result)
+    return {
+        "text/plain": f"{line}\n{plain!r}",
+        "text/html": f"<div class='fm-preferences'><p>{_e(line)}</p>{plain._repr_html_()}</div>",
+    }
+
+
 @renders("Calibration")
 def calibration_bundle(result: Any) -> dict[str, Any]:
     line = (

@@ -29,7 +29,8 @@ TINT_RED = "rgba(244,67,54,.22)"
 TINT_GREEN = "rgba(76,175,80,.25)"
 
 # For anywidgets (``_css``) and HTML outputs that carry a <style>: classes scoped under .fm-ui.
-# A selected button is ``.fm-on``; a framed panel (a review card) is ``.fm-box``.
+# A selected button is ``.fm-on``; a framed panel (a review card) is ``.fm-box``; a framed part of
+# one (an output beside another) is ``.fm-panel``, marked when chosen with ``.fm-on`` too.
 CSS = f"""
 .fm-ui {{ color: {TEXT}; background: {BACKGROUND}; font-family: var(--jp-ui-font-family, sans-serif); }}
 .fm-ui .fm-muted {{ color: {MUTED}; font-size: 11px; }}
@@ -39,6 +40,8 @@ CSS = f"""
 .fm-ui table {{ border-collapse: collapse; }}
 .fm-ui th, .fm-ui td {{ border: 1px solid {BORDER}; padding: 4px 8px; text-align: left; color: {TEXT}; }}
 .fm-ui button, .fm-ui select, .fm-ui input {{ color: {TEXT}; background: {PANEL}; border: 1px solid {BORDER}; }}
+.fm-ui .fm-panel {{ border: 1px solid {BORDER}; border-radius: 4px; padding: 4px 8px; }}
+.fm-ui .fm-panel.fm-on {{ border-color: {ACCENT}; box-shadow: 0 0 0 1px {ACCENT}; }}
 .fm-ui button.fm-on {{ color: {ON_ACCENT}; background: {ACCENT}; border-color: {ACCENT}; }}
 .fm-ui button:disabled {{ color: {MUTED}; }}
 """

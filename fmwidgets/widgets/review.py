@@ -1,5 +1,8 @@
 """``fm.Review(evaluation)``: people rate an evaluation's rows, one example at a time.
 
+``fm.Review(comparison)`` (or ``fm.Review(df, a=COL, b=COL, input=COL)``) is the pairwise
+review instead, which of two outputs is better: it makes a ``PairReview`` (pair_review.py).
+
 The view (static/review.js, an anywidget ES module with no CDN) shows the input, output and
 reference of one row as text, rating buttons (👍/👎, or 1-5 with ``scale="1-5"``) with the same
 ratings on keys, a comment box, previous/next and how many rows are rated.  A rating goes
@@ -41,7 +44,25 @@ class Review(anywidget.AnyWidget):
     rated = t.Int(0).tag(sync=True)
     scale = t.Unicode("thumbs").tag(sync=True)
 
+    def __new__(cls, evaluation: Any = None, *args: Any, **kwargs: Any) -> Any:
+        import pandas as pd
+
+        from ..core.evaluation.compare import EvaluationComparison
+
+        pairwise = isinstance(evaluation, (EvaluationComparison, pd.DataFrame)) or {"a", "b"} & set(kwargs)
+        if cls is Review and pairwise:
+            from .pair_review import PairReview
+
+            return PairReview(evaluation, *args, **kwargs)
+        return super().__new__(cls, evaluation, *args, **kwargs)
+
     def __init__(self, evaluation: Any, scale: str = "thumbs", start: int = 0) -> None:
+        if not isinstance(evaluation, (Evaluation, str, int)) or isinstance(evaluation, bool):
+            raise BadArgumentError(
+                "fm.Review takes an evaluation (fm.evaluate's result, a stored run's name or id), a "
+                "comparison (fm.compare_evaluations(a, b)) or a DataFrame with a=, b= and input= "
+                f"columns, not {type(evaluation).__name__}."
+            )
         if scale not in SCALES:
             raise BadArgumentError(f"scale={scale!r} is not one Review knows; use 'thumbs' or '1-5'.")
         super().__init__(scale=scale)

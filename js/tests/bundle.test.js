@@ -9,7 +9,7 @@ const name = (file) => file.path.split("/").pop();
 
 describe("the bundles shipped in the Python package", () => {
   it("are what the sources build to (run `npm run build` after editing js/src)", () => {
-    expect(BUILT.map(name).sort()).toEqual(["attention.js", "figure_view.js", "plotly_theme.js"]);
+    expect(BUILT.map(name).sort()).toEqual(["attention.js", "figure_view.js", "pair_review.js", "plotly_theme.js"]);
     for (const file of BUILT) expect(readFileSync(file.path, "utf8")).toBe(file.text);
   });
 

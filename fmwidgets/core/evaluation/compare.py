@@ -28,7 +28,8 @@ STATUSES = ["improved", "regressed", "same"]
 
 @dataclass(eq=False)
 class EvaluationComparison(Recorded):
-    """``table``: inputs, both outputs, both scores, ``status`` (and a pairwise judge's verdicts);
+    """``table``: inputs, both prompts as sent and both outputs, both scores, ``status`` (and a
+    pairwise judge's verdicts; people's are in ``human``: ``fm.Review(comparison)``);
     ``counts``: rows per status (and the judge's rates); ``significance``: one row per evaluator
     both runs have (``stats.significance``)."""
 
@@ -58,6 +59,21 @@ class EvaluationComparison(Recorded):
             "inconsistent_rate": float((~consistent).mean()),
         }
         return pd.concat([counts.astype(float), pd.Series(rates)])
+
+    def agreement(self, a: str | None = None, b: str = "human") -> Any:
+        """Cohen's kappa between the pairwise judge's verdicts (``a``, by default
+        ``<judge>_preference``) and people's (``human``: ``fm.Review(comparison)``), with its
+        interval and confusion table (``calibration.Agreement``)."""
+        from .calibration import agreement
+
+        if a is None:
+            if self.judge is None:
+                raise BadArgumentError(
+                    "This comparison has no pairwise judge; compare with judge=fm.judge(..., "
+                    "pairwise=True), or name the two columns: agreement(a=COLUMN, b='human')."
+                )
+            a = f"{self.judge}_preference"
+        return agreement(self.table, a, b, f"comparison '{self.a}' vs '{self.b}'")
 
     @property
     def changed(self) -> Any:
@@ -149,6 +165,8 @@ def compare_evaluations(
     table = a.table[
         [c for c in a.table.columns if c not in skip and not any(c.startswith(f"{e}_") for e in extras)]
     ].copy()
+    table["prompt_a"] = a.table["prompt"].to_numpy()
+    table["prompt_b"] = b.table["prompt"].to_numpy()
     table["output_a"] = a.table["output"].to_numpy()
     table["output_b"] = b.table["output"].to_numpy()
     if evaluator is not None:
@@ -177,7 +195,7 @@ def compare_evaluations(
             **(_judge_params(judge) if judge is not None else {}),
         ),
     )
-    return EvaluationComparison(
+    result = EvaluationComparison(
         a.name,
         b.name,
         evaluator,
@@ -189,6 +207,10 @@ def compare_evaluations(
         ),
         judge=judge.name if pairwise and judge is not None else None,
     )
+    from .preferences import pairs_of  # (it builds on this module)
+
+    pairs_of(result)  # people's verdicts so far, into the table's human column
+    return result
 
 
 def _judge_params(judge: Judge) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from .generation import generate_cached
 
 BOOTSTRAP = 1000  # resamples for a mean's interval
 BOOTSTRAP_CORPUS = 200  # resamples for corpus scores (each one re-runs the library metric)
+SUMMARY_COLUMNS = ["evaluator", "mean", "ci_low", "ci_high", "n", "failed"]
 RESULT_COLUMNS = ("prompt", "output", "reference", "seconds", "human", "human_comment", "judge_reason")
 
 
@@ -132,7 +133,7 @@ def summarise(table: Any, evaluators: list[Evaluator]) -> Any:
             boot = kept[rng.integers(0, n, (BOOTSTRAP, n))].mean(axis=1)
         low, high = np.percentile(boot, [2.5, 97.5])
         rows[column] = dict(mean=float(mean), ci_low=float(low), ci_high=float(high), n=n, failed=failed)
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "ci_low", "ci_high", "n", "failed"])
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=SUMMARY_COLUMNS[1:])
     if flags:  # a log-prob judge: rows whose probability mostly fell outside the score tokens
         frame["low_mass"] = [flags.get(c) for c in frame.index]
     frame.index.name = "evaluator"
@@ -658,6 +659,11 @@ def load_evaluation(name: Any) -> Evaluation:
 
     if isinstance(name, Evaluation):
         return name
+    if not isinstance(name, (str, int)) or isinstance(name, bool):
+        raise BadArgumentError(
+            "Expected an evaluation (fm.evaluate's result), a stored run's name or its id, not "
+            f"{type(name).__name__}."
+        )
     run_id = _run_id(name)
     found = store().query(
         "SELECT name, model, prompt, summary, meta, partial, created FROM runs WHERE id = ?", (run_id,)
@@ -677,7 +683,10 @@ def load_evaluation(name: Any) -> Evaluation:
     ratings = store().query("SELECT pos, rating, comment FROM ratings WHERE run = ?", (run_id,))
     if ratings:
         _add_ratings(table, {pos: (rating, comment) for pos, rating, comment in ratings})
-    summary_frame = pd.DataFrame(json.loads(summary)).set_index("evaluator")
+    rows = json.loads(summary)  # a run with no evaluator has no summary row, and no column either
+    summary_frame = pd.DataFrame(rows or None, columns=None if rows else SUMMARY_COLUMNS).set_index(
+        "evaluator"
+    )
     return Evaluation(
         name=name,
         table=table,
