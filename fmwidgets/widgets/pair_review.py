@@ -22,7 +22,7 @@ import traitlets as t
 
 from ..core.evaluation.preferences import ORDERS, Pairs, missing, pairs_of
 from ..errors import BadArgumentError
-from ..render.style import CSS
+from ..render.style import CSS, no_math
 
 KEYS = ("1", "2", "=")  # left better, right better, tie
 
@@ -113,7 +113,7 @@ class PairReview(anywidget.AnyWidget):
             f"<td style='white-space:pre-wrap'>{html.escape(text)}</td></tr>"
             for name, text in cells
         )
-        data["text/html"] = (
+        data["text/html"] = no_math(
             f"<div class='fm-review-static'><p>Review of {html.escape(self.name)}: pair "
             f"{self.index + 1} of {self.total}, {self.reviewed} reviewed</p><table>{rows}</table></div>"
         )

@@ -49,6 +49,7 @@ def test_static_picture_escapes_the_pair():
     view = fm.Review(PAIRS, a="x", b="y", input="q", start=1)
     html = view._repr_mimebundle_()[0]["text/html"]
     assert "<img" not in html and "&lt;img src=x" in html and "pair 2 of 4, 0 reviewed" in html
+    assert html.startswith("<div class=\"tex2jax_ignore mathjax_ignore\">")  # TeX in data stays text
 
 
 def test_magics_review_two_runs_and_read_the_preferences(ip):
