@@ -3,7 +3,8 @@
 ``load()`` reads the config first, detects the family (encoder, decoder, encoder-decoder,
 CLIP-style), picks the matching Auto class with eager attention (so attention weights can be
 read later), and loads the tokenizer or processor.  Every failure becomes one FMError sentence,
-and nothing is added to the registry until the whole load has succeeded.
+and nothing is added to the registry until the whole load has succeeded.  Why a load failed
+is worded in load_errors.py; whether the weights fit (and quantization) is checked in memory.py.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from ...config import settings
 from ...errors import (
     BadArgumentError,
     FMError,
-    MissingDependencyError,
     ModelLoadError,
     ModelNotFoundError,
-    OutOfMemoryError,
-    RemoteCodeRequiredError,
 )
 from ...records import recorded
 from ..arguments import model_name
+from .load_errors import explain_load_error
+from .memory import bnb_config, check_fits, check_quantize
 from .registry import ModelHandle, get_model, registry
 from .spec import ModelSpec
 
@@ -225,99 +225,6 @@ def hub_commit(model_id: str, revision: str | None) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Errors
-
-
-def _hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on")
-
-
-def _chain(exc: BaseException | None):
-    while exc is not None:
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
-def _explain_load_error(exc: BaseException, model_id: str, device: str, local: bool) -> FMError:
-    """Turn whatever transformers/hub raised into one FMError sentence."""
-    names = {type(e).__name__ for e in _chain(exc)}
-    text = " ".join(str(e) for e in _chain(exc))
-    if "trust_remote_code" in text or "custom code" in text:
-        return RemoteCodeRequiredError(
-            f"Model '{model_id}' ships its own Python code, which fmwidgets does not run unless you "
-            "allow it; if you trust its authors, load it again with --trust-remote-code "
-            "(trust_remote_code=True)."
-        )
-    lowered = text.lower()
-    if (
-        names & {"OutOfMemoryError", "MemoryError"}
-        or "out of memory" in lowered
-        or "allocate memory" in lowered
-    ):
-        return OutOfMemoryError(
-            f"Model '{model_id}' does not fit in the free memory of {device}; unload models you no "
-            "longer need (%fm unload NAME), or load it with --dtype float16 or on another --device."
-        )
-    if "UnpicklingError" in names or "weights only load failed" in lowered:
-        return ModelLoadError(
-            f"The weights of '{model_id}' are a pickle file that holds more than tensors, which was "
-            "refused as unsafe (loading it could run code); if you trust its source, convert it once "
-            "to safetensors (load it with torch.load(..., weights_only=False) in a throwaway session, "
-            "then save_pretrained(..., safe_serialization=True)) and load that folder."
-        )
-    if local:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return ModelLoadError(
-            f"The model files in '{model_id}' could not be read ({first[:160]}); save the model "
-            "again with save_pretrained, or check that the folder was copied completely."
-        )
-    if "RevisionNotFoundError" in names:
-        return ModelNotFoundError(
-            f"Model '{model_id}' has no revision by that name on the hub; check --revision (a branch, tag or commit)."
-        )
-    if "GatedRepoError" in names:
-        return ModelNotFoundError(
-            f"Model '{model_id}' is gated on the hub; accept its licence on its hub page and log in "
-            "with `hf auth login`, then load it again."
-        )
-    if "RepositoryNotFoundError" in names or "404" in text:
-        return ModelNotFoundError(
-            f"'{model_id}' is not a model on the Hugging Face hub (the hub answered, it does not know "
-            "it); check the spelling, log in for a private model, or give the path of a local folder."
-        )
-    if (
-        _hub_offline()
-        or names
-        & {
-            "LocalEntryNotFoundError",
-            "OfflineModeIsEnabled",
-            "ConnectionError",
-            "ConnectError",
-            "ConnectTimeout",
-        }
-        or "offline" in lowered
-        or "couldn't connect" in lowered
-        or "connection" in lowered
-    ):
-        why = "HF_HUB_OFFLINE=1 is set" if _hub_offline() else "the hub could not be reached"
-        return ModelNotFoundError(
-            f"Model '{model_id}' is not in the local cache and {why}, so it cannot be downloaded; "
-            "download it where you have network (or unset HF_HUB_OFFLINE) and load it, or load a "
-            "local folder with %fm load /path/to/folder."
-        )
-    if "does not recognize this architecture" in text or ("model type" in text and "not" in text):
-        return ModelLoadError(
-            f"Model '{model_id}' uses an architecture this transformers version does not know; "
-            "upgrade transformers (pip install -U transformers) and load it again."
-        )
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return ModelLoadError(
-        f"Model '{model_id}' could not be loaded ({first[:200]}); check that it is a transformers "
-        "model, or see the chained exception for details."
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # Loading
 
 
@@ -424,7 +331,7 @@ def load(
             check_fits(model_id, auto, config, torch_dtype, device, quantize, spread=device_map == "auto")
             if quantize:
                 kwargs.update(
-                    quantization_config=_bnb_config(quantize, torch_dtype), device_map=device_map or device
+                    quantization_config=bnb_config(quantize, torch_dtype), device_map=device_map or device
                 )
             elif device_map:
                 kwargs["device_map"] = device_map
@@ -439,7 +346,7 @@ def load(
         if isinstance(exc, KeyboardInterrupt):
             raise
         gc.collect()
-        raise _explain_load_error(exc, model_id, device, local=folder is not None) from exc
+        raise explain_load_error(exc, model_id, device, local=folder is not None) from exc
 
     commit = hub_commit(model_id, revision) if folder is None else folder_hash(folder)
     handle = ModelHandle(
@@ -459,89 +366,6 @@ def load(
         trust_remote_code=trust_remote_code,
     )
     return registry.add(handle)
-
-
-def check_quantize(quantize: str | None, device_map: str | None) -> None:
-    """One sentence, before anything is loaded, when quantization or a device map cannot work here."""
-    import torch
-
-    if quantize not in (None, "4bit", "8bit"):
-        raise BadArgumentError(
-            f"quantize={quantize!r} is not a choice; use quantize='4bit' or '8bit' (or leave it out)."
-        )
-    if device_map not in (None, "auto"):
-        raise BadArgumentError(
-            f"device_map={device_map!r} is not supported; use device_map='auto' or --device."
-        )
-    if quantize and not torch.cuda.is_available():
-        raise BadArgumentError(
-            f"quantize='{quantize}' runs through bitsandbytes, which needs a CUDA GPU and this "
-            "machine has none; load the model without --quantize (or with --dtype bfloat16)."
-        )
-    if quantize:
-        try:
-            import bitsandbytes  # noqa: F401
-        except ImportError as exc:
-            raise MissingDependencyError(
-                f"quantize='{quantize}' needs the bitsandbytes package; "
-                "pip install bitsandbytes, then load again."
-            ) from exc
-
-
-def _bnb_config(quantize: str, dtype: Any):
-    import torch
-    from transformers import BitsAndBytesConfig
-
-    if quantize == "8bit":
-        return BitsAndBytesConfig(load_in_8bit=True)
-    compute = dtype if dtype in (torch.float16, torch.bfloat16) else torch.bfloat16
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute)
-
-
-def estimate_bytes(auto: Any, config: Any, dtype: Any, quantize: str | None) -> int:
-    """Bytes the weights will take: parameters counted on the meta device (nothing allocated).
-
-    A tied output head is counted as a second copy there, so the estimate errs on the large side
-    by at most the embedding matrix."""
-    import torch
-    from accelerate import init_empty_weights
-
-    with init_empty_weights():
-        skeleton = auto.from_config(config)
-    params = sum(p.numel() for p in skeleton.parameters())
-    per = {"4bit": 0.5, "8bit": 1.0}.get(
-        quantize or "", torch.finfo(dtype).bits / 8 if dtype.is_floating_point else 4
-    )
-    return int(params * per)
-
-
-def free_bytes(device: str) -> int:
-    """Free memory of ``device``: the GPU's free memory, or the machine's available RAM."""
-    import torch
-
-    if device.startswith("cuda"):
-        return int(torch.cuda.mem_get_info(torch.device(device))[0])
-    import psutil
-
-    return int(psutil.virtual_memory().available)
-
-
-def check_fits(
-    model_id: str, auto: Any, config: Any, dtype: Any, device: str, quantize: str | None, spread: bool
-) -> None:
-    """OutOfMemoryError before loading when the weights alone need more than the free memory."""
-    try:
-        need = estimate_bytes(auto, config, dtype, quantize)
-    except Exception:  # noqa: BLE001 - the estimate is a courtesy; the load itself reports real failures
-        return
-    free = free_bytes(device) + (free_bytes("cpu") if spread and device.startswith("cuda") else 0)
-    if need > free:
-        hint = "" if quantize or not device.startswith("cuda") else " or load it with --quantize 4bit"
-        raise OutOfMemoryError(
-            f"Model '{model_id}' needs about {need / 2**30:.1f} GiB for its weights and {device} has "
-            f"{free / 2**30:.1f} GiB free; unload models you no longer need (%fm unload NAME){hint}, "
-            "or pick a smaller model."
-        )
 
 
 def task_head(task: str | None, family: str, config: Any) -> str:

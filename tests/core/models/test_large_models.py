@@ -5,7 +5,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import fmwidgets as fm
-from fmwidgets.core.models.loading import estimate_bytes
+from fmwidgets.core.models.memory import estimate_bytes
 from fmwidgets.errors import BadArgumentError, OutOfMemoryError
 
 
