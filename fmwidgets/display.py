@@ -93,6 +93,6 @@ def figure_html(fig: Any) -> str:
 def figure_bundle(fig: Any) -> dict[str, str]:
     """The mimebundle of a figure in a notebook: plotly.js once per kernel, then ``figure_html``."""
     plotly_js_once()
-    # the title is stored with its markup characters as entities (plots/text.py): read them back
+    # the title is stored with its markup characters as entities (render/text.py): read them back
     title = html.unescape(fig.layout.title.text or f"{len(fig.data)} traces")
     return {"text/html": figure_html(fig), "text/plain": f"<Figure: {title}>"}

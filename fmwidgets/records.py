@@ -2,7 +2,7 @@
 
 A ``RunRecord`` travels with every result (``Generation``, ``FinetuneResult``, figures...):
 model id and resolved commit, dtype and device, every parameter, the seed, library versions and
-a fingerprint of any DataFrame used.  ``Recorded._repr_mimebundle_`` puts it in the cell
+a fingerprint of any DataFrame used.  ``render.Recorded._repr_mimebundle_`` puts it in the cell
 output's metadata under the ``fmwidgets`` key, so a saved .ipynb says what produced each output.
 
 The session history (``entries``, shown by ``fm.history()``) keeps one structured ``Entry`` per
@@ -123,41 +123,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return repr(value)
-
-
-class Shown:
-    """Mixin for objects of ``core/`` that show themselves: the render layer gives the look.
-
-    ``core/`` builds no HTML (tests/test_layers.py checks it); IPython asks this for the
-    mimebundle, and ``fmwidgets.render.display_data`` finds the renderer of the class.
-    """
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        from .render import display_data
-
-        return display_data(self)
-
-
-class Recorded(Shown):
-    """Mixin for displayable results: subclasses give ``record``; the render layer gives the look.
-
-    The display (``fmwidgets.render.display_data``) carries the record in the output metadata;
-    with ``%config FM.show_record = True`` the one-line summary is shown under the result too.
-    """
-
-    record: RunRecord
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        from .config import settings
-        from .render.style import no_math, note
-
-        data = dict(super()._repr_mimebundle_(include, exclude))
-        if settings().show_record:
-            line = self.record.summary()
-            if "text/html" in data:
-                data["text/html"] += no_math(note(line, css_class="fm-record"))
-            data["text/plain"] = data.get("text/plain", "") + "\n" + line
-        return data, {"fmwidgets": self.record.to_dict()}
 
 
 # ---------------------------------------------------------------------------------------------

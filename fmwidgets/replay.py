@@ -29,7 +29,9 @@ from typing import Any
 from . import records
 from .core.models.environment import Repro, Step, steps
 from .outcome import compare, outcome
-from .records import Argument, Recorded, RunRecord
+from .records import Argument, RunRecord
+from .render import Recorded
+from .render.replay import verification_bundle
 from .store import scratch
 
 
@@ -49,7 +51,7 @@ def repro(out: str | os.PathLike | None = None, verify: bool = False, overwrite:
 
 
 @dataclass
-class Verification(Recorded):
+class Verification(Recorded, look=verification_bundle):
     """The re-run of a session: ``table`` has one row per call (step, call, status, texts,
     numbers, difference); ``ok`` is True when no call differed or failed."""
 

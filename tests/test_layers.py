@@ -1,5 +1,6 @@
 """The layer rule, checked on the source of every file: core/ is headless and imports nothing above
-it, and engines/ (which core calls) imports nothing from core/."""
+it, and engines/ (which core calls) and render/ (the looks core's results name) import nothing
+from core/."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import fmwidgets
 
 PACKAGE = Path(fmwidgets.__file__).parent
 # Display libraries, and the fmwidgets layers above core (the package itself: its __init__).
-FORBIDDEN = ("IPython", "ipywidgets", "anywidget", "plotly", "fmwidgets.render", "fmwidgets.plots",
-             "fmwidgets.widgets", "fmwidgets.display", "fmwidgets.magics")
+FORBIDDEN = ("IPython", "ipywidgets", "anywidget", "plotly", "fmwidgets.plots", "fmwidgets.widgets",
+             "fmwidgets.display", "fmwidgets.magics", "fmwidgets.api", "fmwidgets.replay")
 
 
 def imported_modules(source: str, package: str = "fmwidgets.core") -> list[str]:
@@ -61,6 +62,15 @@ def test_engines_import_nothing_from_core():
     assert bad_imports_under("engines", BELOW_CORE) == {}
 
 
+# render/ holds the looks that core's result classes name (class X(Recorded, look=f)); it takes
+# results by duck typing and may draw Plotly figures (importing plotly inside the function).
+ABOVE_RENDER = tuple(f for f in BELOW_CORE if f not in ("plotly", "fmwidgets.display"))
+
+
+def test_render_imports_nothing_from_core_or_above():
+    assert bad_imports_under("render", ABOVE_RENDER) == {}
+
+
 def test_the_check_resolves_relative_imports_in_subpackages():
     path = PACKAGE / "engines" / "ray.py"
     assert package_of(path) == "fmwidgets.engines"
@@ -98,7 +108,7 @@ def display_code(source: str) -> list[str]:
 
 
 def test_core_builds_no_html():
-    # a result's look lives in fmwidgets/render/ (@renders): core/ is data and records
+    # a result's look lives in fmwidgets/render/ (look=): core/ is data and records
     found = {str(p.relative_to(PACKAGE)): bad for p in sorted((PACKAGE / "core").rglob("*.py"))
              if (bad := display_code(p.read_text(encoding="utf-8")))}
     assert found == {}

@@ -6,8 +6,8 @@ import pandas as pd
 
 import fmwidgets as fm
 from fmwidgets.config import settings
-from fmwidgets.records import Recorded, RunRecord, entries, fingerprint_df, recorded
-from fmwidgets.render import renders
+from fmwidgets.records import RunRecord, entries, fingerprint_df, recorded
+from fmwidgets.render import Recorded
 
 
 @recorded
@@ -36,14 +36,13 @@ def test_fingerprint_follows_content_not_identity():
     assert fingerprint_df(a["text"])["columns"] == ["text"]
 
 
-class _Shown(Recorded):
-    def __init__(self):
-        self.record = RunRecord(kind="demo", model_name="<b>m</b>", params={"p": "<i>"})
-
-
-@renders("_Shown")
 def _shown(result):
     return {"text/html": "<p>result</p>", "text/plain": "result"}
+
+
+class _Shown(Recorded, look=_shown):
+    def __init__(self):
+        self.record = RunRecord(kind="demo", model_name="<b>m</b>", params={"p": "<i>"})
 
 
 def test_displayed_results_carry_the_record_and_an_escaped_line_on_request():

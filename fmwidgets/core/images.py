@@ -61,18 +61,6 @@ def open_image(item: Any, label: Any = 0):
         ) from exc
 
 
-def thumbnail_uri(image: Any, size: int = 64) -> str:
-    """A small PNG data URI of ``image``, for thumbnails in figures and HTML tables."""
-    import base64
-    import io
-
-    thumb = image.copy()
-    thumb.thumbnail((size, size))
-    buf = io.BytesIO()
-    thumb.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _is_pil(value: Any) -> bool:
     try:
         from PIL import Image

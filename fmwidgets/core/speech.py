@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import BadArgumentError, DataError
-from ..records import Recorded, RunRecord, recorded
+from ..records import RunRecord, recorded
+from ..render import Recorded
+from ..render.speech import transcript_bundle
 from .models.registry import ModelHandle, get_model
 
 
 @dataclass(eq=False)
-class Transcript(Recorded):
+class Transcript(Recorded, look=transcript_bundle):
     """The text of a clip, its timed ``segments`` (start, end, text) and the audio it came from."""
 
     text: str

@@ -12,12 +12,15 @@ from typing import Any
 import pandas as pd
 
 from ..errors import BadArgumentError, DataError
-from ..records import Recorded, RunRecord, recorded
-from .images import open_images, thumbnail_uri
+from ..records import RunRecord, recorded
+from ..render import Recorded
+from ..render.images import thumbnail_uri
+from ..render.vision import image_classification_bundle
+from .images import open_images
 from .models.registry import ModelHandle, get_model
 
 
-class ImageClassification(Recorded, pd.DataFrame):
+class ImageClassification(Recorded, pd.DataFrame, look=image_classification_bundle):
     """A DataFrame (image, label, probability) that also carries thumbnails and a RunRecord."""
 
     _metadata = ["record", "thumbnails"]

@@ -16,8 +16,8 @@ from plotly.subplots import make_subplots
 
 from ..core.inside.attention import AttentionResult
 from ..core.inside.lens import LensResult
+from ..render.text import plotly_text, plotly_texts
 from .figure import RecordedFigure, with_record
-from .text import plotly_text, plotly_texts
 
 _BLUES = "Blues"
 _MAX_TICKS = 64  # beyond this, label every k-th position so the axis stays readable

@@ -13,9 +13,9 @@ import plotly.graph_objects as go
 
 from ..core.embedding.clip import ClipResult
 from ..core.embedding.project import project
-from ..core.images import thumbnail_uri
+from ..render.images import thumbnail_uri
+from ..render.text import plotly_texts
 from .figure import RecordedFigure, with_record
-from .text import plotly_texts
 
 MAX_THUMBNAILS = 60  # more images than this: the joint map shows markers only
 

@@ -20,8 +20,8 @@ from plotly.colors import qualitative
 
 from ..errors import BadArgumentError, DataError
 from ..records import RunRecord, recorded
+from ..render.text import plotly_text
 from .figure import RecordedFigure
-from .text import plotly_text
 
 HOVER_CHARS = 120  # longest hover text per column before it is cut with an ellipsis
 # Per-point hover text costs ~57 bytes a point for 50-character texts (bench/bench_scatter.py),

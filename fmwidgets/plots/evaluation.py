@@ -11,8 +11,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from ..render.text import plotly_text, plotly_texts
 from .figure import RecordedFigure, with_record
-from .text import plotly_text, plotly_texts
 
 STATUS_COLORS = {"improved": "#2ca02c", "regressed": "#d62728", "same": "#9e9e9e"}
 

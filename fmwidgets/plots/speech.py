@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..core.speech import Transcript, alignment
+from ..render.text import plotly_texts
 from .figure import RecordedFigure, with_record
-from .text import plotly_texts
 
 _WAVE_BINS = 2000
 

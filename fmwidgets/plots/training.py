@@ -12,8 +12,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from ..render.text import plotly_text, plotly_texts
 from .figure import RecordedFigure, with_record
-from .text import plotly_text, plotly_texts
 
 
 def loss_traces(history: Any) -> list[go.Scatter]:

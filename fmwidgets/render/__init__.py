@@ -1,76 +1,76 @@
 """The render layer: how a result looks in a notebook, decided outside ``core/``.
 
-``core/`` result classes are data plus a ``RunRecord``; they know nothing of HTML or Plotly.
-When IPython displays one, ``Recorded._repr_mimebundle_`` (records.py) asks ``display_data``
-here for its mimebundle.  Each feature has one module in this package that registers its
-renderers with ``@renders("ClassName")``; ``_MODULES`` says which module to import for which
-class, so nothing is imported before a result of that kind is shown.
+``core/`` result classes are data plus a ``RunRecord``; they build no HTML.  Each one names its
+look where it is defined, a function of this package that turns it into a mimebundle::
 
-A renderer returns a mimebundle dict (``text/plain`` always; ``text/html`` with every piece of
-data-derived text escaped; a static picture where the live view is a widget), so a saved
-notebook reads without a kernel.  ``display_data`` puts the HTML in a container MathJax skips
-(``style.no_math``).
+    class Generation(BatchRow, Recorded, look=generation_bundle): ...
+
+``Shown`` / ``Recorded`` (below) hand that function's bundle to IPython, ``Recorded`` with the
+record in the output metadata.  A look returns ``text/plain`` always, ``text/html`` with every
+piece of data-derived text escaped, and a static picture where the live view is a widget, so a
+saved notebook reads without a kernel.  ``display_data`` puts the HTML in a container MathJax
+skips (``style.no_math``).
+
+This package sits below ``core/``: its modules take results by duck typing and import nothing
+from core, plots, widgets or the magics (tests/test_layers.py checks it), so any core module
+can import the look of its results.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# result class name -> module under fmwidgets.render that registers its renderer
-_MODULES: dict[str, str] = {
-    "Evaluation": "evaluation",
-    "EvaluationComparison": "evaluation",
-    "Agreement": "evaluation",
-    "Calibration": "evaluation",
-    "PreferenceData": "evaluation",
-    "ChatReply": "chat",
-    "Generation": "generate",
-    "Comparison": "compare",
-    "Environment": "environment",
-    "Repro": "environment",
-    "FillMaskResult": "fill_mask",
-    "TokenProbs": "token_probs",
-    "AttentionResult": "attention",
-    "LensResult": "lens",
-    "ClipResult": "clip",
-    "FinetuneResult": "finetune",
-    "FinetuneRun": "finetune",
-    "Index": "retrieval",
-    "RagAnswer": "retrieval",
-    "Transcript": "speech",
-    "ImageClassification": "vision",
-    "Verification": "replay",
-    "ModelHandle": "models",
-}
-_RENDERERS: dict[str, Callable[[Any], dict[str, Any]]] = {}
+if TYPE_CHECKING:
+    from ..records import RunRecord
+
+Look = Callable[[Any], dict[str, Any]]
 
 
-def renders(*class_names: str) -> Callable:
-    """Register the decorated ``f(result) -> mimebundle`` for results of these class names."""
+class Shown:
+    """Mixin for results that show themselves: ``class X(Shown, look=f)`` displays as ``f(x)``."""
 
-    def decorate(func: Callable) -> Callable:
-        for name in class_names:
-            _RENDERERS[name] = func
-        return func
+    _look: Look
 
-    return decorate
+    def __init_subclass__(cls, look: Look | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if look is not None:
+            cls._look = staticmethod(look)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return display_data(self)
 
 
-def display_data(result: Any) -> dict[str, Any]:
-    """The mimebundle of ``result``, from the renderer registered for its class."""
-    name = type(result).__name__
-    if name not in _RENDERERS and name in _MODULES:
-        importlib.import_module(f".{_MODULES[name]}", __name__)
-    if name not in _RENDERERS:
+class Recorded(Shown):
+    """Mixin for displayable results that carry a ``record``: it goes into the output metadata,
+    and with ``%config FM.show_record = True`` its one-line summary is shown under the result."""
+
+    record: RunRecord
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from ..config import settings
+        from .style import no_math, note
+
+        data = dict(super()._repr_mimebundle_(include, exclude))
+        if settings().show_record:
+            line = self.record.summary()
+            if "text/html" in data:
+                data["text/html"] += no_math(note(line, css_class="fm-record"))
+            data["text/plain"] = data.get("text/plain", "") + "\n" + line
+        return data, {"fmwidgets": self.record.to_dict()}
+
+
+def display_data(result: Shown) -> dict[str, Any]:
+    """The mimebundle of ``result``, from the look its class names (without the record)."""
+    look = getattr(type(result), "_look", None)
+    if look is None:
         raise LookupError(
-            f"No renderer for {name}; register one with @renders({name!r}) in "
-            "fmwidgets/render/ and name its module in _MODULES."
+            f"{type(result).__name__} names no look; define it as class {type(result).__name__}"
+            "(..., look=f) with f in fmwidgets/render/."
         )
     from .style import no_math
 
-    bundle = _RENDERERS[name](result)
+    bundle = look(result)
     if "text/html" in bundle:  # text from data or a model is never typeset as TeX
         bundle = {**bundle, "text/html": no_math(bundle["text/html"])}
     return bundle

@@ -5,12 +5,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from . import renders
 from .style import MUTED, note
 
 
-@renders("AttentionResult")
-def attention(result: Any) -> dict[str, str]:
+def attention_bundle(result: Any) -> dict[str, str]:
     grey = f" style='color:{MUTED}'"
     tokens = " ".join(
         f"<code{grey if sp else ''}>{html.escape(tok)}</code>"

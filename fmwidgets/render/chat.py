@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from . import renders
 from .style import MONO, MUTED, TEXT, TINT_BLUE, TINT_GREY, TINT_PURPLE, TINT_YELLOW, note
 
 _BUBBLE = {
@@ -59,8 +58,7 @@ def conversation_text(messages: list[dict[str, str]]) -> str:
     return "\n".join(f"{m['role']}: {m['content']}" for m in messages)
 
 
-@renders("ChatReply")
-def chat_reply(reply: Any) -> dict[str, Any]:
+def reply_bundle(reply: Any) -> dict[str, Any]:
     return {
         "text/plain": f"{reply.text}\n— {reply.summary()}",
         "text/html": conversation_html(list(reply.conversation)) + note(reply.summary()),

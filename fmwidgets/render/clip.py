@@ -9,12 +9,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..core.images import thumbnail_uri
-from . import renders
+from .images import thumbnail_uri
 
 
-@renders("ClipResult")
-def clip(result: Any) -> dict[str, str]:
+def clip_bundle(result: Any) -> dict[str, str]:
     return {"text/html": clip_table(result), "text/plain": result.labels.to_string(index=False)}
 
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from . import renders
 from .style import cell_style, note, pre
 
 
-@renders("Comparison")
-def comparison(result: Any) -> dict[str, str]:
+def comparison_bundle(result: Any) -> dict[str, str]:
     cell = cell_style()
     head = "".join(f'<th style="{cell}">{html.escape(m)}</th>' for m in result.models)
     rows = []

@@ -5,11 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from . import renders
 
-
-@renders("Environment")
-def environment(result: Any) -> dict[str, str]:
+def environment_bundle(result: Any) -> dict[str, str]:
     cells = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
         f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
@@ -18,8 +15,7 @@ def environment(result: Any) -> dict[str, str]:
     return {"text/plain": repr(result), "text/html": f"<table class='fm-env'>{cells}</table>"}
 
 
-@renders("Repro")
-def repro(result: Any) -> dict[str, str]:
+def repro_bundle(result: Any) -> dict[str, str]:
     where = f"<div>written to <code>{html.escape(str(result.path))}</code></div>" if result.path else ""
     return {
         "text/plain": repr(result),

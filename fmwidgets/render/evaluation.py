@@ -18,7 +18,6 @@ import html
 import math
 from typing import Any
 
-from . import renders
 from .style import ERROR, TEXT, TINT_GREEN, TINT_RED
 
 WORST_ROWS = 5
@@ -95,7 +94,6 @@ def _rows_table(frame: Any, columns: list[str]) -> str:
     )
 
 
-@renders("Evaluation")
 def evaluation_bundle(result: Any) -> dict[str, Any]:
     partial = " (partial: interrupted)" if result.partial else ""
     head = (
@@ -171,23 +169,20 @@ def _p(value: float) -> str:
 
 def significance_sentence(result: Any) -> str:
     """One sentence on the comparison's evaluator: who is better, by how much, how sure, on how many rows."""
-    from ..core.evaluation.compare import lower_is_better
-    from ..core.evaluation.stats import MIN_ROWS
-
     sig = result.significance
     if sig is None or result.evaluator not in getattr(sig, "index", ()):
         return ""
     name, row = result.evaluator, sig.loc[result.evaluator]
     n = int(row["n"])
-    if n < MIN_ROWS:
+    if n < result.min_rows:
         return (
             f"Too few rows to tell on {name}: {n} rows have both scores, and a p-value needs at "
-            f"least {MIN_ROWS}."
+            f"least {result.min_rows}."
         )
     diff, p = float(row["diff"]), float(row["p_value"])
     shown = f"{diff:+.2g} [{row['ci_low']:.2g}, {row['ci_high']:.2g}], {_p(p)}, {n} rows"
     if p < 0.05 and diff != 0:
-        better = result.a if (diff < 0) != lower_is_better(name) else result.b
+        better = result.a if (diff < 0) != result.lower_is_better else result.b
         return f"{better} is better on {name}: {shown}."
     return f"No clear difference between {result.a} and {result.b} on {name}: {shown}."
 
@@ -221,8 +216,7 @@ def significance_table(sig: Any) -> str:
     return _table(["evaluator", "mean a", "mean b", "b − a", "95% low", "95% high", "p", "test", "n"], rows)
 
 
-@renders("EvaluationComparison")
-def comparison_bundle(result: Any) -> dict[str, Any]:
+def evaluation_comparison_bundle(result: Any) -> dict[str, Any]:
     counts = result.counts.reindex(list(_STATUS)).astype(int)
     total = max(int(counts.sum()), 1)
     bars = "".join(
@@ -280,7 +274,6 @@ def comparison_bundle(result: Any) -> dict[str, Any]:
     return {"text/plain": text, "text/html": "".join(parts)}
 
 
-@renders("Agreement")
 def agreement_bundle(result: Any) -> dict[str, Any]:
     line = (
         f"Cohen's kappa between {result.a} and {result.b}: {_num(result.kappa)} "
@@ -311,7 +304,6 @@ def preferences_sentence(result: Any) -> str:
     return line + (f"; {result.ties} ties left out." if result.ties else ".")
 
 
-@renders("PreferenceData")
 def preferences_bundle(result: Any) -> dict[str, Any]:
     import pandas as pd
 
@@ -323,7 +315,6 @@ def preferences_bundle(result: Any) -> dict[str, Any]:
     }
 
 
-@renders("Calibration")
 def calibration_bundle(result: Any) -> dict[str, Any]:
     line = (
         f"{result.judge} calibrated to {result.human} on {result.n} rated rows: on rows left out "

@@ -6,10 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import renders
 
-
-@renders("FillMaskResult")
-def fill_mask(result: Any) -> dict[str, str]:
+def fill_mask_bundle(result: Any) -> dict[str, str]:
     plain = pd.DataFrame(result)
     return {"text/plain": repr(plain), "text/html": plain._repr_html_()}

@@ -10,11 +10,9 @@ import html
 from typing import Any
 
 from ..paths import home_as_tilde
-from . import renders
 
 
-@renders("FinetuneResult")
-def finetune(result: Any) -> dict[str, str]:
+def finetune_bundle(result: Any) -> dict[str, str]:
     e = html.escape
     rows = "".join(
         f"<tr><td>{e(k)}</td><td>{e(b)}</td><td>{e(a)}</td></tr>" for k, b, a in result.metric_rows()
@@ -38,8 +36,7 @@ def finetune(result: Any) -> dict[str, str]:
     return {"text/html": "".join(parts), "text/plain": "\n".join(text)}
 
 
-@renders("FinetuneRun")
-def background_run(run: Any) -> dict[str, str]:
+def finetune_run_bundle(run: Any) -> dict[str, str]:
     done, total = run.steps
     state = (
         "done: call .wait() for the result"

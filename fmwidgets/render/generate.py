@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import renders
 from .style import note as note_html
 from .style import pre
 
@@ -24,8 +23,7 @@ def text_bundle(texts: list[str], note: str = "", css_class: str = "fm-stream") 
     }
 
 
-@renders("Generation")
-def generation(result: Any) -> dict[str, str]:
+def generation_bundle(result: Any) -> dict[str, str]:
     return text_bundle(result.texts, "— " + result.summary(), css_class="fm-generation")
 
 

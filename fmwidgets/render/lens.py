@@ -5,11 +5,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from . import renders
 
-
-@renders("LensResult")
-def lens(result: Any) -> dict[str, str]:
+def lens_bundle(result: Any) -> dict[str, str]:
     head = "".join(f"<th>{html.escape(tok)}</th>" for tok in result.tokens)
     body = "".join(
         f"<tr><th>{html.escape(name)}</th>"

@@ -5,11 +5,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from . import renders
 from .style import MUTED, TEXT
 
 
-@renders("ModelHandle")
 def model_card(handle: Any) -> dict[str, str]:
     """A compact card: a title line, then the facts two pairs to a row; every value escaped."""
     c = handle.card()

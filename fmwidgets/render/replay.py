@@ -5,13 +5,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from . import renders
-
 _MARK = {True: "✓", False: "✗", None: "–"}
 
 
-@renders("Verification")
-def verification(result: Any) -> dict[str, Any]:
+def verification_bundle(result: Any) -> dict[str, Any]:
     table = result.table
     shown = table.assign(texts=table["texts"].map(_MARK), numbers=table["numbers"].map(_MARK))
     counts = table["status"].value_counts()

@@ -12,7 +12,6 @@ import html
 import re
 from typing import Any
 
-from . import renders
 from .evaluation import _table
 from .style import MUTED, note
 
@@ -38,7 +37,6 @@ def highlighted(passage: str, answer: str) -> str:
     return "".join(out)
 
 
-@renders("Index")
 def index_bundle(index: Any) -> dict[str, Any]:
     title = f"Index {index.name!r}" if index.name else "Index"
     head = index.table.head(PREVIEW_ROWS).drop(columns=["vector"]).to_pandas() if len(index) else None
@@ -55,7 +53,6 @@ def index_bundle(index: Any) -> dict[str, Any]:
     }
 
 
-@renders("RagAnswer")
 def rag_bundle(answer: Any) -> dict[str, Any]:
     column = answer.text_column
     sources = answer.sources

@@ -13,7 +13,6 @@ import html
 import io
 from typing import Any
 
-from . import renders
 from .style import MUTED
 
 PLAYER_SECONDS = 600
@@ -27,8 +26,7 @@ def wav_data_uri(samples: Any, sampling_rate: int) -> str:
     return "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-@renders("Transcript")
-def transcript(t: Any) -> dict[str, Any]:
+def transcript_bundle(t: Any) -> dict[str, Any]:
     seg = t.segments
     player = (
         (

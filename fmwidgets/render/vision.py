@@ -1,7 +1,7 @@
 """How image classifications look: one row per image, its thumbnail and its top labels as bars.
 
 Labels come from the model's config and row labels from the user's data, so both are escaped;
-the thumbnails are PNG data URIs made by ``core.images.thumbnail_uri``.
+the thumbnails are PNG data URIs made by ``render.images.thumbnail_uri``.
 """
 
 from __future__ import annotations
@@ -9,11 +9,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from . import renders
 
-
-@renders("ImageClassification")
-def image_classification(result: Any) -> dict[str, Any]:
+def image_classification_bundle(result: Any) -> dict[str, Any]:
     rows = []
     for image, group in result.groupby("image", sort=False):
         thumb = result.thumbnails.get(image, "")

@@ -19,7 +19,7 @@ from fmwidgets.core.inside.attention import AttentionResult
 from fmwidgets.core.inside.lens import LensResult
 from fmwidgets.core.training.metrics import classification_metrics
 from fmwidgets.core.training.result import FinetuneResult
-from fmwidgets.plots.text import plotly_text
+from fmwidgets.render.text import plotly_text
 from fmwidgets.plots.tokens import fill_mask_figure, token_probs_figure
 from fmwidgets.records import RunRecord
 from fmwidgets.testing import HOSTILE_LABELS, color_images

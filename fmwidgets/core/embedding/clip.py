@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import DataError
-from ...records import Recorded, RunRecord, recorded
+from ...records import RunRecord, recorded
+from ...render import Recorded
+from ...render.clip import clip_bundle
 from ..images import open_images
 from ..models.registry import get_model
 from .embed import encode, prepare_inputs, row_labels
 
 
 @dataclass
-class ClipResult(Recorded):
+class ClipResult(Recorded, look=clip_bundle):
     """Cosine similarities and zero-shot probabilities of images (rows) against texts (columns)."""
 
     images: list  # RGB PIL images, one per row

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import DataError
-from ...records import Shown
+from ...render import Shown
+from ...render.evaluation import agreement_bundle, calibration_bundle
 from ..data import require_columns
 
 BOOTSTRAP = 1000
@@ -30,7 +31,7 @@ MIN_CALIBRATION_ROWS = 4  # two folds of two rows
 FOLDS = 5
 
 
-class Agreement(float, Shown):
+class Agreement(float, Shown, look=agreement_bundle):
     """Cohen's kappa (the float itself) with ``ci_low``, ``ci_high``, ``n`` and ``confusion``
     (rows: column ``a``'s values, columns: ``b``'s)."""
 
@@ -107,7 +108,7 @@ def _sort_key(label: str) -> tuple:
 
 
 @dataclass(eq=False)
-class Calibration(Shown):
+class Calibration(Shown, look=calibration_bundle):
     """A judge mapped onto people's scale: ``predict(scores)``; ``mapping`` (judge score ->
     calibrated score) and the left-out errors ``mae`` (calibrated), ``mae_mean`` (predicting the
     mean rating) and ``mae_raw`` (the judge's own score) over ``n`` rated rows in ``folds`` folds."""

@@ -17,17 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import BadArgumentError, DataError
-from ...records import Recorded, RunRecord, recorded
+from ...records import RunRecord, recorded
+from ...render import Recorded
+from ...render.evaluation import evaluation_comparison_bundle
 from .judge import Judge
 from .run import Evaluation, load_evaluation
-from .stats import significance
+from .stats import MIN_ROWS, significance
 
 LOWER_IS_BETTER = {"wer"}
 STATUSES = ["improved", "regressed", "same"]
 
 
 @dataclass(eq=False)
-class EvaluationComparison(Recorded):
+class EvaluationComparison(Recorded, look=evaluation_comparison_bundle):
     """``table``: inputs, both prompts as sent and both outputs, both scores, ``status`` (and a
     pairwise judge's verdicts; people's are in ``human``: ``fm.Review(comparison)``);
     ``counts``: rows per status (and the judge's rates); ``significance``: one row per evaluator
@@ -40,6 +42,12 @@ class EvaluationComparison(Recorded):
     record: RunRecord
     significance: Any = None
     judge: str | None = None  # the pairwise judge's name (its columns are <judge>_preference, ...)
+    min_rows = MIN_ROWS  # fewer rows with both scores than this get no p-value (stats.py)
+
+    @property
+    def lower_is_better(self) -> bool:
+        """Whether a lower score of ``evaluator`` is the better one (WER, latency...)."""
+        return lower_is_better(self.evaluator)
 
     @property
     def counts(self) -> Any:

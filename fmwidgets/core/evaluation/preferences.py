@@ -33,7 +33,9 @@ from typing import Any
 import pandas as pd
 
 from ...errors import BadArgumentError, DataError
-from ...records import Recorded, RunRecord, recorded
+from ...records import RunRecord, recorded
+from ...render import Recorded
+from ...render.evaluation import preferences_bundle
 from ...store import now, store
 from ..data import require_columns, require_rows
 from .compare import EvaluationComparison
@@ -197,7 +199,7 @@ def pairs_of(
 # Training data
 
 
-class PreferenceData(Recorded, pd.DataFrame):
+class PreferenceData(Recorded, pd.DataFrame, look=preferences_bundle):
     """``prompt``, ``chosen``, ``rejected`` (``kind == "pairs"``) or ``prompt``, ``completion``,
     ``label`` (``"unpaired"``): TRL's formats.  ``ties`` rows were left out; ``prompt_from`` says
     whose prompt ``prompt`` holds (``"a"`` or ``"b"``: ``prompt_run``), and ``prompts_differ`` on

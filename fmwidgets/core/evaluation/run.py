@@ -19,7 +19,9 @@ from typing import Any, Callable, cast
 
 from ...engines import Engine
 from ...errors import BadArgumentError, DataError, MissingDependencyError
-from ...records import Recorded, RunRecord, fingerprint_df
+from ...records import RunRecord, fingerprint_df
+from ...render import Recorded
+from ...render.evaluation import evaluation_bundle
 from ...signatures import expands, settings_from
 from ...store import now, store
 from ..data import FMWarning, require_columns
@@ -39,7 +41,7 @@ RESULT_COLUMNS = ("prompt", "output", "reference", "seconds", "human", "human_co
 
 
 @dataclass(eq=False)
-class Evaluation(Recorded):
+class Evaluation(Recorded, look=evaluation_bundle):
     """One evaluation run: ``table`` (one row per example), ``summary`` (one row per evaluator)."""
 
     name: str

@@ -18,14 +18,16 @@ import numpy as np
 
 from ...config import settings
 from ...errors import BadArgumentError, DataError
-from ...records import Recorded, RunRecord, recorded
+from ...records import RunRecord, recorded
+from ...render import Recorded
+from ...render.attention import attention_bundle
 from ..data import FMWarning
 from ..models.registry import ModelHandle, get_model
 from ..tokens import readable_tokens, special_mask
 
 
 @dataclass
-class AttentionResult(Recorded):
+class AttentionResult(Recorded, look=attention_bundle):
     """Tokens and attention weights of one input: ``weights[layer, head, query, key]``."""
 
     tokens: list[str]

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from ...errors import BadArgumentError
-from ...records import Recorded, RunRecord, recorded
+from ...records import RunRecord, recorded
+from ...render import Recorded
+from ...render.lens import lens_bundle
 from ..models.registry import ModelHandle, get_model
 from ..tokens import readable_tokens
 from .attention import encode
@@ -23,7 +25,7 @@ _NORM_NAMES = ("ln_f", "norm", "final_layernorm", "final_layer_norm", "norm_f")
 
 
 @dataclass
-class LensResult(Recorded):
+class LensResult(Recorded, look=lens_bundle):
     """Top-k next-token guesses per layer and position: ``probs[layer, position, k]``."""
 
     tokens: list[str]  # the input tokens (positions)

@@ -29,7 +29,9 @@ from typing import Any
 from ..._version import __version__
 from ...errors import BadArgumentError
 from ...paths import home_as_tilde
-from ...records import Argument, Entry, Recorded, RunRecord, call_code, literal_code, recorded
+from ...records import Argument, Entry, RunRecord, call_code, literal_code, recorded
+from ...render import Recorded
+from ...render.environment import environment_bundle, repro_bundle
 from ..arguments import is_name
 from .registry import ModelHandle, registry
 
@@ -86,7 +88,7 @@ def _model_row(handle: ModelHandle) -> dict[str, Any]:
 
 
 @dataclass
-class Environment(Recorded):
+class Environment(Recorded, look=environment_bundle):
     """Versions, platform, devices and loaded models; shows as a small table."""
 
     versions: dict[str, str]
@@ -344,7 +346,7 @@ def _as_cell(step: Step) -> str:
 
 
 @dataclass
-class Repro(Recorded):
+class Repro(Recorded, look=repro_bundle):
     """The session's fmwidgets calls as a script (``code``) and as notebook cells (``cells``)."""
 
     steps: list[Step]

@@ -12,7 +12,8 @@ from typing import Any
 
 from ...errors import BadArgumentError, NoModelLoadedError, UnknownModelNameError, WrongFamilyError
 from ...handles import Handle
-from ...records import Shown
+from ...render import Shown
+from ...render.models import model_card
 from ..arguments import model_name
 from .spec import ModelSpec, local_path
 
@@ -35,7 +36,7 @@ FEATURES = {
 
 
 @dataclass(eq=False)
-class ModelHandle(Shown, Handle):
+class ModelHandle(Shown, Handle, look=model_card):
     """A loaded model with its tokenizer/processor and what fmwidgets knows about it.
 
     Its card in a notebook is drawn by fmwidgets/render/models.py.

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ...errors import BadArgumentError, DataError
+from ...render.chat import reply_bundle
 from ...signatures import expands
 from ..models.registry import ModelHandle, get_model
 from .generate import Generation, check_prompt, run_batch, to_generation
@@ -34,7 +35,7 @@ class Conversation(list):
 
 
 @dataclass(eq=False)
-class ChatReply(Generation):
+class ChatReply(Generation, look=reply_bundle):
     """One chat turn: the ``Generation`` of the reply plus the whole ``conversation`` after it."""
 
     conversation: Conversation

@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ...errors import BadArgumentError
-from ...records import Recorded, RunRecord, recorded
+from ...records import RunRecord, recorded
+from ...render import Recorded
+from ...render.compare import comparison_bundle
 from ..models.registry import ModelHandle, get_model
 from . import template
 from .generate import Generation, check_prompt, generate_text
 
 
 @dataclass(eq=False)
-class Comparison(Recorded):
+class Comparison(Recorded, look=comparison_bundle):
     """Generations for every prompt x model pair, as ``table`` and as a side-by-side grid."""
 
     prompts: list[str]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ...errors import DataError
-from ...records import Recorded, RunRecord, recorded
+from ...records import RunRecord, recorded
+from ...render import Recorded
+from ...render.fill_mask import fill_mask_bundle
 from ..arguments import number
 from ..models.registry import ModelHandle, get_model
 from ..tokens import readable_tokens
@@ -19,7 +21,7 @@ from ..tokens import readable_tokens
 MASK = "[MASK]"
 
 
-class FillMaskResult(Recorded, pd.DataFrame):
+class FillMaskResult(Recorded, pd.DataFrame, look=fill_mask_bundle):
     """The predictions table, carrying the ``record`` of the run (shown in output metadata)."""
 
     _metadata = ["record"]

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ...errors import BadArgumentError, DataError
-from ...records import Recorded, RunRecord
+from ...records import RunRecord
+from ...render import Recorded
+from ...render.generate import generation_bundle
 from ...signatures import expands
 from ..data import FMWarning
 from ..models.registry import ModelHandle, get_model
@@ -53,7 +55,7 @@ class BatchRow:
 
 
 @dataclass(eq=False)
-class Generation(BatchRow, Recorded):
+class Generation(BatchRow, Recorded, look=generation_bundle):
     """One generation: ``text`` (first sample), all ``texts``, tokens, log-probs and timings; a
     ``BatchRow`` with the prompt as sent, readable tokens and the record."""
 

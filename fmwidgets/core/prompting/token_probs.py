@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ...records import Recorded, RunRecord, recorded
+from ...records import RunRecord, recorded
+from ...render import Recorded
+from ...render.token_probs import token_probs_bundle
 from ..arguments import number
 from ..models.registry import ModelHandle, get_model
 from ..tokens import readable_tokens
@@ -21,7 +23,7 @@ from .scoring import position_logprobs
 
 
 @dataclass(eq=False)
-class TokenProbs(Recorded):
+class TokenProbs(Recorded, look=token_probs_bundle):
     """Per-token probabilities of a text, with the top-k alternatives at each position."""
 
     tokens: list[str]

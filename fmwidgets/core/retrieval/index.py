@@ -22,7 +22,9 @@ from typing import Any
 
 from ...engines import Engine
 from ...errors import BadArgumentError, DataError, WrongFamilyError
-from ...records import Recorded, RunRecord, recorded
+from ...records import RunRecord, recorded
+from ...render import Recorded
+from ...render.retrieval import index_bundle
 from ...signatures import expands
 from ..data import clean_texts
 from ..embedding.embed import default_max_length, default_pooling, encode_on
@@ -45,7 +47,7 @@ indexes: dict[str, Index] = {}
 
 
 @dataclass(eq=False)
-class Index(Recorded):
+class Index(Recorded, look=index_bundle):
     """An embedded vector index over the rows of a DataFrame; ``search``, ``add``, ``len``."""
 
     path: str

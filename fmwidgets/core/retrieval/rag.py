@@ -15,6 +15,7 @@ from typing import Any
 
 from ...errors import BadArgumentError
 from ...records import RunRecord
+from ...render.retrieval import rag_bundle
 from ..models.registry import get_model
 from ..prompting import template as templates
 from ..prompting.generate import Generation, check_prompt, generate_text
@@ -29,7 +30,7 @@ DEFAULT_PROMPT = (
 
 
 @dataclass(eq=False)
-class RagAnswer(Generation):
+class RagAnswer(Generation, look=rag_bundle):
     """A ``Generation`` with the ``question`` asked and the retrieved ``sources`` (rows with ``score``)."""
 
     question: str = ""

@@ -19,7 +19,9 @@ from typing import Any, Iterator
 
 from ...engines import Engine
 from ...errors import OutOfMemoryError
-from ...records import Recorded, RunRecord
+from ...records import RunRecord
+from ...render import Recorded
+from ...render.finetune import finetune_run_bundle
 from ..data import FMWarning
 from ..models.registry import ModelHandle, registry
 from ..targets import writable_folder
@@ -353,7 +355,7 @@ class RayTrainJob(FinetuneJob):
             self.log(SimpleNamespace(global_step=step, epoch=epoch), logs)
 
 
-class FinetuneRun(Recorded):
+class FinetuneRun(Recorded, look=finetune_run_bundle):
     """A fine-tuning run in its own thread: ``stop()``, ``wait()`` -> FinetuneResult, ``done``.
 
     ``fm.finetune(..., background=True)`` returns one at once; a kernel interrupt while its

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...records import Recorded, RunRecord
+from ...records import RunRecord
+from ...render import Recorded
+from ...render.finetune import finetune_bundle
 from ..models.registry import ModelHandle, get_model
 
 
@@ -26,7 +28,7 @@ class FinetuneTimings:
 
 
 @dataclass
-class FinetuneResult(Recorded):
+class FinetuneResult(Recorded, look=finetune_bundle):
     """What a fine-tuning run produced: the tuned model, metrics, the loss history."""
 
     name: str  # the tuned model's name in the registry
