@@ -54,20 +54,61 @@ def _reachable(address: str, timeout: float = 3.0) -> bool:
         return False
 
 
+def _unreachable(address: str) -> EngineError:
+    return EngineError(
+        f"Nothing answers at the Ray address '{address}'; check the host and port of the "
+        "cluster's head (ray://HOST:10001 or HOST:6379), or leave ray_address out to use the "
+        "connected or a local Ray."
+    )
+
+
+def _host_port(address: str) -> str:
+    """'ray://localhost:10001' -> '127.0.0.1:10001', for telling whether two addresses are one."""
+    import socket
+
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    try:
+        host = socket.gethostbyname(host.strip("[]"))
+    except OSError:
+        pass
+    return f"{host}:{port}"
+
+
+_connected_to: list[str] = []  # the address this kernel's Ray connection was opened with
+
+
+def _same_cluster(ray: Any, address: str) -> bool:
+    """Whether ``address`` names the cluster this kernel is connected to (``auto`` always does)."""
+    if address == "auto":
+        return True
+    known = [ray.get_runtime_context().gcs_address, *_connected_to[-1:]]
+    return _host_port(address) in {_host_port(a) for a in known if a}
+
+
 def connect(address: str | None) -> Any:
-    """The connected ray module: the running connection, the cluster at ``address``, or a local one."""
+    """The connected ray module: the running connection, the cluster at ``address``, or a local one.
+
+    Ray keeps one connection per process, so an ``address`` other than the connected cluster's is
+    refused in one sentence (nothing answers there, or the kernel is connected elsewhere) rather
+    than quietly running on the connected one.
+    """
     ray = import_ray()
     if ray.is_initialized():
+        if address and not _same_cluster(ray, address):
+            if not _reachable(address):
+                raise _unreachable(address)
+            current = _connected_to[-1] if _connected_to else ray.get_runtime_context().gcs_address
+            raise EngineError(
+                f"This kernel is already connected to the Ray cluster at '{current}' and Ray keeps one "
+                f"connection per kernel; leave ray_address out to use it, or run ray.shutdown() first "
+                f"to connect to '{address}'."
+            )
         return ray
     kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
     if not address:
         kwargs["num_cpus"] = os.cpu_count()
     elif not _reachable(address):
-        raise EngineError(
-            f"Nothing answers at the Ray address '{address}'; check the host and port of the "
-            "cluster's head (ray://HOST:10001 or HOST:6379), or leave ray_address out to start a "
-            "local Ray."
-        )
+        raise _unreachable(address)
     try:
         # A local raylet gives up after 15 s when its agents start slowly on a busy machine
         # (ray-project/ray#65983); another try usually gets through.
@@ -75,6 +116,7 @@ def connect(address: str | None) -> Any:
             try:
                 # "local": a new Ray for this kernel, not one that `ray start` left on the machine
                 ray.init(address=address or "local", **kwargs)
+                _connected_to[:] = [address or ray.get_runtime_context().gcs_address]
                 break
             except Exception:
                 ray.shutdown()

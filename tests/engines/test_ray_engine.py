@@ -168,6 +168,29 @@ def test_env_shows_the_connected_cluster():
     assert f"Ray at {cluster['address']}" in repr(env)
 
 
+def test_another_address_than_the_connected_cluster_is_one_sentence_before_any_work(gpt2):
+    import socket
+
+    calls = []
+    hook = gpt2.model.register_forward_hook(lambda *a: calls.append(1))
+    with socket.socket() as other:  # something that answers, but is not this kernel's cluster
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        elsewhere = f"ray://127.0.0.1:{other.getsockname()[1]}"
+        try:
+            with pytest.raises(EngineError, match=r"^Nothing answers at the Ray address 'ray://127.0.0.1:1';"):
+                fm.generate_df(ROWS, "{topic}", engine="ray", ray_address="ray://127.0.0.1:1", progress=False)
+            with pytest.raises(EngineError, match=r"already connected to the Ray cluster at .* ray.shutdown\(\) first"):
+                fm.generate_df(ROWS, "{topic}", engine="ray", ray_address=elsewhere, progress=False)
+        finally:
+            hook.remove()
+    assert calls == [] and ray.is_initialized()
+    from fmwidgets.engines.ray import connect
+
+    address = ray.get_runtime_context().gcs_address  # the connected cluster's own address is that cluster
+    assert connect(address) is ray and connect(address.replace("127.0.0.1", "localhost")) is ray
+
+
 def test_a_worker_process_that_dies_names_the_rows_and_keeps_the_finished_ones(gpt2):
     import os
 
