@@ -18,10 +18,11 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ...engines import Engine
 from ...errors import BadArgumentError, DataError, WrongFamilyError
+from ...paths import home_as_tilde
 from ...records import RunRecord, recorded
 from ...render import Recorded
 from ...render.retrieval import index_bundle
@@ -156,7 +157,7 @@ class Index(Recorded, look=index_bundle):
             )
         rows = _chunked(self.handle(), frame, self.text, self.chunk_tokens, self.overlap)
         arrow = _arrow(rows, self.vectors(rows[self.text].tolist(), where=where), schema=self.table.schema)
-        self.table.add(arrow)
+        _lance("add the rows", lambda: self.table.add(arrow))
         self._update_ann()
         return self
 
@@ -206,7 +207,24 @@ def _rows(data: Any, text: str) -> Any:
         raise DataError(
             f"The column name '{clash[0]}' is used by the index itself; rename it before indexing."
         )
+    dotted = [str(c) for c in frame.columns if "." in str(c)]
+    if dotted:  # LanceDB reads a '.' as a path into a struct column and refuses the name
+        raise DataError(
+            f"The column name {dotted[0]!r} holds a '.', which LanceDB does not allow in a column name; "
+            f"rename it first, e.g. df.rename(columns={{{dotted[0]!r}: {dotted[0].replace('.', '_')!r}}})."
+        )
     return frame.reset_index(drop=True)
+
+
+def _lance(what: str, write: Callable[[], Any]) -> Any:
+    """A LanceDB write; its own errors (Rust messages ending in a source path) as one sentence."""
+    try:
+        return write()
+    except (RuntimeError, OSError, ValueError) as exc:
+        reason = home_as_tilde(" ".join(str(exc).split(", /")[0].split()))[:200]
+        raise DataError(
+            f"LanceDB could not {what} ({reason}); check the rows' columns and the index folder."
+        ) from exc
 
 
 def _model_facts(handle: ModelHandle, dim: int) -> dict[str, Any]:
@@ -376,7 +394,10 @@ def index(
         normalize=True,
         progress=progress,
     )
-    table = lancedb.connect(str(folder)).create_table(TABLE, data=_arrow(rows, vectors))
+    table = _lance(
+        "write the index",
+        lambda: lancedb.connect(str(folder)).create_table(TABLE, data=_arrow(rows, vectors)),
+    )
     params = {
         "text": text,
         "chunk_tokens": chunk_tokens,

@@ -152,6 +152,18 @@ def test_bad_input(minilm, gpt2, tmp_path):
         fm.open_index(str(tmp_path / "missing"))
 
 
+def test_a_column_name_with_a_dot_is_one_sentence_with_no_path_before_any_work(minilm, tmp_path):
+    import os
+
+    folder = tmp_path / "dotted"
+    for frame, text in ((PASSAGES.assign(**{"a.b": 1}), "text"), (PASSAGES.rename(columns={"text": "my.text"}), "my.text")):
+        with pytest.raises(DataError) as info:
+            fm.index(frame, text=text, model=minilm, path=str(folder))
+        message = str(info.value)
+        assert "holds a '.'" in message and "\n" not in message and os.path.expanduser("~") not in message
+        assert "lance" not in message.split("LanceDB")[0].lower() and not folder.exists()
+
+
 def test_ann_index_finds_the_exact_neighbours(tmp_path):
     """The ANN index (built by the first search on 20,000 random 384-d vectors, the hardest case for an
     approximate index) keeps recall@10 against brute force at 0.95 or more, with exact scores."""
