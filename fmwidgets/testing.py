@@ -197,6 +197,25 @@ def tiny_chat_llama(
     return folder
 
 
+def _wordpiece_vocab(size: int) -> list[str]:
+    """A WordPiece vocabulary of the corpus, the same on every build: the special tokens, every
+    character alone and as a ``##`` continuation, then whole words, most frequent first.
+
+    (tokenizers' WordPiece trainer breaks frequency ties differently from run to run, so a tiny
+    BERT trained with it tokenized, and so behaved, differently on every build.)
+    """
+    from collections import Counter
+
+    from tokenizers.pre_tokenizers import BertPreTokenizer
+
+    split = BertPreTokenizer()
+    words = Counter(w for line in CORPUS for w, _ in split.pre_tokenize_str(line.lower()))
+    chars = sorted({c for w in words for c in w})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars)]
+    ranked = sorted((w for w in words if w not in vocab), key=lambda w: (-words[w], w))
+    return vocab + ranked[: max(size - len(vocab), 0)]
+
+
 def tiny_bert(
     path: str | Path | None = None,
     *,
@@ -208,22 +227,14 @@ def tiny_bert(
 ) -> Path:
     """A BERT encoder with a masked-LM head (WordPiece tokenizer) saved to ``path``."""
     import torch
-    from tokenizers import BertWordPieceTokenizer
     from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast  # type: ignore[attr-defined]  # transformers 5: a runtime alias only
 
     folder = _default_dir("bert", path)
-    wp = BertWordPieceTokenizer(lowercase=True)
-    wp.train_from_iterator(
-        _words(),
-        vocab_size=300,
-        min_frequency=1,
-        show_progress=False,
-        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
-    )
     work = folder / "_wp"
     work.mkdir(exist_ok=True)
-    vocab_file = wp.save_model(str(work))[0]
-    tok = BertTokenizerFast(vocab=vocab_file, do_lower_case=True)
+    vocab_file = work / "vocab.txt"
+    vocab_file.write_text("\n".join(_wordpiece_vocab(300)) + "\n", encoding="utf-8")
+    tok = BertTokenizerFast(vocab=str(vocab_file), do_lower_case=True)
     tok.model_max_length = context
     config = BertConfig(
         vocab_size=len(tok),
@@ -241,9 +252,10 @@ def tiny_bert(
     return folder
 
 
-def tiny_nli(path: str | Path | None = None, *, seed: int = 0) -> Path:
+def tiny_nli(path: str | Path | None = None, *, seed: int = 0, initializer_range: float = 0.02) -> Path:
     """``tiny_bert`` as an NLI sequence classifier (entailment / neutral / contradiction), the kind
-    of model transformers' zero-shot-classification pipeline needs."""
+    of model transformers' zero-shot-classification pipeline needs.  A wider ``initializer_range``
+    (e.g. 0.5) makes its random verdicts differ from pair to pair instead of all sitting near 0.5."""
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
@@ -254,6 +266,7 @@ def tiny_nli(path: str | Path | None = None, *, seed: int = 0) -> Path:
     config.architectures = ["BertForSequenceClassification"]
     config.id2label = dict(enumerate(labels))
     config.label2id = {name: i for i, name in enumerate(labels)}
+    config.initializer_range = initializer_range
     torch.manual_seed(seed)
     BertForSequenceClassification(config).save_pretrained(folder)
     tok.save_pretrained(folder)

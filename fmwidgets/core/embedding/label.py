@@ -120,7 +120,11 @@ def embedding_scores(handle: ModelHandle, texts: list[str], descriptions: list[s
     return _softmax((rows @ classes.T) / EMBEDDING_TEMPERATURE)
 
 
-def nli_scores(handle: ModelHandle, texts: list[str], descriptions: list[str], multi_label: bool) -> Any:
+def nli_scores(
+    handle: ModelHandle, texts: list[str], descriptions: list[str], multi_label: bool, template: str = HYPOTHESIS
+) -> Any:
+    """(texts, descriptions) entailment scores: each text the premise, ``template`` filled with each
+    description the hypothesis (``"{}"``: the description itself, as faithfulness asks)."""
     import numpy as np
     from transformers import pipeline
 
@@ -128,7 +132,7 @@ def nli_scores(handle: ModelHandle, texts: list[str], descriptions: list[str], m
         "zero-shot-classification", model=handle.model, tokenizer=handle.tokenizer, device=handle.model.device
     )
     out = classify(
-        texts, candidate_labels=descriptions, hypothesis_template=HYPOTHESIS, multi_label=multi_label
+        texts, candidate_labels=descriptions, hypothesis_template=template, multi_label=multi_label
     )
     out = out if isinstance(out, list) else [out]
     return np.array([[dict(zip(o["labels"], o["scores"]))[d] for d in descriptions] for o in out])

@@ -34,6 +34,7 @@ class Evaluator:
     needs_reference: bool = True
     corpus: Callable[[list, list], float] | None = None  # summary statistic over rows, if not the mean
     options: dict[str, Any] = field(default_factory=dict)
+    needs_columns: tuple[str, ...] = ()  # data columns it reads (checked before any generation)
 
     @property
     def columns(self) -> list[str]:
@@ -313,7 +314,15 @@ _SIMPLE: dict[str, Callable[[], Evaluator]] = {
     "f1_macro": lambda: _per_row("f1_macro", _label_match, corpus=f1_macro_score),
     "wer": lambda: _per_row("wer", wer),
 }
-NAMES = [*_SIMPLE, "regex:PATTERN", "numeric:TOLERANCE", "semantic_similarity:MODEL"]
+NAMES = [
+    *_SIMPLE,
+    "regex:PATTERN",
+    "numeric:TOLERANCE",
+    "semantic_similarity:MODEL",
+    "faithfulness[:NLI_MODEL]",
+    "context_recall[:NLI_MODEL]",
+    "context_precision[:NLI_MODEL]",
+]
 
 
 def from_callable(func: Callable[[Any, dict], Any]) -> Evaluator:
@@ -364,6 +373,10 @@ def resolve_one(spec: Any) -> Evaluator:
         return _per_row(spec, numeric(tolerance), options={"tolerance": tolerance})
     if kind == "semantic_similarity" and sep:
         return semantic_similarity(arg)
+    if kind in ("faithfulness", "context_recall", "context_precision"):
+        from .grounding import grounding  # it builds on Evaluator: imported when asked for
+
+        return grounding(kind, arg or None)
     if spec in _SIMPLE and not sep:
         return _SIMPLE[spec]()
     raise BadArgumentError(
