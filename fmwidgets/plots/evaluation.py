@@ -48,8 +48,8 @@ def plot_evaluation(evaluation: Any, title: str | None = None) -> RecordedFigure
 
 
 def plot_comparison(comparison: Any) -> RecordedFigure:
-    """Rows improved, regressed and unchanged from run a to run b."""
-    counts = comparison.counts
+    """Rows improved, regressed and unchanged from run a to run b (a pairwise judge's rates aside)."""
+    counts = comparison.counts[["improved", "regressed", "same"]].astype(int)
     fig = go.Figure(
         go.Bar(
             x=list(counts.index),
@@ -59,7 +59,7 @@ def plot_comparison(comparison: Any) -> RecordedFigure:
         )
     )
     fig.update_layout(
-        title=plotly_text(f"{comparison.a} → {comparison.b} on {comparison.evaluator}"),
+        title=plotly_text(f"{comparison.a} → {comparison.b} on {comparison.evaluator or comparison.judge}"),
         yaxis_title="rows",
         height=300,
         margin=dict(t=50, b=40, l=50, r=20),

@@ -121,7 +121,11 @@ def embedding_scores(handle: ModelHandle, texts: list[str], descriptions: list[s
 
 
 def nli_scores(
-    handle: ModelHandle, texts: list[str], descriptions: list[str], multi_label: bool, template: str = HYPOTHESIS
+    handle: ModelHandle,
+    texts: list[str],
+    descriptions: list[str],
+    multi_label: bool,
+    template: str = HYPOTHESIS,
 ) -> Any:
     """(texts, descriptions) entailment scores: each text the premise, ``template`` filled with each
     description the hypothesis (``"{}"``: the description itself, as faithfulness asks)."""
