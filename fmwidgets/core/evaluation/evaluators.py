@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...errors import BadArgumentError
+from . import grounding
 
 # Scores of one column: (outputs, table with the input columns and "reference") -> {column: values}
 Scorer = Callable[[list, Any], dict[str, list]]
@@ -325,6 +326,18 @@ NAMES = [
 ]
 
 
+class Grounded(Evaluator):
+    """faithfulness, context_recall or context_precision (``grounding.py``) over the data's
+    ``contexts`` column, with the NLI model ``options["model"]`` (None: the one loaded)."""
+
+    def check(self, handle: Any) -> None:
+        grounding.nli_model(self.options["model"])
+
+    def scores(self, outputs: list, table: Any, handle: Any = None) -> dict[str, list]:
+        kind = self.name.partition(":")[0]
+        return {self.name: grounding.grounding_scores(kind, self.options["model"], outputs, table)}
+
+
 def from_callable(func: Callable[[Any, dict], Any]) -> Evaluator:
     """``func(output, row)`` (row: a dict of the row's columns, with output and reference)."""
     name = getattr(func, "__name__", None) or type(func).__name__
@@ -373,10 +386,13 @@ def resolve_one(spec: Any) -> Evaluator:
         return _per_row(spec, numeric(tolerance), options={"tolerance": tolerance})
     if kind == "semantic_similarity" and sep:
         return semantic_similarity(arg)
-    if kind in ("faithfulness", "context_recall", "context_precision"):
-        from .grounding import grounding  # it builds on Evaluator: imported when asked for
-
-        return grounding(kind, arg or None)
+    if kind in grounding.NAMES:
+        return Grounded(
+            spec,
+            needs_reference=kind != "faithfulness",
+            options={"model": arg or None},
+            needs_columns=(grounding.CONTEXTS,),
+        )
     if spec in _SIMPLE and not sep:
         return _SIMPLE[spec]()
     raise BadArgumentError(

@@ -13,8 +13,9 @@ entailment against contradiction; above ``ENTAILED`` counts as entailed.
 
 The two context scores judge the retrieval, so they are given on rows without an answer too.
 
-The NLI model is the user's (``"faithfulness:NAME"`` for a loaded model, e.g. a local folder
-loaded with ``fm.load(path, as_="nli")``); a bare ``"faithfulness"`` takes the one loaded NLI model.
+``evaluators.py`` makes the named evaluators from these functions.  The NLI model is the user's
+(``"faithfulness:NAME"`` for a loaded model, e.g. a local folder loaded with
+``fm.load(path, as_="nli")``); a bare ``"faithfulness"`` takes the one loaded NLI model.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import Any, Callable
 
 from ...errors import BadArgumentError, WrongFamilyError
 from ..models.registry import ModelHandle, get_model, registry
-from .evaluators import Evaluator
 
 CONTEXTS = "contexts"
 ENTAILED = 0.5
@@ -119,29 +119,12 @@ _METRICS: dict[str, Callable[[ModelHandle, Any, list[str], Any], float]] = {
 }
 
 
-class Grounding(Evaluator):
-    """One of ``NAMES`` over the ``contexts`` column, with the NLI model ``options["model"]``."""
-
-    def check(self, handle: Any) -> None:
-        nli_model(self.options.get("model"))
-
-    def scores(self, outputs: list, table: Any, handle: Any = None) -> dict[str, list]:
-        nli = nli_model(self.options.get("model"))
-        metric = _METRICS[self.name.partition(":")[0]]
-        refs = table["reference"].tolist() if "reference" in table else [None] * len(outputs)
-        return {
-            self.name: [
-                math.nan if out is None and metric is faithfulness else metric(nli, out, passages(ctx), ref)
-                for out, ctx, ref in zip(outputs, table[CONTEXTS], refs)
-            ]
-        }
-
-
-def grounding(kind: str, model: str | None = None) -> Grounding:
-    """The evaluator ``kind`` (one of ``NAMES``), named ``kind`` or ``kind:model``."""
-    return Grounding(
-        kind + (f":{model}" if model else ""),
-        needs_reference=kind != "faithfulness",
-        options={"model": model},
-        needs_columns=(CONTEXTS,),
-    )
+def grounding_scores(kind: str, model: str | None, outputs: list, table: Any) -> list[float]:
+    """The scores of ``kind`` (one of ``NAMES``) per row, with the NLI model ``model``."""
+    nli = nli_model(model)
+    metric = _METRICS[kind]
+    refs = table["reference"].tolist() if "reference" in table else [None] * len(outputs)
+    return [
+        math.nan if out is None and metric is faithfulness else metric(nli, out, passages(ctx), ref)
+        for out, ctx, ref in zip(outputs, table[CONTEXTS], refs)
+    ]

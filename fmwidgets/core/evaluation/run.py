@@ -267,11 +267,11 @@ def _evaluators(
                 f"The evaluator '{ev.name}' compares with a reference; name the column that holds "
                 f"it with reference= (--reference); the columns are {have}."
             )
-        missing = [c for c in ev.needs_columns if c not in frame.columns]
-        if missing:
+        absent = [c for c in ev.needs_columns if c not in frame.columns]
+        if absent:
             have = ", ".join(repr(str(c)) for c in frame.columns)
             raise DataError(
-                f"The evaluator '{ev.name}' reads the column '{missing[0]}' (for RAG evaluators: the "
+                f"The evaluator '{ev.name}' reads the column '{absent[0]}' (for RAG evaluators: the "
                 f"retrieved passages of each row, a list of texts); the columns are {have}."
             )
         ev.check(handle)
