@@ -18,6 +18,9 @@ from ..errors import BadArgumentError, DataError
 
 # Longer model names are typing accidents (a pasted text), never hub ids or folders.
 MAX_NAME_LENGTH = 500
+# Resource bounds: a larger batch or number of samples only exhausts memory, never helps.
+MAX_BATCH_SIZE = 4096
+MAX_SAMPLES = 256  # texts per prompt (n) and beams (num_beams)
 
 
 def short(value: Any, limit: int = 60) -> str:
@@ -65,6 +68,13 @@ def number(
             f"{name} must be {' and '.join(b for b in bounds if b)}, not {value:g}{hint and '; ' + hint}."
         )
     return value
+
+
+def batch_size(value: Any) -> int:
+    """``value`` if it is a batch size from 1 to ``MAX_BATCH_SIZE``, else one sentence."""
+    return number(
+        "batch_size", value, low=1, high=MAX_BATCH_SIZE, integer=True, hint="it is how many rows run at once"
+    )
 
 
 def model_name(model: Any) -> None:

@@ -16,6 +16,7 @@ from ..records import RunRecord, recorded
 from ..render import Recorded
 from ..render.images import thumbnail_uri
 from ..render.vision import image_classification_bundle
+from .arguments import batch_size as check_batch_size
 from .images import open_images
 from .models.registry import ModelHandle, get_model
 
@@ -60,6 +61,7 @@ def classify_images(
     """
     import torch
 
+    check_batch_size(batch_size)
     handle = get_model(model, "classify_images")
     if not isinstance(top_k, int) or top_k < 1:
         raise BadArgumentError(f"top_k must be a whole number of at least 1, not {top_k!r}.")

@@ -23,6 +23,7 @@ from ...engines import Engine, run_parts
 from ...errors import BadArgumentError, DataError, WrongFamilyError
 from ...records import RunRecord, recorded
 from ...signatures import expands, over
+from ..arguments import batch_size as check_batch_size
 from ..arguments import short, unique_columns
 from ..data import FMWarning, as_texts, clean_text_list, clean_texts, require_rows
 from ..images import looks_like_images, open_images
@@ -234,6 +235,16 @@ def _features(output: Any) -> Any:
     return getattr(output, "pooler_output", output)
 
 
+class EmbeddingInterrupted(KeyboardInterrupt):
+    """An interrupt while embedding, with what was done: ``vectors[i]`` is the vector of item
+    ``done[i]``.  It is a KeyboardInterrupt, so a caller that keeps nothing stops as before;
+    ``fm.index`` and ``Index.add`` keep the rows embedded so far."""
+
+    def __init__(self, done: Any, vectors: Any, total: int) -> None:
+        super().__init__(f"interrupted after {len(done)} of {total} items")
+        self.done, self.vectors, self.total = done, vectors, total
+
+
 def encode(
     handle: ModelHandle,
     items: Sequence[Any],
@@ -255,8 +266,7 @@ def encode(
             f"Model '{handle.name}' is a text-only {handle.family} and cannot embed images; load a "
             "CLIP-style model (such as openai/clip-vit-base-patch32) for images."
         )
-    if batch_size < 1:
-        raise BadArgumentError(f"batch_size must be at least 1, not {batch_size}.")
+    check_batch_size(batch_size)
     pooling = pooling or default_pooling(handle)
     max_length = max_length or default_max_length(handle)
     if normalize is None:
@@ -272,17 +282,25 @@ def encode(
 
         starts = tqdm(starts, desc="embedding", unit="batch")
     chunks = []
-    with torch.inference_mode(), fast_attention(handle.model):
-        for start in starts:
-            picked = [items[i] for i in order[start : start + batch_size]]
-            if kind == "image":
-                names = [labels[i] for i in order[start : start + batch_size]] if labels is not None else None
-                vectors = _image_batch(handle, picked, names)
-            else:
-                vectors = _text_batch(handle, picked, pooling, max_length)
-            if normalize:
-                vectors = torch.nn.functional.normalize(vectors.float(), p=2, dim=1)
-            chunks.append(vectors.float().cpu().numpy())
+    try:
+        with torch.inference_mode(), fast_attention(handle.model):
+            for start in starts:
+                picked = [items[i] for i in order[start : start + batch_size]]
+                if kind == "image":
+                    names = (
+                        [labels[i] for i in order[start : start + batch_size]] if labels is not None else None
+                    )
+                    vectors = _image_batch(handle, picked, names)
+                else:
+                    vectors = _text_batch(handle, picked, pooling, max_length)
+                if normalize:
+                    vectors = torch.nn.functional.normalize(vectors.float(), p=2, dim=1)
+                chunks.append(vectors.float().cpu().numpy())
+    except KeyboardInterrupt:
+        if not chunks:
+            raise
+        done = np.concatenate(chunks)
+        raise EmbeddingInterrupted(order[: len(done)], done, len(items)) from None
     out = np.empty((len(items), chunks[0].shape[1]), dtype=np.float32)
     out[order] = np.concatenate(chunks)
     return out
@@ -373,9 +391,7 @@ def encode_on(handle: ModelHandle, items: list, kind: str, where: Engine, **sett
     if where.name == "local":
         return encode(handle, items, kind, **settings)
     where.check()
-    batch_size = settings.get("batch_size", 32)
-    if batch_size < 1:
-        raise BadArgumentError(f"batch_size must be at least 1, not {batch_size}.")
+    batch_size = check_batch_size(settings.get("batch_size", 32))
     fixed: dict[str, Any] = dict(  # what encode would pick, fixed here so that every worker uses the same
         pooling=settings.get("pooling") or default_pooling(handle),
         batch_size=batch_size,

@@ -24,6 +24,7 @@ from ...render import Recorded
 from ...render.evaluation import evaluation_bundle
 from ...signatures import expands, settings_from
 from ...store import now, store
+from ..arguments import batch_size as check_batch_size
 from ..data import FMWarning, require_columns
 from ..models.registry import get_model
 from ..prompting.generate import render_prompt
@@ -427,6 +428,8 @@ def run_evaluation(
     engine_name = where.check()
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise BadArgumentError("name= must be a non-empty text, e.g. name='qa-v2'.")
+    if batch_size is not None:
+        check_batch_size(batch_size)
     if (text is not None or audio is not None or output is not None) and where.engine not in (None, "local"):
         raise BadArgumentError(
             f"engine={where.engine!r} generates with prompt= on a decoder; evaluate a text=, audio= or "

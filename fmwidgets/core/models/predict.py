@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...records import recorded
+from ..arguments import batch_size as check_batch_size
 from ..data import as_texts, clean_text_list, require_columns
 from .registry import ModelHandle, get_model
 
@@ -23,6 +24,7 @@ def predict(
     import pandas as pd
     import torch
 
+    check_batch_size(batch_size)
     handle = get_model(model, "predict")
     if isinstance(texts, pd.DataFrame) and text is not None:
         require_columns(texts, [text])

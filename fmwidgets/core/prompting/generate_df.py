@@ -21,7 +21,8 @@ from ...engines import Engine, run_chunks
 from ...errors import DataError, EngineError
 from ...records import RunRecord
 from ...signatures import expands
-from ..arguments import data_frame, number
+from ..arguments import batch_size as check_batch_size
+from ..arguments import data_frame
 from ..data import FMWarning, require_columns, require_rows
 from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
@@ -100,7 +101,7 @@ def generate_rows(
 
     An interrupt keeps the rows already generated and leaves the others None, with a warning.
     """
-    size = DEFAULT_BATCH_SIZE if batch_size is None else number("batch_size", batch_size, low=1, integer=True)
+    size = DEFAULT_BATCH_SIZE if batch_size is None else check_batch_size(batch_size)
     where = where or Engine()
     if where.name == "vllm":
         from ...engines.vllm import generate_texts
@@ -172,7 +173,7 @@ def generate_table(
     data_frame(df, "generate_df")
     handle = get_model(model, "generate")
     if batch_size is not None:
-        number("batch_size", batch_size, low=1, integer=True)
+        check_batch_size(batch_size)
     sampling.check()
     filled, positions = fill_rows(df, template, strict)
     prompts = [render_prompt(handle, p, chat, system)[0] for p in filled]

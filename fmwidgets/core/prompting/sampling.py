@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from ...errors import BadArgumentError
 from ...signatures import REST
-from ..arguments import generate_keywords, number
+from ..arguments import MAX_SAMPLES, generate_keywords, number
 
 MAX_NEW_TOKENS = 64  # the default of generate_text, generate_table, evaluate and the Playground
 
@@ -46,14 +46,16 @@ class Sampling:
         number(
             "max_new_tokens", self.max_new_tokens, low=1, integer=True, hint="ask for at least one new token"
         )
-        number("n", self.n, low=1, integer=True, hint="use n=1 or more")
+        number(
+            "n", self.n, low=1, high=MAX_SAMPLES, integer=True, hint="it is how many texts each prompt gets"
+        )
         generate_keywords(
             self.extra,
             ("max_new_tokens", "num_return_sequences", "do_sample", "temperature", "top_p", "top_k"),
         )
         beams = self.extra.get("num_beams", 1)
         if beams is not None and beams != 1:
-            number("num_beams", beams, low=1, integer=True)
+            number("num_beams", beams, low=1, high=MAX_SAMPLES, integer=True)
             if streaming:
                 raise BadArgumentError(
                     f"Streaming shows one text as it grows, which needs sampling or greedy decoding, not "
@@ -85,8 +87,14 @@ class Sampling:
         if self.top_p is not None:
             number("top_p", self.top_p, above=0, high=1, hint="it is the share of probability kept, e.g. 0.9")
         if self.top_k is not None:
+            vocabulary = getattr(handle.model.config, "vocab_size", None) or None
             number(
-                "top_k", self.top_k, low=1, integer=True, hint="it is how many likely tokens to sample among"
+                "top_k",
+                self.top_k,
+                low=1,
+                high=vocabulary,
+                integer=True,
+                hint=f"it is how many of the most likely tokens of '{handle.name}'s vocabulary to sample among",
             )
         seed = self.seed
         if do_sample and seed is None:  # pick one and record it, so that the run can be repeated

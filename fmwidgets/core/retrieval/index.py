@@ -27,8 +27,8 @@ from ...records import RunRecord, recorded
 from ...render import Recorded
 from ...render.retrieval import index_bundle
 from ...signatures import expands
-from ..data import clean_texts
-from ..embedding.embed import default_max_length, default_pooling, encode_on
+from ..data import FMWarning, clean_texts
+from ..embedding.embed import EmbeddingInterrupted, default_max_length, default_pooling, encode_on
 from ..models.registry import ModelHandle, get_model, registry
 from .ann import ANN_FILE, Ann, stored_vectors
 
@@ -156,7 +156,10 @@ class Index(Recorded, look=index_bundle):
                 "pass rows with the same columns."
             )
         rows = _chunked(self.handle(), frame, self.text, self.chunk_tokens, self.overlap)
-        arrow = _arrow(rows, self.vectors(rows[self.text].tolist(), where=where), schema=self.table.schema)
+        rows, vectors = _embedded(
+            rows, lambda texts: self.vectors(texts, where=where), self.text, "were added"
+        )
+        arrow = _arrow(rows, vectors, schema=self.table.schema)
         _lance("add the rows", lambda: self.table.add(arrow))
         self._update_ann()
         return self
@@ -214,6 +217,26 @@ def _rows(data: Any, text: str) -> Any:
             f"rename it first, e.g. df.rename(columns={{{dotted[0]!r}: {dotted[0].replace('.', '_')!r}}})."
         )
     return frame.reset_index(drop=True)
+
+
+def _embedded(rows: Any, embed: Callable[[list], Any], text: str, kept: str) -> tuple[Any, Any]:
+    """(rows, their vectors); after an interrupt, the rows embedded so far (in their order) and a
+    warning, so that an hour of embedding is not lost to Ctrl-C."""
+    import warnings
+
+    import numpy as np
+
+    try:
+        return rows, embed(rows[text].tolist())
+    except EmbeddingInterrupted as stop:
+        order = np.argsort(stop.done)
+        warnings.warn(
+            f"Interrupted after {len(stop.done):,} of {stop.total:,} rows; those {len(stop.done):,} {kept} "
+            "(add the others with index.add).",
+            FMWarning,
+            stacklevel=4,
+        )
+        return rows.iloc[np.asarray(stop.done)[order]].reset_index(drop=True), stop.vectors[order]
 
 
 def _lance(what: str, write: Callable[[], Any]) -> Any:
@@ -385,14 +408,13 @@ def index(
             )
         folder.mkdir(parents=True, exist_ok=True)
     rows = _chunked(handle, frame, text, chunk_tokens, overlap)
-    vectors = encode_on(
-        handle,
-        rows[text].tolist(),
-        "text",
-        where,
-        pooling=default_pooling(handle),
-        normalize=True,
-        progress=progress,
+    rows, vectors = _embedded(
+        rows,
+        lambda texts: encode_on(
+            handle, texts, "text", where, pooling=default_pooling(handle), normalize=True, progress=progress
+        ),
+        text,
+        "are in the index",
     )
     table = _lance(
         "write the index",

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from ...errors import BadArgumentError
+from ..arguments import batch_size as check_batch_size
 from ..arguments import number
 from ..models.registry import ModelHandle, registry
 from ..targets import writable_files, writable_folder
@@ -52,8 +53,8 @@ def check_numbers(s: FinetuneSettings) -> None:
             above=0,
             hint=f"learning rates are small, e.g. {DEFAULT_LR:g} ({DEFAULT_LORA_LR:g} with --lora)",
         )
+    check_batch_size(s.batch_size)
     for key, value in (
-        ("batch_size", s.batch_size),
         ("max_length", s.max_length),
         ("grad_accum", s.grad_accum),
         ("lora_r", s.lora_r),
@@ -64,6 +65,42 @@ def check_numbers(s: FinetuneSettings) -> None:
     number("seed", s.seed, low=0, high=2**32 - 1, integer=True)
     number("lora_alpha", s.lora_alpha, above=0)
     number("lora_dropout", s.lora_dropout, low=0, high=0.99)
+
+
+def check_fit(s: FinetuneSettings, base: ModelHandle, n_train: int) -> None:
+    """The numbers that only make sense against the model and the rows, once both are known:
+    each out-of-range one would crash half-way (a text longer than the positions, a LoRA rank
+    larger than the weights) or never reach its learning rate (more warm-up steps than the run)."""
+    context = base.context_length
+    asked = (
+        s.max_length != FinetuneSettings.__dataclass_fields__["max_length"].default
+    )  # the default stays as it was
+    if context and asked and s.max_length > context:
+        raise BadArgumentError(
+            f"max_length={s.max_length:,} is longer than '{base.name}' reads ({context:,} tokens); use "
+            f"{context:,} or less."
+        )
+    if s.lora:
+        width = next(
+            (
+                getattr(base.config, k)
+                for k in ("hidden_size", "n_embd", "d_model")
+                if hasattr(base.config, k)
+            ),
+            None,
+        )
+        if isinstance(width, int) and s.lora_r > width:
+            raise BadArgumentError(
+                f"lora_r={s.lora_r:,} is larger than the {width:,} dimensions of '{base.name}'s layers; "
+                "a LoRA rank is small, e.g. 8 or 16."
+            )
+    batches = -(-n_train // s.batch_size)
+    steps = -(-batches // s.grad_accum) * s.epochs
+    if s.warmup >= 1 and s.warmup > steps:
+        raise BadArgumentError(
+            f"warmup={s.warmup:g} steps is more than the whole run ({steps:,.0f} steps), so the learning "
+            "rate would never rise; use fewer steps, or a fraction below 1 (e.g. 0.1)."
+        )
 
 
 def check_outputs(s: FinetuneSettings) -> None:

@@ -30,7 +30,7 @@ from ...errors import WrongFamilyError
 from ...records import RunRecord
 from ...signatures import expands
 from ..models.registry import ModelHandle, get_model
-from .checks import check_numbers, check_outputs, release_name, reserve_name
+from .checks import check_fit, check_numbers, check_outputs, release_name, reserve_name
 from .data import prepare
 from .export_script import write_script
 from .jobs import FinetuneJob, FinetuneRun, RayTrainJob, run_here
@@ -95,6 +95,7 @@ def run_finetune(
             f"chosen because {data.task_reason}); pass --label COLUMN to train a classifier or "
             "regressor, or load a GPT-style decoder."
         )
+    check_fit(settings, base, len(data.train_texts))
     check_outputs(settings)
     name = reserve_name(base, settings.as_)
     try:
