@@ -83,7 +83,7 @@ def hover_table(sizes: list[int], repeat: int) -> None:
     import numpy as np
 
     import fmwidgets as fm
-    from fmwidgets.plots.embeddings import HOVER_POINTS
+    from fmwidgets.plots.embedding import HOVER_POINTS
 
     words = np.array("the a model data review great bad movie film plot actor scene long short text".split())
     print(f"\nwith hover text (per-point text up to HOVER_POINTS = {HOVER_POINTS:,} shown points)")

@@ -74,7 +74,7 @@ if TYPE_CHECKING:  # the lazy public API, as editors and type checkers see it; _
     from .core.vision import classify_images
     from .plots.attention import plot_attention, plot_attention_grid, plot_logit_lens
     from .plots.clip import plot_clip_map, plot_clip_similarity
-    from .plots.embeddings import plot_embeddings
+    from .plots.embedding import plot_embeddings
     from .plots.evaluation import plot_comparison, plot_evaluation
     from .plots.speech import plot_alignment
     from .plots.tokens import plot_fill_mask, plot_token_probs
@@ -84,7 +84,7 @@ if TYPE_CHECKING:  # the lazy public API, as editors and type checkers see it; _
     from .replay import Verification, repro
     from .widgets.attention import AttentionView
     from .widgets.chat import Chat
-    from .widgets.embeddings import EmbeddingExplorer
+    from .widgets.embedding import EmbeddingExplorer
     from .widgets.label_review import LabelReview
     from .widgets.playground import Playground
     from .widgets.review import Review

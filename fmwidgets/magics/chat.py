@@ -10,7 +10,7 @@ import fmwidgets as fm
 
 from ..core.prompting.chat import chat_reply
 from .parser import arg, command, store
-from .prompts import GENERATION_ARGS, body_text, generation_params, max_new_tokens_arg
+from .prompting import GENERATION_ARGS, body_text, generation_params, max_new_tokens_arg
 
 _CHAT_FLAGS = (
     "--temperature",

@@ -22,7 +22,7 @@ import fmwidgets as fm
 
 from ..core.prompting.generate_df import DEFAULT_BATCH_SIZE
 from .parser import ENGINE_ARGS, arg, command, engine_options, store
-from .prompts import GENERATION_ARGS, body_text, generation_params
+from .prompting import GENERATION_ARGS, body_text, generation_params
 
 ACTIONS = ("list", "diff", "review", "preferences")
 

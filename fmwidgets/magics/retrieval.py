@@ -12,7 +12,7 @@ import fmwidgets as fm
 
 from ..core.retrieval.rag import rag_answer
 from .parser import ENGINE_ARGS, arg, command, default_of, engine_options, store, variable
-from .prompts import GENERATION_ARGS, body_text, generation_params
+from .prompting import GENERATION_ARGS, body_text, generation_params
 
 
 @command(

@@ -30,7 +30,7 @@ from ..core.embedding.project import project
 from ..display import figure_html
 from ..engines import Engine
 from ..errors import FMError
-from ..plots.embeddings import (
+from ..plots.embedding import (
     HOVER_POINTS,
     embedding_figure,
     hover_columns,

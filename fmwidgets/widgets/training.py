@@ -30,7 +30,7 @@ from ..core.training.monitor import TrainingInfo, TrainingMonitor, TrainingPoint
 from ..display import figure_html
 from ..plots.training import loss_layout, loss_traces, result_figures
 from ..render import display_data
-from ..render.finetune import metrics_table
+from ..render.training import metrics_table
 from .fallback import PlainOutput
 from .stream import in_kernel
 

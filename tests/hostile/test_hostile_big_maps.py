@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 import fmwidgets as fm
-from fmwidgets.plots import embeddings as plots_embeddings
-from fmwidgets.plots.embeddings import HOVER_CHARS, HOVER_POINTS
+from fmwidgets.plots import embedding as plots_embedding
+from fmwidgets.plots.embedding import HOVER_CHARS, HOVER_POINTS
 from fmwidgets.testing import CORPUS
 
 
@@ -54,8 +54,8 @@ def test_each_hover_column_is_cut_at_hover_chars():
 
 
 def test_the_explorer_reads_selected_rows_when_the_map_has_no_hover_text(bert, monkeypatch):
-    monkeypatch.setattr(plots_embeddings, "HOVER_POINTS", 5)
-    monkeypatch.setattr("fmwidgets.widgets.embeddings.HOVER_POINTS", 5)
+    monkeypatch.setattr(plots_embedding, "HOVER_POINTS", 5)
+    monkeypatch.setattr("fmwidgets.widgets.embedding.HOVER_POINTS", 5)
     df = pd.DataFrame({"sentence": CORPUS})
     explorer = fm.EmbeddingExplorer(df, text="sentence")
     assert explorer.figure.data[0].text is None

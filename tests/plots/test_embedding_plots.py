@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.plots.embeddings import HOVER_CHARS
+from fmwidgets.plots.embedding import HOVER_CHARS
 from fmwidgets.plots.figure import RecordedFigure
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"

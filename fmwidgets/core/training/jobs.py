@@ -21,7 +21,7 @@ from ...engines import Engine
 from ...errors import OutOfMemoryError
 from ...records import RunRecord
 from ...render import Recorded
-from ...render.finetune import finetune_run_bundle
+from ...render.training import finetune_run_bundle
 from ..data import FMWarning
 from ..models.registry import ModelHandle, registry
 from ..targets import writable_folder
@@ -359,7 +359,7 @@ class FinetuneRun(Recorded, look=finetune_run_bundle):
     """A fine-tuning run in its own thread: ``stop()``, ``wait()`` -> FinetuneResult, ``done``.
 
     ``fm.finetune(..., background=True)`` returns one at once; a kernel interrupt while its
-    ``wait()`` blocks stops training after the current step.  It looks like render/finetune.py says.
+    ``wait()`` blocks stops training after the current step.  It looks like render/training.py says.
     """
 
     def __init__(self, job: FinetuneJob) -> None:

@@ -1,5 +1,5 @@
 """What a fine-tuning run gives back: ``FinetuneResult`` (the tuned model's name, metrics before
-and after, the loss history) and ``FinetuneTimings``.  How it looks is render/finetune.py."""
+and after, the loss history) and ``FinetuneTimings``.  How it looks is render/training.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from ...records import RunRecord
 from ...render import Recorded
-from ...render.finetune import finetune_bundle
+from ...render.training import finetune_bundle
 from ..models.registry import ModelHandle, get_model
 
 
