@@ -1,7 +1,7 @@
 """What a result is, for telling whether a re-run gave the same: texts, numbers and arrays.
 
 ``outcome(result)`` is taken when a call enters the history (records.py) and again when
-``fm.repro(verify=True)`` re-runs it; ``compare(a, b)`` says whether the two match: texts
+``fm.repro(verify=True)`` re-runs it; ``verdict(a, b)`` says whether the two match: texts
 exactly, numbers and arrays within a tolerance (float noise between runs and machines).
 Timings (seconds, tokens/s, dates), store ids (``run_id``) and a person's ratings (``human``
 columns) are left out: a re-run does not repeat them.
@@ -91,7 +91,7 @@ def _array(values: np.ndarray, path: str, out: dict[str, Any]) -> None:
         out[path] = np.asarray([str(v) for v in values], dtype=object)
 
 
-def compare(expected: dict[str, Any], got: dict[str, Any]) -> dict[str, Any]:
+def verdict(expected: dict[str, Any], got: dict[str, Any]) -> dict[str, Any]:
     """How ``got`` differs from ``expected``: per part (texts, numbers) True/False/None, and
     the first difference in words."""
     verdict: dict[str, Any] = {"texts": None, "numbers": None, "difference": ""}

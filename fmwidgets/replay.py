@@ -4,7 +4,7 @@ The verification re-runs every recorded call in a fresh namespace, a fresh model
 a scratch copy of the store (the user's loaded models, variables, history, evaluation runs and
 ratings are untouched and come back afterwards), with
 hub models pinned to the recorded commit and sampled calls to their recorded seed.  Each
-re-run result is compared with what the call returned the first time (``outcome.compare``):
+re-run result is compared with what the call returned the first time (``outcome.verdict``):
 texts must match exactly, numbers, projections and metrics within a float tolerance.
 
 Inputs come from, in order: the argument's own literal, its Parquet snapshot
@@ -28,7 +28,7 @@ from typing import Any
 
 from . import records
 from .core.models.environment import Repro, Step, steps
-from .outcome import compare, outcome
+from .outcome import outcome, verdict
 from .records import Argument, RunRecord
 from .render import Recorded
 from .render.replay import verification_bundle
@@ -102,9 +102,9 @@ def _verify(step: Step, namespace: ChainMap, done: dict[int, Any]) -> dict[str, 
     again = outcome(result)
     if not entry.outcome and not again:
         return {**row, "status": "nothing to compare"}
-    verdict = compare(entry.outcome, again)
-    same = verdict["texts"] is not False and verdict["numbers"] is not False
-    return {**row, **verdict, "status": "same" if same else "different"}
+    found = verdict(entry.outcome, again)
+    same = found["texts"] is not False and found["numbers"] is not False
+    return {**row, **found, "status": "same" if same else "different"}
 
 
 class _Skip(Exception):

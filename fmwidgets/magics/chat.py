@@ -9,7 +9,7 @@ from __future__ import annotations
 import fmwidgets as fm
 
 from ..core.prompting.chat import chat_reply
-from .parser import arg, command, store
+from .parser import arg, command, set_variable
 from .prompting import GENERATION_ARGS, body_text, generation_params, max_new_tokens_arg
 
 _CHAT_FLAGS = (
@@ -54,5 +54,5 @@ def chat(args, cell, shell, **extra):
         **generation_params(args, extra),
     )
     conversations[name] = reply.conversation
-    store(shell, args.out, reply)
+    set_variable(shell, args.out, reply)
     return reply

@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from .parser import ENGINE_ARGS, arg, command, engine_options, store, variable
+from .parser import ENGINE_ARGS, arg, command, engine_options, set_variable, variable
 
 
 @command(
@@ -58,10 +58,10 @@ def embed(args, cell, shell):
         seed=args.seed,
         k=args.k,
         strict=args.strict,
-        on_select=(lambda rows: store(shell, args.out, rows)) if args.out else None,
+        on_select=(lambda rows: set_variable(shell, args.out, rows)) if args.out else None,
         **engine_options(args),
     )
-    store(shell, args.out, explorer.selected)
+    set_variable(shell, args.out, explorer.selected)
     return explorer
 
 
@@ -90,7 +90,7 @@ def similar(args, cell, shell):
         pooling=args.pooling,
         strict=args.strict,
     )
-    store(shell, args.out, rows)
+    set_variable(shell, args.out, rows)
     return rows
 
 
@@ -131,7 +131,7 @@ def clip(args, cell, shell):
     result = fm.clip_similarity(
         _images(shell, args.images), args.labels, model=args.model, image=args.image, strict=args.strict
     )
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     if args.view == "heatmap":
         return fm.plot_clip_similarity(result)
     if args.view == "map":

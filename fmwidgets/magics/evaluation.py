@@ -21,7 +21,7 @@ from IPython.core.error import UsageError
 import fmwidgets as fm
 
 from ..core.prompting.generate_df import DEFAULT_BATCH_SIZE
-from .parser import ENGINE_ARGS, arg, command, engine_options, store
+from .parser import ENGINE_ARGS, arg, command, engine_options, set_variable
 from .prompting import GENERATION_ARGS, body_text, generation_params
 
 ACTIONS = ("list", "diff", "review", "preferences")
@@ -96,7 +96,7 @@ def eval_(args, cell, shell, **extra):
         result = fm.compare_evaluations(
             rest[0], rest[1], evaluator=(args.evaluator or [None])[0], judge=judge
         )
-        store(shell, args.out, result)
+        set_variable(shell, args.out, result)
         return result
     if action == "review":
         if len(rest) == 2:
@@ -113,7 +113,7 @@ def eval_(args, cell, shell, **extra):
                 '%fm eval preferences needs one name: a review (quote it: "qa-v1 vs qa-v2") or a rated run.'
             )
         result = fm.preferences(rest[0], prompt_from=args.prompt_from or "a")
-        store(shell, args.out, result)
+        set_variable(shell, args.out, result)
         return result
     if args.judge is not None:
         raise UsageError(
@@ -140,5 +140,5 @@ def eval_(args, cell, shell, **extra):
         **engine_options(args),
         **params,
     )
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return result

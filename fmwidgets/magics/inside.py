@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from .parser import arg, command, store
+from .parser import arg, command, set_variable
 
 
 def _text(args, cell, name: str) -> str:
@@ -42,7 +42,7 @@ def _text(args, cell, name: str) -> str:
 )
 def attention(args, cell, shell):
     result = fm.attention(_text(args, cell, "attention"), text_pair=args.pair, model=args.model)
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return fm.AttentionView(result, view=args.view, layer=args.layer, head=args.head)
 
 
@@ -64,5 +64,5 @@ def attention(args, cell, shell):
 )
 def lens(args, cell, shell):
     result = fm.logit_lens(_text(args, cell, "lens"), model=args.model, top_k=args.top_k)
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return fm.plot_logit_lens(result)

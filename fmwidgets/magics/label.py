@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fmwidgets as fm
 
-from .parser import ENGINE_ARGS, arg, command, engine_options, store, variable
+from .parser import ENGINE_ARGS, arg, command, engine_options, set_variable, variable
 
 
 @command(
@@ -35,5 +35,5 @@ def label(args, cell, shell):
         multi_label=args.multi_label,
         **engine_options(args),
     )
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return result

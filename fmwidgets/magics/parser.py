@@ -236,7 +236,7 @@ def variable(shell: Any, name: str, what: str = "variable") -> Any:
     return ns[name]
 
 
-def store(shell: Any, name: str | None, value: Any) -> None:
+def set_variable(shell: Any, name: str | None, value: Any) -> None:
     """``--out VAR``: put a result into the notebook's namespace."""
     if name:
         if not name.isidentifier():

@@ -17,7 +17,7 @@ import fmwidgets as fm
 
 from ..core.prompting.generate import generate_text
 from ..core.prompting.generate_df import DEFAULT_BATCH_SIZE, generate_table
-from .parser import ENGINE_ARGS, Arg, arg, command, default_of, engine_options, store, variable
+from .parser import ENGINE_ARGS, Arg, arg, command, default_of, engine_options, set_variable, variable
 
 
 def max_new_tokens_arg(func: Callable) -> Arg:
@@ -154,7 +154,7 @@ def prompt(args, cell, shell, **extra):
             )
         version = fm.save_prompt(args.save, template, model=args.model, **params)
         if args.df is None:  # the template's {column} placeholders are for data, not notebook names
-            store(shell, args.out, version)
+            set_variable(shell, args.out, version)
             return version
     if args.df is not None:
         frame = variable(shell, args.df, "DataFrame")
@@ -189,7 +189,7 @@ def prompt(args, cell, shell, **extra):
         )
         if args.code:
             return _show_as_code(args, result, shell)
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return result
 
 
@@ -214,7 +214,7 @@ def prompt_tag(args, cell, shell):
 )
 def prompt_run(args, cell, shell, **values):
     result = fm.run_prompt(args.name, keep=False, **values)
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return result
 
 
@@ -260,7 +260,7 @@ def _show_as_code(args, result, shell) -> None:
         raw=True,
         metadata={"fmwidgets": result.record.to_dict()},
     )
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
 
 
 @command(
@@ -278,7 +278,7 @@ def compare(args, cell, shell, **extra):
     result = fm.compare(
         prompts, models=args.models or None, variables=shell.user_ns, **generation_params(args, extra)
     )
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return result
 
 
@@ -296,7 +296,7 @@ def fill(args, cell, shell):
 
     result = fm.fill_mask(" ".join(args.text), model=args.model, top_k=args.top_k)
     display(fm.plot_fill_mask(result))
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return result
 
 
@@ -314,7 +314,7 @@ def fill(args, cell, shell):
 def probs(args, cell, shell):
     source = variable(shell, args.of) if args.of else " ".join(args.text)
     result = fm.token_probs(source, model=args.model, top_k=args.top_k, strict=args.strict)
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return result
 
 

@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 import fmwidgets as fm
 
 from ..core.retrieval.rag import rag_answer
-from .parser import ENGINE_ARGS, arg, command, default_of, engine_options, store, variable
+from .parser import ENGINE_ARGS, arg, command, default_of, engine_options, set_variable, variable
 from .prompting import GENERATION_ARGS, body_text, generation_params
 
 
@@ -51,7 +51,7 @@ def index(args, cell, shell):
         name=args.name,
         **engine_options(args),
     )
-    store(shell, args.name, result)
+    set_variable(shell, args.name, result)
     return result
 
 
@@ -95,5 +95,5 @@ def rag(args, cell, shell, **extra):
         keep=False,
         **generation_params(args, extra),
     )
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fmwidgets as fm
 
-from .parser import arg, command, store
+from .parser import arg, command, set_variable
 
 
 @command(
@@ -36,5 +36,5 @@ def transcribe(args, cell, shell):
         timestamps=not args.no_timestamps,
         audio=args.audio,
     )
-    store(shell, args.out, result)
+    set_variable(shell, args.out, result)
     return result

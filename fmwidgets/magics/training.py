@@ -10,7 +10,7 @@ from ..core.training.data import DEFAULT_VAL_SPLIT
 from ..core.training.finetune import run_finetune
 from ..core.training.settings import DEFAULT_LORA_LR, DEFAULT_LR
 from ..widgets.stream import in_kernel
-from .parser import ENGINE_ARGS, AlreadyShown, arg, command, store, variable
+from .parser import ENGINE_ARGS, AlreadyShown, arg, command, set_variable, variable
 
 # Flags left out of the line are left out of the call, so their defaults are run_finetune's
 # own (core/training/finetune.py), never repeated here: --help reads them from its signature.
@@ -104,7 +104,7 @@ def finetune(args, cell, shell):
     if "lora_targets" in given:
         given["lora_targets"] = given["lora_targets"].split(",")
     result = fm.finetune(df, **given)
-    store(shell, out, result)
+    set_variable(shell, out, result)
     # In a notebook fm.finetune's live view ends with the result: kept in VAR, Out[] would repeat it.
     return AlreadyShown(result) if out and in_kernel() else result
 
@@ -127,5 +127,5 @@ def predict(args, cell, shell):
     if source.isidentifier() and source in shell.user_ns:  # a variable; anything else is a text
         source = variable(shell, source)
     predictions = fm.predict(source, model=args.model, text=args.text)
-    store(shell, args.out, predictions)
+    set_variable(shell, args.out, predictions)
     return predictions

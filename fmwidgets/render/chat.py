@@ -54,10 +54,6 @@ def conversation_html(messages: list[dict[str, str]]) -> str:
     return f'<div class="fm-chat" style="display:flex;flex-direction:column;max-width:720px">{inner}</div>'
 
 
-def conversation_text(messages: list[dict[str, str]]) -> str:
-    return "\n".join(f"{m['role']}: {m['content']}" for m in messages)
-
-
 def reply_bundle(reply: Any) -> dict[str, Any]:
     return {
         "text/plain": f"{reply.text}\n— {reply.summary()}",

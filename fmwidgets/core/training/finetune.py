@@ -1,7 +1,7 @@
 """Fine-tune a loaded model on a DataFrame: classification, regression or causal-LM, full or LoRA.
 
-``run_finetune()`` is the public ``fmwidgets.finetune`` without its live view (the public
-function adds the ``TrainingView`` in a notebook).  It checks everything before anything heavy
+``run_finetune()`` is the public ``fmwidgets.finetune`` (defined in fmwidgets/api.py, which adds
+the ``TrainingView`` in a notebook) without its live view.  It checks everything before anything heavy
 happens, copies the base model with the right head (the base is never touched), and trains
 through ``transformers.Trainer`` in the calling thread, where torch's OpenMP threads run as fast
 as in a plain Trainer (background=True trains in a thread of its own).  A Stop button (the
@@ -9,7 +9,8 @@ monitor's ``stop_event``) or a kernel interrupt ends training cleanly after the 
 However training ends (finished, stopped, interrupted) the tuned model is evaluated and
 registered under a new name beside the base, so what it learned is never lost.
 
-Its signature is the one place a fine-tune's keywords and defaults are written; the parts:
+Its keywords and their defaults are written once, in settings.py, and shown in its signature;
+the parts:
 
 - settings.py: ``FinetuneSettings``, those keywords as one value, built here once
 - checks.py: the numbers and output paths checked, the tuned model's name reserved
