@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import EngineError, MissingDependencyError
+from ..model_spec import ModelSpec
 from . import Loader
 
 _INSTALL = "pip install 'fmwidgets[ray]'"
@@ -148,38 +149,6 @@ def cluster_info() -> dict[str, Any] | None:
     }
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """How an actor loads the same model the notebook has (no weights travel with it)."""
-
-    source: str | None  # hub id or folder; None for the embedded default model
-    name: str
-    task: str | None
-    device: str
-    dtype: str
-    revision: str | None
-    trust_remote_code: bool
-    local: bool  # a folder: it must exist where the actor runs
-
-    def load(self, load: Loader) -> Any:
-        """The model, loaded where this runs with ``load``; a folder must exist here too."""
-        if self.local and not Path(str(self.source)).is_dir():
-            raise EngineError(
-                f"The model folder '{self.source}' exists only on the notebook's machine, not on "
-                f"the Ray worker {os.uname().nodename}; use a hub id, or save the model to a path "
-                "that every node can read."
-            )
-        return load(
-            self.source,
-            as_=self.name,
-            task=self.task,
-            device=self.device,
-            dtype=self.dtype,
-            revision=self.revision,
-            trust_remote_code=self.trust_remote_code,
-        )
-
-
 _HEAD_TASK = {
     "classification": "classification",
     "regression": "regression",
@@ -188,13 +157,10 @@ _HEAD_TASK = {
 }
 
 
-def model_spec(handle: Any) -> ModelSpec:
-    """The spec of ``handle``; a model that lives only in this kernel is saved to a folder first."""
-    source: str | None = handle.model_id
-    local = handle.source in ("local", "tuned")
-    if handle.source == "embedded":  # installed with fmwidgets on every node: load(None) finds it
-        source = None
-    revision = handle.commit if handle.source == "hub" and handle.commit else handle.revision
+def replica_spec(handle: Any) -> ModelSpec:
+    """How a replica loads ``handle``'s model; a model that lives only in this kernel is saved to
+    a folder first."""
+    source, model, commit = handle.source, handle.model_id, handle.commit or handle.revision
     if handle.source == "tuned":
         folder = handle.extra.get("engine_folder")
         if folder is None or not Path(folder).is_dir():
@@ -202,17 +168,16 @@ def model_spec(handle: Any) -> ModelSpec:
             handle.model.save_pretrained(folder)
             (handle.tokenizer or handle.processor).save_pretrained(folder)
             handle.extra["engine_folder"] = folder
-        source, revision = folder, None
-    device = "cuda" if str(handle.device).startswith("cuda") else "cpu"
+        source, model, commit = "local", folder, None
     return ModelSpec(
         source=source,
+        model=model,
+        commit=commit,
         name=handle.name,
         task=_HEAD_TASK.get(handle.head),
-        device=device,
+        device="cuda" if str(handle.device).startswith("cuda") else "cpu",
         dtype=handle.dtype,
-        revision=revision,
         trust_remote_code=handle.trust_remote_code,
-        local=local,
     )
 
 
@@ -264,7 +229,7 @@ def run(
 ) -> list[list | None]:
     """Run ``task`` over ``chunks`` on Ray actors, each loading the model with ``load``; one entry
     per chunk, None where not finished."""
-    spec = model_spec(handle)
+    spec = replica_spec(handle)
     ray = connect(address)
     resources = ray.cluster_resources()
     gpus = spec.device == "cuda"

@@ -73,14 +73,15 @@ def engine_for(handle: Any) -> Any:
     """The kernel's vLLM engine for this model (created once: loading takes a while)."""
     from vllm import LLM
 
-    from .ray import model_spec
+    from .ray import replica_spec
 
-    spec = model_spec(handle)
-    key = (spec.source, spec.revision, spec.dtype)
+    spec = replica_spec(handle)
+    revision = spec.commit if spec.source == "hub" else None
+    key = (spec.model, revision, spec.dtype)
     if key not in _LLMS:
         _LLMS[key] = LLM(
-            model=spec.source,
-            revision=spec.revision,
+            model=spec.model,
+            revision=revision,
             dtype=spec.dtype,
             trust_remote_code=spec.trust_remote_code,
         )

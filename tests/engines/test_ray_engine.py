@@ -73,10 +73,9 @@ def test_bad_engine_arguments_are_one_sentence(gpt2):
 
 def test_a_model_folder_missing_on_the_workers_is_one_sentence(gpt2, tmp_path):
     from fmwidgets.core.models.loading import load
-    from fmwidgets.engines.ray import ModelSpec
+    from fmwidgets.model_spec import ModelSpec
 
-    spec = ModelSpec(source=str(tmp_path / "gone"), name="g", task=None, device="cpu",
-                     dtype="float32", revision=None, trust_remote_code=False, local=True)
+    spec = ModelSpec(source="local", model=str(tmp_path / "gone"), name="g", device="cpu", dtype="float32")
     with pytest.raises(EngineError, match="exists only on the notebook's machine"):
         spec.load(load)
 

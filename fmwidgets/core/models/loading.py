@@ -24,12 +24,12 @@ from ...errors import (
     ModelLoadError,
     ModelNotFoundError,
 )
+from ...model_spec import ModelSpec
 from ...records import recorded
 from ..arguments import model_name
 from .load_errors import explain_load_error
 from .memory import bnb_config, check_fits, check_quantize
 from .registry import ModelHandle, get_model, registry
-from .spec import ModelSpec
 
 EMBEDDED_ID = "sentence-transformers/all-MiniLM-L6-v2"
 _CLIP_TYPES = {"clip", "siglip", "siglip2", "chinese_clip", "altclip", "clipseg", "metaclip_2"}

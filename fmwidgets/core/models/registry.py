@@ -12,10 +12,10 @@ from typing import Any
 
 from ...errors import BadArgumentError, NoModelLoadedError, UnknownModelNameError, WrongFamilyError
 from ...handles import Handle
+from ...model_spec import ModelSpec, local_path
 from ...render import Shown
 from ...render.models import model_card
 from ..arguments import model_name
-from .spec import ModelSpec, local_path
 
 # What each feature needs, so a handle can say what applies to it and a feature can refuse a
 # model with one sentence that names what the model can do instead.

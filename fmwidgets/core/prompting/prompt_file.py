@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import BadArgumentError, DataError
+from ...model_spec import ModelSpec
 from ...records import recorded
 from ...store import store
-from ..models.spec import ModelSpec
 from ..targets import writable_files
 from .generate import check_prompt
 from .template import fields

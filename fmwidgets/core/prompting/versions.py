@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...errors import BadArgumentError, DataError, NoModelLoadedError
+from ...model_spec import ModelSpec
 from ...records import _jsonable, recorded
 from ...store import Store, now, store
 from ..arguments import keyword_names
 from ..models.loading import load_spec
 from ..models.registry import ModelHandle, get_model, registry
-from ..models.spec import ModelSpec
 from .generate import Generation, check_prompt, generate_text
 from .template import fields, fill
 

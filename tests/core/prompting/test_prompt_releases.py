@@ -21,7 +21,7 @@ import fmwidgets as fm
 from fmwidgets import prompts, testing
 from fmwidgets.config import settings
 from fmwidgets.core.models.registry import ModelHandle, registry
-from fmwidgets.core.models.spec import ModelSpec
+from fmwidgets.model_spec import ModelSpec
 from fmwidgets.core.prompting.versions import content_hash
 from fmwidgets.errors import BadArgumentError, DataError, FMError, ModelLoadError
 from fmwidgets.store import store
