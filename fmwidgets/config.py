@@ -7,7 +7,7 @@ the magics register it with IPython's config manager so ``%config`` edits that s
 
 from __future__ import annotations
 
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Dict, Float, Int, Unicode
 from traitlets.config import Configurable
 
 
@@ -46,6 +46,11 @@ class FM(Configurable):
         "",
         help="Folder where DataFrames passed to fmwidgets calls are saved as Parquet (once per "
         "content), so fm.repro() can rebuild them; empty = off.",
+    ).tag(config=True)
+    prices = Dict(
+        help="Prices of API-served models in US dollars per million tokens, keyed by the model id "
+        "without its provider prefix: {'gpt-4o-mini': (0.15, 0.60)} (input, output), or (input, "
+        "output, cached input). A model without a price has cost NaN, never $0.",
     ).tag(config=True)
     show_record = Bool(False, help="Show the one-line run record under every displayed result.").tag(
         config=True

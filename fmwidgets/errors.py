@@ -9,6 +9,8 @@ library exception that caused it stays chained as ``__cause__`` for whoever want
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class FMError(Exception):
     """Base class: a mistake the user can fix, described in one sentence."""
@@ -69,4 +71,11 @@ class MissingDependencyError(FMError, ImportError):
 class EngineError(FMError):
     """Batch work on another engine (a Ray cluster) could not start or did not finish."""
 
-    partial: list | None = None  # when it stopped part-way: the finished results, None for the others
+    partial: Any = None  # when it stopped part-way: the finished results, None for the others
+    usage: list | None = None  # an API-served model's accounting of those results, per row
+
+
+class RemoteModelError(FMError):
+    """An API-served model's server could not be reached, refused the key, or failed a request."""
+
+    status: int | None = None  # the HTTP status the server answered with, when it answered

@@ -80,14 +80,22 @@ class RunRecord:
     params: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     data: dict[str, Any] | None = None
+    # where an API-served model ran: provider, host, model, and what the replies said was run
+    endpoint: dict[str, Any] | None = None
     versions: dict[str, str] = field(default_factory=library_versions)
     created: str = field(
         default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     )
 
     @classmethod
-    def for_model(cls, kind: str, handle: Any, params: dict | None = None, seed=None, data=None):
-        """A record of ``kind`` for work done by the model behind ``handle``."""
+    def for_model(
+        cls, kind: str, handle: Any, params: dict | None = None, seed=None, data=None, usage=None
+    ):
+        """A record of ``kind`` for work done by the model behind ``handle``; ``usage`` holds an
+        API-served model's per-row accounting, whose served model ids and fingerprints it notes."""
+        endpoint = getattr(handle, "provenance", lambda: None)()
+        if endpoint is not None:
+            endpoint = {**endpoint, **_served_as(usage or [])}
         return cls(
             kind=kind,
             model=handle.model_id,
@@ -99,6 +107,7 @@ class RunRecord:
             params={k: _jsonable(v) for k, v in (params or {}).items()},
             seed=seed,
             data=fingerprint_df(data) if data is not None else None,
+            endpoint=endpoint,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,6 +122,16 @@ class RunRecord:
         params = ", ".join(f"{k}={v}" for k, v in self.params.items() if v is not None)
         seed = f" seed={self.seed}" if self.seed is not None else ""
         return home_as_tilde(f"{self.kind} · {model} · {params}{seed}".rstrip(" ·"))
+
+
+def _served_as(rows: list[dict[str, Any] | None]) -> dict[str, Any]:
+    """The model id(s) and system fingerprint(s) the server reported in its replies."""
+    out: dict[str, Any] = {}
+    for key, name in (("model", "served_model"), ("fingerprint", "system_fingerprint")):
+        seen = sorted({str(r[key]) for r in rows if r and r.get(key)})
+        if seen:
+            out[name] = seen[0] if len(seen) == 1 else seen
+    return out
 
 
 def _jsonable(value: Any) -> Any:

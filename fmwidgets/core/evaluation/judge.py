@@ -301,7 +301,7 @@ class Judge(Evaluator):
 
     def _replies(self, judge: ModelHandle, sent: list[str]) -> list[Any]:
         sampling = Sampling(max_new_tokens=self.max_new_tokens, greedy=True).resolve(judge)
-        replies, _, _ = generate_cached(judge, sent, sampling=sampling, use_cache=True)
+        replies, _, _, _ = generate_cached(judge, sent, sampling=sampling, use_cache=True)
         return replies
 
 

@@ -27,7 +27,7 @@ from ...store import now, store
 from ..arguments import batch_size as check_batch_size
 from ..data import FMWarning, require_columns
 from ..models.registry import get_model
-from ..prompting.generate import render_prompt
+from ..prompting.generate import render_prompt, sent_text
 from ..prompting.generate_df import fill_rows
 from ..prompting.sampling import Sampling
 from ..prompting.versions import pinned_model
@@ -39,6 +39,7 @@ BOOTSTRAP = 1000  # resamples for a mean's interval
 BOOTSTRAP_CORPUS = 200  # resamples for corpus scores (each one re-runs the library metric)
 SUMMARY_COLUMNS = ["evaluator", "mean", "ci_low", "ci_high", "n", "failed"]
 RESULT_COLUMNS = ("prompt", "output", "reference", "seconds", "human", "human_comment", "judge_reason")
+USAGE_TOTALS = ("tokens_in", "tokens_out", "seconds", "cost")  # fm.evaluations(): an API run's sums
 
 
 @dataclass(eq=False)
@@ -88,6 +89,28 @@ class Evaluation(Recorded, look=evaluation_bundle):
 
     def __len__(self) -> int:
         return len(self.table)
+
+    @property
+    def totals(self) -> dict[str, Any] | None:
+        """An API-served model's run in sums: rows, tokens_in, tokens_out, seconds, cost (NaN when
+        no price is set), cache_hits; None for a local model's run."""
+        return totals(self.table, self.record.params.get("cache_hits", 0))
+
+
+def totals(table: Any, cache_hits: int = 0) -> dict[str, Any] | None:
+    """The sums of a run's accounting columns (None when it has none)."""
+    if "tokens_in" not in table:
+        return None
+    sent = table["tokens_in"].notna()
+    return {
+        "rows": int(sent.sum()),
+        "tokens_in": int(table["tokens_in"].sum()),
+        "tokens_out": int(table["tokens_out"].fillna(0).sum()),
+        "seconds": float(table["seconds"].sum()),
+        # NaN as soon as one row has no known cost: a partial sum would read as the whole cost
+        "cost": float(table.loc[sent, "cost"].sum(skipna=False)) if sent.any() else math.nan,
+        "cache_hits": int(cache_hits),
+    }
 
 
 def _add_ratings(table: Any, ratings: dict[int, tuple[float | None, str | None]]) -> None:
@@ -356,11 +379,11 @@ def _saved_version(prompt: Any) -> Any:
 
 def _outputs(
     plan: _Plan, cache: bool, progress: Callable | None, where: Engine
-) -> tuple[list, list[float], int]:
+) -> tuple[list, list[float], int, list[dict[str, Any] | None] | None]:
     if plan.mode == "outputs":  # as given; the data's own seconds (latency) are kept
         given = [None if _missing(v) else v for v in plan.frame[plan.column]]
         seconds = plan.frame["seconds"].tolist() if "seconds" in plan.frame else [math.nan] * len(given)
-        return given, seconds, 0
+        return given, seconds, 0, None
     if plan.sampling is not None:
         prompts = cast("list[str]", plan.inputs)  # a decoder's rows are all filled (fill_rows, strict)
         return generate_cached(
@@ -391,7 +414,7 @@ def _outputs(
     each = (time.perf_counter() - start) / max(len(usable), 1)
     if progress is not None:
         progress(len(plan.inputs), len(plan.inputs))
-    return outputs, [each if o is not None else 0.0 for o in outputs], 0
+    return outputs, [each if o is not None else 0.0 for o in outputs], 0, None
 
 
 @expands(Engine, "where")
@@ -442,10 +465,10 @@ def run_evaluation(
         from ...engines.vllm import check_available
 
         check_available()
-    outputs, seconds, hits = _outputs(plan, cache, progress, where)
+    outputs, seconds, hits, usage = _outputs(plan, cache, progress, where)
 
     table = plan.frame.copy()
-    table["prompt"] = plan.inputs
+    table["prompt"] = [None if i is None else sent_text(plan.handle, i) for i in plan.inputs]
     table["output"] = outputs
     if plan.reference is not None:
         table["reference"] = plan.frame[plan.reference].tolist()
@@ -453,6 +476,9 @@ def run_evaluation(
         for column, values in ev.scores(outputs, table, plan.handle).items():
             table[column] = values
     table["seconds"] = seconds
+    if usage is not None:  # an API-served model: what each row cost
+        for column in ("tokens_in", "tokens_out", "cost"):
+            table[column] = [math.nan if u is None or u.get(column) is None else u[column] for u in usage]
     partial = plan.mode != "outputs" and any(o is None for o, i in zip(outputs, plan.inputs) if i is not None)
 
     params = dict(
@@ -470,7 +496,7 @@ def run_evaluation(
     )
     seed = plan.sampling.seed if plan.sampling is not None else None
     record = (
-        RunRecord.for_model("evaluate", plan.handle, params, seed=seed, data=plan.frame)
+        RunRecord.for_model("evaluate", plan.handle, params, seed=seed, data=plan.frame, usage=usage)
         if plan.mode != "outputs"
         else RunRecord(kind="evaluate", params=params, data=fingerprint_df(plan.frame))
     )
@@ -527,7 +553,12 @@ def save(result: Evaluation) -> None:
     """
     table = result.table.drop(columns=[c for c in ("human", "human_comment") if c in result.table])
     lines = table.to_json(orient="records", lines=True, default_handler=str).splitlines()
-    meta = dict(evaluators=result.evaluators, record=result.record.to_dict(), columns=list(table.columns))
+    meta = dict(
+        evaluators=result.evaluators,
+        record=result.record.to_dict(),
+        columns=list(table.columns),
+        totals=result.totals,
+    )
     with store().write() as cur:
         earlier = cur.execute(
             "SELECT id FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1", (result.name,)
@@ -639,11 +670,12 @@ def evaluations() -> Any:
     import pandas as pd
 
     rows = store().query(
-        "SELECT id, name, model, prompt, data, summary, partial, created FROM runs ORDER BY id"
+        "SELECT id, name, model, prompt, data, summary, meta, partial, created FROM runs ORDER BY id"
     )
     out = []
-    for run_id, name, model, prompt, data, summary, partial, created in rows:
+    for run_id, name, model, prompt, data, summary, meta, partial, created in rows:
         scores = {s["evaluator"]: s["mean"] for s in json.loads(summary)}
+        sums = json.loads(meta).get("totals") or {}
         out.append(
             dict(
                 id=run_id,
@@ -653,13 +685,13 @@ def evaluations() -> Any:
                 data=(json.loads(data) or {}).get("sha256"),
                 rows=(json.loads(data) or {}).get("shape", [None])[0],
                 summary=scores,
+                **{k: sums.get(k, math.nan) for k in USAGE_TOTALS},
                 partial=bool(partial),
                 created=created,
             )
         )
-    return pd.DataFrame(
-        out, columns=["id", "name", "model", "prompt", "data", "rows", "summary", "partial", "created"]
-    )
+    columns = ["id", "name", "model", "prompt", "data", "rows", "summary", *USAGE_TOTALS, "partial", "created"]
+    return pd.DataFrame(out, columns=columns)
 
 
 def load_evaluation(name: Any) -> Evaluation:
@@ -689,7 +721,7 @@ def load_evaluation(name: Any) -> Evaluation:
         else pd.DataFrame(columns=meta["columns"])
     )
     table = table.reindex(columns=meta["columns"])
-    for column in [*meta["evaluators"], "seconds"]:  # JSON null came back as None
+    for column in [*meta["evaluators"], "seconds", "tokens_in", "tokens_out", "cost"]:  # null came back as None
         if column in table:
             table[column] = pd.to_numeric(table[column], errors="coerce")
     ratings = store().query("SELECT pos, rating, comment FROM ratings WHERE run = ?", (run_id,))

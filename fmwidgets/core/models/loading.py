@@ -282,8 +282,18 @@ def load(
     trust_remote_code: bool = False,
     quantize: str | None = None,
     device_map: str | None = None,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+    max_concurrency: int = 8,
+    timeout: float | None = None,
+    max_retries: int = 6,
 ) -> ModelHandle:
     """Load a hub id or local folder (None: the embedded MiniLM) and make it the current model.
+
+    ``"openai:MODEL"``, ``"anthropic:MODEL"`` or ``MODEL`` with ``base_url=`` load an API-served
+    model instead (core/models/remote/load.py): its key comes from the environment variable named
+    by ``api_key_env`` (default OPENAI_API_KEY / ANTHROPIC_API_KEY), ``max_concurrency`` requests
+    are in flight at most, each with ``timeout`` seconds and ``max_retries`` retries.
 
     ``device`` and ``dtype`` default to the settings (``%config FM.device``), which default to
     "auto": the first of cuda, mps, cpu; float32 on CPU and the checkpoint's half dtype on a GPU.
@@ -291,6 +301,25 @@ def load(
     ``device_map="auto"`` spreads a model too large for one GPU over the GPUs (and CPU memory).
     A model whose weights would not fit in the free memory is refused before anything is loaded.
     """
+    from .remote.load import is_remote, load_remote
+
+    if is_remote(model, base_url, api_key_env):
+        local = dict(task=task, device=device, dtype=dtype, revision=revision, quantize=quantize)
+        given = [k for k, v in {**local, "trust_remote_code": trust_remote_code or None}.items() if v]
+        if given or device_map:
+            raise BadArgumentError(
+                f"{', '.join(given + (['device_map'] if device_map else []))} applies to weights loaded "
+                "in this kernel, not to an API-served model; leave it out."
+            )
+        return load_remote(
+            model,
+            as_=as_,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            max_concurrency=max_concurrency,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
     if task is not None and task not in TASKS:
         raise BadArgumentError(f"'{task}' is not a task fmwidgets knows; use one of {', '.join(TASKS)}.")
     model_name(as_)
@@ -404,8 +433,8 @@ def models():
     """A DataFrame of the loaded models: name, id, family, parameters, device, dtype, memory."""
     import pandas as pd
 
-    cols = ["name", "id", "family", "head", "params", "device", "dtype", "memory_mb", "current"]
-    rows = [{**{k: h.card()[k] for k in cols[:-1]}, "current": h.name == registry.current} for h in registry]
+    cols = ["name", "id", "family", "head", "params", "device", "dtype", "memory_mb", "provider", "current"]
+    rows = [{**{k: h.card().get(k) for k in cols[:-1]}, "current": h.name == registry.current} for h in registry]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -44,7 +44,7 @@ class ModelHandle(Shown, Handle, look=model_card):
 
     name: str
     model_id: str
-    family: str  # "encoder" | "decoder" | "encoder-decoder" | "clip" | "speech" | "vision"
+    family: str  # "encoder" | "decoder" | "encoder-decoder" | "clip" | "speech" | "vision" | "api"
     model: Any
     tokenizer: Any
     processor: Any = None
@@ -53,7 +53,7 @@ class ModelHandle(Shown, Handle, look=model_card):
     device: str = "cpu"
     dtype: str = "float32"
     commit: str | None = None
-    source: str = "hub"  # "hub" | "local" | "embedded" | "tuned"
+    source: str = "hub"  # "hub" | "local" | "embedded" | "tuned" | "api"
     revision: str | None = None
     trust_remote_code: bool = False
     base: str | None = None  # for tuned models: the name of the model they came from
@@ -82,6 +82,32 @@ class ModelHandle(Shown, Handle, look=model_card):
             n = getattr(self.tokenizer, "model_max_length", None)
             n = n if n and n < 10**7 else None
         return n
+
+    @property
+    def backend(self) -> Any:
+        """None: this model runs in the kernel.  A ``RemoteHandle`` gives its server's client here,
+        the one point where generation (``core.prompting``) leaves for a server."""
+        return None
+
+    @property
+    def samples_by_default(self) -> bool:
+        """Whether generation samples when no decoding setting is given (the generation config's)."""
+        return bool(self.model.generation_config.do_sample)
+
+    def can(self, capability: str) -> bool:
+        """Whether the model can ``generate``, ``stream``, ``chat`` (has a chat template) or give
+        ``token_logprobs``; features ask this instead of looking at the family."""
+        if capability == "chat":
+            return "generate" in self.features and bool(getattr(self.tokenizer, "chat_template", None))
+        if capability in ("generate", "stream"):
+            return "generate" in self.features
+        if capability == "token_logprobs":
+            return "token_probs" in self.features
+        return False
+
+    def provenance(self) -> dict[str, Any] | None:
+        """Where the model ran, for records (None: in this kernel; see RemoteHandle)."""
+        return None
 
     @property
     def features(self) -> list[str]:
@@ -197,7 +223,7 @@ def _human(n: int) -> str:
 
 
 class Registry:
-    """name -> ModelHandle, with a current model."""
+    """name -> ModelHandle (or RemoteHandle, its API-served kind), with a current model."""
 
     def __init__(self) -> None:
         self._models: dict[str, ModelHandle] = {}

@@ -64,8 +64,14 @@ def check_messages(messages: Any) -> list[dict[str, str]]:
     return out
 
 
-def chat_prompt_ids(handle: ModelHandle, messages: list[dict], chat_template: str | None = None) -> list[int]:
-    """The token ids of ``messages`` laid out by the chat template, ending with the reply's start."""
+def chat_prompt_ids(handle: ModelHandle, messages: list[dict], chat_template: str | None = None) -> list:
+    """The token ids of ``messages`` laid out by the chat template, ending with the reply's start
+    (an API-served model's server lays them out itself: the messages are sent as they are)."""
+    if handle.backend is not None:
+        from ..models.remote.generation import check_template
+
+        check_template(handle, chat_template)
+        return messages
     tok = handle.tokenizer
     if not (chat_template or getattr(tok, "chat_template", None)):
         raise BadArgumentError(
@@ -123,8 +129,7 @@ def chat_reply(
     params = sampling.params()
     del params["n"]  # one reply per turn
     params.update(system=system, turns=len(messages), **sampling.extra)
-    sent = handle.tokenizer.decode(ids)
-    gen = to_generation(handle, res, sent, params, sampling.seed)
+    gen = to_generation(handle, res, ids, params, sampling.seed)
     gen.record.kind = "chat"
     fields = {k: getattr(gen, k) for k in Generation.__dataclass_fields__}
     reply = Conversation(messages + [{"role": "assistant", "content": gen.text}], model_id=handle.model_id)

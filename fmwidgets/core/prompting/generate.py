@@ -19,7 +19,7 @@ import threading
 import time
 import warnings
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ...errors import BadArgumentError, DataError
@@ -52,6 +52,8 @@ class BatchRow:
     first_token_seconds: float | None
     steps: int
     stopped: str  # "eos" | "length" | "stop" | "stopped" | "interrupted"
+    # an API-served model's accounting: tokens_in/out, cached_tokens, seconds, cost, model, ...
+    usage: dict[str, Any] | None = field(default=None, kw_only=True)
 
 
 @dataclass(eq=False)
@@ -89,8 +91,18 @@ class Generation(BatchRow, Recorded, look=generation_bundle):
         n = f" · {p['n']} samples" if p.get("n", 1) > 1 else ""
         return (
             f"{self.record.model_name} · {self.steps} tokens in {self.seconds:.2f} s "
-            f"({self.tokens_per_s:.1f} tok/s) · {mode}{n} · {extra}{seed} · stopped: {self.stopped}"
+            f"({self.tokens_per_s:.1f} tok/s) · {mode}{n} · {extra}{seed}{_accounting(self.usage)} "
+            f"· stopped: {self.stopped}"
         )
+
+
+def _accounting(usage: dict[str, Any] | None) -> str:
+    """' · 13 in / 12 out tokens · $0.000010' for an API reply (cost: 'no price set')."""
+    if not usage:
+        return ""
+    cost = usage.get("cost")
+    money = f"${cost:.6f}" if isinstance(cost, float) and cost == cost else "cost unknown (no price set)"
+    return f" · {usage.get('tokens_in')} in / {usage.get('tokens_out')} out tokens · {money}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,7 +195,12 @@ def instruction_tuned(handle: ModelHandle) -> bool:
 def render_prompt(
     handle: ModelHandle, prompt: str, chat: bool | None, system: str | None
 ) -> tuple[str, bool]:
-    """(text to tokenize, whether the chat template was used)."""
+    """(text to tokenize, whether the chat template was used); for an API-served model, the chat
+    messages to send (it always chats)."""
+    if handle.backend is not None:
+        from ..models.remote.generation import messages_for
+
+        return messages_for(prompt, chat, system), True
     has_template = bool(getattr(handle.tokenizer, "chat_template", None))
     if chat is None:
         chat = has_template and (system is not None or instruction_tuned(handle))
@@ -245,8 +262,13 @@ def run_batch(
     ``sampling`` is resolved (``Sampling.resolve``).
 
     A KeyboardInterrupt ends the batch and returns what was generated so far (marked
-    "interrupted").
+    "interrupted").  An API-served model (``handle.backend``) gets the prompts (chat messages)
+    as requests instead: core/models/remote/generation.py.
     """
+    if handle.backend is not None:
+        from ..models.remote.generation import reply_batch
+
+        return reply_batch(handle, prompts, sampling, on_text=on_text, stop_event=stop_event)
     import torch
 
     tok, model = handle.tokenizer, handle.model
@@ -390,21 +412,35 @@ def generate_text(
     return to_generation(handle, res, sent, params, sampling.seed)
 
 
+def sent_text(handle: ModelHandle, sent: Any) -> str:
+    """The prompt as sent, as text: itself, its token ids decoded, or chat messages one per line."""
+    if isinstance(sent, str):
+        return sent
+    if sent and isinstance(sent[0], dict):
+        if len(sent) == 1 and sent[0]["role"] == "user":
+            return sent[0]["content"]
+        return "\n".join(f"{m['role']}: {m['content']}" for m in sent)
+    return handle.tokenizer.decode(list(sent))
+
+
 def to_generation(
-    handle: ModelHandle, res: BatchRow, sent: str, params: dict, seed: int | None
+    handle: ModelHandle, res: BatchRow, sent: Any, params: dict, seed: int | None
 ) -> Generation:
-    """A ``Generation`` from one ``run_batch`` result."""
-    record = RunRecord.for_model("generate", handle, params, seed=seed)
+    """A ``Generation`` from one ``run_batch`` result (``sent``: the prompt as sent)."""
+    record = RunRecord.for_model("generate", handle, params, seed=seed, usage=[res.usage])
     if res.stopped == "interrupted":
         warnings.warn(
-            f"Generation interrupted after {len(res.token_ids)} tokens; kept the partial text.",
+            f"Generation interrupted after {len(res.token_ids) or res.steps} tokens; kept the partial text.",
             FMWarning,
             stacklevel=3,
         )
+    tokens = (res.usage or {}).get("tokens") or []
+    if handle.tokenizer is not None:
+        tokens = readable_tokens(handle.tokenizer, res.token_ids)
     return Generation(
         **vars(res),
         text=res.texts[0],
-        prompt=sent,
-        tokens=readable_tokens(handle.tokenizer, res.token_ids),
+        prompt=sent_text(handle, sent),
+        tokens=tokens,
         record=record,
     )

@@ -15,10 +15,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ...engines import Engine, run_chunks
-from ...errors import DataError, EngineError
+from ...errors import BadArgumentError, DataError, EngineError
 from ...records import RunRecord
 from ...signatures import expands
 from ..arguments import batch_size as check_batch_size
@@ -94,15 +94,27 @@ def generate_rows(
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
     where: Engine | None = None,
-) -> tuple[list[Any], int]:
-    """(one output per rendered prompt, batch size used): the batched run that every per-row
-    generation (generate_df, evaluate, judges) goes through, on the chosen engine (engines/),
-    with ``sampling`` resolved.
+    names: Sequence[Any] | None = None,
+) -> tuple[list[Any], int, list[dict[str, Any] | None] | None]:
+    """(one output per rendered prompt, batch size used, per-row accounting or None): the batched
+    run that every per-row generation (generate_df, evaluate, judges) goes through, on the chosen
+    engine (engines/), with ``sampling`` resolved.  An API-served model's rows go to its server
+    instead, concurrently (core/models/remote/generation.py), with their tokens, seconds and
+    cost; ``names`` are the rows' labels in a failure's message.
 
     An interrupt keeps the rows already generated and leaves the others None, with a warning.
     """
     size = DEFAULT_BATCH_SIZE if batch_size is None else check_batch_size(batch_size)
     where = where or Engine()
+    if handle.backend is not None:
+        from ..models.remote.generation import reply_rows
+
+        if where.name != "local":
+            raise BadArgumentError(
+                f"Model '{handle.name}' is served by its own server, which runs the rows; leave engine= out."
+            )
+        outputs, usage = reply_rows(handle, prompts, sampling, progress=progress, names=names)
+        return outputs, size, usage
     if where.name == "vllm":
         from ...engines.vllm import generate_texts
 
@@ -115,7 +127,7 @@ def generate_rows(
             seed=sampling.seed,
             stop=sampling.stop,
             extra=sampling.extra,
-        ), size
+        ), size, None
     chunks = [(first, prompts[first : first + size]) for first in range(0, len(prompts), size)]
     task = functools.partial(generate_chunk, sampling=sampling, strict=strict)
     try:
@@ -134,7 +146,7 @@ def generate_rows(
             FMWarning,
             stacklevel=4,
         )
-    return outputs, size
+    return outputs, size, None
 
 
 def _per_prompt(chunks: list[tuple[int, list[str]]], results: list[list | None], count: int) -> list[Any]:
@@ -178,20 +190,22 @@ def generate_table(
     filled, positions = fill_rows(df, template, strict)
     prompts = [render_prompt(handle, p, chat, system)[0] for p in filled]
     sampling = sampling.resolve(handle)
-    outputs, size = generate_rows(
-        handle,
-        prompts,
-        batch_size=batch_size,
-        sampling=sampling,
-        strict=strict,
-        progress=progress,
-        where=where,
-    )
-    out = df.copy()
-    cells: list[Any] = [None] * len(df)
-    for pos, value in zip(positions, outputs):
-        cells[pos] = value
-    out[column] = cells
+    try:
+        outputs, size, usage = generate_rows(
+            handle,
+            prompts,
+            batch_size=batch_size,
+            sampling=sampling,
+            strict=strict,
+            progress=progress,
+            where=where,
+            names=[f"{pos} (index {df.index[pos]!r})" for pos in positions],
+        )
+    except EngineError as error:  # the finished rows, as the table the call would have returned
+        if error.partial is not None:
+            error.partial = output_table(df, positions, error.partial, error.usage, column)
+        raise
+    out = output_table(df, positions, outputs, usage, column)
     params = dict(
         template=template,
         column=column,
@@ -202,7 +216,32 @@ def generate_table(
         **sampling.extra,
         **where.params(),
     )
-    out.attrs["fmwidgets"] = RunRecord.for_model(
-        "generate_df", handle, params, seed=sampling.seed, data=df
-    ).to_dict()
+    record = RunRecord.for_model("generate_df", handle, params, seed=sampling.seed, data=df, usage=usage)
+    out.attrs["fmwidgets"] = record.to_dict()
+    return out
+
+
+ACCOUNTING = ("tokens_in", "tokens_out", "seconds", "cost")  # columns of an API-served model's rows
+
+
+def output_table(
+    df: Any, positions: list[int], outputs: list[Any], usage: list[dict | None] | None, column: str
+) -> Any:
+    """A copy of ``df`` with the outputs in ``column`` (None for skipped rows) and, for an
+    API-served model, its accounting columns (tokens_in, tokens_out, seconds, cost; NaN where a
+    row was not sent or no price is set)."""
+    import numpy as np
+
+    out = df.copy()
+    cells: list[Any] = [None] * len(df)
+    for pos, value in zip(positions, outputs):
+        cells[pos] = value
+    out[column] = cells
+    if usage is not None:
+        for name in ACCOUNTING:
+            values = np.full(len(df), np.nan)
+            for pos, row in zip(positions, usage):
+                if row is not None and row.get(name) is not None:
+                    values[pos] = row[name]
+            out[name] = values
     return out

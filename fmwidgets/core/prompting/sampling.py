@@ -74,7 +74,7 @@ class Sampling:
             raise BadArgumentError(f"n={self.n} asks for no samples; use n=1 or more.")
         asked = any(v is not None for v in (self.temperature, self.top_p, self.top_k))
         if self.greedy is None:
-            do_sample = asked or self.n > 1 or bool(handle.model.generation_config.do_sample)
+            do_sample = asked or self.n > 1 or handle.samples_by_default
         else:
             do_sample = not self.greedy
         if not do_sample and self.n > 1:

@@ -1,0 +1,116 @@
+"""Anthropic's native Messages API through the official SDK (``fm.load("anthropic:MODEL")``).
+
+What differs from OpenAI's API is only how a request is written and a reply read: the system
+message goes in ``system=``, stop strings are ``stop_sequences``, ``top_k`` is native, there is
+no seed and no log-probabilities, usage counts cache reads apart from the other input tokens,
+and ``count_tokens`` counts a request's input before it is sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from .backend import Backend, MalformedReply, Reply, Request, import_sdk, trim_stop
+
+FINISH = {"end_turn": "eos", "max_tokens": "length", "stop_sequence": "stop", "tool_use": "eos"}
+
+
+class AnthropicBackend(Backend):
+    def make_client(self, asynchronous: bool) -> Any:
+        sdk = import_sdk("anthropic")
+        endpoint = self.endpoint
+        options: dict[str, Any] = dict(api_key=endpoint.key(), max_retries=endpoint.max_retries)
+        if endpoint.base_url is not None:
+            options["base_url"] = endpoint.base_url
+        if endpoint.timeout is not None:
+            options["timeout"] = endpoint.timeout
+        return (sdk.AsyncAnthropic if asynchronous else sdk.Anthropic)(**options)
+
+    def _conversation(self, request: Request) -> dict[str, Any]:
+        system = "\n\n".join(m["content"] for m in request.messages if m["role"] == "system")
+        args: dict[str, Any] = dict(
+            model=self.endpoint.model, messages=[m for m in request.messages if m["role"] != "system"]
+        )
+        if system:
+            args["system"] = system
+        return args
+
+    def arguments(self, request: Request) -> dict[str, Any]:
+        args = dict(self._conversation(request), max_tokens=request.max_tokens)
+        if not request.sampled:
+            args["temperature"] = 0.0
+        else:
+            args["temperature"] = 1.0 if request.temperature is None else request.temperature
+            args.update((k, v) for k, v in (("top_p", request.top_p), ("top_k", request.top_k)) if v is not None)
+        if request.stop:
+            args["stop_sequences"] = list(request.stop)
+        if request.extra:
+            args["extra_body"] = dict(request.extra)
+        return args
+
+    def create(self, client: Any, arguments: dict[str, Any]) -> tuple[Any, int]:
+        raw = client.messages.with_raw_response.create(**arguments)
+        return raw.parse(), raw.retries_taken
+
+    async def acreate(self, client: Any, arguments: dict[str, Any]) -> tuple[Any, int]:
+        raw = await client.messages.with_raw_response.create(**arguments)
+        return raw.parse(), raw.retries_taken
+
+    def read(self, parsed: Any, request: Request) -> Reply:
+        blocks = getattr(parsed, "content", None)
+        if blocks is None:
+            raise MalformedReply(f"no content in the reply: {str(parsed)[:80]!r}")
+        text, cut = trim_stop("".join(getattr(b, "text", "") for b in blocks), request.stop)
+        return Reply(
+            text=text,
+            finish="stop" if cut else FINISH.get(parsed.stop_reason or "end_turn", str(parsed.stop_reason)),
+            model=getattr(parsed, "model", None),
+            **_usage(getattr(parsed, "usage", None)),
+        )
+
+    @contextlib.contextmanager
+    def stream_events(self, client: Any, arguments: dict[str, Any]) -> Iterator[Any]:
+        stream = client.messages.create(**arguments, stream=True)
+        try:
+            yield _events(stream)
+        finally:
+            stream.close()
+
+    def list_models(self, client: Any) -> list[dict[str, Any]]:
+        return [m.model_dump() for m in client.models.list()]
+
+    def count(self, request: Request) -> int | None:
+        return int(self.client().messages.count_tokens(**self._conversation(request)).input_tokens)
+
+
+def _usage(usage: Any) -> dict[str, Any]:
+    """Anthropic's usage as fmwidgets' fields: tokens_in counts cache reads and writes too."""
+    if usage is None:
+        return {}
+    read = getattr(usage, "cache_read_input_tokens", None)
+    made = getattr(usage, "cache_creation_input_tokens", None)
+    given = getattr(usage, "input_tokens", None)
+    out: dict[str, Any] = {"tokens_out": getattr(usage, "output_tokens", None)}
+    if given is not None:
+        out["tokens_in"] = given + (read or 0) + (made or 0)
+    if read is not None:
+        out["cached_tokens"] = read
+    return out
+
+
+def _events(stream: Any) -> Iterator[tuple[str, Any]]:
+    end: dict[str, Any] = {}
+    for event in stream:
+        kind = getattr(event, "type", None)
+        if kind == "message_start":
+            end["model"] = event.message.model
+            end.update(_usage(event.message.usage))
+        elif kind == "content_block_delta" and getattr(event.delta, "type", None) == "text_delta":
+            yield "text", event.delta.text
+        elif kind == "message_delta":
+            if event.delta.stop_reason:
+                end["finish"] = FINISH.get(event.delta.stop_reason, event.delta.stop_reason)
+            end.update((k, v) for k, v in _usage(event.usage).items() if v is not None)
+    yield "end", end
