@@ -29,6 +29,7 @@ from .errors import (
     NoModelLoadedError,
     OutOfMemoryError,
     RemoteCodeRequiredError,
+    RemoteModelError,
     UnknownModelNameError,
     WrongFamilyError,
 )
@@ -53,6 +54,8 @@ if TYPE_CHECKING:  # the lazy public API, as editors and type checkers see it; _
     from .core.models.loading import load, models, unload, use
     from .core.models.predict import predict
     from .core.models.registry import ModelHandle
+    from .core.models.remote.handle import RemoteHandle
+    from .core.models.remote.keys import set_api_key
     from .core.prompting.chat import ChatReply
     from .core.prompting.compare import compare
     from .core.prompting.fill_mask import fill_mask
@@ -127,6 +130,7 @@ __all__ = sorted(
         "MissingDependencyError",
         "OutOfMemoryError",
         "RemoteCodeRequiredError",
+        "RemoteModelError",
         "load_ipython_extension",
         "__version__",
     ]

@@ -64,9 +64,10 @@ def streamed(func: Callable, stream: bool | None, keep: bool, *args: Any, **para
 
 
 @contextlib.contextmanager
-def progress_bar(desc: str, total: int | None = None) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(desc: str, total: int | None = None) -> Iterator[Callable[..., None]]:
     """A ``progress(done, total)`` callback drawing a tqdm bar: at once when ``total`` is given,
-    else at the first report (so a run served from a cache, or refused, draws none)."""
+    else at the first report (so a run served from a cache, or refused, draws none).  An
+    API-served model's rows also report ``{"tokens", "cost"}`` so far, shown beside the bar."""
     bars: list[Any] = []
 
     def start(total: int) -> None:
@@ -74,9 +75,13 @@ def progress_bar(desc: str, total: int | None = None) -> Iterator[Callable[[int,
 
         bars.append(tqdm(total=total, desc=desc, unit="row"))
 
-    def advance(done: int, total: int) -> None:
+    def advance(done: int, total: int, spent: dict[str, Any] | None = None) -> None:
         if not bars:
             start(total)
+        if spent is not None:
+            cost = spent.get("cost", float("nan"))
+            money = f"${cost:.4f}" if cost == cost else "cost unknown"
+            bars[0].set_postfix_str(f"{spent.get('tokens', 0):,} tokens, {money}", refresh=False)
         bars[0].update(done - bars[0].n)
 
     if total is not None:

@@ -88,9 +88,7 @@ class RunRecord:
     )
 
     @classmethod
-    def for_model(
-        cls, kind: str, handle: Any, params: dict | None = None, seed=None, data=None, usage=None
-    ):
+    def for_model(cls, kind: str, handle: Any, params: dict | None = None, seed=None, data=None, usage=None):
         """A record of ``kind`` for work done by the model behind ``handle``; ``usage`` holds an
         API-served model's per-row accounting, whose served model ids and fingerprints it notes."""
         endpoint = getattr(handle, "provenance", lambda: None)()

@@ -122,7 +122,8 @@ class FaultProxy:
     ``faults`` maps a request's number (1 = the first request the proxy sees after ``reset``) to a
     ``Fault``; ``rule(number, path, body) -> Fault | None`` decides by content (a fault that must
     hit one row however often it is retried).  429s carry ``Retry-After: 1``.  ``requests`` counts
-    the requests, ``log`` holds ``(number, path, body, answer)`` for each.
+    the requests, ``log`` holds ``(number, path, body, answer)`` for each, ``headers`` their
+    headers, ``peak`` the most requests that were in flight at once.
     """
 
     def __init__(
@@ -137,6 +138,9 @@ class FaultProxy:
         self.rule = rule
         self.port = port or free_port()
         self.log: list[tuple[int, str, bytes, str]] = []
+        self.headers: list[dict[str, str]] = []
+        self.peak = 0
+        self._flying = 0
         self._lock = threading.Lock()
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -157,6 +161,8 @@ class FaultProxy:
         """Forget the count and the log; set new faults (and rule)."""
         with self._lock:
             self.log.clear()
+            self.headers.clear()
+            self.peak = 0
             self.faults = dict(faults or {})
             self.rule = rule
         return self
@@ -167,7 +173,6 @@ class FaultProxy:
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         from starlette.requests import Request
-        from starlette.responses import JSONResponse, Response
 
         if scope["type"] != "http":
             return
@@ -180,6 +185,20 @@ class FaultProxy:
             if fault is None and self.rule is not None:
                 fault = self.rule(number, path, body)
             self.log.append((number, path, body, "forwarded" if fault is None else str(fault)))
+            self.headers.append(dict(request.headers))
+            self._flying += 1
+            self.peak = max(self.peak, self._flying)
+        try:
+            await self._answer(fault, request, body, scope, receive, send)
+        finally:
+            with self._lock:
+                self._flying -= 1
+
+    async def _answer(
+        self, fault: Fault | None, request: Any, body: bytes, scope: dict, receive: Any, send: Any
+    ) -> None:
+        from starlette.responses import JSONResponse, Response
+
         if fault == "drop":
             # Promise a body, send part of it, then fail: the server closes the connection.
             await send(

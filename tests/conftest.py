@@ -173,6 +173,25 @@ def proxy(_session_proxy):
 
 
 @pytest.fixture
+def api_model(served, proxy):
+    """``served`` loaded as the API-served model 'srv' through ``proxy`` (so its requests are
+    counted there: ``proxy.requests`` starts at 0 after the load), 2 retries, 4 in flight."""
+    import fmwidgets as fm
+
+    handle = fm.load(served.model, base_url=proxy.base_url, as_="srv", max_retries=2, max_concurrency=4, timeout=30)
+    proxy.reset()
+    return handle
+
+
+@pytest.fixture
+def served_local(served):
+    """The served model's folder loaded in this process as 'local' (greedy output must match)."""
+    import fmwidgets as fm
+
+    return _handle("served_local", lambda: fm.load(str(served.folder), as_="local"))
+
+
+@pytest.fixture
 def ip():
     """A real IPython shell with `%load_ext fmwidgets` done."""
     from IPython.core.interactiveshell import InteractiveShell

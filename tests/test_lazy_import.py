@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 HEAVY = ("torch", "transformers", "datasets", "peft", "plotly", "sklearn", "ipywidgets", "anywidget")
+SDKS = ("openai", "anthropic")  # the API extra: imported on an API model's first request
 
 
 def _heavy_after(code: str) -> list[str]:
@@ -33,6 +34,18 @@ def test_load_ext_imports_nothing_heavy():
         "sh.run_line_magic('fm', 'help')\n"
     )
     assert _heavy_after(code) == []
+
+
+def test_api_sdks_are_imported_only_when_an_api_model_is_used():
+    probe = (
+        "import fmwidgets as fm, sys\n"
+        "fm.load, fm.generate, fm.set_api_key, fm.RemoteHandle, fm.evaluate\n"
+        "from fmwidgets.core.models.remote import generation\n"
+        f"print('SDKS:', *[m for m in {SDKS!r} if m in sys.modules])"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "SDKS:"
 
 
 def test_public_names_resolve_on_first_use():

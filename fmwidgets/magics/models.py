@@ -9,8 +9,14 @@ from .parser import arg, command
 
 @command(
     "load",
-    "load a model: a hub id, a local folder, or (none) the embedded all-MiniLM-L6-v2",
-    arg("model", nargs="?", default=None, help="hub id or local folder; empty = embedded default"),
+    "load a model: a hub id, a local folder, (none) the embedded all-MiniLM-L6-v2, or an API-served "
+    "model (openai:MODEL, anthropic:MODEL, MODEL --base-url URL)",
+    arg(
+        "model",
+        nargs="?",
+        default=None,
+        help="hub id, local folder, openai:MODEL, anthropic:MODEL, or a served model's id; empty = embedded default",
+    ),
     arg(
         "--as",
         dest="as_",
@@ -34,6 +40,21 @@ from .parser import arg, command
         help="load the weights quantized (bitsandbytes, CUDA)",
     ),
     arg("--device-map", default=None, choices=["auto"], help="auto: spread a model too large for one GPU"),
+    arg(
+        "--base-url",
+        default=None,
+        metavar="URL",
+        help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1",
+    ),
+    arg(
+        "--api-key-env",
+        default=None,
+        metavar="NAME",
+        help="environment variable holding the server's key (never the key itself)",
+    ),
+    arg("--max-concurrency", type=int, default=8, metavar="N", help="API requests in flight at most (8)"),
+    arg("--timeout", type=float, default=None, metavar="S", help="seconds per API request (SDK default)"),
+    arg("--max-retries", type=int, default=6, metavar="N", help="retries of a failed API request (6)"),
 )
 def load(args, cell, shell):
     return fm.load(
@@ -46,6 +67,11 @@ def load(args, cell, shell):
         trust_remote_code=args.trust_remote_code,
         quantize=args.quantize,
         device_map=args.device_map,
+        base_url=args.base_url,
+        api_key_env=args.api_key_env,
+        max_concurrency=args.max_concurrency,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
     )
 
 

@@ -1,4 +1,4 @@
-"""How a loaded model looks: ``ModelHandle``'s card (the facts of ``handle.card()``)."""
+"""How a loaded model looks: the card of a ``ModelHandle`` or ``RemoteHandle`` (``handle.card()``)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from .style import MUTED, TEXT
 
 
 def model_card(handle: Any) -> dict[str, str]:
-    """A compact card: a title line, then the facts two pairs to a row; every value escaped."""
+    """A compact card: a title line, then the facts two pairs to a row; every value escaped.
+
+    An API-served model's title names its provider where a local one names its architecture."""
     c = handle.card()
     esc = lambda v: html.escape(str(v))  # noqa: E731
-    title = f"<b>{esc(c['name'])}</b> · {esc(c['id'])} · {esc(c['family'])} ({esc(c['architecture'])})"
-    facts = [(k, v) for k, v in c.items() if k not in ("name", "id", "family", "architecture")]
+    kind = c.get("architecture") or c.get("provider")
+    title = f"<b>{esc(c['name'])}</b> · {esc(c['id'])} · {esc(c['family'])} ({esc(kind)})"
+    facts = [(k, v) for k, v in c.items() if k not in ("name", "id", "family", "architecture", "provider")]
     cells = [
         f"<th style='text-align:left;padding-right:6px;color:{MUTED}'>{esc(k)}</th>"
         f"<td style='text-align:left;padding-right:18px;color:{TEXT}'>{esc(v)}</td>"

@@ -93,7 +93,9 @@ def generate_cached(
     settings, seed = cache_settings(sampling, batch_size, strict), sampling.seed
     keys = [cache_key(handle, s, settings, seed, i) for i, s in enumerate(sent)] if use_cache else []
     hits = {k: _decode(k, v) for k, v in store().cached(keys).items()} if use_cache else {}
-    outputs: list[Any] = [hits[k][0] if k in hits else None for k in keys] or [None] * len(sent)
+    outputs: list[Any] = (
+        [hits[k][0] if k in hits else None for k in keys] if use_cache else [None] * len(sent)
+    )
     usage: list[dict[str, Any] | None] = [hits[k][1] if k in hits else None for k in keys] or [None] * len(
         sent
     )

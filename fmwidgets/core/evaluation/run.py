@@ -721,7 +721,13 @@ def load_evaluation(name: Any) -> Evaluation:
         else pd.DataFrame(columns=meta["columns"])
     )
     table = table.reindex(columns=meta["columns"])
-    for column in [*meta["evaluators"], "seconds", "tokens_in", "tokens_out", "cost"]:  # null came back as None
+    for column in [
+        *meta["evaluators"],
+        "seconds",
+        "tokens_in",
+        "tokens_out",
+        "cost",
+    ]:  # null came back as None
         if column in table:
             table[column] = pd.to_numeric(table[column], errors="coerce")
     ratings = store().query("SELECT pos, rating, comment FROM ratings WHERE run = ?", (run_id,))

@@ -434,7 +434,9 @@ def models():
     import pandas as pd
 
     cols = ["name", "id", "family", "head", "params", "device", "dtype", "memory_mb", "provider", "current"]
-    rows = [{**{k: h.card().get(k) for k in cols[:-1]}, "current": h.name == registry.current} for h in registry]
+    rows = [
+        {**{k: h.card().get(k) for k in cols[:-1]}, "current": h.name == registry.current} for h in registry
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 

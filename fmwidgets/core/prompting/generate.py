@@ -194,7 +194,7 @@ def instruction_tuned(handle: ModelHandle) -> bool:
 
 def render_prompt(
     handle: ModelHandle, prompt: str, chat: bool | None, system: str | None
-) -> tuple[str, bool]:
+) -> tuple[Any, bool]:
     """(text to tokenize, whether the chat template was used); for an API-served model, the chat
     messages to send (it always chats)."""
     if handle.backend is not None:

@@ -43,7 +43,9 @@ class AnthropicBackend(Backend):
             args["temperature"] = 0.0
         else:
             args["temperature"] = 1.0 if request.temperature is None else request.temperature
-            args.update((k, v) for k, v in (("top_p", request.top_p), ("top_k", request.top_k)) if v is not None)
+            args.update(
+                (k, v) for k, v in (("top_p", request.top_p), ("top_k", request.top_k)) if v is not None
+            )
         if request.stop:
             args["stop_sequences"] = list(request.stop)
         if request.extra:

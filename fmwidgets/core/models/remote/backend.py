@@ -36,7 +36,8 @@ class Endpoint:
     key_variable: str | None  # None: the server needs no key
     timeout: float | None
     max_retries: int
-    dialect: str = "openai"  # how the server takes sampling settings: "openai" | "transformers" | "vllm"
+    # how the server takes sampling settings ("openai" | "transformers" | "vllm"): found at load
+    dialect: str = field(default="openai", compare=False)
 
     @property
     def host(self) -> str:
@@ -117,6 +118,7 @@ class Backend:
         self.endpoint = endpoint
         self._sync: Any = None
         self._async: Any = None
+        self._closer: Any = None
         _BACKENDS.add(self)
 
     # -- clients (made on first use; the async one on the request loop, where it is used)
@@ -127,12 +129,17 @@ class Backend:
         return self._sync
 
     def async_client(self) -> Any:
+        """The async client, made on the request loop (where it is used, and closed: see below)."""
         if self._async is None:
             self._async = self.make_client(asynchronous=True)
+            self._closer = weakref.finalize(self, close_on_loop, self._async)
         return self._async
 
     def forget(self) -> None:
-        self._sync = self._async = None
+        self._sync = None
+        if self._async is not None:
+            self._closer()
+            self._async = None
 
     # -- what a provider fills in
 
@@ -169,7 +176,7 @@ class Backend:
         start = time.perf_counter()
         try:
             parsed, retries = self.create(self.client(), self.arguments(request))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - every SDK error becomes one sentence
             raise self.explain(error) from quoted(error)
         reply = self.read(parsed, request)
         reply.seconds, reply.retries = time.perf_counter() - start, retries
@@ -213,7 +220,7 @@ class Backend:
             finish = "interrupted"
         except FMError:
             raise
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - every SDK error becomes one sentence
             raise self.explain(error) from quoted(error)
         text, cut = trim_stop("".join(pieces), request.stop)
         reply = Reply(text=text, finish=finish or ("stop" if cut else end.pop("finish", "eos")), **end)
@@ -228,6 +235,20 @@ class Backend:
 
 
 _BACKENDS: weakref.WeakSet[Backend] = weakref.WeakSet()
+
+
+def close_on_loop(client: Any) -> None:
+    """Close an async client on the request loop, whichever thread lets go of it.
+
+    Left to the garbage collector, its sockets would be closed from another thread while the
+    loop still watches their file descriptors, and a new connection given the same number could
+    then wait for a reply forever."""
+    from ....engines.api import run_soon
+
+    try:
+        run_soon(client.close())
+    except RuntimeError:  # the interpreter is shutting down: nothing is waiting any more
+        pass
 
 
 def forget_clients() -> None:
@@ -327,7 +348,9 @@ def explain(error: BaseException, endpoint: Endpoint, during: str = "request") -
             f"The server at {where} kept refusing with a rate limit (429{tries}: {said}); lower "
             "max_concurrency= (--max-concurrency), raise max_retries=, or wait and run it again."
         )
-    elif status in (400, 413, 422) and any(w in said.lower() for w in ("context", "too long", "maximum", "tokens")):
+    elif status in (400, 413, 422) and any(
+        w in said.lower() for w in ("context", "too long", "maximum", "tokens")
+    ):
         result = DataError(
             f"The request is too long for '{endpoint.model}' at {where} ({status}: {said}); shorten the "
             "prompt or conversation, or ask for fewer new tokens."

@@ -112,7 +112,9 @@ def cost(prices: tuple[float, ...] | None, reply: Reply) -> float:
         return math.nan
     cached = reply.cached_tokens or 0
     cached_price = prices[2] if len(prices) == 3 else prices[0]
-    return ((reply.tokens_in - cached) * prices[0] + cached * cached_price + reply.tokens_out * prices[1]) / 1e6
+    return (
+        (reply.tokens_in - cached) * prices[0] + cached * cached_price + reply.tokens_out * prices[1]
+    ) / 1e6
 
 
 def usage(reply: Reply, prices: tuple[float, ...] | None) -> dict[str, Any]:
@@ -130,9 +132,9 @@ def usage(reply: Reply, prices: tuple[float, ...] | None) -> dict[str, Any]:
     }
 
 
-def warn_unpriced(handle: RemoteHandle, stacklevel: int = 4) -> None:
+def warn_unpriced(handle: ModelHandle, stacklevel: int = 4) -> None:
     """One line, once per call, when the cost cannot be known (so it is NaN, never $0)."""
-    if price(handle) is None:
+    if price(remote(handle)) is None:
         warnings.warn(
             f"No price is set for '{handle.model_id}', so its cost is NaN (unknown, not $0); set "
             f"fm.settings().prices = {{{handle.model_id!r}: (input, output)}} in dollars per million tokens.",
@@ -246,7 +248,9 @@ def concurrent_replies(
         concurrency=handle.max_concurrency,
         fatal=fatal,
         done=done,
-        progress=None if progress is None else (lambda finished: progress(finished, len(requests), dict(totals))),
+        progress=None
+        if progress is None
+        else (lambda finished: progress(finished, len(requests), dict(totals))),
     )
     if outcome.failed:
         raise failure(outcome, lambda error: redact(str(backend.explain(error))), names, what)
@@ -275,7 +279,7 @@ def reply_rows(
     requests = requests_for(served, prompts, sampling)
     if requests:
         warn_unpriced(served, stacklevel=6)
-    per_row = None if progress is None else (lambda done, total, totals: progress(done // n, len(prompts), totals))
+    per_row = None if progress is None else _reporting(progress, n, len(prompts))
     labels = None if names is None else [names[k // n] for k in range(len(requests))]
     try:
         replies = concurrent_replies(served, requests, progress=per_row, names=labels)
@@ -291,6 +295,21 @@ def reply_rows(
             stacklevel=5,
         )
     return outputs, accounts
+
+
+def _reporting(progress: Callable[..., None], n: int, rows: int) -> Callable[[int, int, dict], None]:
+    """Requests done -> ``progress(rows done, rows, {"tokens", "cost"})``; a callback that takes
+    only ``(done, total)`` (as local models report) gets just those."""
+    import inspect
+
+    try:
+        inspect.signature(progress).bind(0, 0, {})
+        spent = True
+    except (TypeError, ValueError):
+        spent = False
+    return lambda done, total, totals: (
+        progress(done // n, rows, totals) if spent else progress(done // n, rows)
+    )
 
 
 def _per_row(

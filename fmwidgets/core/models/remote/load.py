@@ -116,7 +116,13 @@ def load_remote(
     """The registered handle of an API-served model, after one check that the server serves it."""
     from ..registry import registry
 
-    number("max_concurrency", max_concurrency, low=1, integer=True, hint="it is how many requests may be in flight")
+    number(
+        "max_concurrency",
+        max_concurrency,
+        low=1,
+        integer=True,
+        hint="it is how many requests may be in flight",
+    )
     model_name(as_)
     endpoint, spelled = endpoint_for(model, base_url, api_key_env, timeout, max_retries)
     name = as_ or endpoint.model.rstrip("/").split("/")[-1]
@@ -159,7 +165,8 @@ def load_remote(
             handle.logprobs = False
         elif endpoint.dialect == "transformers":
             handle.logprobs = False  # transformers serve ignores logprobs (its log says so)
-    return registry.add(handle)
+    registry.add(handle)
+    return handle
 
 
 def _served_models(handle: RemoteHandle) -> list[dict[str, Any]] | None:
@@ -168,7 +175,7 @@ def _served_models(handle: RemoteHandle) -> list[dict[str, Any]] | None:
     quick = backend.client().with_options(max_retries=1, timeout=min(handle.endpoint.timeout or 10.0, 10.0))
     try:
         return backend.list_models(quick)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - every SDK error becomes one sentence
         if getattr(error, "status_code", None) in (404, 405):
             return None  # answers, but does not list models: the first request will tell
         raise backend.explain(error, during="model list") from quoted(error)

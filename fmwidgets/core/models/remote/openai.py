@@ -39,10 +39,14 @@ class OpenAIBackend(Backend):
         if not request.sampled:
             args["temperature"] = 0
         elif self.endpoint.dialect == "transformers":
-            config = {"do_sample": True, "max_new_tokens": request.max_tokens}
+            config: dict[str, Any] = {"do_sample": True, "max_new_tokens": request.max_tokens}
             config.update(
                 (k, v)
-                for k, v in (("temperature", request.temperature), ("top_p", request.top_p), ("top_k", request.top_k))
+                for k, v in (
+                    ("temperature", request.temperature),
+                    ("top_p", request.top_p),
+                    ("top_k", request.top_k),
+                )
                 if v is not None
             )
             body["generation_config"] = json.dumps(config)
@@ -74,11 +78,11 @@ class OpenAIBackend(Backend):
         return raw.parse(), raw.retries_taken
 
     def read(self, parsed: Any, request: Request) -> Reply:
-        choices = getattr(parsed, "choices", None)
-        message = getattr(choices[0], "message", None) if choices else None
+        choices = getattr(parsed, "choices", None) or [None]
+        choice = choices[0]
+        message = getattr(choice, "message", None)
         if message is None:
             raise MalformedReply(f"no choices in the reply: {str(parsed)[:80]!r}")
-        choice = choices[0]
         text, cut = trim_stop(message.content or "", request.stop)
         usage = getattr(parsed, "usage", None)
         details = getattr(usage, "prompt_tokens_details", None)
@@ -117,7 +121,9 @@ def _events(stream: Any) -> Iterator[tuple[str, Any]]:
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             end["tokens_in"], end["tokens_out"] = usage.prompt_tokens, usage.completion_tokens
-            end["cached_tokens"] = getattr(getattr(usage, "prompt_tokens_details", None), "cached_tokens", None)
+            end["cached_tokens"] = getattr(
+                getattr(usage, "prompt_tokens_details", None), "cached_tokens", None
+            )
         for choice in chunk.choices or ():
             if choice.delta is not None and choice.delta.content:
                 yield "text", choice.delta.content
@@ -131,5 +137,6 @@ def _logprobs(logprobs: Any) -> list[tuple[str, float, dict[str, float]]] | None
     if not content:
         return None
     return [
-        (t.token, float(t.logprob), {a.token: float(a.logprob) for a in t.top_logprobs or ()}) for t in content
+        (t.token, float(t.logprob), {a.token: float(a.logprob) for a in t.top_logprobs or ()})
+        for t in content
     ]
