@@ -110,8 +110,9 @@ class ServedModel:
 
 
 # What a fault does: a status code with a small JSON error, "drop" (the connection closes half-way
-# through the reply), or (status, body) for any other reply.
-Fault = int | str | tuple[int, Any]
+# through the reply), or (status, body) / (status, text, media type) for any other reply: a
+# dict or list body is sent as JSON, a text as text/plain unless a media type is given.
+Fault = int | str | tuple[int, Any] | tuple[int, str, str]
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "content-encoding"}
 
@@ -217,9 +218,9 @@ class FaultProxy:
             await reply(scope, receive, send)
             return
         if isinstance(fault, tuple):
-            status, content = fault
+            status, content, *media = fault
             reply = (
-                Response(content, status_code=status, media_type="text/plain")
+                Response(content, status_code=status, media_type=media[0] if media else "text/plain")
                 if isinstance(content, (str, bytes))
                 else JSONResponse(content, status_code=status)
             )

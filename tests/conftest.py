@@ -90,7 +90,9 @@ def judge_gpt2(tmp_path_factory):
 
     return _handle(
         "judge-lm",
-        lambda: fm.load(str(testing.tiny_gpt2(tmp_path_factory.mktemp("judge-lm"), context=1024)), as_="judge-lm"),
+        lambda: fm.load(
+            str(testing.tiny_gpt2(tmp_path_factory.mktemp("judge-lm"), context=1024)), as_="judge-lm"
+        ),
     )
 
 
@@ -178,7 +180,9 @@ def api_model(served, proxy):
     counted there: ``proxy.requests`` starts at 0 after the load), 2 retries, 4 in flight."""
     import fmwidgets as fm
 
-    handle = fm.load(served.model, base_url=proxy.base_url, as_="srv", max_retries=2, max_concurrency=4, timeout=30)
+    handle = fm.load(
+        served.model, base_url=proxy.base_url, as_="srv", max_retries=2, max_concurrency=4, timeout=30
+    )
     proxy.reset()
     return handle
 

@@ -55,7 +55,7 @@ class Outcome:
     finished: int = 0  # rows done so far (read by the waiting thread for progress)
 
 
-async def _gather(
+async def _rows(
     request: Callable[[int], Awaitable[Any]],
     count: int,
     concurrency: int,
@@ -64,20 +64,7 @@ async def _gather(
     outcome: Outcome,
     ended: threading.Event,
 ) -> None:
-    try:
-        await _rows(request, count, concurrency, fatal, done, outcome)
-    finally:
-        ended.set()
-
-
-async def _rows(
-    request: Callable[[int], Awaitable[Any]],
-    count: int,
-    concurrency: int,
-    fatal: Callable[[BaseException], bool],
-    done: Callable[[int, Any], None],
-    outcome: Outcome,
-) -> None:
+    """Every row, ``concurrency`` at a time; ``ended`` is set once none is left running."""
     gate = asyncio.Semaphore(concurrency)
     stop = asyncio.Event()  # set by the first failure that is the server's: start no more rows
 
@@ -99,7 +86,10 @@ async def _rows(
             done(i, result)
             outcome.finished += 1
 
-    await asyncio.gather(*(one(i) for i in range(count)))
+    try:
+        await asyncio.gather(*(one(i) for i in range(count)))
+    finally:
+        ended.set()
 
 
 def run_requests(
@@ -121,7 +111,7 @@ def run_requests(
     if count == 0:
         return outcome
     ended = threading.Event()
-    future = run_soon(_gather(request, count, max(1, concurrency), fatal, done, outcome, ended))
+    future = run_soon(_rows(request, count, max(1, concurrency), fatal, done, outcome, ended))
     shown = 0
     try:
         while True:

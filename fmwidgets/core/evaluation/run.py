@@ -690,7 +690,18 @@ def evaluations() -> Any:
                 created=created,
             )
         )
-    columns = ["id", "name", "model", "prompt", "data", "rows", "summary", *USAGE_TOTALS, "partial", "created"]
+    columns = [
+        "id",
+        "name",
+        "model",
+        "prompt",
+        "data",
+        "rows",
+        "summary",
+        *USAGE_TOTALS,
+        "partial",
+        "created",
+    ]
     return pd.DataFrame(out, columns=columns)
 
 

@@ -486,11 +486,7 @@ def load_spec(spec: ModelSpec, owner: str) -> ModelHandle:
     if found is not None:
         return found
     if spec.source == "api":
-        raise ModelLoadError(
-            f"{owner.capitalize()} runs on the API model {spec.describe()}, and this version of "
-            "fmwidgets cannot load API-served models yet; save the prompt again with a local or "
-            "hub model (fm.save_prompt(..., model=NAME))."
-        )
+        return _load_api_spec(spec, owner)
     where = str(embedded_model_path()) if spec.source == "embedded" else spec.model
     base = spec.model.rstrip("/").split("/")[-1]
     current = registry.current
@@ -511,6 +507,29 @@ def load_spec(spec: ModelSpec, owner: str) -> ModelHandle:
             "save the prompt again with the model as it is now (fm.save_prompt(..., model=NAME))."
         )
     return handle
+
+
+def _load_api_spec(spec: ModelSpec, owner: str) -> ModelHandle:
+    """The API-served model ``spec`` names, loaded as ``fm.load`` was called for it: with the
+    provider's prefix where a key variable is named, as a model of its server otherwise."""
+    keyless = spec.base_url is not None and spec.api_key_env is None
+    model = spec.model if keyless else f"{spec.provider or 'openai'}:{spec.model}"
+    current = registry.current
+    try:
+        return load(
+            model,
+            as_=registry.unique_name(spec.model.rstrip("/").split("/")[-1]),
+            base_url=spec.base_url,
+            api_key_env=spec.api_key_env,
+        )
+    except FMError as exc:
+        raise ModelLoadError(
+            f"{owner.capitalize()} runs on the API model {spec.describe()}, which could not be loaded "
+            f"here: {str(exc)[0].lower()}{str(exc)[1:]}"
+        ) from exc
+    finally:
+        if current is not None:
+            registry.current = current
 
 
 def _how(spec: ModelSpec) -> str:

@@ -19,7 +19,7 @@ import threading
 import time
 import warnings
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ...errors import BadArgumentError, DataError
@@ -32,28 +32,12 @@ from ..models.registry import ModelHandle, get_model
 from ..seeding import seeded
 from ..tokens import readable_tokens
 from . import template
+from .rows import BatchRow
 from .sampling import Sampling
 from .scoring import chosen_logprobs, sequence_logprobs
 
 # Words in a model id that mark an instruction-tuned (chat) checkpoint.
 _INSTRUCT_MARKERS = ("instruct", "chat", "-it", "_it", "sft", "dpo", "rlhf", "assistant", "zephyr")
-
-
-@dataclass
-class BatchRow:
-    """What ``run_batch`` generated for one prompt: every sample's text, and the first sample's
-    token ids, log-probabilities and timings."""
-
-    texts: list[str]
-    token_ids: list[int]
-    prompt_ids: list[int]
-    logprobs: list[float]
-    seconds: float
-    first_token_seconds: float | None
-    steps: int
-    stopped: str  # "eos" | "length" | "stop" | "stopped" | "interrupted"
-    # an API-served model's accounting: tokens_in/out, cached_tokens, seconds, cost, model, ...
-    usage: dict[str, Any] | None = field(default=None, kw_only=True)
 
 
 @dataclass(eq=False)

@@ -118,16 +118,20 @@ def generate_rows(
     if where.name == "vllm":
         from ...engines.vllm import generate_texts
 
-        return generate_texts(
-            handle,
-            prompts,
-            sampling.decoding,
-            max_new_tokens=sampling.max_new_tokens,
-            n=sampling.n,
-            seed=sampling.seed,
-            stop=sampling.stop,
-            extra=sampling.extra,
-        ), size, None
+        return (
+            generate_texts(
+                handle,
+                prompts,
+                sampling.decoding,
+                max_new_tokens=sampling.max_new_tokens,
+                n=sampling.n,
+                seed=sampling.seed,
+                stop=sampling.stop,
+                extra=sampling.extra,
+            ),
+            size,
+            None,
+        )
     chunks = [(first, prompts[first : first + size]) for first in range(0, len(prompts), size)]
     task = functools.partial(generate_chunk, sampling=sampling, strict=strict)
     try:

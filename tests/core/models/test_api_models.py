@@ -9,6 +9,8 @@ import sys
 import pytest
 
 import fmwidgets as fm
+from fmwidgets.core.models.loading import load_spec
+from fmwidgets.core.models.spec import ModelSpec
 from fmwidgets.errors import BadArgumentError, MissingDependencyError, RemoteModelError, WrongFamilyError
 
 
@@ -25,9 +27,13 @@ def test_load_a_served_model_shows_family_provider_and_host(served, proxy):
     assert "srv" in html and "api (openai)" in html
     assert handle.can("generate") and handle.can("stream") and handle.can("chat")
     assert not handle.can("token_logprobs")  # transformers serve ignores logprobs
-    # the spec loads the same model again (the same handle: nothing new is registered)
-    assert handle.spec()["api_key_env"] is None and fm.load(**handle.spec(), as_="srv") is handle
-    assert fm.load(**handle.spec(), as_="again").endpoint == handle.endpoint
+    # the spec (what a prompt version pins) finds the same model again, and loads it where it is not
+    spec = handle.spec()
+    assert spec == ModelSpec(source="api", model=served.model, provider="openai", base_url=proxy.base_url)
+    assert load_spec(spec, "the prompt 'p@1'") is handle
+    fm.unload("srv")
+    again = load_spec(ModelSpec.from_dict(spec.to_dict(), "a file"), "the prompt 'p@1'")
+    assert again.spec() == spec and again.name != "srv"
 
 
 def test_load_magic_takes_the_api_flags(ip, served, proxy):
@@ -43,9 +49,16 @@ def test_openai_prefix_reads_the_base_url_and_key_from_the_environment(served, p
     monkeypatch.setenv("OPENAI_BASE_URL", proxy.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fmtest-env-0123456789")
     handle = fm.load(f"openai:{served.model}", as_="big")
-    assert handle.endpoint.key_variable == "OPENAI_API_KEY" and handle.spec()["model"] == f"openai:{served.model}"
+    assert handle.endpoint.key_variable == "OPENAI_API_KEY"
+    assert handle.spec().to_dict() == dict(
+        source="api",
+        model=served.model,
+        provider="openai",
+        base_url=proxy.base_url,
+        api_key_env="OPENAI_API_KEY",
+    )
     assert proxy.headers[-1]["authorization"] == "Bearer sk-fmtest-env-0123456789"
-    assert "sk-fmtest" not in repr(handle) + json.dumps(handle.card()) + json.dumps(handle.spec())
+    assert "sk-fmtest" not in repr(handle) + json.dumps(handle.card()) + json.dumps(handle.spec().to_dict())
 
 
 def test_each_load_error_is_one_sentence_before_anything_is_registered(served, proxy, monkeypatch):
@@ -57,12 +70,20 @@ def test_each_load_error_is_one_sentence_before_anything_is_registered(served, p
         assert "x" not in fm.models()["name"].tolist()
         return caught.value
 
-    refused(r"Nothing answers at 127\.0\.0\.1:\d+ \(ConnectError\)", base_url=f"http://127.0.0.1:{free_port()}/v1")
-    error = refused(r"does not serve 'nope'; it serves: " + served.model, model="nope", base_url=proxy.base_url)
+    refused(
+        r"Nothing answers at 127\.0\.0\.1:\d+ \(ConnectError\)", base_url=f"http://127.0.0.1:{free_port()}/v1"
+    )
+    error = refused(
+        r"does not serve 'nope'; it serves: " + served.model, model="nope", base_url=proxy.base_url
+    )
     assert isinstance(error, RemoteModelError)
     refused("must not carry credentials", base_url="http://user:sk-secret@127.0.0.1:1/v1")
     refused("must start with http", base_url="ftp://127.0.0.1/v1")
-    refused("FM_TEST_UNSET, which is not set.*fm.set_api_key\\('FM_TEST_UNSET'\\)", base_url=proxy.base_url, api_key_env="FM_TEST_UNSET")
+    refused(
+        "FM_TEST_UNSET, which is not set.*fm.set_api_key\\('FM_TEST_UNSET'\\)",
+        base_url=proxy.base_url,
+        api_key_env="FM_TEST_UNSET",
+    )
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     refused(r"ANTHROPIC_API_KEY, which is not set.*fm.set_api_key\('anthropic'\)", model="anthropic:claude-x")
     refused("not to an API-served model", base_url=proxy.base_url, device="cpu")
@@ -70,8 +91,15 @@ def test_each_load_error_is_one_sentence_before_anything_is_registered(served, p
     refused("max_concurrency must be at least 1", base_url=proxy.base_url, max_concurrency=0)
     # a 401 names the variable to set, and the key the server echoed is not repeated
     monkeypatch.setenv("FM_TEST_KEY", "sk-fmtest-wrong-0123456789")
-    proxy.reset(rule=lambda n, path, body: (401, {"error": {"message": "Incorrect API key sk-fmtest-wrong-0123456789"}}))
-    error = refused(r"refused the API key from FM_TEST_KEY \(401", base_url=proxy.base_url, api_key_env="FM_TEST_KEY")
+    proxy.reset(
+        rule=lambda n, path, body: (
+            401,
+            {"error": {"message": "Incorrect API key sk-fmtest-wrong-0123456789"}},
+        )
+    )
+    error = refused(
+        r"refused the API key from FM_TEST_KEY \(401", base_url=proxy.base_url, api_key_env="FM_TEST_KEY"
+    )
     assert "sk-fmtest" not in str(error) and "sk-fmtest" not in str(error.__cause__)
     # no SDK: the pip command (the import system refuses the module, as when it is not installed)
     proxy.reset()
@@ -81,7 +109,9 @@ def test_each_load_error_is_one_sentence_before_anything_is_registered(served, p
 
 
 def test_features_that_need_weights_say_so_in_one_sentence(api_model):
-    with pytest.raises(WrongFamilyError, match=r"served by openai at 127\.0\.0\.1:\d+ and cannot do attention views"):
+    with pytest.raises(
+        WrongFamilyError, match=r"served by openai at 127\.0\.0\.1:\d+ and cannot do attention views"
+    ):
         api_model.require("attention")
     with pytest.raises(WrongFamilyError, match="does not return log-probabilities"):
         fm.token_probs("the cat", model="srv")
@@ -90,7 +120,9 @@ def test_features_that_need_weights_say_so_in_one_sentence(api_model):
     with pytest.raises(BadArgumentError, match="num_beams is a setting of transformers"):
         fm.generate("hi", model="srv", num_beams=1, stream=False)
     with pytest.raises(BadArgumentError, match="engine="):
-        fm.generate_df(__import__("pandas").DataFrame({"q": ["a"]}), "{q}", model="srv", engine="ray", progress=False)
+        fm.generate_df(
+            __import__("pandas").DataFrame({"q": ["a"]}), "{q}", model="srv", engine="ray", progress=False
+        )
 
 
 def test_set_api_key_keeps_the_typed_key_in_memory_only(served, proxy, monkeypatch):

@@ -262,7 +262,7 @@ def test_models_table(tiny_paths):
     fm.load(str(tiny_paths["gpt2"]), as_="g")
     fm.load(str(tiny_paths["bert"]), as_="b", dtype="bfloat16")
     table = fm.models()
-    assert list(table.columns) == ["name", "id", "family", "head", "params", "device", "dtype", "memory_mb", "current"]
+    assert list(table.columns) == ["name", "id", "family", "head", "params", "device", "dtype", "memory_mb", "provider", "current"]
     assert table.set_index("name").loc["b", "dtype"] == "bfloat16"
     assert table["current"].tolist() == [False, True]
     assert (table["params"] > 0).all()

@@ -23,7 +23,9 @@ def test_greedy_chat_through_the_server_equals_chat_in_this_process(api_model, s
     assert first.text == here.text and first.text.strip()
     # the next turn: the conversation so far goes back to the server
     second = fm.chat("and then", model="srv", conversation=first.conversation, max_new_tokens=8, stream=False)
-    again = fm.chat("and then", model="local", conversation=list(here.conversation), max_new_tokens=8, stream=False)
+    again = fm.chat(
+        "and then", model="local", conversation=list(here.conversation), max_new_tokens=8, stream=False
+    )
     assert second.text == again.text
     sent = json.loads(proxy.log[-1][2])
     assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "user"]
@@ -32,7 +34,10 @@ def test_greedy_chat_through_the_server_equals_chat_in_this_process(api_model, s
     assert second.record.endpoint["served_model"] == api_model.model_id
     assert (second.usage["tokens_out"], second.steps) == (8, 8) and second.usage["tokens_in"] > 8
     plain = fm.generate("the cat sat", model="srv", max_new_tokens=6, stream=False)
-    assert plain.text == fm.generate("the cat sat", model="local", chat=True, max_new_tokens=6, stream=False).text
+    assert (
+        plain.text
+        == fm.generate("the cat sat", model="local", chat=True, max_new_tokens=6, stream=False).text
+    )
     assert "6 in" not in plain.summary() and "cost unknown (no price set)" in plain.summary()
 
 
@@ -48,7 +53,9 @@ def test_streaming_shows_the_text_as_it_comes_and_stop_keeps_it(api_model):
         if len(texts[0]) > 4:
             stop.set()
 
-    stopped = generate_text("the cat sat", model="srv", max_new_tokens=12, on_text=press_stop, stop_event=stop)
+    stopped = generate_text(
+        "the cat sat", model="srv", max_new_tokens=12, on_text=press_stop, stop_event=stop
+    )
     assert stopped.stopped == "stopped" and whole.text.startswith(stopped.text) and stopped.text != whole.text
 
 
@@ -61,7 +68,9 @@ def test_an_interrupt_while_streaming_keeps_the_partial_text(api_model):
         if len(pieces) == 3:
             raise KeyboardInterrupt
 
-    with pytest.warns(fm.core.data.FMWarning if hasattr(fm, "core") else Warning, match="kept the partial text"):
+    with pytest.warns(
+        fm.core.data.FMWarning if hasattr(fm, "core") else Warning, match="kept the partial text"
+    ):
         reply = chat_reply("the cat sat", model="srv", max_new_tokens=12, on_text=interrupt_after_three)
     assert reply.stopped == "interrupted" and reply.text == pieces[-1] and whole.startswith(reply.text)
     assert reply.conversation[-1] == {"role": "assistant", "content": reply.text}
@@ -73,7 +82,11 @@ def test_sampling_is_sent_the_way_the_server_takes_it(api_model, proxy):
     greedy = fm.generate("the cat sat", model="srv", max_new_tokens=8, stream=False)
     body = json.loads(proxy.log[0][2])
     # transformers serve samples only through a generation_config (temperature alone stays greedy)
-    assert json.loads(body["generation_config"]) == {"do_sample": True, "max_new_tokens": 8, "temperature": 1.5}
+    assert json.loads(body["generation_config"]) == {
+        "do_sample": True,
+        "max_new_tokens": 8,
+        "temperature": 1.5,
+    }
     assert body["seed"] == 7 and a.text == b.text != greedy.text
     assert a.record.seed == 7 and a.record.params["do_sample"] is True
     three = fm.generate("the cat sat", model="srv", max_new_tokens=6, n=3, seed=1, stream=False)
@@ -99,7 +112,11 @@ def test_generate_df_progress_reports_rows_tokens_and_cost(api_model):
         from fmwidgets.core.prompting.generate_df import generate_table
 
         out = generate_table(
-            pd.DataFrame({"q": PROMPTS}), "{q}", model="srv", max_new_tokens=4, progress=lambda *a: seen.append(a)
+            pd.DataFrame({"q": PROMPTS}),
+            "{q}",
+            model="srv",
+            max_new_tokens=4,
+            progress=lambda *a: seen.append(a),
         )
         done, total, spent = seen[-1]
         assert (done, total) == (6, 6) and spent["tokens"] == int(out.tokens_in.sum() + out.tokens_out.sum())
@@ -107,7 +124,13 @@ def test_generate_df_progress_reports_rows_tokens_and_cost(api_model):
         expected = (out["tokens_in"] * 1.0 + out["tokens_out"] * 2.0) / 1e6
         assert out["cost"].tolist() == pytest.approx(expected.tolist())
         two_args = []
-        generate_table(pd.DataFrame({"q": PROMPTS[:2]}), "{q}", model="srv", max_new_tokens=2, progress=lambda d, t: two_args.append(d))
+        generate_table(
+            pd.DataFrame({"q": PROMPTS[:2]}),
+            "{q}",
+            model="srv",
+            max_new_tokens=2,
+            progress=lambda d, t: two_args.append(d),
+        )
         assert two_args[-1] == 2
     finally:
         fm.settings().prices = {}
@@ -128,7 +151,9 @@ def test_evaluate_caches_rows_so_a_rerun_sends_nothing(api_model, proxy):
         fm.settings().prices = {}
     assert proxy.requests == 0 and again.record.params["cache_hits"] == len(PROMPTS)
     assert again.table["output"].tolist() == first.table["output"].tolist()
-    assert again.totals["cost"] == pytest.approx((first.totals["tokens_in"] * 0.15 + first.totals["tokens_out"] * 0.6) / 1e6)
+    assert again.totals["cost"] == pytest.approx(
+        (first.totals["tokens_in"] * 0.15 + first.totals["tokens_out"] * 0.6) / 1e6
+    )
     listed = fm.evaluations().set_index("name")
     assert listed.loc[again.name, "tokens_out"] == 6 * len(PROMPTS) and listed.loc[again.name, "cost"] > 0
     assert math.isnan(listed.loc[first.name, "cost"])
@@ -137,3 +162,13 @@ def test_evaluate_caches_rows_so_a_rerun_sends_nothing(api_model, proxy):
     # another setting is another request: only what changed is sent
     fm.evaluate(data, "{q}", model="srv", reference="ref", max_new_tokens=7, progress=False)
     assert proxy.count("/chat/completions") == len(PROMPTS)
+
+
+def test_the_chat_magic_holds_a_conversation_with_a_served_model(ip, api_model, proxy):
+    from fmwidgets.magics.chat import conversations
+
+    conversations.pop("srv", None)
+    first = ip.run_cell_magic("fm", "chat --model srv --max-new-tokens 4 --system 'be brief'", "hello")
+    second = ip.run_cell_magic("fm", "chat --model srv --max-new-tokens 4", "and then")
+    assert second.conversation[:3] == first.conversation and len(second.conversation) == 5
+    assert [m["role"] for m in json.loads(proxy.log[-1][2])["messages"]] == ["system", "user", "assistant", "user"]

@@ -256,8 +256,10 @@ def test_a_pinned_model_that_cannot_load_here_is_one_sentence(gpt2, tmp_path, mo
         "hub": ({"source": "hub", "model": "gpt2", "commit": "abc123"}, r"gpt2@abc123 \(hub\).*hf download gpt2 --revision abc123"),
         "gone": ({"source": "local", "model": "/no/such/folder"}, r"the folder '/no/such/folder' is missing.*copy the model"),
         "api": ({"source": "api", "model": "m", "provider": "openai", "api_key_env": "OPENAI_API_KEY"},
-                "cannot load API-served models yet"),
+                r"openai:m, which could not be loaded here: the key for 'm' is read from the environment "
+                r"variable OPENAI_API_KEY, which is not set"),
     }
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     for name, (spec, message) in specs.items():
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps({"fmwidgets": "fmwidgets prompts 1", "prompts": {

@@ -12,21 +12,13 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from .backend import Backend, MalformedReply, Reply, Request, import_sdk, trim_stop
+from .backend import Backend, MalformedReply, Reply, Request, trim_stop
 
 FINISH = {"end_turn": "eos", "max_tokens": "length", "stop_sequence": "stop", "tool_use": "eos"}
 
 
 class AnthropicBackend(Backend):
-    def make_client(self, asynchronous: bool) -> Any:
-        sdk = import_sdk("anthropic")
-        endpoint = self.endpoint
-        options: dict[str, Any] = dict(api_key=endpoint.key(), max_retries=endpoint.max_retries)
-        if endpoint.base_url is not None:
-            options["base_url"] = endpoint.base_url
-        if endpoint.timeout is not None:
-            options["timeout"] = endpoint.timeout
-        return (sdk.AsyncAnthropic if asynchronous else sdk.Anthropic)(**options)
+    SDK, CLIENTS = "anthropic", ("Anthropic", "AsyncAnthropic")
 
     def _conversation(self, request: Request) -> dict[str, Any]:
         system = "\n\n".join(m["content"] for m in request.messages if m["role"] == "system")

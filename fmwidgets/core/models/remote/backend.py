@@ -109,7 +109,7 @@ def trim_stop(text: str, stop: list[str] | None) -> tuple[str, bool]:
 class Backend:
     """A provider's client pair and the translation of requests and replies.
 
-    Subclasses give ``sdk`` (the module), ``make_client(asynchronous)``, ``arguments(request)``,
+    Subclasses give ``SDK`` and ``CLIENTS`` (the module and its client classes), ``arguments(request)``,
     ``create(client, arguments)`` / ``acreate`` (-> (parsed reply, retries taken)),
     ``read(parsed, request)``, ``stream_events(client, arguments)`` and ``list_models``.
     """
@@ -119,32 +119,41 @@ class Backend:
         self._sync: Any = None
         self._async: Any = None
         self._closer: Any = None
-        _BACKENDS.add(self)
 
-    # -- clients (made on first use; the async one on the request loop, where it is used)
+    # -- clients (made on first use, and again when the key changed: fm.set_api_key, the
+    #    environment); the async one on the request loop, where it is used and closed
 
     def client(self) -> Any:
-        if self._sync is None:
-            self._sync = self.make_client(asynchronous=False)
+        key = self.endpoint.key()
+        if self._sync is None or self._sync.api_key != key:
+            self._sync = self.make_client(key, asynchronous=False)
         return self._sync
 
     def async_client(self) -> Any:
         """The async client, made on the request loop (where it is used, and closed: see below)."""
+        key = self.endpoint.key()
+        if self._async is not None and self._async.api_key != key:
+            self._closer()
+            self._async = None
         if self._async is None:
-            self._async = self.make_client(asynchronous=True)
+            self._async = self.make_client(key, asynchronous=True)
             self._closer = weakref.finalize(self, close_on_loop, self._async)
         return self._async
 
-    def forget(self) -> None:
-        self._sync = None
-        if self._async is not None:
-            self._closer()
-            self._async = None
-
     # -- what a provider fills in
 
-    def make_client(self, asynchronous: bool) -> Any:
-        raise NotImplementedError
+    SDK: str  # the provider's SDK module
+    CLIENTS: tuple[str, str]  # its (sync, async) client classes
+
+    def make_client(self, key: str, asynchronous: bool) -> Any:
+        sdk = import_sdk(self.SDK)
+        endpoint = self.endpoint
+        options: dict[str, Any] = dict(api_key=key, max_retries=endpoint.max_retries)
+        if endpoint.base_url is not None:
+            options["base_url"] = endpoint.base_url
+        if endpoint.timeout is not None:
+            options["timeout"] = endpoint.timeout
+        return getattr(sdk, self.CLIENTS[asynchronous])(**options)
 
     def arguments(self, request: Request) -> dict[str, Any]:
         raise NotImplementedError
@@ -234,9 +243,6 @@ class Backend:
         return explain(error, self.endpoint, during)
 
 
-_BACKENDS: weakref.WeakSet[Backend] = weakref.WeakSet()
-
-
 def close_on_loop(client: Any) -> None:
     """Close an async client on the request loop, whichever thread lets go of it.
 
@@ -249,12 +255,6 @@ def close_on_loop(client: Any) -> None:
         run_soon(client.close())
     except RuntimeError:  # the interpreter is shutting down: nothing is waiting any more
         pass
-
-
-def forget_clients() -> None:
-    """Drop every client, so the next request makes one with the current key."""
-    for backend in list(_BACKENDS):
-        backend.forget()
 
 
 def import_sdk(name: str) -> Any:

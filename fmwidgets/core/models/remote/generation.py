@@ -21,9 +21,10 @@ from ....config import settings
 from ....engines.api import failure, run_requests
 from ....errors import BadArgumentError
 from ...data import FMWarning
+from ...prompting.rows import BatchRow
+from ...prompting.sampling import Sampling
 from ..registry import ModelHandle
 from .backend import Reply, Request, fatal, redact
-from ...prompting.sampling import Sampling
 from .handle import RemoteHandle
 
 # Decoding keywords of transformers' generate that mean nothing to an API (refused by name, so
@@ -144,8 +145,6 @@ def warn_unpriced(handle: ModelHandle, stacklevel: int = 4) -> None:
 
 
 def batch_row(reply: Reply, texts: list[str], prices: tuple[float, ...] | None) -> Any:
-    from ...prompting.generate import BatchRow
-
     tokens = [t for t, _, _ in reply.logprobs] if reply.logprobs else []
     return BatchRow(
         texts=texts,

@@ -15,6 +15,7 @@ from typing import Any
 
 from ....errors import WrongFamilyError
 from ..registry import FEATURES, ModelHandle
+from ..spec import ModelSpec
 from .backend import Backend, Endpoint
 
 # What a server can do, as far as fmwidgets asks: every API model generates, streams and chats;
@@ -29,7 +30,6 @@ class RemoteHandle(ModelHandle):
     """An API-served model: ``endpoint`` says where and how; no weights, no tokenizer here."""
 
     endpoint: Endpoint = field(default=None)  # type: ignore[assignment]  # always given by load_remote
-    spelled: str = ""  # the model as given to fm.load ("openai:gpt-4o-mini", or the id with base_url=)
     max_concurrency: int = 8
     served: list[str] = field(default_factory=list)  # the models the server listed at load
     logprobs: bool | None = None  # whether the server returns log-probabilities (None: not asked yet)
@@ -110,16 +110,17 @@ class RemoteHandle(ModelHandle):
             f"{what}: {why}; {hint}."
         )
 
-    def spec(self) -> dict[str, Any]:
-        """How to load this model again (``fm.load(**spec)``): never a key, only its variable's name."""
-        return {
-            "model": self.spelled,
-            "base_url": self.endpoint.base_url,
-            "api_key_env": self.endpoint.key_variable,
-            "max_concurrency": self.max_concurrency,
-            "timeout": self.endpoint.timeout,
-            "max_retries": self.endpoint.max_retries,
-        }
+    def spec(self) -> ModelSpec:
+        """How to load this model again (what a prompt version pins): provider, model id, the
+        server's address and the *name* of the key's variable, never the key."""
+        endpoint = self.endpoint
+        return ModelSpec(
+            source="api",
+            model=endpoint.model,
+            provider=endpoint.provider,
+            base_url=endpoint.base_url,
+            api_key_env=endpoint.key_variable,
+        )
 
     def provenance(self) -> dict[str, Any]:
         """What a record notes about where the model ran (the reply adds the served model id)."""

@@ -57,11 +57,8 @@ def set_api_key(provider: str) -> None:
     key = getpass.getpass(f"API key for {variable} (kept in memory only): ").strip()
     if not key:
         raise BadArgumentError(f"No key was typed for {variable}; call fm.set_api_key({provider!r}) again.")
-    _typed[variable] = key
+    _typed[variable] = key  # clients made with an older key make new ones at their next request
     _used.add(key)
-    from .backend import forget_clients
-
-    forget_clients()  # clients made with an older key make new ones at their next request
 
 
 def redact(text: str) -> str:

@@ -51,10 +51,8 @@ def check_base_url(base_url: Any) -> str:
     return base_url.strip().rstrip("/")
 
 
-def endpoint_for(
-    model: Any, base_url: Any, api_key_env: Any, timeout: Any, max_retries: Any
-) -> tuple[Endpoint, str]:
-    """(the Endpoint, the model as given) for what the user typed, every argument checked."""
+def endpoint_for(model: Any, base_url: Any, api_key_env: Any, timeout: Any, max_retries: Any) -> Endpoint:
+    """The Endpoint for what the user typed, every argument checked."""
     model_name(model)
     if not isinstance(model, str) or not model.strip():
         raise BadArgumentError(
@@ -91,7 +89,7 @@ def endpoint_for(
         timeout=None if timeout is None else float(timeout),
         max_retries=int(max_retries),
     )
-    return endpoint, model
+    return endpoint
 
 
 def dialect(entries: list[dict[str, Any]]) -> str:
@@ -124,7 +122,7 @@ def load_remote(
         hint="it is how many requests may be in flight",
     )
     model_name(as_)
-    endpoint, spelled = endpoint_for(model, base_url, api_key_env, timeout, max_retries)
+    endpoint = endpoint_for(model, base_url, api_key_env, timeout, max_retries)
     name = as_ or endpoint.model.rstrip("/").split("/")[-1]
     if name in registry:
         existing = registry.get(name)
@@ -148,7 +146,6 @@ def load_remote(
         dtype="-",
         source="api",
         endpoint=endpoint,
-        spelled=spelled,
         max_concurrency=int(max_concurrency),
     )
     entries = _served_models(handle)

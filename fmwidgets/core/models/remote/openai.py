@@ -14,22 +14,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .backend import Backend, MalformedReply, Reply, Request, import_sdk, trim_stop
+from .backend import Backend, MalformedReply, Reply, Request, trim_stop
 
 # finish_reason -> fmwidgets' word for why generation ended
 FINISH = {"stop": "eos", "length": "length", "content_filter": "filtered", "tool_calls": "eos"}
 
 
 class OpenAIBackend(Backend):
-    def make_client(self, asynchronous: bool) -> Any:
-        sdk = import_sdk("openai")
-        endpoint = self.endpoint
-        options: dict[str, Any] = dict(api_key=endpoint.key(), max_retries=endpoint.max_retries)
-        if endpoint.base_url is not None:
-            options["base_url"] = endpoint.base_url
-        if endpoint.timeout is not None:
-            options["timeout"] = endpoint.timeout
-        return (sdk.AsyncOpenAI if asynchronous else sdk.OpenAI)(**options)
+    SDK, CLIENTS = "openai", ("OpenAI", "AsyncOpenAI")
 
     def arguments(self, request: Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(
