@@ -10,7 +10,7 @@ import pytest
 
 import fmwidgets as fm
 from fmwidgets.core.models.loading import load_spec
-from fmwidgets.core.models.spec import ModelSpec
+from fmwidgets.model_spec import ModelSpec
 from fmwidgets.errors import BadArgumentError, MissingDependencyError, RemoteModelError, WrongFamilyError
 
 

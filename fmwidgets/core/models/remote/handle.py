@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ....errors import WrongFamilyError
+from ....model_spec import ModelSpec
 from ..registry import FEATURES, ModelHandle
-from ..spec import ModelSpec
 from .backend import Backend, Endpoint
 
 # What a server can do, as far as fmwidgets asks: every API model generates, streams and chats;
