@@ -20,7 +20,8 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from ..core.evaluation.preferences import ORDERS, Pairs, missing, pairs_of
+from ..core.evaluation.pairs import ORDERS, Pairs, missing
+from ..core.evaluation.preferences import pairs_of
 from ..errors import BadArgumentError
 from ..render.style import CSS, no_math
 

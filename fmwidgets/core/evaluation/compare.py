@@ -21,6 +21,7 @@ from ...records import RunRecord, recorded
 from ...render import Recorded
 from ...render.evaluation import evaluation_comparison_bundle
 from .judge import Judge
+from .pairs import Pairs, input_columns
 from .run import Evaluation, load_evaluation
 from .stats import MIN_ROWS, significance
 
@@ -82,6 +83,13 @@ class EvaluationComparison(Recorded, look=evaluation_comparison_bundle):
                 )
             a = f"{self.judge}_preference"
         return agreement(self.table, a, b, f"comparison '{self.a}' vs '{self.b}'")
+
+    def pairs(self, name: str | None = None) -> Pairs:
+        """The pairs a review goes through, kept under ``name`` (by default "A vs B"); their
+        verdicts so far land in ``table``'s ``human`` column."""
+        return Pairs(
+            name or f"{self.a} vs {self.b}", self.table, self.a, self.b, input_columns(self.table, self.judge)
+        )
 
     @property
     def changed(self) -> Any:
@@ -215,9 +223,7 @@ def compare_evaluations(
         ),
         judge=judge.name if pairwise and judge is not None else None,
     )
-    from .preferences import pairs_of  # (it builds on this module)
-
-    pairs_of(result)  # people's verdicts so far, into the table's human column
+    result.pairs()  # people's verdicts so far, into the table's human column
     return result
 
 
