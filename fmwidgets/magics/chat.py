@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import fmwidgets as fm
 
-from ..core.prompting.chat import chat_reply
-from .parser import arg, command, set_variable
-from .prompting import GENERATION_ARGS, body_text, generation_params, max_new_tokens_arg
+from .parser import Cell, arg, command, set_variable
+from .prompting import GENERATION_ARGS, body_text
 
 _CHAT_FLAGS = (
+    "--max-new-tokens",
     "--temperature",
     "--top-p",
     "--top-k",
@@ -30,19 +30,19 @@ conversations: dict[str, list] = {}
 @command(
     "chat",
     "send the cell body to a chat model through its chat template; the conversation continues",
-    arg("--model", default=None, metavar="NAME", help="a loaded chat model (default: the current one)"),
-    arg("--new", action="store_true", help="start a new conversation with this model"),
-    arg("--no-stream", action="store_true", help="show the reply only when it is complete"),
-    max_new_tokens_arg(chat_reply),  # a chat reply's own default, not fm.generate's
+    arg("--model", metavar="NAME", help="a loaded chat model (default: the current one)"),
+    arg("--new", action="store_true", default=False, help="start a new conversation with this model"),
+    arg("--no-stream", action="store_true", default=False, help="show the reply only when it is complete"),
     *[a for a in GENERATION_ARGS if a.flags[0] in _CHAT_FLAGS],
-    cell="yes",
+    calls="chat",
+    cell=Cell.NEEDED,
     passthrough=True,
     group="prompts",
 )
-def chat(args, cell, shell, **extra):
+def chat(args, cell, shell, **given):
     from ..core.models.registry import get_model
 
-    name = get_model(args.model, "generate").name
+    name = get_model(given.pop("model", None), "generate").name
     if args.new:
         conversations.pop(name, None)
     reply = fm.chat(
@@ -51,7 +51,7 @@ def chat(args, cell, shell, **extra):
         conversation=conversations.get(name),
         stream=False if args.no_stream else None,
         keep=False,
-        **generation_params(args, extra),
+        **given,
     )
     conversations[name] = reply.conversation
     set_variable(shell, args.out, reply)

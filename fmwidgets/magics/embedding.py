@@ -13,27 +13,26 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from .parser import ENGINE_ARGS, arg, command, engine_options, set_variable, variable
+from .parser import ENGINE_ARGS, arg, command, set_variable, variable
 
 
 @command(
     "embed",
     "interactive WebGL map of a DataFrame's rows: search, colour by column, lasso selection",
     arg("source", help="notebook variable: a DataFrame, a list or a Series of texts (or images with CLIP)"),
-    arg("--text", default=None, metavar="COL", help="column to embed (a one-column DataFrame needs none)"),
-    arg("--color", default=None, metavar="COL", help="column that colours the points"),
-    arg("--hover", nargs="+", default=None, metavar="COL", help="columns shown on hover (default: the text)"),
-    arg("--method", default="pca", choices=("pca", "umap", "tsne"), help="projection (default pca)"),
-    arg("--dims", type=int, default=2, choices=(2, 3), help="2-D or 3-D map (default 2)"),
+    arg("--text", metavar="COL", help="column to embed (a one-column DataFrame needs none)"),
+    arg("--color", metavar="COL", help="column that colours the points"),
+    arg("--hover", nargs="+", metavar="COL", help="columns shown on hover (default: the text)"),
+    arg("--method", choices=("pca", "umap", "tsne"), help="projection"),
+    arg("--dims", type=int, choices=(2, 3), help="2-D or 3-D map"),
     arg(
         "--pooling",
-        default=None,
         choices=("mean", "cls", "last", "max"),
         help="how token vectors become one (default: the model's own)",
     ),
-    arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
-    arg("--k", type=int, default=10, help="rows a search lights up (default 10)"),
-    arg("--seed", type=int, default=0, help="seed of the projection (default 0)"),
+    arg("--model", metavar="NAME", help="a loaded model (default: the current one)"),
+    arg("--k", type=int, help="rows a search lights up"),
+    arg("--seed", type=int, help="seed of the projection"),
     arg("--strict", action="store_true", help="refuse empty or NaN rows instead of skipping them"),
     arg(
         "--out",
@@ -42,24 +41,15 @@ from .parser import ENGINE_ARGS, arg, command, engine_options, set_variable, var
         help="notebook variable that holds the selected rows (a DataFrame)",
     ),
     *ENGINE_ARGS,
+    calls="EmbeddingExplorer",
     group="embeddings",
 )
-def embed(args, cell, shell):
+def embed(args, cell, shell, **given):
     source = variable(shell, args.source, "DataFrame, list or Series")
     explorer = fm.EmbeddingExplorer(
         source,
-        text=args.text,
-        model=args.model,
-        color=args.color,
-        hover=args.hover,
-        method=args.method,
-        dims=args.dims,
-        pooling=args.pooling,
-        seed=args.seed,
-        k=args.k,
-        strict=args.strict,
         on_select=(lambda rows: set_variable(shell, args.out, rows)) if args.out else None,
-        **engine_options(args),
+        **given,
     )
     set_variable(shell, args.out, explorer.selected)
     return explorer
@@ -72,24 +62,18 @@ def embed(args, cell, shell):
     arg(
         "--in", dest="df", required=True, metavar="DF", help="notebook variable: a DataFrame, list or Series"
     ),
-    arg("--text", default=None, metavar="COL", help="column to compare (a one-column DataFrame needs none)"),
-    arg("--k", type=int, default=10, help="how many rows (default 10)"),
-    arg("--pooling", default=None, choices=("mean", "cls", "last", "max")),
-    arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
+    arg("--text", metavar="COL", help="column to compare (a one-column DataFrame needs none)"),
+    arg("--k", type=int, help="how many rows"),
+    arg("--pooling", choices=("mean", "cls", "last", "max")),
+    arg("--model", metavar="NAME", help="a loaded model (default: the current one)"),
     arg("--strict", action="store_true", help="refuse empty or NaN rows instead of skipping them"),
     arg("--out", default=None, metavar="VAR", help="also store the rows in this notebook variable"),
+    calls="similar",
     group="embeddings",
 )
-def similar(args, cell, shell):
-    rows = fm.similar(
-        args.query,
-        variable(shell, args.df, "DataFrame, list or Series"),
-        text=args.text,
-        k=args.k,
-        model=args.model,
-        pooling=args.pooling,
-        strict=args.strict,
-    )
+def similar(args, cell, shell, **given):
+    given["df"] = variable(shell, given["df"], "DataFrame, list or Series")
+    rows = fm.similar(args.query, **given)
     set_variable(shell, args.out, rows)
     return rows
 
@@ -115,22 +99,21 @@ def _images(shell, source: str):
     arg(
         "--labels", required=True, metavar="'A,B,C'", help="candidate labels or captions, separated by commas"
     ),
-    arg("--image", default=None, metavar="COL", help="DataFrame column with the images"),
+    arg("--image", metavar="COL", help="DataFrame column with the images"),
     arg(
         "--view",
         default="table",
         choices=("table", "heatmap", "map"),
         help="table (thumbnails x labels), heatmap, or map (images and texts in one projection)",
     ),
-    arg("--model", default=None, metavar="NAME", help="a loaded CLIP-style model (default: the current one)"),
+    arg("--model", metavar="NAME", help="a loaded CLIP-style model (default: the current one)"),
     arg("--strict", action="store_true", help="refuse rows without an image instead of skipping them"),
     arg("--out", default=None, metavar="VAR", help="also store the ClipResult in this notebook variable"),
+    calls="clip_similarity",
     group="embeddings",
 )
-def clip(args, cell, shell):
-    result = fm.clip_similarity(
-        _images(shell, args.images), args.labels, model=args.model, image=args.image, strict=args.strict
-    )
+def clip(args, cell, shell, **given):
+    result = fm.clip_similarity(_images(shell, args.images), given.pop("labels"), **given)
     set_variable(shell, args.out, result)
     if args.view == "heatmap":
         return fm.plot_clip_similarity(result)

@@ -21,8 +21,8 @@ from IPython.core.error import UsageError
 import fmwidgets as fm
 
 from ..core.prompting.generate_df import DEFAULT_BATCH_SIZE
-from .parser import ENGINE_ARGS, arg, command, engine_options, set_variable
-from .prompting import GENERATION_ARGS, body_text, generation_params
+from .parser import ENGINE_ARGS, Cell, arg, command, set_variable, take
+from .prompting import GENERATION_ARGS, body_text
 
 ACTIONS = ("list", "diff", "review", "preferences")
 
@@ -34,18 +34,17 @@ ACTIONS = ("list", "diff", "review", "preferences")
     arg("target", nargs="+", metavar="DATA | list | diff A B | review NAME [NAME_B] | preferences NAME"),
     arg(
         "--prompt",
-        default=None,
         metavar="T|ID",
         help="a {column} template, a saved prompt id such as qa@2, or a tag such as qa:production",
     ),
-    arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
-    arg("--text", default=None, metavar="COL", help="for a tuned classifier/regressor: the column it reads"),
-    arg("--output", default=None, metavar="COL", help="score the outputs already in this column (no model)"),
-    arg("--reference", default=None, metavar="COL", help="the column with the expected answers"),
+    arg("--model", metavar="NAME", help="a loaded model (default: the current one)"),
+    arg("--text", metavar="COL", help="for a tuned classifier/regressor: the column it reads"),
+    arg("--output", metavar="COL", help="score the outputs already in this column (no model)"),
+    arg("--reference", metavar="COL", help="the column with the expected answers"),
     arg(
         "--evaluator",
+        dest="evaluators",
         action="append",
-        default=None,
         metavar="E",
         help="exact_match, contains, regex:P, json_valid, numeric[:TOL], bleu, chrf, rouge_l, "
         "semantic_similarity, accuracy, f1_macro, wer (repeatable)",
@@ -54,35 +53,39 @@ ACTIONS = ("list", "diff", "review", "preferences")
     arg(
         "--pairwise",
         action="store_true",
+        default=False,
         help="eval diff --judge: ask which output is better, in both orders",
     ),
     arg("--judge-method", default=None, choices=["logprobs", "parse"], help="how the judge's score is read"),
-    arg(
-        "--prompt-from",
-        default=None,
-        choices=["a", "b"],
-        help="eval preferences: whose prompt the training rows keep (default a)",
-    ),
-    arg("--as", dest="as_", default=None, metavar="NAME", help="name of the stored run"),
-    arg("--split", default=None, help="split of a hub dataset or DatasetDict"),
+    arg("--prompt-from", choices=["a", "b"], help="eval preferences: whose prompt the training rows keep"),
+    arg("--as", dest="name", metavar="NAME", help="name of the stored run"),
+    arg("--split", help="split of a hub dataset or DatasetDict"),
     arg(
         "--batch-size",
         type=int,
-        default=None,
         metavar="B",
         help=f"rows per generation batch (default {DEFAULT_BATCH_SIZE})",
     ),
-    arg("--no-cache", action="store_true", help="generate every row again instead of using the cache"),
+    arg(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="generate every row again instead of using the cache",
+    ),
     *GENERATION_ARGS,
     *ENGINE_ARGS,
-    cell="optional",
+    calls=("evaluate", "preferences"),
+    cell=Cell.OPTIONAL,
     passthrough=True,
     group="evaluation",
 )
-def eval_(args, cell, shell, **extra):
+def eval_(args, cell, shell, **given):
     action, rest = args.target[0], args.target[1:]
     if args.judge is None and (args.pairwise or args.judge_method is not None):
         raise UsageError("--pairwise and --judge-method go with --judge MODEL in %fm eval diff A B.")
+    preferences = take(given, fm.preferences)
+    if preferences and action != "preferences":
+        raise UsageError("--prompt-from goes with %fm eval preferences NAME.")
     if action == "list" and not rest:
         return fm.evaluations()
     if action == "diff":
@@ -93,14 +96,13 @@ def eval_(args, cell, shell, **extra):
             if args.judge is not None
             else None
         )
-        result = fm.compare_evaluations(
-            rest[0], rest[1], evaluator=(args.evaluator or [None])[0], judge=judge
-        )
+        evaluator = given.get("evaluators", [None])[0]
+        result = fm.compare_evaluations(rest[0], rest[1], evaluator=evaluator, judge=judge)
         set_variable(shell, args.out, result)
         return result
     if action == "review":
         if len(rest) == 2:
-            return fm.Review(fm.compare_evaluations(rest[0], rest[1]), seed=args.seed)
+            return fm.Review(fm.compare_evaluations(rest[0], rest[1]), seed=given.get("seed"))
         if len(rest) != 1:
             raise UsageError(
                 "%fm eval review needs one run name (rate its rows) or two (say which output is "
@@ -112,7 +114,7 @@ def eval_(args, cell, shell, **extra):
             raise UsageError(
                 '%fm eval preferences needs one name: a review (quote it: "qa-v1 vs qa-v2") or a rated run.'
             )
-        result = fm.preferences(rest[0], prompt_from=args.prompt_from or "a")
+        result = fm.preferences(rest[0], **preferences)
         set_variable(shell, args.out, result)
         return result
     if args.judge is not None:
@@ -122,23 +124,8 @@ def eval_(args, cell, shell, **extra):
         )
     if rest:
         raise UsageError(f"%fm eval takes one DATA, not {len(args.target)} words; quote a path with spaces.")
-    template = args.prompt.replace("\\n", "\n") if args.prompt is not None else body_text(cell)
+    template = given.pop("prompt").replace("\\n", "\n") if "prompt" in given else body_text(cell)
     data = shell.user_ns[action] if shell is not None and action in shell.user_ns else action
-    params = generation_params(args, extra)
-    result = fm.evaluate(
-        data,
-        template,
-        model=args.model,
-        text=args.text,
-        output=args.output,
-        reference=args.reference,
-        evaluators=args.evaluator,
-        name=args.as_,
-        cache=not args.no_cache,
-        split=args.split,
-        batch_size=args.batch_size,
-        **engine_options(args),
-        **params,
-    )
+    result = fm.evaluate(data, template, **given)
     set_variable(shell, args.out, result)
     return result

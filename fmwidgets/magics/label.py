@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fmwidgets as fm
 
-from .parser import ENGINE_ARGS, arg, command, engine_options, set_variable, variable
+from .parser import ENGINE_ARGS, arg, command, set_variable, variable
 
 
 @command(
@@ -15,25 +15,17 @@ from .parser import ENGINE_ARGS, arg, command, engine_options, set_variable, var
     arg("--labels", required=True, metavar="'A,B,C'", help="candidate labels, separated by commas"),
     arg(
         "--method",
-        default="embedding",
         choices=("embedding", "nli", "prompt", "clip"),
-        help="embedding (default), nli, prompt (a decoder) or clip (images)",
+        help="embedding, nli, prompt (a decoder) or clip (images)",
     ),
-    arg("--model", default=None, metavar="NAME", help="a loaded model (default: the current one)"),
+    arg("--model", metavar="NAME", help="a loaded model (default: the current one)"),
     arg("--multi-label", action="store_true", help="with --method nli: each label on its own"),
     arg("--out", default=None, metavar="VAR", help="notebook variable that holds the labelled DataFrame"),
     *ENGINE_ARGS,
+    calls="label",
     group="labelling",
 )
-def label(args, cell, shell):
-    result = fm.label(
-        variable(shell, args.source, "DataFrame"),
-        text=args.text,
-        labels=args.labels,
-        method=args.method,
-        model=args.model,
-        multi_label=args.multi_label,
-        **engine_options(args),
-    )
+def label(args, cell, shell, **given):
+    result = fm.label(variable(shell, args.source, "DataFrame"), **given)
     set_variable(shell, args.out, result)
     return result

@@ -23,7 +23,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from ..config import attach
 from ..display import static_plotly
 from ..records import recording
-from .parser import COMMANDS, AlreadyShown, HelpShown, expand_variables, parse, split
+from .parser import COMMANDS, AlreadyShown, Cell, HelpShown, expand_variables, parse, split
 
 _GROUPS = (
     "models",
@@ -54,7 +54,7 @@ def overview() -> str:
             continue
         lines.append(f"{group}:")
         for c in cmds:
-            prefix = "%%fm" if c.cell == "yes" else "%fm"
+            prefix = "%%fm" if c.cell is Cell.NEEDED else "%fm"
             lines.append(f"  {prefix + ' ' + c.name:<22} {c.help}")
         lines.append("")
     return "\n".join(lines).rstrip()
@@ -80,19 +80,19 @@ def run(line: str, cell: str | None, shell) -> object:
         raise UsageError(f"%fm: unknown subcommand '{name}'; `%fm help` lists them ({', '.join(COMMANDS)}).")
     cmd = COMMANDS[name]
     body = cell if cell is not None and cell.strip() else None
-    if cmd.cell == "yes" and body is None and "--help" not in rest and "-h" not in rest:
+    if cmd.cell is Cell.NEEDED and body is None and "--help" not in rest and "-h" not in rest:
         raise UsageError(
             f"%%fm {name} needs a cell body: write %%fm {name} on the first line and the text below it."
         )
-    if cmd.cell == "no" and body is not None:
+    if cmd.cell is Cell.NO and body is not None:
         raise UsageError(f"%fm {name} takes no cell body; use the line form %fm {name} ... on its own.")
     try:
-        args, extra = parse(cmd, rest)
+        args, given = parse(cmd, rest)
     except HelpShown:
         return None
     code = f"%fm {line}" if cell is None else f"%%fm {line}\n{cell}"
     with recording(code) as call:
-        result = cmd.handler(args, body, shell, **extra) if extra else cmd.handler(args, body, shell)
+        result = cmd.handler(args, body, shell, **given)
         if isinstance(result, AlreadyShown):
             call.done(result.result)
             return None

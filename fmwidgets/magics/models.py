@@ -17,62 +17,27 @@ from .parser import arg, command
         default=None,
         help="hub id, local folder, openai:MODEL, anthropic:MODEL, or a served model's id; empty = embedded default",
     ),
-    arg(
-        "--as",
-        dest="as_",
-        default=None,
-        metavar="NAME",
-        help="name in this session (default: last part of the id)",
-    ),
-    arg(
-        "--task",
-        default=None,
-        help="embedding, causal-lm, masked-lm, classification, regression, seq2seq, clip",
-    ),
-    arg("--device", default=None, help="auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps"),
-    arg("--dtype", default=None, help="auto, float32, float16, bfloat16"),
-    arg("--revision", default=None, help="hub branch, tag or commit"),
+    arg("--as", dest="as_", metavar="NAME", help="name in this session (default: last part of the id)"),
+    arg("--task", help="embedding, causal-lm, masked-lm, classification, regression, seq2seq, clip"),
+    arg("--device", help="auto (cuda, mps, cpu), cpu, cuda, cuda:N, mps"),
+    arg("--dtype", help="auto, float32, float16, bfloat16"),
+    arg("--revision", help="hub branch, tag or commit"),
     arg("--trust-remote-code", action="store_true", help="allow the model's own Python code to run"),
-    arg(
-        "--quantize",
-        default=None,
-        choices=["4bit", "8bit"],
-        help="load the weights quantized (bitsandbytes, CUDA)",
-    ),
-    arg("--device-map", default=None, choices=["auto"], help="auto: spread a model too large for one GPU"),
-    arg(
-        "--base-url",
-        default=None,
-        metavar="URL",
-        help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1",
-    ),
+    arg("--quantize", choices=["4bit", "8bit"], help="load the weights quantized (bitsandbytes, CUDA)"),
+    arg("--device-map", choices=["auto"], help="auto: spread a model too large for one GPU"),
+    arg("--base-url", metavar="URL", help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1"),
     arg(
         "--api-key-env",
-        default=None,
         metavar="NAME",
         help="environment variable holding the server's key (never the key itself)",
     ),
-    arg("--max-concurrency", type=int, default=8, metavar="N", help="API requests in flight at most (8)"),
-    arg("--timeout", type=float, default=None, metavar="S", help="seconds per API request (SDK default)"),
-    arg("--max-retries", type=int, default=6, metavar="N", help="retries of a failed API request (6)"),
+    arg("--max-concurrency", type=int, metavar="N", help="API requests in flight at most"),
+    arg("--timeout", type=float, metavar="S", help="seconds per API request (SDK default)"),
+    arg("--max-retries", type=int, metavar="N", help="retries of a failed API request"),
+    calls="load",
 )
-def load(args, cell, shell):
-    return fm.load(
-        args.model,
-        as_=args.as_,
-        task=args.task,
-        device=args.device,
-        dtype=args.dtype,
-        revision=args.revision,
-        trust_remote_code=args.trust_remote_code,
-        quantize=args.quantize,
-        device_map=args.device_map,
-        base_url=args.base_url,
-        api_key_env=args.api_key_env,
-        max_concurrency=args.max_concurrency,
-        timeout=args.timeout,
-        max_retries=args.max_retries,
-    )
+def load(args, cell, shell, **given):
+    return fm.load(args.model, **given)
 
 
 @command("list", "the loaded models: name, id, family, parameters, device, dtype, memory")

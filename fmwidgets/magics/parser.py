@@ -1,15 +1,25 @@
 """The grammar of `%fm`: one argparse parser per subcommand, errors as one-line UsageErrors.
 
-A subcommand is declared once with ``@command(name, help, arg(...), ...)`` next to its handler;
-the handler receives the parsed arguments, the cell body (or None) and the IPython shell, and
-calls exactly one public API function.  Flags map to keywords by argparse's own rule
-(``--max-new-tokens`` -> ``max_new_tokens``), so magics and Python stay spelled alike.
+A subcommand is declared once with ``@command(name, help, arg(...), ..., calls=...)`` next to its
+handler; the handler receives the parsed arguments, the cell body (or None), the IPython shell and
+the line's keywords, and calls exactly one public API function.  Flags map to keywords by
+argparse's own rule (``--max-new-tokens`` -> ``max_new_tokens``), so magics and Python stay
+spelled alike.
+
+Defaults are the API's, kept one way: a flag that stands for a keyword of the function a
+subcommand calls is declared without a default.  Left out of the line, it is left out of the
+call (``argparse.SUPPRESS``), so that function's own default applies, and ``--help`` shows that
+default, read from the signature of the public functions named by ``calls``.  The handler gets
+the flags the line gave (and, for a ``passthrough`` command, its unknown ``--flags``) as
+``**given`` and passes them on.  Positional arguments, and the flags a handler reads itself
+(``--out VAR``, ``--new``), are read from ``args`` and state their own default.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import enum
 import inspect
 import os
 import re
@@ -33,8 +43,33 @@ class AlreadyShown:
     result: Any
 
 
+class Cell(enum.Enum):
+    """Whether a subcommand takes a cell body."""
+
+    NO = "line only: %fm NAME ..."
+    NEEDED = "needs a body: %%fm NAME ... with the text below"
+    OPTIONAL = "either"
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse that raises UsageError (one line in the notebook) instead of exiting."""
+    """argparse that raises UsageError (one line in the notebook) instead of exiting, leaves an
+    unset flag out of the namespace, and shows in ``--help`` the defaults of ``calls`` (names of
+    public functions, looked up when the help is first shown: a widget's module is heavy)."""
+
+    def __init__(self, prog: str, calls: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(prog=prog, argument_default=argparse.SUPPRESS, **kwargs)
+        self.calls, self._defaults_shown = calls, False
+
+    def format_help(self) -> str:
+        if not self._defaults_shown:
+            import fmwidgets
+
+            functions = [getattr(fmwidgets, name) for name in self.calls]
+            for action in self._actions:
+                if action.default is argparse.SUPPRESS and action.option_strings and action.nargs != 0:
+                    action.help = help_with_default(action.help, functions, action.dest)
+            self._defaults_shown = True
+        return super().format_help()
 
     def error(self, message: str):
         raise UsageError(f"{self.prog}: {message}; see {self.prog} --help.")
@@ -51,7 +86,7 @@ class Command:
     help: str
     handler: Callable
     parser: ArgumentParser
-    cell: str = "no"  # "no": line only; "yes": needs a body; "optional"
+    cell: Cell = Cell.NO
     passthrough: bool = False  # unknown --flags become keyword arguments
     group: str = "models"
 
@@ -71,23 +106,21 @@ def arg(*flags: str, **kwargs: Any) -> Arg:
 
 
 def default_of(func: Callable, name: str) -> Any:
-    """``func``'s default for its parameter ``name``: a flag's default and help read it from the
-    API's signature, so each default is written once, in the function.  (Generation flags are
-    ``default=None`` and left out of the call when unset, as commands share them but the functions'
-    defaults differ: 64 new tokens for fm.generate, 256 for a chat reply.)
-    """
-    return inspect.signature(func).parameters[name].default
+    """``func``'s default for its parameter ``name`` (``inspect.Parameter.empty`` when it has none)."""
+    parameter = inspect.signature(func).parameters.get(name)
+    return inspect.Parameter.empty if parameter is None else parameter.default
 
 
-def help_with_default(help: str | None, func: Callable, name: str) -> str | None:
-    """``help`` ending with ``func``'s default for ``name``, for a flag left out of the call when
-    unset (``default=argparse.SUPPRESS``), whose argparse default is therefore not the real one.
+def help_with_default(help: str | None, functions: list[Callable], name: str) -> str | None:
+    """``help`` ending with the default for ``name`` of the first of ``functions`` that has one.
     A default of None or a bool is not shown: None's meaning (e.g. "the current model") is the
     help's to say, and a switch's default is its absence."""
-    value = default_of(func, name)
+    value = next(
+        (v for v in (default_of(f, name) for f in functions) if v is not inspect.Parameter.empty), None
+    )
     if value is None or isinstance(value, bool):
         return help
-    shown = f"default: {value}".replace("%", "%%")  # argparse %-formats help strings
+    shown = f"default {value}".replace("%", "%%")  # argparse %-formats help strings
     return f"{help} ({shown})" if help else shown
 
 
@@ -95,26 +128,29 @@ def command(
     name: str,
     help: str,
     *args: Arg,
-    cell: str = "no",
+    calls: str | tuple[str, ...] = (),
+    cell: Cell = Cell.NO,
     passthrough: bool = False,
     group: str = "models",
     usage: str | None = None,
-    defaults: Callable | None = None,
 ):
     """Register the decorated handler as `%fm NAME` with the given arguments.
 
-    ``defaults``: the API function the handler calls; the help of each flag declared
-    ``default=argparse.SUPPRESS`` (so that an unset flag is not passed and the function's own
-    default applies) shows that default, read from the function's signature.
+    ``calls``: the public function (or functions, by their ``fm.`` names) whose keywords the
+    flags are; their defaults are the flags' defaults (see the module's docstring).
     """
 
     def decorate(handler: Callable) -> Callable:
-        prefix = "%%fm" if cell == "yes" else "%fm"
-        parser = ArgumentParser(prog=f"{prefix} {name}", description=help, usage=usage, add_help=True)
+        prefix = "%%fm" if cell is Cell.NEEDED else "%fm"
+        parser = ArgumentParser(
+            prog=f"{prefix} {name}",
+            description=help,
+            usage=usage,
+            add_help=True,
+            calls=(calls,) if isinstance(calls, str) else calls,
+        )
         for a in args:
-            action = parser.add_argument(*a.flags, **a.kwargs)
-            if defaults is not None and action.default is argparse.SUPPRESS and action.nargs != 0:
-                action.help = help_with_default(action.help, defaults, action.dest)
+            parser.add_argument(*a.flags, **a.kwargs)
         COMMANDS[name] = Command(name, help, handler, parser, cell, passthrough, group)
         return handler
 
@@ -125,29 +161,22 @@ def command(
 ENGINE_ARGS = (
     arg(
         "--engine",
-        default=None,
         choices=("local", "ray", "vllm"),
         help="where the batches run: local (this kernel), ray, or vllm (text generation on CUDA; default: %%config FM.engine)",
     ),
     arg(
         "--ray-address",
-        default=None,
         metavar="ADDR",
         help="with --engine ray: the cluster (default: FM.ray_address, RAY_ADDRESS, else a local Ray)",
     ),
     arg(
         "--workers",
         type=int,
-        default=None,
         metavar="N",
         help="with --engine ray: model replicas (for finetune: training workers)",
     ),
 )
-
-
-def engine_options(args: Any) -> dict[str, Any]:
-    """The engine keywords of the public API from parsed ``ENGINE_ARGS``."""
-    return {"engine": args.engine, "ray_address": args.ray_address, "workers": args.workers}
+ENGINE_KEYWORDS = ("engine", "ray_address", "workers")
 
 
 # Flags whose value is a prompt template: its {column} placeholders belong to fmwidgets, so the
@@ -189,11 +218,26 @@ def split(line: str) -> list[str]:
 
 
 def parse(cmd: Command, argv: list[str]) -> tuple[argparse.Namespace, dict[str, Any]]:
-    """Parsed arguments plus, for passthrough commands, the unknown flags as keywords."""
-    if not cmd.passthrough:
-        return cmd.parser.parse_args(argv), {}
-    ns, rest = cmd.parser.parse_known_args(argv)
-    return ns, extra_keywords(cmd, rest)
+    """Parsed arguments, and the keywords the line gave: the flags declared without a default
+    that it set, and for passthrough commands the unknown flags."""
+    if cmd.passthrough:
+        ns, rest = cmd.parser.parse_known_args(argv)
+        extra = extra_keywords(cmd, rest)
+    else:
+        ns, extra = cmd.parser.parse_args(argv), {}
+    given = {
+        a.dest: getattr(ns, a.dest)
+        for a in cmd.parser._actions
+        if a.option_strings and a.default is argparse.SUPPRESS and hasattr(ns, a.dest)
+    }
+    return ns, {**given, **extra}
+
+
+def take(given: dict[str, Any], func: Callable) -> dict[str, Any]:
+    """The keywords of ``given`` that name parameters of ``func``, taken out of ``given`` (for the
+    one handler whose line also sets a display: %fm attention's --view)."""
+    names = inspect.signature(func).parameters
+    return {k: given.pop(k) for k in list(given) if k in names}
 
 
 def extra_keywords(cmd: Command, rest: list[str]) -> dict[str, Any]:

@@ -1,75 +1,43 @@
 """Subcommands for prompts: prompt (and its releases: prompt tag / run / versions / export /
 import), compare, fill, probs, playground.
 
-The generation flags are declared once (``GENERATION_ARGS``) and shared by ``prompt`` and
-``compare``, so both spell every setting alike; unknown ``--flags`` pass through to
-transformers' ``generate`` (``--no-repeat-ngram-size 3``; in ``compare``, whose model names
-are positional, write ``--no-repeat-ngram-size=3``).
+The generation flags are declared once (``GENERATION_ARGS``) and shared by ``prompt``,
+``compare``, ``chat``, ``eval`` and ``rag``, so all spell every setting alike; an unset flag is
+left out of the call (see parser.py), so each function's own default applies (64 new tokens for
+fm.generate, 256 for a chat reply).  Unknown ``--flags`` pass through to transformers'
+``generate`` (``--no-repeat-ngram-size 3``; in ``compare``, whose model names are positional,
+write ``--no-repeat-ngram-size=3``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
 
 from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from ..core.prompting.generate import generate_text
-from ..core.prompting.generate_df import DEFAULT_BATCH_SIZE, generate_table
-from .parser import ENGINE_ARGS, Arg, arg, command, default_of, engine_options, set_variable, variable
+from ..core.prompting.generate_df import DEFAULT_BATCH_SIZE
+from .parser import ENGINE_ARGS, Cell, arg, command, set_variable, variable
 
-
-def max_new_tokens_arg(func: Callable) -> Arg:
-    """``--max-new-tokens``, whose help shows ``func``'s default (chat models answer at more length)."""
-    default = default_of(func, "max_new_tokens")
-    return arg(
-        "--max-new-tokens",
-        type=int,
-        default=None,
-        metavar="N",
-        help=f"tokens to generate (default {default})",
-    )
-
-
-# Every flag defaults to None (unset) and is then left out of the call: the API's defaults apply.
 GENERATION_ARGS = (
-    max_new_tokens_arg(generate_text),
-    arg("--temperature", type=float, default=None, metavar="T", help="sampling temperature (> 0)"),
-    arg(
-        "--top-p",
-        type=float,
-        default=None,
-        metavar="P",
-        help="nucleus sampling: keep the top P of probability",
-    ),
-    arg("--top-k", type=int, default=None, metavar="K", help="sample among the K most likely tokens"),
-    arg("--greedy", action="store_const", const=True, default=None, help="always take the most likely token"),
-    arg(
-        "--seed",
-        type=int,
-        default=None,
-        metavar="S",
-        help="seed for sampling (one is picked and recorded if not given)",
-    ),
-    arg(
-        "--n",
-        type=int,
-        default=None,
-        metavar="N",
-        help=f"number of samples (default {default_of(generate_text, 'n')})",
-    ),
-    arg("--repetition-penalty", type=float, default=None, metavar="R", help="penalise repeated tokens (> 1)"),
-    arg("--stop", action="append", default=None, metavar="TEXT", help="stop at this text (repeatable)"),
+    arg("--max-new-tokens", type=int, metavar="N", help="tokens to generate"),
+    arg("--temperature", type=float, metavar="T", help="sampling temperature (> 0)"),
+    arg("--top-p", type=float, metavar="P", help="nucleus sampling: keep the top P of probability"),
+    arg("--top-k", type=int, metavar="K", help="sample among the K most likely tokens"),
+    arg("--greedy", action="store_const", const=True, help="always take the most likely token"),
+    arg("--seed", type=int, metavar="S", help="seed for sampling (one is picked and recorded if not given)"),
+    arg("--n", type=int, metavar="N", help="number of samples"),
+    arg("--repetition-penalty", type=float, metavar="R", help="penalise repeated tokens (> 1)"),
+    arg("--stop", action="append", metavar="TEXT", help="stop at this text (repeatable)"),
     arg(
         "--chat",
         action="store_const",
         const=True,
-        default=None,
         help="use the tokenizer's chat template (default: on for instruction-tuned models that have one)",
     ),
     arg("--no-chat", dest="chat", action="store_const", const=False, help="send the text as it is"),
-    arg("--system", default=None, metavar="TEXT", help="system message (chat models)"),
+    arg("--system", metavar="TEXT", help="system message (chat models)"),
     arg("--strict", action="store_true", help="a prompt longer than the context is an error, not cut"),
     arg("--out", default=None, metavar="VAR", help="also store the result in this notebook variable"),
 )
@@ -81,31 +49,11 @@ def body_text(cell: str | None) -> str | None:
     return cell[:-1] if cell is not None and cell.endswith("\n") else cell
 
 
-def generation_params(args, extra: dict) -> dict:
-    """The keyword arguments of fm.generate from the shared flags: only those the user set, so a
-    saved prompt version keeps only those and the API's own defaults apply to the rest."""
-    params = {k: getattr(args, k) for k in _GENERATION_KEYWORDS if getattr(args, k, None) is not None}
-    if getattr(args, "strict", False):  # %%fm chat has no --strict
-        params["strict"] = True
-    return {**params, **extra}
-
-
-# the keywords the shared flags set (argparse's dest: --top-p -> top_p); --strict is a switch
-_GENERATION_KEYWORDS = tuple(
-    dict.fromkeys(
-        a.kwargs.get("dest", a.flags[0].lstrip("-").replace("-", "_"))
-        for a in GENERATION_ARGS
-        if a.flags[0] not in ("--strict", "--out")
-    )
-)
-
-
 @command(
     "prompt",
     "generate from the cell body ({name} placeholders filled from the notebook), or one row per --df row",
     arg(
         "--model",
-        default=None,
         metavar="NAME",
         help="a loaded model (default: the current one); with --save, the model the version is pinned to",
     ),
@@ -114,19 +62,14 @@ _GENERATION_KEYWORDS = tuple(
     arg(
         "--template", default=None, help="with --df: the prompt with {column} placeholders (or the cell body)"
     ),
-    arg(
-        "--column",
-        default=default_of(generate_table, "column"),
-        help=f"with --df: name of the column added (default {default_of(generate_table, 'column')})",
-    ),
+    arg("--column", help="with --df: name of the column added"),
     arg(
         "--batch-size",
         type=int,
-        default=None,
         metavar="B",
         help=f"with --df: rows per batch (default {DEFAULT_BATCH_SIZE})",
     ),
-    arg("--no-stream", action="store_true", help="show the text only when it is complete"),
+    arg("--no-stream", action="store_true", default=False, help="show the text only when it is complete"),
     arg(
         "--code",
         default=None,
@@ -140,55 +83,62 @@ _GENERATION_KEYWORDS = tuple(
         help="save the template (cell body or --template) as the next version of NAME (fm.save_prompt)",
     ),
     *ENGINE_ARGS,
-    cell="optional",
+    calls=("generate", "generate_df", "save_prompt"),
+    cell=Cell.OPTIONAL,
     passthrough=True,
     group="prompts",
 )
-def prompt(args, cell, shell, **extra):
-    params, cell = generation_params(args, extra), body_text(cell)
+def prompt(args, cell, shell, **given):
+    """One public call per line: fm.save_prompt (--save), fm.generate_df (--df) or fm.generate."""
+    cell = body_text(cell)
+    rows_only = sorted(set(given) & _rows_only())
     if args.save is not None:
-        template = args.template or cell
-        if template is None:
-            raise UsageError(
-                '%%fm prompt --save NAME saves the cell body (or --template "..."); write the template.'
-            )
-        version = fm.save_prompt(args.save, template, model=args.model, **params)
-        if args.df is None:  # the template's {column} placeholders are for data, not notebook names
-            set_variable(shell, args.out, version)
-            return version
+        return _save(args, args.template or cell, shell, rows_only, given)
     if args.df is not None:
-        frame = variable(shell, args.df, "DataFrame")
-        template = args.template or cell
-        if template is None:
-            raise UsageError('%fm prompt --df needs a template: --template "...{column}..." or a cell body.')
-        result = fm.generate_df(
-            frame,
-            template,
-            model=args.model,
-            column=args.column,
-            batch_size=args.batch_size,
-            **engine_options(args),
-            **params,
-        )
-    else:
-        if args.engine or args.ray_address or args.workers:
-            raise UsageError("%fm prompt: --engine, --ray-address and --workers apply to --df runs only.")
-        if cell is None:
-            raise UsageError('%%fm prompt needs the prompt as the cell body (or --df DF --template "...").')
-        if args.code:
-            from ..render.generate import code_lexer
+        return _rows(args, args.template or cell, shell, given)
+    if rows_only:
+        flags = ", ".join("--" + k.replace("_", "-") for k in rows_only)
+        raise UsageError(f"%fm prompt: {flags} apply to --df runs only.")
+    if cell is None:
+        raise UsageError('%%fm prompt needs the prompt as the cell body (or --df DF --template "...").')
+    if args.code:
+        from ..render.generate import code_lexer
 
-            code_lexer(args.code)  # an unknown language fails before generating
-        result = fm.generate(
-            cell,
-            model=args.model,
-            variables=shell.user_ns,
-            stream=False if args.no_stream else None,
-            keep=False,
-            **params,
+        code_lexer(args.code)  # an unknown language fails before generating
+    stream = False if args.no_stream else None
+    result = fm.generate(cell, variables=shell.user_ns, stream=stream, keep=False, **given)
+    if args.code:
+        return _show_as_code(args, result, shell)
+    set_variable(shell, args.out, result)
+    return result
+
+
+def _rows_only() -> set[str]:
+    """The keywords fm.generate_df takes and fm.generate does not (--column, --batch-size, --engine...)."""
+    one = inspect.signature(fm.generate).parameters
+    return {k for k in inspect.signature(fm.generate_df).parameters if k not in one}
+
+
+def _save(args, template, shell, rows_only, given):
+    if template is None:
+        raise UsageError(
+            '%%fm prompt --save NAME saves the cell body (or --template "..."); write the template.'
         )
-        if args.code:
-            return _show_as_code(args, result, shell)
+    if args.df is not None or rows_only:
+        raise UsageError(
+            "%%fm prompt --save NAME saves the template with its model and generation settings; "
+            "run it over a DataFrame in a cell of its own (%fm prompt --df DF --template ...)."
+        )
+    version = fm.save_prompt(args.save, template, **given)
+    set_variable(shell, args.out, version)
+    return version
+
+
+def _rows(args, template, shell, given):
+    frame = variable(shell, args.df, "DataFrame")
+    if template is None:
+        raise UsageError('%fm prompt --df needs a template: --template "...{column}..." or a cell body.')
+    result = fm.generate_df(frame, template, **given)
     set_variable(shell, args.out, result)
     return result
 
@@ -209,6 +159,7 @@ def prompt_tag(args, cell, shell):
     "run a saved prompt on its pinned model: %fm prompt run qa:production --question 'What...?'",
     arg("name", metavar="ID", help="name@N, name:tag, or a name (its newest version)"),
     arg("--out", default=None, metavar="VAR", help="also store the Generation in this notebook variable"),
+    calls="run_prompt",
     passthrough=True,
     group="prompts",
 )
@@ -232,7 +183,7 @@ def versions(args, cell, shell):
     "prompt export",
     "write prompt versions and tags to a YAML (or .json) file to share through git",
     arg("path", metavar="FILE"),
-    arg("names", nargs="*", metavar="NAME", help="the prompts to write (default: all)"),
+    arg("names", nargs="*", default=None, metavar="NAME", help="the prompts to write (default: all)"),
     group="prompts",
 )
 def prompt_export(args, cell, shell):
@@ -266,18 +217,28 @@ def _show_as_code(args, result, shell) -> None:
 @command(
     "compare",
     "the cell's prompt across several models side by side (or prompt variants, one per line)",
-    arg("models", nargs="*", metavar="NAME", help="loaded models to compare (default: the current one)"),
-    arg("--variants", action="store_true", help="each non-empty line of the body is a prompt variant"),
+    arg(
+        "models",
+        nargs="*",
+        default=None,
+        metavar="NAME",
+        help="loaded models to compare (default: the current one)",
+    ),
+    arg(
+        "--variants",
+        action="store_true",
+        default=False,
+        help="each non-empty line of the body is a prompt variant",
+    ),
     *GENERATION_ARGS,
-    cell="yes",
+    calls="compare",
+    cell=Cell.NEEDED,
     passthrough=True,
     group="prompts",
 )
-def compare(args, cell, shell, **extra):
+def compare(args, cell, shell, **given):
     prompts = [line for line in cell.splitlines() if line.strip()] if args.variants else body_text(cell)
-    result = fm.compare(
-        prompts, models=args.models or None, variables=shell.user_ns, **generation_params(args, extra)
-    )
+    result = fm.compare(prompts, models=args.models or None, variables=shell.user_ns, **given)
     set_variable(shell, args.out, result)
     return result
 
@@ -286,15 +247,16 @@ def compare(args, cell, shell, **extra):
     "fill",
     "masked-LM predictions for [MASK] in the text, as a table and a bar chart",
     arg("text", nargs="+", help="the text with [MASK] (quote it, or write it plainly)"),
-    arg("--top-k", type=int, default=5, metavar="K"),
-    arg("--model", default=None, metavar="NAME"),
+    arg("--top-k", type=int, metavar="K"),
+    arg("--model", metavar="NAME"),
     arg("--out", default=None, metavar="VAR"),
+    calls="fill_mask",
     group="prompts",
 )
-def fill(args, cell, shell):
+def fill(args, cell, shell, **given):
     from IPython.display import display
 
-    result = fm.fill_mask(" ".join(args.text), model=args.model, top_k=args.top_k)
+    result = fm.fill_mask(" ".join(args.text), **given)
     display(fm.plot_fill_mask(result))
     set_variable(shell, args.out, result)
     return result
@@ -303,17 +265,23 @@ def fill(args, cell, shell):
 @command(
     "probs",
     "probability of each token of a text under a decoder, top-k alternatives on hover",
-    arg("text", nargs="*", help="the text (or --of VAR for a Generation or string in the notebook)"),
+    arg(
+        "text",
+        nargs="*",
+        default=None,
+        help="the text (or --of VAR for a Generation or string in the notebook)",
+    ),
     arg("--of", default=None, metavar="VAR", help="a notebook variable: a Generation or a string"),
-    arg("--top-k", type=int, default=5, metavar="K"),
-    arg("--model", default=None, metavar="NAME"),
+    arg("--top-k", type=int, metavar="K"),
+    arg("--model", metavar="NAME"),
     arg("--strict", action="store_true", help="a text longer than the context is an error, not cut"),
     arg("--out", default=None, metavar="VAR"),
+    calls="token_probs",
     group="prompts",
 )
-def probs(args, cell, shell):
-    source = variable(shell, args.of) if args.of else " ".join(args.text)
-    result = fm.token_probs(source, model=args.model, top_k=args.top_k, strict=args.strict)
+def probs(args, cell, shell, **given):
+    source = variable(shell, args.of) if args.of else " ".join(args.text or [])
+    result = fm.token_probs(source, **given)
     set_variable(shell, args.out, result)
     return result
 
@@ -321,7 +289,13 @@ def probs(args, cell, shell):
 @command(
     "playground",
     "widget: prompt box, sliders, Generate/Stop, streaming, several models side by side, history",
-    arg("models", nargs="*", metavar="NAME", help="models to offer (default: every loaded decoder)"),
+    arg(
+        "models",
+        nargs="*",
+        default=None,
+        metavar="NAME",
+        help="models to offer (default: every loaded decoder)",
+    ),
     group="prompts",
 )
 def playground(args, cell, shell):

@@ -21,7 +21,6 @@ def env(args, cell, shell):
     "the session's fmwidgets calls as a runnable script or notebook, hub revisions pinned",
     arg(
         "--out",
-        default=None,
         metavar="FILE",
         help="write it to FILE: .ipynb for a notebook, anything else (e.g. .py) for a script",
     ),
@@ -31,10 +30,11 @@ def env(args, cell, shell):
         action="store_true",
         help="re-run the calls in a fresh namespace and show, per call, whether the results match",
     ),
+    calls="repro",
     group="reproducibility",
 )
-def repro(args, cell, shell):
-    return fm.repro(out=args.out, verify=args.verify, overwrite=args.overwrite)
+def repro(args, cell, shell, **given):
+    return fm.repro(**given)
 
 
 @command(

@@ -10,9 +10,8 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 
-from ..core.retrieval.rag import rag_answer
-from .parser import ENGINE_ARGS, arg, command, default_of, engine_options, set_variable, variable
-from .prompting import GENERATION_ARGS, body_text, generation_params
+from .parser import ENGINE_ARGS, Cell, arg, command, set_variable, variable
+from .prompting import GENERATION_ARGS, body_text
 
 
 @command(
@@ -27,30 +26,18 @@ from .prompting import GENERATION_ARGS, body_text, generation_params
         metavar="NAME",
         help="name of the index (also a notebook variable)",
     ),
-    arg(
-        "--path", default=None, metavar="DIR", help="keep the index in this folder (default: a temporary one)"
-    ),
-    arg("--chunk-tokens", type=int, default=None, metavar="N", help="cut long texts into chunks of N tokens"),
-    arg(
-        "--overlap", type=int, default=0, metavar="N", help="tokens shared by neighbouring chunks (default 0)"
-    ),
-    arg("--model", default=None, metavar="NAME", help="a loaded embedding model (default: the current one)"),
+    arg("--path", metavar="DIR", help="keep the index in this folder (default: a temporary one)"),
+    arg("--chunk-tokens", type=int, metavar="N", help="cut long texts into chunks of N tokens"),
+    arg("--overlap", type=int, metavar="N", help="tokens shared by neighbouring chunks"),
+    arg("--model", metavar="NAME", help="a loaded embedding model (default: the current one)"),
     *ENGINE_ARGS,
+    calls="index",
     group="retrieval",
 )
-def index(args, cell, shell):
+def index(args, cell, shell, **given):
     if not args.name.isidentifier():
         raise UsageError(f"%fm index: --as needs a Python variable name, not '{args.name}'.")
-    result = fm.index(
-        variable(shell, args.source, "DataFrame"),
-        text=args.text,
-        model=args.model,
-        chunk_tokens=args.chunk_tokens,
-        overlap=args.overlap,
-        path=args.path,
-        name=args.name,
-        **engine_options(args),
-    )
+    result = fm.index(variable(shell, args.source, "DataFrame"), **given)
     set_variable(shell, args.name, result)
     return result
 
@@ -58,42 +45,28 @@ def index(args, cell, shell):
 @command(
     "rag",
     "answer the cell's question from the passages of an index, with their sources",
-    arg("--index", required=True, metavar="NAME", help="an index built with %fm index ... --as NAME"),
-    arg(
-        "--k",
-        type=int,
-        default=default_of(rag_answer, "k"),
-        metavar="K",
-        help=f"passages to retrieve (default {default_of(rag_answer, 'k')})",
-    ),
-    arg("--model", default=None, metavar="NAME", help="a loaded decoder (default: the current one)"),
+    arg("--index", required=True, metavar="NAME", help="an index built with %%fm index ... --as NAME"),
+    arg("--k", type=int, metavar="K", help="passages to retrieve"),
+    arg("--model", metavar="NAME", help="a loaded decoder (default: the current one)"),
     arg(
         "--prompt",
-        default=None,
         metavar="T|ID",
         help="template with {context} and {question}, or a saved id name@N",
     ),
     *GENERATION_ARGS,
-    arg("--no-stream", action="store_true", help="show the answer only when it is complete"),
-    cell="yes",
+    arg("--no-stream", action="store_true", default=False, help="show the answer only when it is complete"),
+    calls="rag",
+    cell=Cell.NEEDED,
     passthrough=True,
     group="retrieval",
 )
-def rag(args, cell, shell, **extra):
+def rag(args, cell, shell, **given):
     question = body_text(cell)
     if not question or not question.strip():
         raise UsageError("%%fm rag needs the question as the cell body.")
-    found = shell.user_ns.get(args.index)
-    target = found if isinstance(found, fm.Index) else args.index
-    result = fm.rag(
-        question.strip(),
-        index=target,
-        model=args.model,
-        k=args.k,
-        prompt=args.prompt,
-        stream=False if args.no_stream else None,
-        keep=False,
-        **generation_params(args, extra),
-    )
+    found = shell.user_ns.get(given["index"])
+    if isinstance(found, fm.Index):
+        given["index"] = found
+    result = fm.rag(question.strip(), stream=False if args.no_stream else None, keep=False, **given)
     set_variable(shell, args.out, result)
     return result

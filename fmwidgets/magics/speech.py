@@ -15,26 +15,18 @@ from .parser import arg, command, set_variable
         metavar="PATH_OR_VAR",
         help="an audio file, or a variable holding an array, list or DataFrame",
     ),
-    arg("--model", default=None, metavar="NAME", help="a loaded speech model (default: the current one)"),
-    arg(
-        "--language", default=None, metavar="L", help="the spoken language (en, french...); default: detected"
-    ),
-    arg("--sampling-rate", type=int, default=None, metavar="HZ", help="rate of an array variable"),
-    arg("--audio", default=None, metavar="COL", help="with a DataFrame: the column holding the audio"),
-    arg("--no-timestamps", action="store_true", help="text only, no timed segments"),
+    arg("--model", metavar="NAME", help="a loaded speech model (default: the current one)"),
+    arg("--language", metavar="L", help="the spoken language (en, french...); default: detected"),
+    arg("--sampling-rate", type=int, metavar="HZ", help="rate of an array variable"),
+    arg("--audio", metavar="COL", help="with a DataFrame: the column holding the audio"),
+    arg("--no-timestamps", dest="timestamps", action="store_false", help="text only, no timed segments"),
     arg("--out", default=None, metavar="VAR", help="also store the result in this notebook variable"),
+    calls="transcribe",
     group="prompts",
 )
-def transcribe(args, cell, shell):
+def transcribe(args, cell, shell, **given):
     ns = shell.user_ns if shell is not None else {}
     source = ns[args.source] if args.source.isidentifier() and args.source in ns else args.source
-    result = fm.transcribe(
-        source,
-        model=args.model,
-        sampling_rate=args.sampling_rate,
-        language=args.language,
-        timestamps=not args.no_timestamps,
-        audio=args.audio,
-    )
+    result = fm.transcribe(source, **given)
     set_variable(shell, args.out, result)
     return result

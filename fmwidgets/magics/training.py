@@ -2,88 +2,72 @@
 
 from __future__ import annotations
 
-import argparse
-
 import fmwidgets as fm
 
 from ..core.training.data import DEFAULT_VAL_SPLIT
-from ..core.training.finetune import run_finetune
 from ..core.training.settings import DEFAULT_LORA_LR, DEFAULT_LR
 from ..widgets.stream import in_kernel
 from .parser import ENGINE_ARGS, AlreadyShown, arg, command, set_variable, variable
-
-# Flags left out of the line are left out of the call, so their defaults are run_finetune's
-# own (core/training/finetune.py), never repeated here: --help reads them from its signature.
-_GIVEN = {"default": argparse.SUPPRESS}
 
 
 @command(
     "finetune",
     "fine-tune the current model on a DataFrame with a live loss curve; registers NAME-ft",
     arg("df", metavar="DF", help="notebook variable holding the DataFrame"),
-    arg("--text", **_GIVEN, help="column with the texts"),
-    arg("--label", **_GIVEN, help="column with the labels; none = causal-LM on the texts"),
+    arg("--text", help="column with the texts"),
+    arg("--label", help="column with the labels; none = causal-LM on the texts"),
     arg(
         "--task",
-        **_GIVEN,
         choices=["classification", "regression", "causal-lm"],
         help="default: inferred from the label column",
     ),
-    arg("--model", **_GIVEN, metavar="NAME", help="base model (default: the current one)"),
-    arg("--epochs", type=float, **_GIVEN),
+    arg("--model", metavar="NAME", help="base model (default: the current one)"),
+    arg("--epochs", type=float),
     arg(
         "--lr",
         type=float,
-        **_GIVEN,
         help=f"learning rate (default {DEFAULT_LR:g}, {DEFAULT_LORA_LR:g} with --lora)",
     ),
-    arg("--batch-size", type=int, **_GIVEN),
-    arg("--max-length", type=int, **_GIVEN, help="longest input in tokens"),
-    arg("--warmup", type=float, **_GIVEN, help="warmup: a fraction of the steps (<1) or a number of steps"),
-    arg("--weight-decay", type=float, **_GIVEN),
-    arg("--grad-accum", type=int, **_GIVEN, help="gradient accumulation steps"),
+    arg("--batch-size", type=int),
+    arg("--max-length", type=int, help="longest input in tokens"),
+    arg("--warmup", type=float, help="warmup: a fraction of the steps (<1) or a number of steps"),
+    arg("--weight-decay", type=float),
+    arg("--grad-accum", type=int, help="gradient accumulation steps"),
     arg(
         "--val-split",
         type=float,
-        **_GIVEN,
         help=f"fraction held out for evaluation (default {DEFAULT_VAL_SPLIT:g}; none with --no-eval)",
     ),
-    arg("--eval-df", **_GIVEN, metavar="DF", help="notebook variable with evaluation rows"),
-    arg("--seed", type=int, **_GIVEN),
-    arg("--lora", action="store_true", **_GIVEN, help="train LoRA adapters (peft) instead of all weights"),
-    arg("--lora-r", type=int, **_GIVEN),
-    arg("--lora-alpha", type=int, **_GIVEN),
-    arg("--lora-dropout", type=float, **_GIVEN),
-    arg(
-        "--lora-targets", **_GIVEN, help="comma-separated module names (default: peft's for the architecture)"
-    ),
-    arg("--as", dest="as_", **_GIVEN, metavar="NAME", help="name of the tuned model (default NAME-ft)"),
-    arg("--output-dir", **_GIVEN, help="save the tuned model and a run card here"),
-    arg("--export-script", **_GIVEN, metavar="PATH", help="write a script for accelerate launch / torchrun"),
+    arg("--eval-df", metavar="DF", help="notebook variable with evaluation rows"),
+    arg("--seed", type=int),
+    arg("--lora", action="store_true", help="train LoRA adapters (peft) instead of all weights"),
+    arg("--lora-r", type=int),
+    arg("--lora-alpha", type=int),
+    arg("--lora-dropout", type=float),
+    arg("--lora-targets", help="comma-separated module names (default: peft's for the architecture)"),
+    arg("--as", dest="as_", metavar="NAME", help="name of the tuned model (default NAME-ft)"),
+    arg("--output-dir", help="save the tuned model and a run card here"),
+    arg("--export-script", metavar="PATH", help="write a script for accelerate launch / torchrun"),
     arg(
         "--overwrite",
         action="store_true",
-        **_GIVEN,
         help="replace what --output-dir / --export-script already hold",
     ),
     arg(
         "--strict",
         action="store_true",
-        **_GIVEN,
         help="error on blank texts or NaN labels instead of skipping them",
     ),
     arg(
         "--no-eval",
         dest="evaluate",
         action="store_false",
-        **_GIVEN,
         help="skip the evaluations before, during and after training (faster; no metrics); "
         "without --val-split or --eval-df every row trains",
     ),
     arg(
         "--background",
         action="store_true",
-        **_GIVEN,
         help="return at once; the run object has stop() and wait()",
     ),
     *ENGINE_ARGS,
@@ -93,20 +77,18 @@ _GIVEN = {"default": argparse.SUPPRESS}
         metavar="VAR",
         help="store the result in this variable (in a notebook the live view shows it, once)",
     ),
+    calls="finetune",
     group="fine-tuning",
-    defaults=run_finetune,
 )
-def finetune(args, cell, shell):
-    given = vars(args)
-    df, out = variable(shell, given.pop("df"), "DataFrame"), given.pop("out")
+def finetune(args, cell, shell, **given):
     if "eval_df" in given:
         given["eval_df"] = variable(shell, given["eval_df"], "DataFrame")
     if "lora_targets" in given:
         given["lora_targets"] = given["lora_targets"].split(",")
-    result = fm.finetune(df, **given)
-    set_variable(shell, out, result)
+    result = fm.finetune(variable(shell, args.df, "DataFrame"), **given)
+    set_variable(shell, args.out, result)
     # In a notebook fm.finetune's live view ends with the result: kept in VAR, Out[] would repeat it.
-    return AlreadyShown(result) if out and in_kernel() else result
+    return AlreadyShown(result) if args.out and in_kernel() else result
 
 
 @command(
@@ -117,15 +99,16 @@ def finetune(args, cell, shell):
         metavar="SOURCE",
         help="a notebook variable (DataFrame, Series, list); anything else is one text",
     ),
-    arg("--text", default=None, help="column with the texts when SOURCE is a DataFrame"),
-    arg("--model", default=None, metavar="NAME", help="tuned model (default: the current one)"),
+    arg("--text", help="column with the texts when SOURCE is a DataFrame"),
+    arg("--model", metavar="NAME", help="tuned model (default: the current one)"),
     arg("--out", default=None, metavar="VAR", help="store the predictions in this variable"),
+    calls="predict",
     group="fine-tuning",
 )
-def predict(args, cell, shell):
+def predict(args, cell, shell, **given):
     source = args.source
     if source.isidentifier() and source in shell.user_ns:  # a variable; anything else is a text
         source = variable(shell, source)
-    predictions = fm.predict(source, model=args.model, text=args.text)
+    predictions = fm.predict(source, **given)
     set_variable(shell, args.out, predictions)
     return predictions
