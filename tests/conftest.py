@@ -3,11 +3,18 @@
 Tiny checkpoints are built once per test session from configs (fmwidgets.testing) and loaded
 through fm.load(path), the same path users take.  Each test starts with an empty registry and
 history; the session-loaded handles are re-registered by the fixtures that name them.
+``planted_keys`` sets fake API keys and searches every place one could leak to (``Leaks``).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any, Callable
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -206,3 +213,106 @@ def ip():
     for name in [n for n in shell.user_ns if not n.startswith("_")]:
         if name not in ("In", "Out", "exit", "quit", "get_ipython"):
             shell.user_ns.pop(name, None)
+
+
+PLANTED_KEYS = {
+    "HF_TOKEN": "hf_PlantedTokenForTheSecretsTest0001",
+    "OPENAI_API_KEY": "sk-planted-openai-key-for-the-secrets-test-0002",
+    "ANTHROPIC_API_KEY": "sk-ant-planted-anthropic-key-for-the-secrets-test-0003",
+}
+
+
+class Leaks:
+    """Every place a planted key could end up, read back and searched (the ``planted_keys`` fixture).
+
+    A test runs its calls through ``attempt`` (or hands results and errors to ``keep``), then calls
+    ``check()``: it adds the session's own places (the history, the replay script and notebook, that
+    notebook executed in a fresh kernel with the keys set, the store files, widget state, warnings,
+    printed output) and asserts that no planted value is in any of them.  ``plant`` adds a key of
+    one's own (an API model's key variable)."""
+
+    def __init__(self, monkeypatch, ip, store_file: Path, capsys, caught: list) -> None:
+        self.planted: dict[str, str] = {}
+        self.texts: dict[str, str] = {}
+        self.ip = ip
+        self._monkeypatch, self._store, self._capsys, self._caught = monkeypatch, store_file, capsys, caught
+        for name, value in PLANTED_KEYS.items():
+            self.plant(name, value)
+
+    def plant(self, name: str, value: str) -> None:
+        self._monkeypatch.setenv(name, value)
+        self.planted[name] = value
+
+    def keep(self, label: str, value: Any) -> None:
+        """A result (its repr, and the display data and metadata a saved notebook holds), an error
+        (with its whole chain, as a traceback shows it), or a text."""
+        if isinstance(value, BaseException):
+            self.texts[f"{label} (error)"] = "".join(traceback.format_exception(value))
+        elif isinstance(value, (str, bytes)):
+            self.texts[label] = value.decode("latin-1") if isinstance(value, bytes) else value
+        else:
+            data, metadata = self.ip.display_formatter.format(value)
+            self.texts[label] = repr(value) + json.dumps([data, metadata], default=repr)
+
+    def attempt(self, label: str, call: Callable[[], Any]) -> None:
+        """``call()``'s result, or the FMError it raised (any other exception fails the test)."""
+        from fmwidgets.errors import FMError
+
+        try:
+            self.keep(label, call())
+        except FMError as exc:
+            self.keep(label, exc)
+
+    def check(self, execute: bool = True, inputs: str = "") -> None:
+        """Read back the session's places and assert that no planted value is in any place kept.
+
+        ``execute``: also run the replay notebook in a fresh kernel, after a first cell ``inputs``
+        that defines the notebook variables the replay's header asks for."""
+        import fmwidgets as fm
+
+        self.keep("history", fm.history().to_json(default_handler=str))
+        notebook = self._store.parent / "replay-of-the-secrets-session.ipynb"
+        script = fm.repro(notebook, overwrite=True)
+        self.keep("replay script", script.code)
+        self.keep("replay notebook", notebook.read_text())
+        failed = []
+        if execute:
+            saved, failed = _executed(notebook, inputs)
+            self.keep("executed replay notebook", saved)
+        if "ipywidgets" in sys.modules:  # what "save widget state" writes into a notebook
+            import ipywidgets
+
+            self.keep("widget state", json.dumps(ipywidgets.Widget.get_manager_state(), default=repr))
+        self.keep("warnings", "\n".join(str(w.message) for w in self._caught))
+        printed = self._capsys.readouterr()
+        self.keep("printed", printed.out + printed.err)
+        folder = self._store.parent  # this kernel's store and the replay kernel's (in its folder)
+        for path in sorted([*folder.glob(self._store.name + "*"), *folder.glob(".fmwidgets/*")]):
+            self.keep(f"store file {path.relative_to(folder)}", path.read_bytes())  # with -wal, -shm
+        found = {label: [name for name, value in self.planted.items() if value in text]
+                 for label, text in self.texts.items()}
+        assert {label: names for label, names in found.items() if names} == {}
+        assert not failed, failed  # the replay ran through, so each of its outputs was searched
+
+
+def _executed(path: Path, inputs: str) -> tuple[str, list]:
+    """The notebook at ``path`` run in a fresh kernel (this environment, keys included; its store in
+    the notebook's folder) after a cell ``inputs``: as a saved notebook holds it, and its errors."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell(inputs))
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute(env=dict(os.environ))
+    failed = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    return nbformat.writes(nb), failed
+
+
+@pytest.fixture
+def planted_keys(monkeypatch, ip, isolated_store, capsys):
+    """``HF_TOKEN``, ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY`` set to planted values; a ``Leaks``
+    that the test feeds its calls to and ends with ``.check()``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield Leaks(monkeypatch, ip, isolated_store, capsys, caught)
