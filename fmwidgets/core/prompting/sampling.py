@@ -87,7 +87,7 @@ class Sampling:
         if self.top_p is not None:
             number("top_p", self.top_p, above=0, high=1, hint="it is the share of probability kept, e.g. 0.9")
         if self.top_k is not None:
-            vocabulary = getattr(handle.model.config, "vocab_size", None) or None
+            vocabulary = getattr(handle.config, "vocab_size", None) or None
             number(
                 "top_k",
                 self.top_k,

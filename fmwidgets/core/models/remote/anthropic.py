@@ -1,18 +1,24 @@
 """Anthropic's native Messages API through the official SDK (``fm.load("anthropic:MODEL")``).
 
 What differs from OpenAI's API is only how a request is written and a reply read: the system
-message goes in ``system=``, stop strings are ``stop_sequences``, ``top_k`` is native, there is
-no seed and no log-probabilities, usage counts cache reads apart from the other input tokens,
-and ``count_tokens`` counts a request's input before it is sent.
+message goes in ``system=``, stop strings are ``stop_sequences``, there is no seed and no
+log-probabilities, usage counts cache reads apart from the other input tokens, and
+``count_tokens`` counts a request's input before it is sent.  Sampling settings
+(``temperature``, ``top_p``, ``top_k``) are sent only where the installed SDK still takes them:
+anthropic 2.x dropped them from ``messages.create``, so there the model decodes its own way and
+asking for them is one sentence.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
-from .backend import Backend, MalformedReply, Reply, Request, trim_stop
+from ....errors import BadArgumentError
+from .backend import Backend, MalformedReply, Reply, Request, import_sdk, trim_stop
 
 FINISH = {"end_turn": "eos", "max_tokens": "length", "stop_sequence": "stop", "tool_use": "eos"}
 
@@ -29,15 +35,24 @@ class AnthropicBackend(Backend):
             args["system"] = system
         return args
 
+    def check(self, request: Request) -> None:
+        asked = [k for k in ("temperature", "top_p", "top_k") if getattr(request, k) is not None]
+        if asked and not takes_sampling():
+            raise BadArgumentError(
+                f"The installed anthropic SDK's Messages API takes no {', '.join(asked)}; leave "
+                f"{'it' if len(asked) == 1 else 'them'} out (the model decodes its own way)."
+            )
+
     def arguments(self, request: Request) -> dict[str, Any]:
         args = dict(self._conversation(request), max_tokens=request.max_tokens)
-        if not request.sampled:
-            args["temperature"] = 0.0
-        else:
-            args["temperature"] = 1.0 if request.temperature is None else request.temperature
-            args.update(
-                (k, v) for k, v in (("top_p", request.top_p), ("top_k", request.top_k)) if v is not None
-            )
+        if takes_sampling():
+            if not request.sampled:
+                args["temperature"] = 0.0
+            else:
+                args["temperature"] = 1.0 if request.temperature is None else request.temperature
+                args.update(
+                    (k, v) for k, v in (("top_p", request.top_p), ("top_k", request.top_k)) if v is not None
+                )
         if request.stop:
             args["stop_sequences"] = list(request.stop)
         if request.extra:
@@ -77,6 +92,13 @@ class AnthropicBackend(Backend):
 
     def count(self, request: Request) -> int | None:
         return int(self.client().messages.count_tokens(**self._conversation(request)).input_tokens)
+
+
+@functools.cache
+def takes_sampling() -> bool:
+    """Whether the installed SDK's ``messages.create`` takes ``temperature`` (anthropic < 2 did)."""
+    sdk = import_sdk("anthropic")
+    return "temperature" in inspect.signature(sdk.resources.messages.Messages.create).parameters
 
 
 def _usage(usage: Any) -> dict[str, Any]:

@@ -155,6 +155,9 @@ class Backend:
             options["timeout"] = endpoint.timeout
         return getattr(sdk, self.CLIENTS[asynchronous])(**options)
 
+    def check(self, request: Request) -> None:
+        """One sentence for a setting this provider does not take, before anything is sent."""
+
     def arguments(self, request: Request) -> dict[str, Any]:
         raise NotImplementedError
 

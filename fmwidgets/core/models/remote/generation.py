@@ -78,7 +78,7 @@ def request_for(
         raise BadArgumentError("OpenAI's API has no top_k; use top_p (or temperature) instead.")
     if logprobs is not None and not handle.can("token_logprobs"):
         handle.require("token_probs")
-    return Request(
+    request = Request(
         messages=messages,
         max_tokens=sampling.max_new_tokens,
         sampled=sampled,
@@ -90,6 +90,8 @@ def request_for(
         logprobs=logprobs,
         extra=dict(sampling.extra),
     )
+    handle.backend.check(request)
+    return request
 
 
 def price(handle: RemoteHandle) -> tuple[float, ...] | None:
