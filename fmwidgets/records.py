@@ -41,6 +41,14 @@ _LIBRARIES = ("fmwidgets", "torch", "transformers", "peft", "datasets", "plotly"
 
 def library_versions() -> dict[str, str]:
     """Installed versions of the libraries that shape results (read without importing them)."""
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> dict[str, str]:
+    """Read once per process: parsing the packages' metadata took ~3 ms, more than the rest of an
+    API request's own cost (bench/bench_api.py), and a package upgraded in a running kernel is
+    not the one imported until it restarts."""
     out = {}
     for name in _LIBRARIES:
         try:
