@@ -114,6 +114,9 @@ def evaluation_bundle(result: Any) -> dict[str, Any]:
     low = low_mass_sentence(result.summary)
     if low:
         parts.append(f"<p style='color:{ERROR}'>{_e(low)}</p>")
+    spent = totals_sentence(getattr(result, "totals", None))
+    if spent:
+        parts.append(f"<p>{_e(spent)}</p>")
     if result.evaluators:
         first = result.evaluators[0]
         reason = f"{first}_reason"
@@ -129,7 +132,22 @@ def evaluation_bundle(result: Any) -> dict[str, Any]:
         for name, r in result.summary.iterrows()
     ]
     text += [low] if low else []
+    text += [spent] if spent else []
     return {"text/plain": "\n".join(text), "text/html": "".join(parts)}
+
+
+def totals_sentence(totals: dict[str, Any] | None) -> str:
+    """An API-served model's run in one line: rows, tokens, seconds, cost (unknown, never $0,
+    without a price)."""
+    if not totals:
+        return ""
+    cost = totals["cost"]
+    money = f"${cost:.6f}" if cost == cost else "cost unknown (no price set: fm.settings().prices)"
+    cached = f" ({totals['cache_hits']} from the cache)" if totals.get("cache_hits") else ""
+    return (
+        f"{totals['rows']} API rows{cached} · {totals['tokens_in']:,} tokens in / "
+        f"{totals['tokens_out']:,} out · {totals['seconds']:.2f} s of requests · {money}"
+    )
 
 
 def low_mass_sentence(summary: Any) -> str:

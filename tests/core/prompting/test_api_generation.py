@@ -143,6 +143,11 @@ def test_evaluate_caches_rows_so_a_rerun_sends_nothing(api_model, proxy):
     assert proxy.count("/chat/completions") == len(PROMPTS)
     assert first.table[["tokens_in", "tokens_out", "seconds"]].notna().all().all()
     assert first.totals["tokens_out"] == 6 * len(PROMPTS) and math.isnan(first.totals["cost"])
+    shown = first._repr_mimebundle_()[0]
+    assert (
+        f"{len(PROMPTS)} API rows · " in shown["text/plain"]
+        and "cost unknown (no price set" in shown["text/html"]
+    )
     proxy.reset()
     fm.settings().prices = {api_model.model_id: (0.15, 0.60)}
     try:
@@ -157,6 +162,7 @@ def test_evaluate_caches_rows_so_a_rerun_sends_nothing(api_model, proxy):
     listed = fm.evaluations().set_index("name")
     assert listed.loc[again.name, "tokens_out"] == 6 * len(PROMPTS) and listed.loc[again.name, "cost"] > 0
     assert math.isnan(listed.loc[first.name, "cost"])
+    assert f"({len(PROMPTS)} from the cache)" in again._repr_mimebundle_()[0]["text/plain"]
     stored = fm.load_evaluation(again.name)
     assert stored.table["cost"].tolist() == pytest.approx(again.table["cost"].tolist())
     # another setting is another request: only what changed is sent
@@ -171,4 +177,9 @@ def test_the_chat_magic_holds_a_conversation_with_a_served_model(ip, api_model, 
     first = ip.run_cell_magic("fm", "chat --model srv --max-new-tokens 4 --system 'be brief'", "hello")
     second = ip.run_cell_magic("fm", "chat --model srv --max-new-tokens 4", "and then")
     assert second.conversation[:3] == first.conversation and len(second.conversation) == 5
-    assert [m["role"] for m in json.loads(proxy.log[-1][2])["messages"]] == ["system", "user", "assistant", "user"]
+    assert [m["role"] for m in json.loads(proxy.log[-1][2])["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+    ]
