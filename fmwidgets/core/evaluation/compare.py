@@ -25,7 +25,7 @@ from .pairs import Pairs, input_columns
 from .run import Evaluation, load_evaluation
 from .stats import MIN_ROWS, significance
 
-LOWER_IS_BETTER = {"wer"}
+LOWER_IS_BETTER = {"wer", "latency", "cost"}
 STATUSES = ["improved", "regressed", "same"]
 
 

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ...errors import BadArgumentError
+from ...errors import BadArgumentError, DataError
 from . import grounding
 
 # Scores of one column: (outputs, table with the input columns and "reference") -> {column: values}
@@ -315,8 +315,36 @@ _SIMPLE: dict[str, Callable[[], Evaluator]] = {
     "f1_macro": lambda: _per_row("f1_macro", _label_match, corpus=f1_macro_score),
     "wer": lambda: _per_row("wer", wer),
 }
+
+
+class Accounting(Evaluator):
+    """``latency`` (seconds per row) or ``cost`` (dollars per row, API-served models with a price):
+    the run's own columns as scores, so they get a summary row with an interval and compare
+    across runs like any score (lower is better).  Without a price an API row's cost is NaN
+    (fm.generate_df and evaluate say so once), never $0."""
+
+    def check(self, handle: Any) -> None:
+        if self.name == "cost" and handle is not None and handle.provenance() is None:
+            raise BadArgumentError(
+                f"The evaluator 'cost' needs an API-served model (tokens priced with fm.settings()."
+                f"prices); '{handle.name}' runs in this kernel, so use 'latency' for what it costs."
+            )
+
+    def scores(self, outputs: list, table: Any, handle: Any = None) -> dict[str, list]:
+        column = "seconds" if self.name == "latency" else "cost"
+        values = table[column].tolist() if column in table else [math.nan] * len(outputs)
+        if handle is None and not any(v == v for v in values):  # outputs as given, without the column
+            raise DataError(
+                f"The evaluator '{self.name}' reads the '{column}' column, which this data does not "
+                f"have; add it (one number per row) or drop '{self.name}'."
+            )
+        return {self.name: [math.nan if out is None else float(v) for out, v in zip(outputs, values)]}
+
+
+_ACCOUNTING = ("latency", "cost")
 NAMES = [
     *_SIMPLE,
+    *_ACCOUNTING,
     "regex:PATTERN",
     "numeric:TOLERANCE",
     "semantic_similarity:MODEL",
@@ -395,6 +423,8 @@ def resolve_one(spec: Any) -> Evaluator:
         )
     if spec in _SIMPLE and not sep:
         return _SIMPLE[spec]()
+    if spec in _ACCOUNTING:
+        return Accounting(spec, needs_reference=False)
     raise BadArgumentError(
         f"There is no evaluator named '{spec}'; use one of {', '.join(NAMES)}, a "
         "function f(output, row), or fm.judge(...)."

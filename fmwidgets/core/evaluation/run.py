@@ -472,13 +472,15 @@ def run_evaluation(
     table["output"] = outputs
     if plan.reference is not None:
         table["reference"] = plan.frame[plan.reference].tolist()
-    for ev in plan.evaluators:
-        for column, values in ev.scores(outputs, table, plan.handle).items():
-            table[column] = values
-    table["seconds"] = seconds
+    table["seconds"] = seconds  # before the evaluators: latency and cost read these columns
     if usage is not None:  # an API-served model: what each row cost
         for column in ("tokens_in", "tokens_out", "cost"):
             table[column] = [math.nan if u is None or u.get(column) is None else u[column] for u in usage]
+    for ev in plan.evaluators:
+        for column, values in ev.scores(outputs, table, plan.handle).items():
+            table[column] = values
+    spent = [c for c in ("seconds", "tokens_in", "tokens_out", "cost") if c in table]
+    table = table[[c for c in table.columns if c not in spent] + spent]  # the scores, then what they cost
     partial = plan.mode != "outputs" and any(o is None for o, i in zip(outputs, plan.inputs) if i is not None)
 
     params = dict(

@@ -13,6 +13,7 @@ import pytest
 import fmwidgets as fm
 from fmwidgets.core.prompting.chat import chat_reply
 from fmwidgets.core.prompting.generate import generate_text
+from fmwidgets.errors import BadArgumentError, DataError
 
 PROMPTS = ["the cat sat", "one two three", "a dog ran", "hello world", "red green blue", "good bad"]
 
@@ -183,3 +184,29 @@ def test_the_chat_magic_holds_a_conversation_with_a_served_model(ip, api_model, 
         "assistant",
         "user",
     ]
+
+
+def test_latency_and_cost_are_evaluators(api_model, proxy, gpt2):
+    data = pd.DataFrame({"q": PROMPTS, "ref": ["x"] * len(PROMPTS)})
+    fm.settings().prices = {api_model.model_id: (1.0, 2.0)}
+    try:
+        run = fm.evaluate(
+            data, "{q}", model="srv", evaluators=["latency", "cost"], max_new_tokens=3, progress=False
+        )
+    finally:
+        fm.settings().prices = {}
+    assert run.table["latency"].tolist() == run.table["seconds"].tolist() and (run.table["latency"] > 0).all()
+    expected = (run.table["tokens_in"] * 1.0 + run.table["tokens_out"] * 2.0) / 1e6
+    assert run.table["cost"].tolist() == pytest.approx(expected.tolist())
+    assert run.summary.loc["cost", "mean"] == pytest.approx(expected.mean())
+    sent = proxy.requests
+    with pytest.raises(BadArgumentError, match="'cost' needs an API-served model"):
+        fm.evaluate(data, "{q}", model=gpt2, evaluators=["cost"], max_new_tokens=2, progress=False)
+    given = pd.DataFrame({"answer": ["a", "b"], "seconds": [0.5, 1.5]})
+    assert fm.evaluate(given, output="answer", evaluators=["latency"]).summary.loc["latency", "mean"] == 1.0
+    with pytest.raises(DataError, match="reads the 'cost' column"):
+        fm.evaluate(given, output="answer", evaluators=["cost"])
+    assert proxy.requests == sent
+    from fmwidgets.core.evaluation.compare import lower_is_better
+
+    assert lower_is_better("latency") and lower_is_better("cost")
