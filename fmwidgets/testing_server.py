@@ -168,6 +168,14 @@ class FaultProxy:
             self.rule = rule
         return self
 
+    def wait_idle(self, timeout: float = 30.0) -> FaultProxy:
+        """Wait until no request is in flight (those a cancelled client left running upstream
+        finish there), so that ``peak`` counts only what comes next."""
+        deadline = time.monotonic() + timeout
+        while self._flying and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self
+
     def count(self, path: str = "/chat/completions") -> int:
         """How many requests went to a path ending with ``path``."""
         return sum(1 for _, p, _, _ in list(self.log) if p.endswith(path))

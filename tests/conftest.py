@@ -177,7 +177,7 @@ def proxy(_session_proxy):
     """A fault-injecting proxy in front of ``served`` (fmwidgets.testing_server.FaultProxy), its
     count and faults reset for each test: ``proxy.reset({2: 429, 3: "drop"})``,
     ``proxy.requests``, ``proxy.base_url``."""
-    yield _session_proxy.reset()
+    yield _session_proxy.wait_idle().reset()
     _session_proxy.reset()
 
 
