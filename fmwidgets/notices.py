@@ -2,7 +2,7 @@
 
 Python prints a warning as ``/path/to/fmwidgets/magics/inside.py:35: FMWarning: ...`` followed
 by that source line, which tells a notebook user nothing.  ``install()`` wraps
-``warnings.formatwarning`` so that warnings whose category is an FMWarning (core/data.py) print
+``warnings.formatwarning`` so that warnings whose category is an ``FMWarning`` (defined here) print
 the message alone; every other warning keeps Python's format.  Filters (``ignore``, ``error``)
 are untouched.
 """
@@ -13,12 +13,12 @@ import warnings
 from typing import Any
 
 
+class FMWarning(UserWarning):
+    """A fix fmwidgets made to the user's data (shown once, in the cell's output)."""
+
+
 def _is_notice(category: Any) -> bool:
-    # by name along the class hierarchy, so that this module imports nothing of fmwidgets.core
-    return any(
-        c.__name__ == "FMWarning" and c.__module__.startswith("fmwidgets")
-        for c in getattr(category, "__mro__", ())
-    )
+    return isinstance(category, type) and issubclass(category, FMWarning)
 
 
 def install() -> None:

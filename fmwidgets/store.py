@@ -51,8 +51,8 @@ import warnings
 from typing import Any, Iterable, Iterator
 
 from .config import settings
-from .core.data import FMWarning
 from .errors import DataError
+from .notices import FMWarning
 
 BUSY_TIMEOUT_S = 30.0
 APPLICATION_ID = int.from_bytes(b"FMWG", "big")  # PRAGMA application_id of every fmwidgets store

@@ -8,7 +8,7 @@ import sys
 CODE = """
 import warnings
 import fmwidgets
-from fmwidgets.core.data import FMWarning
+from fmwidgets.notices import FMWarning
 warnings.warn("3 empty rows were skipped.", FMWarning)
 warnings.warn("plain user warning", UserWarning)
 """

@@ -12,10 +12,7 @@ import warnings
 from typing import Any, Iterable
 
 from ..errors import DataError
-
-
-class FMWarning(UserWarning):
-    """A fix fmwidgets made to the user's data (shown once, in the cell's output)."""
+from ..notices import FMWarning
 
 
 def require_columns(df: Any, columns: Iterable[str], what: str = "DataFrame") -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.data import FMWarning
+from fmwidgets.notices import FMWarning
 from fmwidgets.core.models.registry import registry
 from fmwidgets.core.training.monitor import TrainingMonitor
 

@@ -21,11 +21,12 @@ from typing import Any, Iterator, Sequence
 from ..._compat import attn_implementation, supports_sdpa
 from ...engines import Engine, run_parts
 from ...errors import BadArgumentError, DataError, WrongFamilyError
+from ...notices import FMWarning
 from ...records import RunRecord, recorded
 from ...signatures import expands, over
 from ..arguments import batch_size as check_batch_size
 from ..arguments import short, unique_columns
-from ..data import FMWarning, as_texts, clean_text_list, clean_texts, require_rows
+from ..data import as_texts, clean_text_list, clean_texts, require_rows
 from ..images import looks_like_images, open_images
 from ..models.loading import load
 from ..models.registry import ModelHandle, get_model

@@ -19,13 +19,14 @@ from typing import Any, Callable, cast
 
 from ...engines import Engine
 from ...errors import BadArgumentError, DataError, MissingDependencyError
+from ...notices import FMWarning
 from ...records import RunRecord, fingerprint_df
 from ...render import Recorded
 from ...render.evaluation import evaluation_bundle
 from ...signatures import expands, settings_from
 from ...store import now, store
 from ..arguments import batch_size as check_batch_size
-from ..data import FMWarning, require_columns
+from ..data import require_columns
 from ..models.registry import get_model
 from ..prompting.generate import render_prompt, sent_text
 from ..prompting.generate_df import fill_rows

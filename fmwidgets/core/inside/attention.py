@@ -18,10 +18,10 @@ import numpy as np
 
 from ...config import settings
 from ...errors import BadArgumentError, DataError
+from ...notices import FMWarning
 from ...records import RunRecord, recorded
 from ...render import Recorded
 from ...render.attention import attention_bundle
-from ..data import FMWarning
 from ..models.registry import ModelHandle, get_model
 from ..tokens import readable_tokens, special_mask
 

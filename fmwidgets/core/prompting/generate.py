@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ...errors import BadArgumentError, DataError
+from ...notices import FMWarning
 from ...records import RunRecord
 from ...render import Recorded
 from ...render.generate import generation_bundle
 from ...signatures import expands
-from ..data import FMWarning
 from ..models.registry import ModelHandle, get_model
 from ..seeding import seeded
 from ..tokens import readable_tokens

@@ -19,11 +19,12 @@ from typing import Any, Callable, Sequence
 
 from ...engines import Engine, run_chunks
 from ...errors import BadArgumentError, DataError, EngineError
+from ...notices import FMWarning
 from ...records import RunRecord
 from ...signatures import expands
 from ..arguments import batch_size as check_batch_size
 from ..arguments import data_frame
-from ..data import FMWarning, require_columns, require_rows
+from ..data import require_columns, require_rows
 from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
 from .generate import check_prompt, render_prompt, run_batch

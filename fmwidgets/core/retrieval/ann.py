@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import DataError
-from ..data import FMWarning
+from ...notices import FMWarning
 
 ANN_FILE = "ann.faiss"
 ANN_CANDIDATES = 2000  # rows proposed by the codes for each 10 asked for, re-ranked exactly

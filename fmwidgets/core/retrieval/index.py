@@ -22,12 +22,13 @@ from typing import Any, Callable
 
 from ...engines import Engine
 from ...errors import BadArgumentError, DataError, WrongFamilyError
+from ...notices import FMWarning
 from ...paths import home_as_tilde
 from ...records import RunRecord, recorded
 from ...render import Recorded
 from ...render.retrieval import index_bundle
 from ...signatures import expands
-from ..data import FMWarning, clean_texts
+from ..data import clean_texts
 from ..embedding.embed import EmbeddingInterrupted, default_max_length, default_pooling, encode_on
 from ..models.registry import ModelHandle, get_model, registry
 from .ann import ANN_FILE, Ann, stored_vectors

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import BadArgumentError, DataError
+from ...notices import FMWarning
 from ..arguments import data_frame
-from ..data import FMWarning, clean_texts, require_columns, require_rows
+from ..data import clean_texts, require_columns, require_rows
 
 TASKS = ("classification", "regression", "causal-lm")
 # An integer label column with at most this many distinct values (and values that repeat: no

@@ -19,10 +19,10 @@ from typing import Any, Iterator
 
 from ...engines import Engine
 from ...errors import OutOfMemoryError
+from ...notices import FMWarning
 from ...records import RunRecord
 from ...render import Recorded
 from ...render.training import finetune_run_bundle
-from ..data import FMWarning
 from ..models.registry import ModelHandle, registry
 from ..targets import writable_folder
 from .checks import release_name

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.data import FMWarning
+from fmwidgets.notices import FMWarning
 from fmwidgets.testing import color_images
 
 

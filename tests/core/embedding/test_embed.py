@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import fmwidgets as fm
-from fmwidgets.core.data import FMWarning
+from fmwidgets.notices import FMWarning
 from fmwidgets.core.embedding.embed import default_pooling, pool, sentence_transformers_config
 from fmwidgets.core.models.loading import embedded_model_path
 from fmwidgets.testing import CORPUS, color_images

@@ -10,7 +10,7 @@ import pytest
 
 import fmwidgets as fm
 from fmwidgets.config import settings
-from fmwidgets.core.data import FMWarning
+from fmwidgets.notices import FMWarning
 from fmwidgets.store import store
 
 GEN = dict(greedy=True, max_new_tokens=4)

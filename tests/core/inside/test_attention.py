@@ -8,7 +8,7 @@ import torch
 
 import fmwidgets as fm
 from fmwidgets.config import settings
-from fmwidgets.core.data import FMWarning
+from fmwidgets.notices import FMWarning
 from fmwidgets.errors import BadArgumentError, DataError
 
 

@@ -70,7 +70,7 @@ def test_an_interrupt_while_streaming_keeps_the_partial_text(api_model):
             raise KeyboardInterrupt
 
     with pytest.warns(
-        fm.core.data.FMWarning if hasattr(fm, "core") else Warning, match="kept the partial text"
+        fm.notices.FMWarning, match="kept the partial text"
     ):
         reply = chat_reply("the cat sat", model="srv", max_new_tokens=12, on_text=interrupt_after_three)
     assert reply.stopped == "interrupted" and reply.text == pieces[-1] and whole.startswith(reply.text)

@@ -9,7 +9,7 @@ import torch
 
 import fmwidgets as fm
 import fmwidgets.testing
-from fmwidgets.core.data import FMWarning
+from fmwidgets.notices import FMWarning
 from fmwidgets.core.prompting.generate import generate_text
 from fmwidgets.core.prompting.scoring import sequence_logprobs
 from fmwidgets.errors import BadArgumentError, DataError, InterpolationError, WrongFamilyError

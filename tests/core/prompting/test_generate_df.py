@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from fmwidgets.core.data import FMWarning
+from fmwidgets.notices import FMWarning
 from fmwidgets.core.prompting.generate import generate_text
 from fmwidgets.core.prompting.generate_df import generate_table
 from fmwidgets.errors import DataError, InterpolationError

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fmwidgets.core.data import FMWarning
+from fmwidgets.notices import FMWarning
 from fmwidgets.core.training.data import infer_task, prepare
 from fmwidgets.core.training.finetune import run_finetune as finetune
 from fmwidgets.errors import BadArgumentError, DataError, WrongFamilyError

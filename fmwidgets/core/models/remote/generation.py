@@ -20,7 +20,7 @@ from typing import Any
 from ....config import settings
 from ....engines.api import failure, run_requests
 from ....errors import BadArgumentError
-from ...data import FMWarning
+from ....notices import FMWarning
 from ...prompting.rows import BatchRow
 from ...prompting.sampling import Sampling
 from ..registry import ModelHandle
