@@ -83,8 +83,8 @@ if TYPE_CHECKING:  # the lazy public API, as editors and type checkers see it; _
     from .plots.tokens import plot_fill_mask, plot_token_probs
     from .plots.training import plot_confusion_matrix, plot_loss_curve, plot_predicted_vs_true
     from .plots.vision import plot_image_attention
-    from .records import history
-    from .replay import Verification, repro
+    from .provenance.history import history
+    from .provenance.verify import Verification, repro
     from .widgets.attention import AttentionView
     from .widgets.chat import Chat
     from .widgets.embedding import EmbeddingExplorer

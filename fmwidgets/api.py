@@ -22,7 +22,7 @@ Outside a Jupyter kernel (``stream=False`` / ``progress=False``) the public func
 its core function.  How the finished result looks is ``render/<feature>.py``; the live text
 area is ``widgets/stream.py``.  Widgets that run these calls for the user (Playground, Chat)
 call the core function with their own callbacks and record the public call
-(``records.recording(core_function, ..., public="generate")``), so they import nothing from here.
+(``provenance.history.recording(core_function, ..., public="generate")``), so they import nothing from here.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from .core.training.finetune import run_finetune
 from .core.training.jobs import FinetuneRun
 from .core.training.monitor import TrainingMonitor
 from .core.training.result import FinetuneResult
-from .records import recorded
+from .provenance.history import recorded
 from .signatures import over
 from .widgets.stream import StreamDisplay, in_kernel
 

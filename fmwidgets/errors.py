@@ -12,6 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for quoting user input in a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class FMError(Exception):
     """Base class: a mistake the user can fix, described in one sentence."""
 

@@ -25,7 +25,7 @@ import pytest
 
 from fmwidgets import testing
 from fmwidgets.core.models.registry import registry
-from fmwidgets import records
+from fmwidgets.provenance import history
 
 
 @pytest.fixture(autouse=True)
@@ -34,12 +34,12 @@ def clean_registry():
     saved, current = dict(registry._models), registry.current
     registry._models.clear()
     registry.current = None
-    records.clear()
+    history.clear()
     yield registry
     registry._models.clear()
     registry._models.update(saved)
     registry.current = current
-    records.clear()
+    history.clear()
 
 
 @pytest.fixture(autouse=True)

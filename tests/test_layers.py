@@ -1,6 +1,6 @@
 """The layer rule, checked on the source of every file: core/ is headless and imports nothing above
-it, and engines/ (which core calls) and render/ (the looks core's results name) import nothing
-from core/."""
+it, and engines/ (which core calls), render/ (the looks core's results name) and provenance/ (the
+history core's public calls enter) import nothing from core/."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import fmwidgets
 PACKAGE = Path(fmwidgets.__file__).parent
 # Display libraries, and the fmwidgets layers above core (the package itself: its __init__).
 FORBIDDEN = ("IPython", "ipywidgets", "anywidget", "plotly", "fmwidgets.plots", "fmwidgets.widgets",
-             "fmwidgets.display", "fmwidgets.magics", "fmwidgets.api", "fmwidgets.replay")
+             "fmwidgets.display", "fmwidgets.magics", "fmwidgets.api")
 
 
 def imported_modules(source: str, package: str = "fmwidgets.core") -> list[str]:
@@ -69,6 +69,17 @@ ABOVE_RENDER = tuple(f for f in BELOW_CORE if f not in ("plotly", "fmwidgets.dis
 
 def test_render_imports_nothing_from_core_or_above():
     assert bad_imports_under("render", ABOVE_RENDER) == {}
+
+
+# provenance/ holds the history that core's public functions record into (@recorded), the replay
+# script and its re-run: what it needs from above comes in as values (Entry.rerun, the tracked
+# registry).  It may use IPython where IPython already runs (the notebook's namespace, capture).
+ABOVE_PROVENANCE = tuple(f for f in BELOW_CORE if f not in ("IPython",))
+
+
+def test_provenance_imports_nothing_from_core_or_above():
+    assert len(list((PACKAGE / "provenance").rglob("*.py"))) >= 5
+    assert bad_imports_under("provenance", ABOVE_PROVENANCE) == {}
 
 
 def test_the_check_resolves_relative_imports_in_subpackages():

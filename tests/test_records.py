@@ -6,7 +6,8 @@ import pandas as pd
 
 import fmwidgets as fm
 from fmwidgets.config import settings
-from fmwidgets.records import RunRecord, entries, fingerprint_df, recorded
+from fmwidgets.records import RunRecord, fingerprint_df
+from fmwidgets.provenance.history import entries, recorded
 from fmwidgets.render import Recorded
 
 

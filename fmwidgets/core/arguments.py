@@ -8,25 +8,18 @@ sentence naming the argument, instead of a library traceback half-way through a 
 from __future__ import annotations
 
 import difflib
-import keyword
 import math
-import re
 import unicodedata
-from typing import Any, Iterable, TypeGuard
+from typing import Any, Iterable
 
-from ..errors import BadArgumentError, DataError
+from ..errors import BadArgumentError, DataError, short
+from ..provenance.history import keyword_names
 
 # Longer model names are typing accidents (a pasted text), never hub ids or folders.
 MAX_NAME_LENGTH = 500
 # Resource bounds: a larger batch or number of samples only exhausts memory, never helps.
 MAX_BATCH_SIZE = 4096
 MAX_SAMPLES = 256  # texts per prompt (n) and beams (num_beams)
-
-
-def short(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for quoting user input in a message."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def number(
@@ -97,27 +90,6 @@ def model_name(model: Any) -> None:
 def _is_control(char: str) -> bool:
     """NUL, tab, line breaks (also U+2028/U+2029, NEL) and the other C0/C1 control characters."""
     return unicodedata.category(char) in ("Cc", "Zl", "Zp")
-
-
-def is_name(text: Any) -> TypeGuard[str]:
-    """True for a Python name (``top_p``), i.e. something a call can take as ``name=value``."""
-    return isinstance(text, str) and text.isidentifier() and not keyword.iskeyword(text)
-
-
-def keyword_names(keywords: Iterable[Any]) -> None:
-    """A ``**params`` key that is not a Python name (``"top p"``, ``"x=1) and ..."``) is refused.
-
-    Such a key could not be written back as ``name=value`` in a replay script; every function
-    that takes ``**params`` gets its keys checked here (``records.recorded`` does it for the
-    public ones) before any work.
-    """
-    for key in keywords:
-        if not is_name(key):
-            guess = re.sub(r"[\s-]+", "_", key.strip()) if isinstance(key, str) else ""
-            raise BadArgumentError(
-                f"The keyword {short(key, 40)} is not a Python name; write it with letters, digits "
-                f"and _ only, e.g. {guess if is_name(guess) else 'max_new_tokens'}."
-            )
 
 
 def data_frame(df: Any, what: str, hint: str = "") -> None:

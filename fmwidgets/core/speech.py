@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import BadArgumentError, DataError
-from ..records import RunRecord, recorded
+from ..provenance.history import recorded
+from ..records import RunRecord
 from ..render import Recorded
 from ..render.speech import transcript_bundle
 from .models.registry import ModelHandle, get_model

@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import BadArgumentError, DataError
-from ..records import RunRecord, recorded
+from ..provenance.history import recorded
+from ..records import RunRecord
 from ..render import Recorded
 from ..render.images import thumbnail_uri
 from ..render.vision import image_classification_bundle

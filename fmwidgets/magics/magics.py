@@ -22,7 +22,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 
 from ..config import attach
 from ..display import static_plotly
-from ..records import recording
+from ..provenance.history import recording
 from .parser import COMMANDS, AlreadyShown, Cell, HelpShown, expand_variables, parse, split
 
 _GROUPS = (
@@ -91,7 +91,7 @@ def run(line: str, cell: str | None, shell) -> object:
     except HelpShown:
         return None
     code = f"%fm {line}" if cell is None else f"%%fm {line}\n{cell}"
-    with recording(code) as call:
+    with recording(code, rerun=run) as call:
         result = cmd.handler(args, body, shell, **given)
         if isinstance(result, AlreadyShown):
             call.done(result.result)

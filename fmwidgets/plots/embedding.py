@@ -19,7 +19,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from ..errors import BadArgumentError, DataError
-from ..records import RunRecord, recorded
+from ..provenance.history import recorded
+from ..records import RunRecord
 from ..render.text import plotly_text
 from .figure import RecordedFigure
 

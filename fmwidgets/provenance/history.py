@@ -1,15 +1,16 @@
-"""Provenance: what produced a result, and what the session did.
+"""The session history: one structured ``Entry`` per user-level call, for ``fm.history()`` and
+``fm.repro()``.
 
-A ``RunRecord`` travels with every result (``Generation``, ``FinetuneResult``, figures...):
-model id and resolved commit, dtype and device, every parameter, the seed, library versions and
-a fingerprint of any DataFrame used.  ``render.Recorded._repr_mimebundle_`` puts it in the cell
-output's metadata under the ``fmwidgets`` key, so a saved .ipynb says what produced each output.
+Each call is recorded where it happens (``@recorded`` on public functions, ``recording(...)`` in
+the magics and widgets): the function, each argument as a literal, a notebook variable (found
+by identity in IPython's namespace) or an earlier call's result, the loaded models, the result's
+``RunRecord`` and its outcome (outcome.py), and the callable that ran, so that ``fm.repro(verify=
+True)`` can run it again.  ``literal_code`` and ``call_code`` are the only way a recorded value
+is written into a replay script (script.py).
 
-The session history (``entries``, shown by ``fm.history()``) keeps one structured ``Entry`` per
-user-level call, recorded where the call happens (``@recorded`` on public functions,
-``recording(...)`` in the magics and widgets): the function, each argument as a literal, a
-notebook variable (found by identity in IPython's namespace) or an earlier call's result, the
-loaded models and the result's record.  ``fm.repro()`` turns it into a script and can re-run it.
+Core's public functions record themselves, so this module sits below core and imports nothing
+of it: what it reads of the layers above arrives as values (the callable an entry keeps; the
+model registry, which ``core.models.registry`` hands to ``track``).
 """
 
 from __future__ import annotations
@@ -18,140 +19,45 @@ import contextlib
 import contextvars
 import datetime as _dt
 import functools
-import hashlib
 import inspect
+import keyword
 import math
 import os
+import re
 import sys
 import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
-from importlib import metadata
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeGuard
 
-from .core.arguments import is_name, keyword_names
-from .handles import Handle
-from .paths import home_as_tilde, tilde_paths
-
-_LIBRARIES = ("fmwidgets", "torch", "transformers", "peft", "datasets", "plotly")
+from ..errors import BadArgumentError, short
+from ..handles import Handle
+from ..paths import home_as_tilde
+from ..records import RunRecord, fingerprint_df
 
 
-def library_versions() -> dict[str, str]:
-    """Installed versions of the libraries that shape results (read without importing them)."""
-    return dict(_installed_versions())
+def is_name(text: Any) -> TypeGuard[str]:
+    """True for a Python name (``top_p``), i.e. something a call can take as ``name=value``."""
+    return isinstance(text, str) and text.isidentifier() and not keyword.iskeyword(text)
 
 
-@functools.cache
-def _installed_versions() -> dict[str, str]:
-    """Read once per process: parsing the packages' metadata took ~3 ms, more than the rest of an
-    API request's own cost (bench/bench_api.py), and a package upgraded in a running kernel is
-    not the one imported until it restarts."""
-    out = {}
-    for name in _LIBRARIES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+def keyword_names(keywords: Iterable[Any]) -> None:
+    """A ``**params`` key that is not a Python name (``"top p"``, ``"x=1) and ..."``) is refused.
 
-
-def fingerprint_df(df: Any) -> dict[str, Any]:
-    """Shape, columns and a content hash of a DataFrame (or Series / list of texts)."""
-    import pandas as pd
-
-    if isinstance(df, pd.Series):
-        df = df.to_frame()
-    elif not isinstance(df, pd.DataFrame):
-        df = pd.DataFrame({"value": list(df)})
-    hashed = pd.util.hash_pandas_object(df.astype(str), index=True).to_numpy().tobytes()
-    return {
-        "shape": list(df.shape),
-        "columns": [str(c) for c in df.columns],
-        "sha256": hashlib.sha256(hashed).hexdigest()[:16],
-    }
-
-
-@dataclass
-class RunRecord:
-    """What produced one result; plain data, JSON-serialisable through ``to_dict``."""
-
-    kind: str
-    model: str | None = None
-    model_name: str | None = None
-    commit: str | None = None
-    family: str | None = None
-    dtype: str | None = None
-    device: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    seed: int | None = None
-    data: dict[str, Any] | None = None
-    # where an API-served model ran: provider, host, model, and what the replies said was run
-    endpoint: dict[str, Any] | None = None
-    versions: dict[str, str] = field(default_factory=library_versions)
-    created: str = field(
-        default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    )
-
-    @classmethod
-    def for_model(cls, kind: str, handle: Any, params: dict | None = None, seed=None, data=None, usage=None):
-        """A record of ``kind`` for work done by the model behind ``handle``; ``usage`` holds an
-        API-served model's per-row accounting, whose served model ids and fingerprints it notes."""
-        endpoint = getattr(handle, "provenance", lambda: None)()
-        if endpoint is not None:
-            endpoint = {**endpoint, **_served_as(usage or [])}
-        return cls(
-            kind=kind,
-            model=handle.model_id,
-            model_name=handle.name,
-            commit=handle.commit,
-            family=handle.family,
-            dtype=handle.dtype,
-            device=handle.device,
-            params={k: _jsonable(v) for k, v in (params or {}).items()},
-            seed=seed,
-            data=fingerprint_df(data) if data is not None else None,
-            endpoint=endpoint,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The record as plain data, the home folder written as ``~`` (it goes into shared notebooks)."""
-        return tilde_paths(asdict(self))
-
-    def summary(self) -> str:
-        """One short line: model@commit, the parameters that were set, the seed."""
-        model = home_as_tilde(self.model_name or self.model or "-")
-        if self.commit:
-            model += f"@{self.commit[:8]}"
-        params = ", ".join(f"{k}={v}" for k, v in self.params.items() if v is not None)
-        seed = f" seed={self.seed}" if self.seed is not None else ""
-        return home_as_tilde(f"{self.kind} · {model} · {params}{seed}".rstrip(" ·"))
-
-
-def _served_as(rows: list[dict[str, Any] | None]) -> dict[str, Any]:
-    """The model id(s) and system fingerprint(s) the server reported in its replies."""
-    out: dict[str, Any] = {}
-    for key, name in (("model", "served_model"), ("fingerprint", "system_fingerprint")):
-        seen = sorted({str(r[key]) for r in rows if r and r.get(key)})
-        if seen:
-            out[name] = seen[0] if len(seen) == 1 else seen
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return repr(value)
-
-
-# ---------------------------------------------------------------------------------------------
-# Session history: one structured entry per user-level call, for fm.history() and fm.repro()
+    Such a key could not be written back as ``name=value`` in a replay script; every function
+    that takes ``**params`` gets its keys checked here (``recorded`` does it for the public ones)
+    before any work.
+    """
+    for key in keywords:
+        if not is_name(key):
+            guess = re.sub(r"[\s-]+", "_", key.strip()) if isinstance(key, str) else ""
+            raise BadArgumentError(
+                f"The keyword {short(key, 40)} is not a Python name; write it with letters, digits "
+                f"and _ only, e.g. {guess if is_name(guess) else 'max_new_tokens'}."
+            )
 
 
 class NotALiteral(ValueError):
@@ -252,7 +158,9 @@ class Entry:
     ``function``/``arguments`` are the public call (for a magic: the first public call it made,
     which says which notebook variables it read); ``magic`` is the magic's text; ``models`` is
     the registry after the call (name -> id, source, commit); ``record`` the result's
-    ``RunRecord``; ``outcome`` what ``fm.repro(verify=True)`` compares (texts, numbers, arrays).
+    ``RunRecord``; ``outcome`` what ``fm.repro(verify=True)`` compares (texts, numbers, arrays);
+    ``rerun`` what runs it again: the function called, or for a magic the ``%fm`` runner
+    (``rerun(line, cell, shell)``).
     """
 
     step: int
@@ -266,6 +174,7 @@ class Entry:
     result_name: str | None = None  # the registry name of the model a call returned (load)
     started: str = ""
     seconds: float = 0.0
+    rerun: Callable | None = field(default=None, repr=False, compare=False)
 
     @property
     def code(self) -> str:
@@ -280,10 +189,29 @@ class Entry:
 
 
 entries: list[Entry] = []
+# The kernel's model registry (an iterable of handles with ``set_aside()``), handed over by
+# core.models.registry when it is imported: before that no model can be loaded.
+_registry: Any = None
 _current: contextvars.ContextVar[Entry | None] = contextvars.ContextVar("fm_entry", default=None)
 _lock = threading.Lock()
 # id(result) -> (weak reference to it, step): a later call that passes it is linked to that step
 _results: dict[int, tuple[Any, int]] = {}
+
+
+def track(registry: Any) -> None:
+    """Read the loaded models from ``registry`` (each entry notes them; a re-run sets them aside)."""
+    global _registry
+    _registry = registry
+
+
+def loaded_models() -> Any:
+    """The tracked registry, or an empty tuple when no model was ever loaded."""
+    return _registry if _registry is not None else ()
+
+
+def models_set_aside() -> contextlib.AbstractContextManager:
+    """No model loaded inside the block (a re-run's fresh session); they come back after it."""
+    return _registry.set_aside() if _registry is not None else contextlib.nullcontext()
 
 
 def user_namespace() -> dict[str, Any]:
@@ -307,15 +235,21 @@ class _Active:
 
 @contextlib.contextmanager
 def recording(
-    call: str | Callable, *args: Any, public: str | None = None, **kwargs: Any
+    call: str | Callable,
+    *args: Any,
+    public: str | None = None,
+    rerun: Callable | None = None,
+    **kwargs: Any,
 ) -> Iterator[_Active]:
     """Record one user-level call; fmwidgets calls made inside it are not recorded again.
 
-    ``recording("%fm load gpt2")`` records a magic as written; ``recording(generate_text, prompt,
-    public="generate", model=name)`` records the public call ``fm.generate(prompt, model=name)``
-    that a widget makes on the user's behalf through the core function (with the user's own
-    arguments, not the widget's internal callbacks).  The block's body may hand the result to
-    ``done(result)``; the entry is added only when the block finishes without an error.
+    ``recording("%fm load gpt2", rerun=run)`` records a magic as written (``run(line, cell,
+    shell)`` runs such a line again); ``recording(generate_text, prompt, public="generate",
+    model=name)`` records the public call ``fm.generate(prompt, model=name)`` that a widget makes
+    on the user's behalf through the core function (with the user's own arguments, not the
+    widget's internal callbacks; a re-run calls the core function).  The block's body may hand
+    the result to ``done(result)``; the entry is added only when the block finishes without an
+    error.
     """
     keyword_names(kwargs)
     outer = _current.get()
@@ -323,13 +257,14 @@ def recording(
         yield _Active(outer)
         return
     if isinstance(call, str):
-        entry = Entry(step=-1, source="magic", magic=call)
+        entry = Entry(step=-1, source="magic", magic=call, rerun=rerun)
     else:
         entry = Entry(
             step=-1,
             source="widget",
             function=public or _public_name(call),
             arguments=_describe_all(inspect.signature(call), args, kwargs),
+            rerun=call,
         )
     with _entering(entry) as active:
         yield active
@@ -385,6 +320,7 @@ def _python_call(func: Callable, signature: inspect.Signature, args, kwargs):
         source="python",
         function=_public_name(func),
         arguments=_describe_all(signature, args, kwargs),
+        rerun=func,
     )
     return _entering(entry)
 
@@ -429,11 +365,8 @@ def _finish(entry: Entry, result: Any, seconds: float) -> None:
 
 
 def _models() -> dict[str, dict[str, Any]]:
-    """name -> id, source, commit of every loaded model (without importing torch)."""
-    module = sys.modules.get("fmwidgets.core.models.registry")
-    if module is None:
-        return {}
-    return {h.name: {"id": h.model_id, "source": h.source, "commit": h.commit} for h in module.registry}
+    """name -> id, source, commit of every loaded model."""
+    return {h.name: {"id": h.model_id, "source": h.source, "commit": h.commit} for h in loaded_models()}
 
 
 def _describe_all(signature: inspect.Signature, args: tuple, kwargs: dict) -> dict[str, Argument]:
@@ -510,7 +443,7 @@ def _literal(value: Any) -> Any:
 
 def _snapshot(value: Any, fingerprint: dict[str, Any]) -> str | None:
     """With ``%config FM.snapshot_dir = "folder"``: save the DataFrame there as Parquet, once."""
-    from .config import settings
+    from ..config import settings
 
     folder = settings().snapshot_dir
     if not folder:
@@ -548,8 +481,6 @@ def history():
     kind and seed (from the result's record), started, seconds, record.
     """
     import pandas as pd
-
-    from .paths import home_as_tilde
 
     rows = [
         {

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .handles import Handle
+from ..handles import Handle
 
 _SKIP = re.compile(
     r"second|time|per_s|created|started|^history$|^record$|^images?$|output_dir|^script$|^run_id$|^human"

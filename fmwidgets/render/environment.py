@@ -1,4 +1,4 @@
-"""How ``fm.environment()`` (a table of versions and devices) and ``fm.repro()`` (a script) look."""
+"""How ``fm.environment()`` looks: a table of versions and devices."""
 
 from __future__ import annotations
 
@@ -13,11 +13,3 @@ def environment_bundle(result: Any) -> dict[str, str]:
         for k, v in result.rows()
     )
     return {"text/plain": repr(result), "text/html": f"<table class='fm-env'>{cells}</table>"}
-
-
-def repro_bundle(result: Any) -> dict[str, str]:
-    where = f"<div>written to <code>{html.escape(str(result.path))}</code></div>" if result.path else ""
-    return {
-        "text/plain": repr(result),
-        "text/html": f"{where}<pre class='fm-repro'>{html.escape(result.code)}</pre>",
-    }

@@ -1,4 +1,5 @@
-"""How ``fm.repro(verify=True)`` looks: the per-call table, every cell escaped."""
+"""How ``fm.repro()`` looks (the script, escaped) and ``fm.repro(verify=True)`` (the per-call
+table, every cell escaped)."""
 
 from __future__ import annotations
 
@@ -18,4 +19,12 @@ def verification_bundle(result: Any) -> dict[str, Any]:
         "text/plain": f"{verdict} ({summary})\n{shown.to_string(index=False)}",
         "text/html": f"<div class='fm-verify'><b>{html.escape(verdict)}</b> {html.escape(summary)}"
         f"{shown.to_html(index=False, escape=True)}</div>",
+    }
+
+
+def repro_bundle(result: Any) -> dict[str, str]:
+    where = f"<div>written to <code>{html.escape(str(result.path))}</code></div>" if result.path else ""
+    return {
+        "text/plain": repr(result),
+        "text/html": f"{where}<pre class='fm-repro'>{html.escape(result.code)}</pre>",
     }

@@ -17,11 +17,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from ..core.arguments import keyword_names
 from ..core.models.registry import get_model
 from ..core.prompting.chat import ChatReply, chat_reply
 from ..errors import FMError
-from ..records import recording
+from ..provenance.history import keyword_names, recording
 from ..render.chat import conversation_html
 from ..render.style import error, no_math
 from .stream import Throttle

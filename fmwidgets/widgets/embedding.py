@@ -36,7 +36,8 @@ from ..plots.embedding import (
     hover_columns,
     hover_lines,
 )
-from ..records import RunRecord, recorded, recording
+from ..provenance.history import recorded, recording
+from ..records import RunRecord
 from ..render.style import NO_MATH
 from ..signatures import expands
 from .fallback import PlainOutput

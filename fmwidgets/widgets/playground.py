@@ -30,7 +30,7 @@ from ..core.prompting.generate import Generation, generate_text
 from ..core.prompting.sampling import MAX_NEW_TOKENS
 from ..core.prompting.template import escape
 from ..errors import FMError, NoModelLoadedError
-from ..records import recording
+from ..provenance.history import recording
 from ..render.style import BORDER, cell_style, error, pre
 from ..render.style import note as note_html
 from .fallback import PlainOutput

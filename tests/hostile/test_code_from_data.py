@@ -14,9 +14,9 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 import fmwidgets as fm
-from fmwidgets import records
+from fmwidgets.provenance import history
 from fmwidgets.errors import BadArgumentError
-from fmwidgets.records import Argument, Entry, literal_code
+from fmwidgets.provenance.history import Argument, Entry, literal_code
 
 POC = "x=1) and open('PWNED','w') and fm.save_prompt(name='q', template='t', y"
 
@@ -37,10 +37,10 @@ def test_the_poc_is_refused_and_a_forged_entry_still_writes_no_code(tmp_path):
     with pytest.raises(BadArgumentError) as exc:
         fm.save_prompt("q", "Q: {question}", **{POC: 1})
     assert one_sentence(exc).startswith('The keyword "x=1) and open(')
-    assert records.entries == []
+    assert history.entries == []
     # The writer on its own: an entry carrying the key (as a future caller without the check
     # might record it) and a line magic whose {variable} expanded to two lines.
-    records.entries.append(
+    history.entries.append(
         Entry(
             step=0,
             source="python",
@@ -52,7 +52,7 @@ def test_the_poc_is_refused_and_a_forged_entry_still_writes_no_code(tmp_path):
             },
         )
     )
-    records.entries.append(Entry(step=1, source="magic", magic='%fm load m --as \'a\nopen("PWNED", "w")\''))
+    history.entries.append(Entry(step=1, source="magic", magic='%fm load m --as \'a\nopen("PWNED", "w")\''))
     script = fm.repro(tmp_path / "r.py")
     notebook = fm.repro().notebook()
     for source in [script.code, *(c["source"] for c in notebook["cells"] if c["cell_type"] == "code")]:
@@ -64,7 +64,7 @@ def test_the_poc_is_refused_and_a_forged_entry_still_writes_no_code(tmp_path):
 
 @pytest.mark.parametrize("key", ["top p", "top-p", "lambda", "a\nb", ""])
 def test_every_keyword_taking_call_refuses_a_key_that_is_no_python_name(gpt2, key):
-    before = len(records.entries)
+    before = len(history.entries)
     calls = [
         lambda: fm.save_prompt("q", "Q: {question}", **{key: 0.9}),
         lambda: fm.generate("hi", model="gpt2", **{key: 0.9}),
@@ -77,7 +77,7 @@ def test_every_keyword_taking_call_refuses_a_key_that_is_no_python_name(gpt2, ke
         assert "is not a Python name" in one_sentence(exc)
     if key == "top p":
         assert one_sentence(exc).endswith("e.g. top_p.")
-    assert len(records.entries) == before
+    assert len(history.entries) == before
 
 
 def test_a_model_name_with_a_control_character_is_refused(ip, tiny_paths):
@@ -88,7 +88,7 @@ def test_a_model_name_with_a_control_character_is_refused(ip, tiny_paths):
     ip.user_ns["n"] = "g\nopen('PWNED', 'w')"
     with pytest.raises(BadArgumentError, match="control character"):
         ip.run_line_magic("fm", f"load {tiny_paths['gpt2']} --as {{n}}")
-    assert records.entries == []
+    assert history.entries == []
 
 
 VALUES = [

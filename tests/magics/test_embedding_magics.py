@@ -8,7 +8,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import fmwidgets as fm
-from fmwidgets.records import entries as history
+from fmwidgets.provenance.history import entries as history
 from fmwidgets.testing import CORPUS, color_images
 
 

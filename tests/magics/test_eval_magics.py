@@ -10,7 +10,7 @@ from fmwidgets.core.evaluation.compare import EvaluationComparison
 from fmwidgets.core.evaluation.run import Evaluation
 from fmwidgets.core.prompting.versions import PromptVersion
 from fmwidgets.errors import BadArgumentError
-from fmwidgets.records import entries as history
+from fmwidgets.provenance.history import entries as history
 from fmwidgets.widgets.review import Review
 
 

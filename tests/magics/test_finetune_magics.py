@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 from fmwidgets.core.models.registry import registry
 from fmwidgets.core.training.result import FinetuneResult
 from fmwidgets.errors import DataError
-from fmwidgets.records import entries as history
+from fmwidgets.provenance.history import entries as history
 from fmwidgets.testing import CORPUS
 
 

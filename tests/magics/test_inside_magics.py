@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 import fmwidgets as fm
 from fmwidgets.errors import WrongFamilyError
 from fmwidgets.plots.figure import RecordedFigure
-from fmwidgets.records import entries as history
+from fmwidgets.provenance.history import entries as history
 from fmwidgets.widgets.attention import AttentionView
 
 

@@ -7,7 +7,7 @@ from IPython.core.error import UsageError
 
 import fmwidgets as fm
 from fmwidgets.core.models.registry import registry
-from fmwidgets.records import entries as history
+from fmwidgets.provenance.history import entries as history
 
 
 def test_help_lists_subcommands(ip, capsys):

@@ -8,7 +8,7 @@ from fmwidgets.core.prompting.compare import Comparison
 from fmwidgets.core.prompting.generate import Generation, generate_text
 from fmwidgets.core.prompting.token_probs import TokenProbs
 from fmwidgets.errors import DataError, InterpolationError, WrongFamilyError
-from fmwidgets.records import entries as history
+from fmwidgets.provenance.history import entries as history
 from fmwidgets.widgets.playground import Playground
 
 

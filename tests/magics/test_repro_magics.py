@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from IPython.core.error import UsageError
 
-from fmwidgets.core.models.environment import Environment, Repro
+from fmwidgets.core.models.environment import Environment
+from fmwidgets.provenance.script import Repro
 from fmwidgets.core.models.registry import registry
 from fmwidgets.errors import FMError
-from fmwidgets.records import entries as history
+from fmwidgets.provenance.history import entries as history
 
 REPO = Path(__file__).resolve().parents[2]
 

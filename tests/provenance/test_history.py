@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 import fmwidgets as fm
-from fmwidgets import records
+from fmwidgets.provenance import history
 from fmwidgets.core.models.registry import registry
-from fmwidgets.records import entries
+from fmwidgets.provenance.history import entries
 
 HOSTILE = 'Say <b>bold</b> <mask> </script> {x} $y """ \' \\ end'
 
@@ -16,7 +16,7 @@ HOSTILE = 'Say <b>bold</b> <mask> </script> {x} $y """ \' \\ end'
 @pytest.fixture
 def b(tiny_paths):
     """The tiny BERT loaded by the test itself (first entry of its history), as 'b'."""
-    records.clear()
+    history.clear()
     return fm.load(str(tiny_paths["bert"]), as_="b")
 
 
@@ -27,7 +27,7 @@ def g(tiny_paths):
 
 
 def test_python_calls_record_literals_variables_and_earlier_results(ip, bert):
-    records.clear()
+    history.clear()
     ip.user_ns["df"] = df = pd.DataFrame({"text": ["a cat", "a dog", "a car"], "kind": ["x", "x", "y"]})
     ip.user_ns["X"] = vectors = fm.embed(df, text="text")
     fm.project(vectors, dims=2)
@@ -46,7 +46,7 @@ def test_python_calls_record_literals_variables_and_earlier_results(ip, bert):
 
 
 def test_list_variables_are_defined_in_the_script_each_time_they_change(ip, bert):
-    records.clear()
+    history.clear()
     ip.user_ns["texts"] = ["a cat", "a dog"]
     fm.embed(ip.user_ns["texts"])
     fm.embed(ip.user_ns["texts"])
@@ -58,7 +58,7 @@ def test_list_variables_are_defined_in_the_script_each_time_they_change(ip, bert
 
 
 def test_magics_are_kept_as_written_with_the_variables_they_read(ip, bert):
-    records.clear()
+    history.clear()
     ip.user_ns["rows"] = pd.DataFrame({"text": ["a cat", "a dog"]})
     ip.run_line_magic("fm", "similar 'a kitten' --in rows --k 1")
     [entry] = entries
@@ -72,7 +72,7 @@ def test_magics_are_kept_as_written_with_the_variables_they_read(ip, bert):
 def test_arguments_are_written_as_python_can_read_them_again():
     import numpy as np
 
-    from fmwidgets.records import describe
+    from fmwidgets.provenance.history import describe
 
     assert describe(np.float64(0.5), {}).code() == "0.5"
     assert describe(float("nan"), {}).code() == "float('nan')"
@@ -83,7 +83,7 @@ def test_arguments_are_written_as_python_can_read_them_again():
 
 
 def test_widget_calls_are_recorded_as_the_public_call(ip, gpt2, bert):
-    records.clear()
+    history.clear()
     pg = fm.Playground(models=["gpt2"], prompt=HOSTILE)
     pg.greedy.value, pg.max_new_tokens.value = True, 3
     pg.generate()
@@ -100,7 +100,7 @@ def test_widget_calls_are_recorded_as_the_public_call(ip, gpt2, bert):
 
 
 def test_chat_widget_turns_are_recorded_as_fm_chat(ip, chat_gpt2):
-    records.clear()
+    history.clear()
     box = fm.Chat(model="chat", max_new_tokens=3, greedy=True)
     box.send(message="hi <b>there</b>")
     box.wait(60)

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 import fmwidgets as fm
 from fmwidgets.core.models.registry import registry
-from fmwidgets.records import entries as history
+from fmwidgets.provenance.history import entries as history
 from fmwidgets.render.training import metrics_table
 from fmwidgets.testing import CORPUS
 from fmwidgets.widgets.training import TrainingView

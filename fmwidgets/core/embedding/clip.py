@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import DataError
-from ...records import RunRecord, recorded
+from ...provenance.history import recorded
+from ...records import RunRecord
 from ...render import Recorded
 from ...render.clip import clip_bundle
 from ..images import open_images

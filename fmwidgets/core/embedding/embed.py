@@ -20,12 +20,13 @@ from typing import Any, Iterator, Sequence
 
 from ..._compat import attn_implementation, supports_sdpa
 from ...engines import Engine, run_parts
-from ...errors import BadArgumentError, DataError, WrongFamilyError
+from ...errors import BadArgumentError, DataError, WrongFamilyError, short
 from ...notices import FMWarning
-from ...records import RunRecord, recorded
+from ...provenance.history import recorded
+from ...records import RunRecord
 from ...signatures import expands, over
 from ..arguments import batch_size as check_batch_size
-from ..arguments import short, unique_columns
+from ..arguments import unique_columns
 from ..data import as_texts, clean_text_list, clean_texts, require_rows
 from ..images import looks_like_images, open_images
 from ..models.loading import load

@@ -26,7 +26,7 @@ from typing import Any
 
 from ...engines import Engine, run_parts
 from ...errors import BadArgumentError, DataError, WrongFamilyError
-from ...records import recorded
+from ...provenance.history import recorded
 from ...signatures import expands
 from ..data import clean_texts, require_rows
 from ..models.loading import load

@@ -12,7 +12,7 @@ import warnings
 from typing import Any
 
 from ...errors import BadArgumentError, DataError, MissingDependencyError
-from ...records import recorded
+from ...provenance.history import recorded
 
 METHODS = ("pca", "umap", "tsne")
 PRE_PCA_DIMS = 50  # UMAP / t-SNE inputs wider than this go through PCA first

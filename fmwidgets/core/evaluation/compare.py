@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import BadArgumentError, DataError
-from ...records import RunRecord, recorded
+from ...provenance.history import recorded
+from ...records import RunRecord
 from ...render import Recorded
 from ...render.evaluation import evaluation_comparison_bundle
 from .judge import Judge

@@ -32,7 +32,7 @@ from typing import Any
 
 from ...engines import run_chunks
 from ...errors import BadArgumentError, DataError, WrongFamilyError
-from ...records import recorded
+from ...provenance.history import recorded
 from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
 from ..prompting.generate import fit_context, render_prompt

@@ -22,7 +22,8 @@ from typing import Any
 import pandas as pd
 
 from ...errors import BadArgumentError, DataError
-from ...records import RunRecord, recorded
+from ...provenance.history import recorded
+from ...records import RunRecord
 from ...render import Recorded
 from ...render.evaluation import preferences_bundle
 from ...store import store

@@ -19,7 +19,8 @@ import numpy as np
 from ...config import settings
 from ...errors import BadArgumentError, DataError
 from ...notices import FMWarning
-from ...records import RunRecord, recorded
+from ...provenance.history import recorded
+from ...records import RunRecord
 from ...render import Recorded
 from ...render.attention import attention_bundle
 from ..models.registry import ModelHandle, get_model

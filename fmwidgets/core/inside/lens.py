@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ...errors import BadArgumentError
-from ...records import RunRecord, recorded
+from ...provenance.history import recorded
+from ...records import RunRecord
 from ...render import Recorded
 from ...render.lens import lens_bundle
 from ..models.registry import ModelHandle, get_model

@@ -25,7 +25,7 @@ from ...errors import (
     ModelNotFoundError,
 )
 from ...model_spec import ModelSpec
-from ...records import recorded
+from ...provenance.history import recorded
 from ..arguments import model_name
 from .load_errors import explain_load_error
 from .memory import bnb_config, check_fits, check_quantize

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...records import recorded
+from ...provenance.history import recorded
 from ..arguments import batch_size as check_batch_size
 from ..data import as_texts, clean_text_list, require_columns
 from .registry import ModelHandle, get_model

@@ -7,12 +7,15 @@ sentence when the name is unknown or nothing is loaded yet.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import BadArgumentError, NoModelLoadedError, UnknownModelNameError, WrongFamilyError
 from ...handles import Handle
 from ...model_spec import ModelSpec, local_path
+from ...provenance.history import track
 from ...render import Shown
 from ...render.models import model_card
 from ..arguments import model_name
@@ -274,6 +277,20 @@ class Registry:
             self.current = next(reversed(self._models), None) if self._models else None
         return handle
 
+    @contextlib.contextmanager
+    def set_aside(self) -> Iterator[None]:
+        """An empty registry inside the block (``fm.repro(verify=True)`` re-runs a session in
+        one); the models and the current one come back afterwards."""
+        saved, current = dict(self._models), self.current
+        self._models.clear()
+        self.current = None
+        try:
+            yield
+        finally:
+            self._models.clear()
+            self._models.update(saved)
+            self.current = current
+
     def unique_name(self, base: str) -> str:
         """``base``, or ``base-2``, ``base-3``... whichever is free."""
         name, i = base, 2
@@ -283,6 +300,7 @@ class Registry:
 
 
 registry = Registry()
+track(registry)  # the history notes the loaded models after each call (it sits below core)
 
 
 def get_model(model: "str | ModelHandle | None" = None, feature: str | None = None) -> ModelHandle:

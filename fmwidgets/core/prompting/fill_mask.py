@@ -11,7 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ...errors import DataError
-from ...records import RunRecord, recorded
+from ...provenance.history import recorded
+from ...records import RunRecord
 from ...render import Recorded
 from ...render.fill_mask import fill_mask_bundle
 from ..arguments import number

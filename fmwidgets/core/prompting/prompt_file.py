@@ -21,7 +21,7 @@ from typing import Any
 
 from ...errors import BadArgumentError, DataError
 from ...model_spec import ModelSpec
-from ...records import recorded
+from ...provenance.history import recorded
 from ...store import store
 from ..targets import writable_files
 from .generate import check_prompt

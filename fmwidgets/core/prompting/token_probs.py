@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ...records import RunRecord, recorded
+from ...provenance.history import recorded
+from ...records import RunRecord
 from ...render import Recorded
 from ...render.token_probs import token_probs_bundle
 from ..arguments import number

@@ -25,9 +25,9 @@ from typing import Any, Callable
 
 from ...errors import BadArgumentError, DataError, NoModelLoadedError
 from ...model_spec import ModelSpec
-from ...records import _jsonable, recorded
+from ...provenance.history import keyword_names, recorded
+from ...records import jsonable
 from ...store import Store, now, store
-from ..arguments import keyword_names
 from ..models.loading import load_spec
 from ..models.registry import ModelHandle, get_model, registry
 from .generate import Generation, check_prompt, generate_text
@@ -137,7 +137,7 @@ def check_tag(tag: Any) -> str:
 def check_params(params: dict[str, Any]) -> dict[str, Any]:
     """Generation parameters as a version keeps them: Python-name keys, JSON values."""
     keyword_names(params)
-    return {k: _jsonable(v) for k, v in params.items()}
+    return {k: jsonable(v) for k, v in params.items()}
 
 
 @recorded

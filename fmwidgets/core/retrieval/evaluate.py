@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import DataError
-from ...records import RunRecord, recorded
+from ...provenance.history import recorded
+from ...records import RunRecord
 from ..data import require_columns, require_rows
 from .index import check_k, get_index
 

@@ -24,7 +24,8 @@ from ...engines import Engine
 from ...errors import BadArgumentError, DataError, WrongFamilyError
 from ...notices import FMWarning
 from ...paths import home_as_tilde
-from ...records import RunRecord, recorded
+from ...provenance.history import recorded
+from ...records import RunRecord
 from ...render import Recorded
 from ...render.retrieval import index_bundle
 from ...signatures import expands

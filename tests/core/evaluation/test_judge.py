@@ -113,7 +113,7 @@ def test_pairwise_judge_asks_in_both_orders_and_counts_inconsistent_verdicts(jud
     assert counts["win_rate"] + counts["loss_rate"] + counts["tie_rate"] == pytest.approx(1)
     assert "changed verdict when the two outputs swapped places" in display_data(diff)["text/plain"]
     assert list(fm.plot_comparison(diff).data[0].x) == ["improved", "regressed", "same"]
-    from fmwidgets.records import entries
+    from fmwidgets.provenance.history import entries
 
     assert entries[-1].code == f"fm.compare_evaluations(a='old', b='new', judge=step{len(entries) - 2})"
     assert "fm.judge(model='judge-lm', pairwise=True)" in entries[-2].code

@@ -112,7 +112,7 @@ def test_empty_or_wrong_text_is_one_sentence(gpt2):
 
 
 def test_call_is_in_history(gpt2):
-    from fmwidgets.records import entries as history
+    from fmwidgets.provenance.history import entries as history
 
     fm.attention("abc", model="gpt2")
     assert [e.code for e in history] == ["fm.attention(text='abc', model='gpt2')"]

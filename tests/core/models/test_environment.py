@@ -15,7 +15,7 @@ import pytest
 
 import fmwidgets as fm
 from fmwidgets.errors import BadArgumentError
-from fmwidgets.records import entries as history
+from fmwidgets.provenance.history import entries as history
 
 REPO = Path(__file__).resolve().parents[3]
 FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567"

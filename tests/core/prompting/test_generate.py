@@ -161,7 +161,7 @@ def test_display_is_escaped_text_plus_one_line_with_record(gpt2):
 
 
 def test_public_generate_records_the_call(gpt2):
-    from fmwidgets.records import entries as history
+    from fmwidgets.provenance.history import entries as history
 
     fm.generate("the cat", max_new_tokens=3, greedy=True, repetition_penalty=1.2)
     assert history[-1].code == "fm.generate(prompt='the cat', max_new_tokens=3, greedy=True, repetition_penalty=1.2)"

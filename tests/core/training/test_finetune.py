@@ -23,7 +23,7 @@ from fmwidgets.core.training.jobs import FinetuneRun
 from fmwidgets.core.training.monitor import TrainingInfo, TrainingMonitor, TrainingPoint
 from fmwidgets.core.training.result import FinetuneResult
 from fmwidgets.errors import BadArgumentError, WrongFamilyError
-from fmwidgets.records import entries as history
+from fmwidgets.provenance.history import entries as history
 from fmwidgets.render import display_data
 from fmwidgets.testing import CORPUS
 
