@@ -57,15 +57,21 @@ class ArgumentParser(argparse.ArgumentParser):
     public functions, looked up when the help is first shown: a widget's module is heavy)."""
 
     def __init__(self, prog: str, calls: tuple[str, ...] = (), **kwargs: Any) -> None:
+        self.declared: list[argparse.Action] = []  # every argument, as add_argument made it
         super().__init__(prog=prog, argument_default=argparse.SUPPRESS, **kwargs)
         self.calls, self._defaults_shown = calls, False
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.declared.append(action)
+        return action
 
     def format_help(self) -> str:
         if not self._defaults_shown:
             import fmwidgets
 
             functions = [getattr(fmwidgets, name) for name in self.calls]
-            for action in self._actions:
+            for action in self.declared:
                 if action.default is argparse.SUPPRESS and action.option_strings and action.nargs != 0:
                     action.help = help_with_default(action.help, functions, action.dest)
             self._defaults_shown = True
@@ -227,7 +233,7 @@ def parse(cmd: Command, argv: list[str]) -> tuple[argparse.Namespace, dict[str, 
         ns, extra = cmd.parser.parse_args(argv), {}
     given = {
         a.dest: getattr(ns, a.dest)
-        for a in cmd.parser._actions
+        for a in cmd.parser.declared
         if a.option_strings and a.default is argparse.SUPPRESS and hasattr(ns, a.dest)
     }
     return ns, {**given, **extra}
