@@ -77,7 +77,8 @@ def rag_answer(
 
     ``index`` is an ``Index`` or the name it was registered under; ``prompt`` a template with
     ``{context}`` and ``{question}`` (or a saved prompt id ``"name@N"``; default
-    ``DEFAULT_PROMPT``); other keywords are those of ``fm.generate``.
+    ``DEFAULT_PROMPT``); other keywords are those of ``fm.generate``.  An API-served ``model``
+    gets the filled prompt as the user's message, like ``fm.generate`` sends it.
     """
     found = get_index(index)
     check_prompt(question, what="question")
@@ -101,5 +102,6 @@ def rag_answer(
             "prompt": prompt if isinstance(prompt, str) else None,
         },
         seed=answer.record.seed,
+        usage=[answer.usage],  # an API-served model's accounting, and the model id its server ran
     )
     return RagAnswer(**values, question=question, sources=sources, text_column=found.text)

@@ -3,6 +3,8 @@ fm.evaluate_retrieval on a labelled query set; bad input."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -43,6 +45,23 @@ def test_user_template_saved_version_and_chat_template(docs, chat_gpt2):
     version = fm.save_prompt("qa", template)
     again = fm.rag("who won?", index=docs, model=chat_gpt2, k=1, prompt=version.id, max_new_tokens=2)
     assert again.prompt == answer.prompt
+
+
+def test_an_api_model_answers_from_the_same_passages(docs, api_model, served_local, proxy):
+    seen: list[list[str]] = []
+    answer = fm.rag("Will it rain tomorrow?", index="docs", model="srv", k=2, max_new_tokens=6, on_text=seen.append)
+    here = fm.rag("Will it rain tomorrow?", index="docs", model="local", k=2, max_new_tokens=6, chat=True)
+    assert answer.text == here.text and answer.text.strip() and seen[-1] == [answer.text]  # it streamed
+    assert answer.sources["doc"].tolist() == here.sources["doc"].tolist() and answer.sources["doc"][0] == "rain"
+    expected = DEFAULT_PROMPT.replace("{context}", numbered(answer.sources["text"].tolist())).replace(
+        "{question}", "Will it rain tomorrow?")
+    assert answer.prompt == expected  # the filled prompt went to the server as the user's message
+    assert json.loads(proxy.log[-1][2])["messages"] == [{"role": "user", "content": expected}]
+    assert proxy.count("/chat/completions") == 1
+    record = answer.record
+    assert record.kind == "rag" and record.family == "api" and record.params["k"] == 2
+    assert record.endpoint["served_model"] == api_model.model_id and record.endpoint["host"] == api_model.host
+    assert answer.usage["tokens_out"] == 6 and answer.usage["tokens_in"] > 6
 
 
 def test_display_marks_shared_words_and_escapes(minilm, gpt2):
