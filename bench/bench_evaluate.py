@@ -37,7 +37,8 @@ def main() -> None:
     import fmwidgets as fm
     from fmwidgets import testing
     from fmwidgets.config import settings
-    from fmwidgets.core.evaluation.run import evaluations, run_evaluation, save
+    from fmwidgets.core.evaluation.run import run_evaluation
+    from fmwidgets.core.evaluation.stored import evaluations, save
     from fmwidgets.core.prompting.generate_df import generate_table
 
     warnings.simplefilter("ignore")

@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # the lazy public API, as editors and type checkers see it; _
     from .core.evaluation.evaluators import json_schema, tool_call
     from .core.evaluation.judge import judge
     from .core.evaluation.preferences import preferences
-    from .core.evaluation.run import Evaluation, evaluations, load_evaluation
+    from .core.evaluation.stored import Evaluation, evaluations, load_evaluation
     from .core.inside.attention import AttentionResult, attention
     from .core.inside.lens import LensResult, logit_lens
     from .core.models.environment import environment

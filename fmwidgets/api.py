@@ -31,7 +31,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .core.evaluation.run import Evaluation, run_evaluation
+from .core.evaluation.run import run_evaluation
+from .core.evaluation.stored import Evaluation
 from .core.models.registry import get_model
 from .core.prompting.chat import ChatReply, chat_reply
 from .core.prompting.generate import Generation, generate_text

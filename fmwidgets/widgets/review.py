@@ -22,7 +22,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from ..core.evaluation.run import Evaluation, load_evaluation
+from ..core.evaluation.stored import Evaluation, load_evaluation
 from ..errors import BadArgumentError
 from ..render.style import CSS, no_math
 

@@ -7,7 +7,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from fmwidgets.core.evaluation.compare import EvaluationComparison
-from fmwidgets.core.evaluation.run import Evaluation
+from fmwidgets.core.evaluation.stored import Evaluation
 from fmwidgets.core.prompting.versions import PromptVersion
 from fmwidgets.errors import BadArgumentError
 from fmwidgets.provenance.history import entries as history

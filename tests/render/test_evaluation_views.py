@@ -7,7 +7,8 @@ import pytest
 
 import fmwidgets as fm
 from fmwidgets.core.evaluation.evaluators import resolve
-from fmwidgets.core.evaluation.run import run_evaluation, summarise
+from fmwidgets.core.evaluation.run import run_evaluation
+from fmwidgets.core.evaluation.summary import summarise
 from fmwidgets.render import display_data
 from fmwidgets.render.evaluation import diff_html
 from fmwidgets.render.style import TINT_GREEN, TINT_RED

@@ -23,8 +23,8 @@ from ...render import Recorded
 from ...render.evaluation import evaluation_comparison_bundle
 from .judge import Judge
 from .pairs import Pairs, input_columns
-from .run import Evaluation, load_evaluation
 from .stats import MIN_ROWS, significance
+from .stored import Evaluation, load_evaluation
 
 LOWER_IS_BETTER = {"wer", "latency", "cost"}
 STATUSES = ["improved", "regressed", "same"]

@@ -30,7 +30,7 @@ from ...store import store
 from ..data import require_columns, require_rows
 from .compare import EvaluationComparison
 from .pairs import PAIR_COLUMNS, Pairs, missing
-from .run import Evaluation, load_evaluation
+from .stored import Evaluation, load_evaluation
 
 
 def pairs_of(

@@ -51,7 +51,8 @@ def evaluate_retrieval(
     with the index's ``key`` column (default: the indexed text column).
     """
     from ..evaluation.evaluators import Evaluator
-    from ..evaluation.run import Evaluation, summarise
+    from ..evaluation.stored import Evaluation
+    from ..evaluation.summary import summarise
 
     found = get_index(index)
     require_columns(data, [query, relevant], "query set")

@@ -47,7 +47,7 @@ def test_string_evaluators_on_fixed_strings():
 
 
 def test_accuracy_and_f1_macro_summaries_are_sklearns():
-    from fmwidgets.core.evaluation.run import summarise
+    from fmwidgets.core.evaluation.summary import summarise
 
     outputs, refs = ["a", "b", "a", "c", "b", 1], ["a", "a", "a", "c", "b", 1]
     evs = resolve(["accuracy", "f1_macro"])
@@ -63,7 +63,7 @@ def test_accuracy_and_f1_macro_summaries_are_sklearns():
 
 
 def test_bootstrap_interval_of_a_mean_brackets_it():
-    from fmwidgets.core.evaluation.run import summarise
+    from fmwidgets.core.evaluation.summary import summarise
 
     evs = resolve(["exact_match"])
     table = pd.DataFrame({"output": ["a"] * 40, "reference": ["a"] * 30 + ["b"] * 10})
