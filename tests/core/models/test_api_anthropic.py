@@ -112,6 +112,19 @@ def test_requests_and_replies_in_the_messages_api_shape(claude):
         assert endpoint.requests == sent_so_far
 
 
+def test_rows_go_out_concurrently_through_the_async_client(claude):
+    """generate_df sends each row through the SDK's async client (the path a single reply does not
+    take): every row gets the reply, its tokens and the served model id."""
+    import pandas as pd
+
+    endpoint, _ = claude
+    before = endpoint.count("/v1/messages")
+    table = fm.generate_df(pd.DataFrame({"q": ["a", "b", "c"]}), "Say {q}", model="claude", max_new_tokens=7)
+    assert endpoint.count("/v1/messages") - before == 3
+    assert list(table["output"]) == ["Hello there. STOP and more"] * 3
+    assert list(table["tokens_out"]) == [5, 5, 5]
+
+
 def test_a_streamed_reply_and_the_errors(claude):
     endpoint, handle = claude
     from fmwidgets.core.prompting.generate import generate_text

@@ -64,8 +64,9 @@ class AnthropicBackend(Backend):
         return raw.parse(), raw.retries_taken
 
     async def acreate(self, client: Any, arguments: dict[str, Any]) -> tuple[Any, int]:
+        # The anthropic SDK's async raw response parses asynchronously (openai's legacy one does not).
         raw = await client.messages.with_raw_response.create(**arguments)
-        return raw.parse(), raw.retries_taken
+        return await raw.parse(), raw.retries_taken
 
     def read(self, parsed: Any, request: Request) -> Reply:
         blocks = getattr(parsed, "content", None)
