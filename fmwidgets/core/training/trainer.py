@@ -17,7 +17,8 @@ from __future__ import annotations
 import tempfile
 from typing import Any, Callable
 
-from ..models.loading import auto_class, embedded_model_path
+from ..models.families import auto_class
+from ..models.loading import embedded_model_path
 from ..models.registry import ModelHandle
 from ..seeding import set_seed
 from .data import TrainingData
