@@ -13,7 +13,7 @@ import unicodedata
 from typing import Any, Iterable
 
 from ..errors import BadArgumentError, DataError, short
-from ..provenance.history import keyword_names
+from ..provenance.literals import keyword_names
 
 # Longer model names are typing accidents (a pasted text), never hub ids or folders.
 MAX_NAME_LENGTH = 500

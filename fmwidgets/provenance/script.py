@@ -11,7 +11,7 @@ listed as inputs to define), earlier results by the variable that held them.  Ma
 kept as the user wrote them.  In a ``.ipynb`` they stay cells; in a ``.py`` script they become
 ``ip.run_line_magic("fm", ...)`` / ``ip.run_cell_magic("fm", ...)`` calls on an IPython shell
 that shares the script's globals, so ``python repro.py`` and ``ipython repro.py`` both run it.
-Every value reaches the text through ``history.literal_code`` / ``history.call_code``.
+Every value reaches the text through ``literals.literal_code`` / ``literals.call_code``.
 ``fm.repro()`` itself (and its ``verify=True`` re-run) is verify.py.
 """
 
@@ -30,7 +30,8 @@ from ..errors import BadArgumentError
 from ..records import RunRecord, package_version
 from ..render import Recorded
 from ..render.provenance import repro_bundle
-from .history import Argument, Entry, call_code, is_name, literal_code
+from .history import Entry
+from .literals import Argument, call_code, is_name, literal_code
 
 
 def is_own_call(entry: Entry) -> bool:

@@ -33,7 +33,7 @@ from ..render import Recorded
 from ..render.provenance import verification_bundle
 from ..store import scratch
 from . import history
-from .history import Argument
+from .literals import Argument
 from .outcome import outcome, verdict
 from .script import Repro, Step, steps
 

@@ -20,7 +20,8 @@ import ipywidgets as w
 from ..core.models.registry import get_model
 from ..core.prompting.chat import ChatReply, chat_reply
 from ..errors import FMError
-from ..provenance.history import keyword_names, recording
+from ..provenance.history import recording
+from ..provenance.literals import keyword_names
 from ..render.chat import conversation_html
 from ..render.style import error, no_math
 from .stream import Throttle

@@ -16,7 +16,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 import fmwidgets as fm
 from fmwidgets.provenance import history
 from fmwidgets.errors import BadArgumentError
-from fmwidgets.provenance.history import Argument, Entry, literal_code
+from fmwidgets.provenance.history import Entry
+from fmwidgets.provenance.literals import Argument, literal_code
 
 POC = "x=1) and open('PWNED','w') and fm.save_prompt(name='q', template='t', y"
 

@@ -25,7 +25,8 @@ from typing import Any, Callable
 
 from ...errors import BadArgumentError, DataError, NoModelLoadedError
 from ...model_spec import ModelSpec
-from ...provenance.history import keyword_names, recorded
+from ...provenance.history import recorded
+from ...provenance.literals import keyword_names
 from ...records import jsonable
 from ...store import Store, now, store
 from ..models.loading import load_spec
