@@ -51,7 +51,7 @@ MISTAKES = [
     ('similar "x"', UsageError, "--in"),
     ("embed df --method mds", UsageError, "invalid choice"),
     ("clip missing/*.png --labels a,b", UsageError, "neither a notebook variable nor a pattern"),
-    ("clip imgs --labels red", fm.WrongFamilyError, "cannot do image-text similarity"),
+    ("clip imgs --labels red", fm.WrongFamilyError, "cannot match images with texts"),
 ]
 
 

@@ -37,7 +37,7 @@ def test_lens_magic_returns_the_heatmap(ip, gpt2):
 
 
 def test_lens_on_an_encoder_is_one_sentence(ip, bert):
-    with pytest.raises(WrongFamilyError, match="cannot do logit lens"):
+    with pytest.raises(WrongFamilyError, match="cannot run the logit lens"):
         ip.run_line_magic("fm", 'lens "a cat"')
 
 

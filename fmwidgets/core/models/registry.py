@@ -20,22 +20,28 @@ from ...render import Shown
 from ...render.models import model_card
 from ..arguments import model_name
 
-# What each feature needs, so a handle can say what applies to it and a feature can refuse a
-# model with one sentence that names what the model can do instead.
+# What each feature does, as the words after "cannot" / "it can", so a feature can refuse a model
+# with one sentence that names what the model can do instead.
 FEATURES = {
     "generate": "generate text (%%fm prompt, fm.generate)",
-    "token_probs": "token probabilities (%fm probs)",
-    "logit_lens": "logit lens (%fm lens)",
+    "token_probs": "show token probabilities (%fm probs)",
+    "logit_lens": "run the logit lens (%fm lens)",
     "fill_mask": "fill a [MASK] (%fm fill)",
-    "embed": "embeddings (%fm embed, fm.embed)",
-    "similar": "nearest neighbours (%fm similar)",
-    "attention": "attention views (%fm attention)",
-    "finetune": "fine-tuning (%fm finetune)",
-    "predict": "predictions of a tuned head (%fm predict)",
-    "clip": "image-text similarity (%fm clip)",
-    "transcribe": "speech to text (%fm transcribe, fm.transcribe)",
-    "classify_images": "image classification (fm.classify_images)",
+    "embed": "embed texts (%fm embed, fm.embed)",
+    "similar": "find nearest neighbours (%fm similar)",
+    "attention": "show attention (%fm attention)",
+    "finetune": "be fine-tuned (%fm finetune)",
+    "predict": "predict with a tuned head (%fm predict)",
+    "clip": "match images with texts (%fm clip)",
+    "transcribe": "transcribe speech (%fm transcribe, fm.transcribe)",
+    "classify_images": "classify images (fm.classify_images)",
 }
+
+
+def _can_do(features: list[str]) -> str:
+    """``"embed texts (...), show attention (...) and be fine-tuned (...)"``: what follows "it can"."""
+    said = [FEATURES.get(f, f) for f in features]
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
 
 
 @dataclass(eq=False)
@@ -137,21 +143,20 @@ class ModelHandle(Shown, Handle, look=model_card):
         """Raise WrongFamilyError when ``feature`` does not apply to this model."""
         if feature in self.features:
             return
-        can = "; ".join(FEATURES[f] for f in self.features)
         what = FEATURES.get(feature, feature)
         hint = {
-            "generate": " (load a GPT-style decoder such as gpt2 for that)",
-            "fill_mask": " (load a BERT-style model with a masked-LM head such as bert-base-uncased)",
-            "clip": " (load a CLIP-style model such as openai/clip-vit-base-patch32)",
-            "transcribe": " (load a speech model such as openai/whisper-tiny)",
-            "classify_images": " (load an image classifier such as google/vit-base-patch16-224)",
-            "logit_lens": " (load a GPT-style decoder for that)",
-            "token_probs": " (load a GPT-style decoder for that)",
-            "predict": " (fine-tune it first with %fm finetune)",
+            "generate": ": load a GPT-style decoder such as gpt2 for that",
+            "fill_mask": ": load a BERT-style model with a masked-LM head such as bert-base-uncased for that",
+            "clip": ": load a CLIP-style model such as openai/clip-vit-base-patch32 for that",
+            "transcribe": ": load a speech model such as openai/whisper-tiny for that",
+            "classify_images": ": load an image classifier such as google/vit-base-patch16-224 for that",
+            "logit_lens": ": load a GPT-style decoder for that",
+            "token_probs": ": load a GPT-style decoder for that",
+            "predict": ": fine-tune it first with %fm finetune",
         }.get(feature, "")
         raise WrongFamilyError(
-            f"Model '{self.name}' is {_article(self.family)} {self.family} and cannot do {what}{hint}; "
-            f"it can do: {can}."
+            f"Model '{self.name}' is {_article(self.family)} {self.family} and cannot {what}{hint}; "
+            f"it can {_can_do(self.features)}."
         )
 
     def spec(self) -> ModelSpec:

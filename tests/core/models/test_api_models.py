@@ -110,7 +110,7 @@ def test_each_load_error_is_one_sentence_before_anything_is_registered(served, p
 
 def test_features_that_need_weights_say_so_in_one_sentence(api_model):
     with pytest.raises(
-        WrongFamilyError, match=r"served by openai at 127\.0\.0\.1:\d+ and cannot do attention views"
+        WrongFamilyError, match=r"served by openai at 127\.0\.0\.1:\d+ and cannot show attention"
     ):
         api_model.require("attention")
     with pytest.raises(WrongFamilyError, match="does not return log-probabilities"):

@@ -235,8 +235,13 @@ def test_nothing_loaded_yet():
 def test_wrong_family_names_what_the_model_can_do(minilm):
     from fmwidgets.core.models.registry import get_model
 
-    with pytest.raises(fm.WrongFamilyError, match="encoder and cannot do generate text.*it can do: embeddings"):
+    with pytest.raises(fm.WrongFamilyError) as err:
         get_model(feature="generate")
+    assert str(err.value) == (  # one sentence that reads as one: "cannot <verb>", "it can <verbs>"
+        f"Model '{minilm.name}' is an encoder and cannot generate text (%%fm prompt, fm.generate): load "
+        "a GPT-style decoder such as gpt2 for that; it can embed texts (%fm embed, fm.embed), find "
+        "nearest neighbours (%fm similar), show attention (%fm attention) and be fine-tuned (%fm finetune)."
+    )
 
 
 def test_bad_device_and_dtype_are_refused(tiny_paths):

@@ -42,5 +42,5 @@ def test_errors(bert, gpt2):
         fill_mask("no mask here", model="bert")
     with pytest.raises(DataError, match="empty"):
         fill_mask(" ", model="bert")
-    with pytest.raises(WrongFamilyError, match="cannot do fill a \\[MASK\\].*it can do: generate text"):
+    with pytest.raises(WrongFamilyError, match="cannot fill a \\[MASK\\].*; it can generate text"):
         fill_mask("the [MASK]", model="gpt2")

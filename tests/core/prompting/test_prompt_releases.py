@@ -108,7 +108,7 @@ def test_same_content_is_the_same_version_and_versions_show_model_and_tags(gpt2,
     tuned = registry.add(dataclasses.replace(gpt2, name="gpt2-ft", source="tuned"), False)
     with pytest.raises(BadArgumentError, match="fine-tuned in this kernel.*save it to a folder first"):
         fm.save_prompt("qa", TEMPLATE, model=tuned)
-    with pytest.raises(FMError, match="cannot do generate text"):
+    with pytest.raises(FMError, match="cannot generate text"):
         fm.save_prompt("qa", TEMPLATE, model=dataclasses.replace(gpt2, name="enc", family="encoder"))
     assert len(fm.prompt_versions("qa")) == 3
 

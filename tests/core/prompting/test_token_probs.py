@@ -51,7 +51,7 @@ def test_figure_and_frame(gpt2):
 
 
 def test_errors(bert, gpt2):
-    with pytest.raises(WrongFamilyError, match="cannot do token probabilities"):
+    with pytest.raises(WrongFamilyError, match="cannot show token probabilities"):
         token_probs("hello", model="bert")
     with pytest.raises(DataError, match="empty"):
         token_probs("", model="gpt2")

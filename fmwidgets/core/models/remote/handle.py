@@ -106,7 +106,7 @@ class RemoteHandle(ModelHandle):
             why = "the server sends back text, not the model's weights or activations"
             hint = "load the weights themselves with fm.load(HUB_ID_OR_FOLDER) for that"
         raise WrongFamilyError(
-            f"Model '{self.name}' is served by {self.endpoint.provider} at {self.host} and cannot do "
+            f"Model '{self.name}' is served by {self.endpoint.provider} at {self.host} and cannot "
             f"{what}: {why}; {hint}."
         )
 
