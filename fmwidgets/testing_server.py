@@ -110,10 +110,12 @@ class ServedModel:
 
 
 # What a fault does: a status code with a small JSON error, "drop" (the connection closes half-way
-# through the reply), or (status, body) / (status, text, media type) for any other reply: a
+# through the reply), "slow" (forwarded, each streamed event SLOW_PAUSE seconds after the last: a
+# server that takes its time, so a test can interrupt it mid-reply), or (status, body) / (status, text, media type) for any other reply: a
 # dict or list body is sent as JSON, a text as text/plain unless a media type is given.
 Fault = int | str | tuple[int, Any] | tuple[int, str, str]
 
+SLOW_PAUSE = 0.05
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "content-encoding"}
 
 
@@ -234,9 +236,12 @@ class FaultProxy:
             )
             await reply(scope, receive, send)
             return
-        await self._forward(request, body, send)
+        await self._forward(request, body, send, SLOW_PAUSE if fault == "slow" else 0.0)
 
-    async def _forward(self, request: Any, body: bytes, send: Callable) -> None:
+    async def _forward(self, request: Any, body: bytes, send: Callable, pause: float = 0.0) -> None:
+        """The upstream reply as it comes; with a ``pause``, one server-sent event at a time."""
+        import asyncio
+
         import httpx
 
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -247,9 +252,16 @@ class FaultProxy:
                     (k.encode(), v.encode()) for k, v in reply.headers.items() if k.lower() not in _HOP_BY_HOP
                 ]
                 await send({"type": "http.response.start", "status": reply.status_code, "headers": out})
+                pending = b""
                 async for chunk in reply.aiter_raw():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    if not pause:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                        continue
+                    *events, pending = (pending + chunk).split(b"\n\n")
+                    for event in events:
+                        await asyncio.sleep(pause)
+                        await send({"type": "http.response.body", "body": event + b"\n\n", "more_body": True})
+                await send({"type": "http.response.body", "body": pending, "more_body": False})
 
     def start(self) -> FaultProxy:
         """Serve on 127.0.0.1 from a daemon thread (uvicorn); returns once it listens."""

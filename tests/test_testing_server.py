@@ -38,3 +38,21 @@ def test_proxy_counts_and_the_sdk_retries_its_faults(proxy, served):
         assert exc.status_code == 401 and proxy.requests == 1
     else:
         raise AssertionError("a 401 must reach the client")
+
+
+def test_a_slow_fault_streams_the_same_reply_one_event_at_a_time(proxy, served):
+    import time
+
+    from fmwidgets.testing_server import SLOW_PAUSE
+
+    client = openai.OpenAI(base_url=proxy.base_url, api_key="none", max_retries=0)
+    asked = dict(model=served.model, messages=[{"role": "user", "content": "the cat sat"}], max_tokens=20,
+                 temperature=0)
+    fast = client.chat.completions.create(**asked).choices[0].message.content
+    proxy.reset({1: "slow"})
+    start, arrivals = time.perf_counter(), []
+    for chunk in client.chat.completions.create(**asked, stream=True):
+        arrivals.append((time.perf_counter() - start, chunk.choices[0].delta.content if chunk.choices else None))
+    assert "".join(text or "" for _, text in arrivals) == fast and proxy.log[0][3] == "slow"
+    assert arrivals[-1][0] >= SLOW_PAUSE * 20  # at least one pause per token
+    assert arrivals[-1][0] - arrivals[1][0] >= SLOW_PAUSE * 18  # the events came apart, not at once

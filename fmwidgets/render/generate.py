@@ -23,6 +23,15 @@ def text_bundle(texts: list[str], note: str = "", css_class: str = "fm-stream") 
     }
 
 
+def money(usage: dict[str, Any] | None) -> str:
+    """An API reply's cost as shown beside it ("$0.000010", or that no price is set: never $0);
+    "" for a local model's (no ``usage``)."""
+    if not usage:
+        return ""
+    cost = usage.get("cost")
+    return f"${cost:.6f}" if isinstance(cost, float) and cost == cost else "cost unknown (no price set)"
+
+
 def generation_bundle(result: Any) -> dict[str, str]:
     return text_bundle(result.texts, "— " + result.summary(), css_class="fm-generation")
 

@@ -1,5 +1,11 @@
 """%%fm chat keeps one conversation per model; --new starts over; flags go to fm.chat."""
 
+import json
+import os
+import signal
+import threading
+import time
+
 import pytest
 from IPython.core.error import UsageError
 
@@ -28,3 +34,41 @@ def test_chat_magic_needs_a_body(chat_gpt2, ip):
     with pytest.raises(UsageError):
         ip.run_cell_magic("fm", "chat", "")
 
+
+
+def test_an_interrupt_keeps_the_partial_reply_of_an_api_model(api_model, proxy, ip):
+    """A real SIGINT (what the kernel's Interrupt sends) while a slow server is answering."""
+    whole = ip.run_cell_magic("fm", "chat --model srv --greedy --max-new-tokens 100 --new", "the cat sat").text
+    chat_magic.conversations.clear()
+    proxy.reset({1: "slow"})  # 100 tokens, one every SLOW_PAUSE (0.05 s): about 5 s to answer
+
+    answering = threading.Event()
+
+    def interrupt(signum, frame):  # Python's own handler, but only while the reply is on its way
+        if answering.is_set():
+            raise KeyboardInterrupt
+
+    def interrupt_once_answering():
+        while proxy.count("/chat/completions") == 0:
+            time.sleep(0.01)
+        time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    before = signal.signal(signal.SIGINT, interrupt)
+    timer = threading.Thread(target=interrupt_once_answering)
+    timer.start()
+    try:
+        answering.set()
+        with pytest.warns(Warning, match="kept the partial text"):
+            reply = ip.run_cell_magic("fm", "chat --model srv --greedy --max-new-tokens 100", "the cat sat")
+        answering.clear()
+    except KeyboardInterrupt:
+        pytest.fail("the interrupt was not caught by the streaming reply")
+    finally:
+        answering.clear()
+        timer.join()
+        signal.signal(signal.SIGINT, before)
+    assert reply.stopped == "interrupted" and reply.text and whole.startswith(reply.text)
+    assert len(reply.text) < len(whole)
+    assert chat_magic.conversations["srv"][-1] == {"role": "assistant", "content": reply.text}
+    assert json.loads(proxy.log[-1][2])["stream"] is True  # streamed, though nothing was shown

@@ -33,3 +33,26 @@ def test_stop_keeps_the_partial_reply_and_clear_starts_over(chat_gpt2):
     assert box.replies[0].stopped == "stopped" and box.replies[0].steps < 100
     box.clear()
     assert box.conversation == [] and box.view.value == ""
+
+
+def test_a_conversation_with_an_api_model_and_stop(api_model, served_local, proxy):
+    box = Chat(model="srv", max_new_tokens=5, greedy=True, system="be brief")
+    for message in ("hello", "and then"):
+        box.send(message=message)
+        box.wait(60)
+    assert [m["role"] for m in box.conversation] == ["system", "user", "assistant", "user", "assistant"]
+    here = fm.chat("and then", model="local", conversation=box.conversation[:3], max_new_tokens=5, greedy=True,
+                   stream=False)
+    assert box.conversation[-1]["content"] == here.text  # greedy through the server equals in-process
+    assert json.loads(proxy.log[-1][2])["messages"] == box.conversation[:4]
+    assert box.copy_as_cell().startswith("%%fm chat --model srv --max-new-tokens 5 --greedy --new --system")
+    box.clear()
+    box.generation["max_new_tokens"] = 300
+    box.view.observe(lambda change: box.stop_button.click(), names="value")  # Stop at the first text
+    box.send(message="hello")
+    box.wait(60)
+    (reply,) = box.replies
+    whole = fm.chat("hello", model="srv", system="be brief", max_new_tokens=300, greedy=True, stream=False)
+    assert reply.stopped == "stopped" and box.status.value == "stopped" and reply.text
+    assert whole.text.startswith(reply.text) and len(reply.text) < len(whole.text)
+    assert box.conversation[-1] == {"role": "assistant", "content": reply.text}

@@ -82,6 +82,28 @@ def test_several_models_side_by_side_and_escaped_history(gpt2, chat_gpt2):
         assert box.value.startswith("<pre") and run.generation.summary().split(" · ")[1] in box.value
 
 
+def test_a_local_and_an_api_model_side_by_side_and_stop_keeps_the_served_text(api_model, served_local, ip):
+    pg = make(models=["local", "srv"], prompt="hello world", max_new_tokens=6)
+    pg.picker.value = ("local", "srv")
+    pg.generate_button.click()
+    pg.wait(60)
+    assert [r.model for r in pg.runs] == ["local", "srv"] and pg.status.value == "done"
+    for run in pg.runs:  # each as fm.generate gives it: the served model always chats
+        assert run.generation.text == generate_text("hello world", model=run.model, max_new_tokens=6, greedy=True).text
+    assert "in / 6 out tokens" in pg._boxes["srv"].value and "out tokens" not in pg._boxes["local"].value
+    pg.copy_as_cell()
+    assert ip.run_cell(pg.cell.value).result.text == pg.runs[1].generation.text
+    pg.picker.value = ("srv",)
+    pg.max_new_tokens.value = 300
+    pg._boxes["srv"].observe(lambda change: pg.stop_button.click(), names="value")  # Stop at the first text
+    pg.generate_button.click()
+    pg.wait(60)
+    stopped = pg.runs[-1].generation
+    whole = generate_text("hello world", model="srv", max_new_tokens=300, greedy=True)
+    assert stopped.stopped == "stopped" and pg.status.value == "stopped"
+    assert stopped.text and whole.text.startswith(stopped.text) and len(stopped.text) < len(whole.text)
+
+
 def test_errors_are_shown_as_one_sentence_and_nothing_hangs(gpt2):
     pg = make(prompt="   ")
     pg.generate_button.click()

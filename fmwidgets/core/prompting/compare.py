@@ -7,6 +7,7 @@ the time and speed of each cell, so differences in quality and speed show at a g
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -31,8 +32,11 @@ class Comparison(Recorded, look=comparison_bundle):
 
     @property
     def table(self):
+        """One row per cell; with an API-served model among them, also ``tokens_in``,
+        ``tokens_out`` and ``cost`` (NaN for the local models and where no price is set)."""
         import pandas as pd
 
+        served = any(g.usage for row in self.generations for g in row)
         return pd.DataFrame(
             [
                 {
@@ -42,11 +46,18 @@ class Comparison(Recorded, look=comparison_bundle):
                     "tokens": g.steps,
                     "seconds": round(g.seconds, 3),
                     "tokens_per_s": round(g.tokens_per_s, 1),
+                    **(_spent(g.usage) if served else {}),
                 }
                 for p, row in zip(self.prompts, self.generations)
                 for m, g in zip(self.models, row)
             ]
         )
+
+
+def _spent(usage: dict[str, Any] | None) -> dict[str, float]:
+    """A cell's tokens and cost, NaN where unknown (a local model, or no price set)."""
+    usage = usage or {}
+    return {k: math.nan if usage.get(k) is None else usage[k] for k in ("tokens_in", "tokens_out", "cost")}
 
 
 @recorded
@@ -59,8 +70,9 @@ def compare(
 ) -> Comparison:
     """Generate for each prompt (a string, or a list of variants) with each model.
 
-    ``models`` defaults to ``[model]`` (the current model when that is None as well); every
-    other keyword goes to ``generate`` unchanged, so all cells share the same settings.
+    ``models`` defaults to ``[model]`` (the current model when that is None as well), local and
+    API-served ones alike; every other keyword goes to ``generate`` unchanged, so all cells share
+    the same settings.
     """
     prompts = [prompt] if isinstance(prompt, str) else list(prompt)
     variables = params.pop("variables", None)

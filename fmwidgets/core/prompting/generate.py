@@ -26,7 +26,7 @@ from ...errors import BadArgumentError, DataError
 from ...notices import FMWarning
 from ...records import RunRecord
 from ...render import Recorded
-from ...render.generate import generation_bundle
+from ...render.generate import generation_bundle, money
 from ...signatures import expands
 from ..models.registry import ModelHandle, get_model
 from ..seeding import seeded
@@ -84,9 +84,7 @@ def _accounting(usage: dict[str, Any] | None) -> str:
     """' · 13 in / 12 out tokens · $0.000010' for an API reply (cost: 'no price set')."""
     if not usage:
         return ""
-    cost = usage.get("cost")
-    money = f"${cost:.6f}" if isinstance(cost, float) and cost == cost else "cost unknown (no price set)"
-    return f" · {usage.get('tokens_in')} in / {usage.get('tokens_out')} out tokens · {money}"
+    return f" · {usage.get('tokens_in')} in / {usage.get('tokens_out')} out tokens · {money(usage)}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,3 +30,21 @@ def test_one_prompt_one_model_is_not_a_comparison(gpt2):
 
 def test_public_name(gpt2):
     assert fm.compare is compare
+
+
+def test_a_local_and_an_api_model_side_by_side(api_model, served_local, proxy):
+    fm.settings().prices = {api_model.model_id: (1.0, 2.0)}
+    try:
+        res = compare(["hello world", "<b>the cat</b>"], models=["local", "srv"], max_new_tokens=5, greedy=True,
+                      chat=True)
+    finally:
+        fm.settings().prices = {}
+    assert proxy.count("/chat/completions") == 2  # one request per prompt for the served model
+    for row in res.generations:  # greedy through the server equals the same folder in this process
+        assert row[0].text == row[1].text and row[1].record.family == "api"
+    table = res.table.set_index(["prompt", "model"])
+    served = table.xs("srv", level="model")
+    assert (served["cost"] == (served["tokens_in"] * 1.0 + served["tokens_out"] * 2.0) / 1e6).all()
+    assert (served["tokens_out"] == 5).all() and table.xs("local", level="model")["cost"].isna().all()
+    html = res._repr_mimebundle_()[0]["text/html"]
+    assert html.count(" · $0.0000") == 2 and "&lt;b&gt;the cat" in html and "<b>the cat" not in html

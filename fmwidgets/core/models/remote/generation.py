@@ -186,16 +186,16 @@ def reply_batch(
     logprobs: int | None = None,
 ) -> list[Any]:
     """``run_batch`` on a served model: one BatchRow per prompt (messages); one prompt with one
-    sample streams when ``on_text`` or ``stop_event`` is given, the rest go out concurrently."""
+    sample streams (without log-probabilities), the rest go out concurrently."""
     served = remote(handle)
     prices = price(served)
     n = sampling.n
     requests = requests_for(served, prompts, sampling, logprobs)
     if len(requests) == 1:
         request = requests[0]
-        if on_text is None and stop_event is None:
+        if logprobs is not None:  # streamed pieces carry no log-probabilities: the whole reply does
             reply = served.backend.complete(request)
-        else:
+        else:  # streamed even when nothing is shown, so that an interrupt keeps the text so far
             show = (lambda text: on_text([text])) if on_text is not None else None
             reply = served.backend.stream(request, show, stop_event)
         check_logprobs(served, reply, request)
