@@ -223,7 +223,11 @@ def _worker_loop(config: dict[str, Any]) -> None:
         rank0 = ray.train.get_context().get_world_rank() == 0
         callback = _worker_callback(config["events"] if rank0 else None, config["stop"])
         trainer, _ = plan.build_trainer(str(folder / "output"), callbacks=[callback])
-        trainer.model.load_state_dict(ray.get(config["weights"]))
+        start = ray.get(config["weights"])
+        trainer.model.load_state_dict(start)
+        reference = getattr(trainer, "ref_model", None)  # DPO / KTO on all weights: the frozen base
+        if reference is not None:
+            reference.load_state_dict(start)
         output = prepare_trainer(trainer).train()
         agree = _replicas_agree(trainer.model)  # every rank takes part, so before the rank-0 branch
         checkpoint = None

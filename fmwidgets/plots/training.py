@@ -15,9 +15,14 @@ import plotly.graph_objects as go
 from ..render.text import plotly_text, plotly_texts
 from .figure import RecordedFigure, with_record
 
+# values a run logs beside its training loss (core/training/preference.py), as the legend names them
+CURVE_NAMES = {"reward_margin": "reward margin", "reward_accuracy": "reward accuracy"}
 
-def loss_traces(history: Any) -> list[go.Scatter]:
-    """The two loss lines (training, validation) against the step, for a figure or a live view."""
+
+def loss_traces(history: Any, curves: tuple[str, ...] = ()) -> list[go.Scatter]:
+    """The two loss lines (training, validation) against the step, for a figure or a live view,
+    then one line per name in ``curves`` (a preference run's reward margin and accuracy) on
+    the right-hand axis."""
     import pandas as pd
 
     frame = pd.DataFrame(history) if not isinstance(history, pd.DataFrame) else history
@@ -25,41 +30,65 @@ def loss_traces(history: Any) -> list[go.Scatter]:
     for kind, column, name, mode in (
         ("train", "loss", "training loss", "lines"),
         ("eval", "eval_loss", "validation loss", "lines+markers"),
+        *(("train", c, CURVE_NAMES[c], "lines") for c in curves),
     ):
         part = frame[frame["kind"] == kind] if "kind" in frame else frame.iloc[0:0]
+        if column in part:
+            part = part[part[column].notna()]  # a batch with nothing to compare logs no margin
+        has = len(part) > 0 and column in part
         lines.append(
             go.Scatter(
-                x=part["step"].tolist() if len(part) else [],
-                y=part[column].tolist() if len(part) else [],
+                x=part["step"].tolist() if has else [],
+                y=part[column].tolist() if has else [],
                 mode=mode,
                 name=name,
                 hovertemplate="step %{x}<br>" + name + " %{y:.4f}<extra></extra>",
+                **({"yaxis": "y2", "line": {"dash": "dot"}} if column not in ("loss", "eval_loss") else {}),
             )
         )
     return lines
 
 
-def loss_layout(title: str = "Loss") -> dict[str, Any]:
-    return {
+def loss_layout(title: str = "Loss", curves: tuple[str, ...] = ()) -> dict[str, Any]:
+    layout: dict[str, Any] = {
         "title": plotly_text(title),
         "xaxis_title": "step",
         "yaxis_title": "loss",
         "template": "plotly_white",
         "height": 320,
-        "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
+        "margin": {"l": 50, "r": 50 if curves else 20, "t": 40, "b": 40},
         "legend": {"orientation": "h", "y": -0.25},
     }
+    if curves:
+        layout["yaxis2"] = {
+            "title": {"text": "reward"},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+        }
+    return layout
+
+
+def logged_curves(history: Any) -> tuple[str, ...]:
+    """The values beside the loss that a run's history holds (see ``loss_traces``)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(history) if not isinstance(history, pd.DataFrame) else history
+    train = frame[frame["kind"] == "train"] if "kind" in frame else frame.iloc[0:0]
+    return tuple(c for c in CURVE_NAMES if c in train and train[c].notna().any())
 
 
 def plot_loss_curve(run: Any, record: Any = None, title: str = "Loss") -> RecordedFigure:
-    """Training and validation loss against the optimizer step.
+    """Training and validation loss against the optimizer step (and a preference run's reward
+    margin and accuracy on a second axis).
 
     ``run`` is a FinetuneResult (its record comes along) or a history: logged points or a
     DataFrame of them.
     """
     history = getattr(run, "history", run)
     record = record if record is not None else getattr(run, "record", None)
-    fig = go.Figure(data=loss_traces(history), layout=loss_layout(title))
+    curves = logged_curves(history)
+    fig = go.Figure(data=loss_traces(history, curves), layout=loss_layout(title, curves))
     return with_record(fig, record)
 
 

@@ -60,6 +60,7 @@ class TrainingView(TrainingMonitor):
             tooltip="end training after the current step and keep the model",
         )
         self.stop_button.on_click(lambda _button: self.request_stop())
+        self.curves: tuple[str, ...] = ()  # values drawn beside the loss (TrainingInfo.curves)
         self.figure = go.Figure(data=loss_traces([]), layout=loss_layout())
         self.table = ""  # HTML, one row per evaluation
         self.results = ""  # HTML of the result and its figures, once training ends
@@ -90,6 +91,9 @@ class TrainingView(TrainingMonitor):
             f"{info.eval_rows} evaluation rows, {e(str(info.epochs))} epochs."
         )
         self.progress.max = max(1, info.total_steps)
+        if info.curves:  # a preference run: its reward margin and accuracy beside the loss
+            self.curves = info.curves
+            self.figure = go.Figure(data=loss_traces([], info.curves), layout=loss_layout(curves=info.curves))
 
     def on_step(self, step: int, total: int, epoch: float, elapsed: float) -> None:
         self._step = (step, total, epoch, elapsed)
@@ -169,10 +173,9 @@ class TrainingView(TrainingMonitor):
             )
         with self._lock:
             points = list(self.points)
-        train, evaluation = loss_traces(points)
         with self.figure.batch_update():
-            self.figure.data[0].x, self.figure.data[0].y = train.x, train.y
-            self.figure.data[1].x, self.figure.data[1].y = evaluation.x, evaluation.y
+            for shown, line in zip(self.figure.data, loss_traces(points, self.curves)):
+                shown.x, shown.y = line.x, line.y
         self.table = metrics_table([p for p in points if p["kind"] == "eval"])
         self.draws += 1
         self._publish()

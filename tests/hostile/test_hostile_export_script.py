@@ -43,7 +43,7 @@ def _shape(source: str) -> str:
 def benign_shape(tmp_path_factory):
     folder = tmp_path_factory.mktemp("benign")
     plan = TrainingPlan(model="bert-base-uncased", task="classification", classes=["neg", "pos"])
-    return _shape(write_script(folder / "train.py", plan, (["x"], [0]), (["y"], [1])).read_text())
+    return _shape(write_script(folder / "train.py", plan, [{"text": "x", "label": 0}], [{"text": "y", "label": 1}]).read_text())
 
 
 def _check_script(path, marker, expected_model, expected_classes, benign_shape):
@@ -64,7 +64,8 @@ def test_hostile_model_names_and_labels_stay_data(hostile, tmp_path, benign_shap
     name = hostile.format(marker=marker)
     classes = [name, "<b>bold</b>", "a'b\"c"]
     plan = TrainingPlan(model=name, task="classification", classes=classes, arguments={"learning_rate": 1e-3})
-    script = write_script(tmp_path / "train.py", plan, (["x", "y"], [0, 1]), (["z"], [2]))
+    script = write_script(tmp_path / "train.py", plan, [{"text": "x", "label": 0}, {"text": "y", "label": 1}],
+                          [{"text": "z", "label": 2}])
     _check_script(script, marker, name, classes, benign_shape)
 
 
@@ -74,7 +75,7 @@ def test_export_paths_with_quotes_make_scripts_that_parse(folder, tmp_path, beni
     where.mkdir()
     marker = tmp_path / "PWNED"
     script = write_script(where / 'run "me" now\'s.py', TrainingPlan(model="gpt2", task="causal-lm"),
-                          (["a"], None), (["b"], None))
+                          [{"text": "a"}], [{"text": "b"}])
     plan = _check_script(script, marker, "gpt2", [], benign_shape)
     assert (where / plan["train_file"]).read_text(encoding="utf-8").strip() == json.dumps({"text": "a"})
 

@@ -55,8 +55,9 @@ def test_flags_left_out_take_the_core_defaults_and_no_eval_skips_evaluation(ip, 
     assert not result.evaluated and result.metrics == {} and result.status == "finished"
     defaults = {k: p.default for k, p in inspect.signature(run_finetune).parameters.items()}
     params = result.record.params
-    for key in ("batch_size", "max_length", "warmup", "weight_decay", "grad_accum", "lora", "lora_r", "strict"):
+    for key in ("batch_size", "max_length", "warmup", "weight_decay", "grad_accum", "lora_r", "strict", "method"):
         assert params[key] == defaults[key], key
+    assert defaults["lora"] is None and params["lora"] is False  # the record says what ran: all weights
     assert params["evaluate"] is False and params["lr"] == 5e-5
     assert result.train_rows == params["train_rows"] == len(reviews)  # no rows held out for nothing
 

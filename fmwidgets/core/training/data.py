@@ -42,6 +42,20 @@ class TrainingData:
     dropped: int = 0
 
     @property
+    def head(self) -> str:
+        """The head the tuned model gets: the task's own (a preference task trains a causal LM)."""
+        return self.task
+
+    def rows(self, part: str) -> list[dict[str, Any]]:
+        """The ``"train"`` or ``"eval"`` rows as JSON objects (an exported script's data files)."""
+        texts, labels = (
+            (self.train_texts, self.train_labels) if part == "train" else (self.eval_texts, self.eval_labels)
+        )
+        if labels is None:
+            return [{"text": t} for t in texts]
+        return [{"text": t, "label": y} for t, y in zip(texts, labels)]
+
+    @property
     def id2label(self) -> dict[int, str]:
         return {i: str(c) for i, c in enumerate(self.classes)}
 
@@ -117,7 +131,7 @@ def prepare(
     elif val_split == 0:
         train, evaluation, source = frame, frame, "train"
     else:
-        train, evaluation = _split(
+        train, evaluation = split_rows(
             frame,
             label if task == "classification" else None,
             DEFAULT_VAL_SPLIT if val_split is None else val_split,
@@ -229,7 +243,7 @@ def _require_seen(values: Any, classes: list, label: str) -> None:
         )
 
 
-def _split(frame: Any, stratify_col: str | None, fraction: float, seed: int | None):
+def split_rows(frame: Any, stratify_col: str | None, fraction: float, seed: int | None):
     """Train/eval split, stratified by class when every class has at least two rows."""
     from sklearn.model_selection import train_test_split
 

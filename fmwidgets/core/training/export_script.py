@@ -1,9 +1,10 @@
 """``--export-script PATH``: the same fine-tuning run as a standalone script for several GPUs.
 
 The notebook run and the script share one plan (``TrainingPlan``): the same model, head,
-label mapping, tokenisation, LoRA settings and ``TrainingArguments``.  The script needs only
-transformers (and peft for LoRA), reads the rows from JSON-lines files written beside it, and
-runs unchanged under ``python``, ``accelerate launch`` or ``torchrun``.
+label mapping, tokenisation, LoRA settings and ``TrainingArguments`` (for DPO / KTO, TRL's
+configs and trainers: trl and datasets too).  The script needs only transformers (and peft for
+LoRA), reads the rows from JSON-lines files written beside it, and runs unchanged under
+``python``, ``accelerate launch`` or ``torchrun``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class TrainingPlan:
     classes: list = field(default_factory=list)
     max_length: int = 128
     lora: dict[str, Any] | None = None  # peft LoraConfig keywords, or None for full fine-tuning
-    arguments: dict[str, Any] = field(default_factory=dict)  # TrainingArguments keywords
+    arguments: dict[str, Any] = field(default_factory=dict)  # TrainingArguments (or DPOConfig...) keywords
     evaluate: bool = True  # False (fm.finetune(evaluate=False)): the script's final evaluation is skipped
     method: str = "supervised"  # how the Trainer is built (trainer.py's TRAINERS)
 
@@ -112,11 +113,36 @@ def cpu_processes():
     return not torch.cuda.is_available()
 
 
+def build_preference_trainer(tokenizer, output_dir, max_steps, callbacks):
+    """DPO or KTO through TRL; the reference is the base (with LoRA: the adapters switched off)."""
+    import datasets
+    import trl
+
+    model = transformers.AutoModelForCausalLM.from_pretrained(MODEL, attn_implementation="eager")
+    peft_config = None
+    if PLAN["lora"]:
+        import peft
+
+        peft_config = peft.LoraConfig(**PLAN["lora"])
+    config, kind = {"dpo": (trl.DPOConfig, trl.DPOTrainer), "kto": (trl.KTOConfig, trl.KTOTrainer)}[PLAN["method"]]
+    arguments = dict(PLAN["arguments"], use_cpu=cpu_processes())
+    evaluation = rows(PLAN["eval_file"])
+    trainer = kind(
+        model=model, args=config(output_dir=output_dir, max_steps=max_steps, **arguments),
+        processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks,
+        train_dataset=datasets.Dataset.from_list(rows(PLAN["train_file"])),
+        eval_dataset=datasets.Dataset.from_list(evaluation) if evaluation else None,
+    )
+    return trainer, tokenizer
+
+
 def build_trainer(output_dir, max_steps=-1, callbacks=None):
     """The plan's Trainer and tokenizer (fmwidgets' Ray Train workers call this too)."""
     tokenizer = transformers.AutoTokenizer.from_pretrained(MODEL)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if PLAN["method"] != "supervised":
+        return build_preference_trainer(tokenizer, output_dir, max_steps, callbacks)
     model = build_model(tokenizer)
     if PLAN["task"] == "causal-lm":
         collator = transformers.DataCollatorForLanguageModeling(tokenizer, mlm=False)
@@ -156,13 +182,9 @@ if __name__ == "__main__":
 '''
 
 
-def write_script(
-    path: str | Path,
-    plan: TrainingPlan,
-    train: tuple[list, list | None],
-    evaluation: tuple[list, list | None],
-) -> Path:
-    """Write the script at ``path`` and its two data files beside it; returns the script path."""
+def write_script(path: str | Path, plan: TrainingPlan, train: list[dict], evaluation: list[dict]) -> Path:
+    """Write the script at ``path`` and its two data files (``TrainingData.rows``) beside it;
+    returns the script path."""
     path = Path(path).expanduser()
     if path.suffix != ".py":
         raise BadArgumentError(f"--export-script needs a path ending in .py, not '{path}'.")
@@ -171,10 +193,9 @@ def write_script(
             f"The folder '{path.parent}' does not exist; create it or pick another --export-script path."
         )
     names = {"train": f"{path.stem}.train.jsonl", "eval": f"{path.stem}.eval.jsonl"}
-    for key, (texts, labels) in (("train", train), ("eval", evaluation)):
+    for key, rows in (("train", train), ("eval", evaluation)):
         with open(path.parent / names[key], "w", encoding="utf-8") as fh:
-            for i, text in enumerate(texts):
-                row = {"text": text} if labels is None else {"text": text, "label": labels[i]}
+            for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     values = {
         **asdict(plan),
@@ -187,9 +208,7 @@ def write_script(
     return path
 
 
-def script_files(
-    plan: TrainingPlan, train: tuple[list, list | None], evaluation: tuple[list, list | None]
-) -> tuple[str, dict[str, str]]:
+def script_files(plan: TrainingPlan, train: list[dict], evaluation: list[dict]) -> tuple[str, dict[str, str]]:
     """The script and its data files as {file name: text}, and the script's name: what Ray Train
     workers write to their own folder and run (engines/ray_train.py)."""
     folder = tempfile.mkdtemp(prefix="fm-raytrain-plan-")

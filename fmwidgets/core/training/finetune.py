@@ -36,6 +36,7 @@ from .data import prepare
 from .export_script import write_script
 from .jobs import FinetuneJob, FinetuneRun, RayTrainJob, run_here
 from .monitor import TrainingMonitor
+from .preference import check_method, prepare_preferences
 from .result import FinetuneResult
 from .settings import FinetuneSettings
 from .trainer import plan_for
@@ -48,6 +49,10 @@ def run_finetune(
     text: str = "text",
     label: str | None = None,
     task: str | None = None,
+    prompt: str = "prompt",
+    chosen: str = "chosen",
+    rejected: str = "rejected",
+    completion: str = "completion",
     *,
     model: str | ModelHandle | None = None,
     settings: FinetuneSettings,
@@ -75,22 +80,54 @@ def run_finetune(
     needs, or an ``export_script`` that evaluates later), and ``result.held_out`` says how
     many rows the split kept out of training.  ``result.train_rows`` (and the record's
     ``train_rows``) is how many rows trained.
+    ``method="dpo"`` learns from preferences (``fm.preferences``): columns ``prompt``,
+    ``chosen``, ``rejected`` (named by those keywords); ``method="kto"`` from rated completions:
+    ``prompt``, ``completion``, ``label`` (True / False).  Both go through TRL against the base
+    as the reference model, with LoRA unless ``lora=False``; ``beta`` weighs how far the tuned
+    model may move from it (preference.py).
     ``engine="ray"`` trains on ``workers`` Ray Train workers (data-parallel) at ``ray_address``
     (default: a local Ray); the curve, Stop and the registered model are the same.
     """
     from ...engines.ray_train import check_train_engine
 
     engine = check_train_engine(where)
+    settings = settings.resolved()
     check_numbers(settings)
     base = get_model(model, "finetune")
+    check_method(settings, base, df)
     # Nothing evaluates the held-out rows of the default split when evaluate=False: train on them.
     split = (
         0 if not settings.evaluate and settings.val_split is None and eval_df is None else settings.val_split
     )
-    data = prepare(
-        df, text, label, task, val_split=split, eval_df=eval_df, strict=settings.strict, seed=settings.seed
-    )
-    if data.task == "causal-lm" and base.family != "decoder":
+    columns: dict[str, str] = {}
+    if settings.method == "supervised":
+        data = prepare(
+            df,
+            text,
+            label,
+            task,
+            val_split=split,
+            eval_df=eval_df,
+            strict=settings.strict,
+            seed=settings.seed,
+        )
+    else:
+        answers = (
+            {"chosen": chosen, "rejected": rejected}
+            if settings.method == "dpo"
+            else {"completion": completion, "label": label or "label"}
+        )
+        columns = {"prompt": prompt, **answers}
+        data = prepare_preferences(
+            df,
+            settings.method,
+            columns,
+            val_split=split,
+            eval_df=eval_df,
+            strict=settings.strict,
+            seed=settings.seed,
+        )
+    if data.head == "causal-lm" and base.family != "decoder":
         raise WrongFamilyError(
             f"Model '{base.name}' is an {base.family} and cannot learn to continue texts (causal-LM, "
             f"chosen because {data.task_reason}); pass --label COLUMN to train a classifier or "
@@ -101,8 +138,7 @@ def run_finetune(
     name = reserve_name(base, settings.as_)
     try:
         params = {
-            "text": text,
-            "label": label,
+            **({"columns": columns} if columns else {"text": text, "label": label}),
             "task": data.task,
             **settings.record_params(lr=settings.learning_rate, as_=name),
             "eval_df": eval_df is not None,
@@ -113,12 +149,7 @@ def run_finetune(
         plan = plan_for(settings, base, data)
         if settings.export_script:
             params["export_script"] = str(
-                write_script(
-                    settings.export_script,
-                    plan,
-                    (data.train_texts, data.train_labels),
-                    (data.eval_texts, data.eval_labels),
-                )
+                write_script(settings.export_script, plan, data.rows("train"), data.rows("eval"))
             )
         parts = (base, data, settings, plan, params, monitor or TrainingMonitor(), name, record)
         if engine == "ray":

@@ -30,6 +30,7 @@ from .data import TrainingData
 from .export_script import TrainingPlan, script_files
 from .metrics import classification_metrics, perplexity, regression_metrics, scalar_metrics
 from .monitor import TrainingInfo, TrainingMonitor, TrainingPoint
+from .preference import CURVES, reward_values
 from .result import FinetuneResult, FinetuneTimings
 from .settings import FinetuneSettings
 from .trainer import build_trainer
@@ -128,6 +129,7 @@ class FinetuneJob:
             epochs=self.settings.epochs,
             train_rows=len(self.data.train_texts),
             eval_rows=self.eval_rows,
+            curves=CURVES.get(self.plan.method, ()),
         )
 
     @property
@@ -139,6 +141,10 @@ class FinetuneJob:
         values: dict[str, float] = {}
         if "loss" in logs:
             kind, values["loss"] = "train", float(logs["loss"])
+            values.update(reward_values(logs))  # a preference run's reward margin and accuracy
+        elif "eval_loss" in logs and self.plan.method != "supervised":
+            kind = "eval"
+            values = {"eval_loss": float(logs["eval_loss"]), **reward_values(logs, "eval_")}
         elif "eval_loss" in logs:
             kind = "eval"
             for key, value in logs.items():
@@ -169,7 +175,7 @@ class FinetuneJob:
                 timings.prepare, clock = _lap(clock)
                 before: dict[str, float] = {}
                 if self.settings.evaluate:
-                    before = self._evaluate_loss_only() if self.data.task == "causal-lm" else self._scores()
+                    before = self._evaluate_before()
                     timings.evaluate_before, clock = _lap(clock)
                 output = self._train()
                 timings.train, clock = _lap(clock)
@@ -189,6 +195,17 @@ class FinetuneJob:
     def _train(self):
         """Train ``self.trainer.model`` (here, in this thread; engines/ray_train.py on Ray workers)."""
         return self.trainer.train()
+
+    def _evaluate_before(self) -> dict[str, float]:
+        """The metrics of the weights training starts from (those ``_evaluate_after`` reports)."""
+        if self.plan.method != "supervised":
+            return self._preference_scores()
+        return self._evaluate_loss_only() if self.data.task == "causal-lm" else self._scores()
+
+    def _preference_scores(self) -> dict[str, float]:
+        """Loss, reward margin and accuracy, log-probability margin on the evaluation rows."""
+        out = self.trainer.evaluate()
+        return {"loss": float(out["eval_loss"]), **reward_values(out, "eval_")}
 
     def _evaluate_loss_only(self) -> dict[str, float]:
         loss = self.trainer.evaluate()["eval_loss"]
@@ -218,6 +235,7 @@ class FinetuneJob:
         if self.plan.lora is not None:
             net = net.merge_and_unload()
             net.eval()
+        vars(net).pop("forward", None)  # TRL patches forward on the instance; keep the class's
         handle = self._register(net)
         output_dir = None
         if self.settings.output_dir:
@@ -257,8 +275,8 @@ class FinetuneJob:
     def _evaluate_after(self) -> tuple[dict[str, float], dict[str, Any], bool]:
         """(metrics, per-row results for the result, whether loss and predictions are finite)."""
         data, trainer = self.data, self.trainer
-        if data.task == "causal-lm":
-            metrics = self._evaluate_loss_only()
+        if self.plan.method != "supervised" or data.task == "causal-lm":
+            metrics = self._evaluate_before()
             return metrics, {}, math.isfinite(metrics["loss"])
         out = trainer.predict(trainer.eval_dataset)
         metrics = {"loss": float(out.metrics["test_loss"])}
@@ -289,7 +307,7 @@ class FinetuneJob:
             tokenizer=base.tokenizer,
             processor=base.processor,
             task=data.task,
-            head=data.task,
+            head=data.head,
             device=base.device,
             dtype=str(net.dtype).replace("torch.", ""),
             commit=base.commit,
@@ -332,10 +350,7 @@ class RayTrainJob(FinetuneJob):
     def _train(self) -> Any:
         from ...engines.ray_train import train_on_ray
 
-        data = self.data
-        script, files = script_files(
-            self.plan, (data.train_texts, data.train_labels), (data.eval_texts, data.eval_labels)
-        )
+        script, files = script_files(self.plan, self.data.rows("train"), self.data.rows("eval"))
         return train_on_ray(self, script, files)
 
     def on_event(self, event: tuple) -> None:

@@ -33,6 +33,7 @@ class TrainingInfo:
     epochs: float
     train_rows: int
     eval_rows: int
+    curves: tuple[str, ...] = ()  # training values logged beside the loss (a DPO run's reward margin)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ script and the Ray Train workers build from (trainer.py), and the run record.  A
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 # The learning rate when lr is not given: full fine-tuning, and LoRA adapters (which need more).
@@ -33,7 +33,9 @@ class FinetuneSettings:
     grad_accum: int = 1
     val_split: float | None = None  # None: data.DEFAULT_VAL_SPLIT (none with evaluate=False)
     seed: int = 42
-    lora: bool = False
+    method: str = "supervised"  # or "dpo" / "kto": preference tuning through TRL (preference.py)
+    beta: float = 0.1  # dpo / kto: how far the tuned model may move from the reference (the base)
+    lora: bool | None = None  # None: LoRA for dpo / kto (one copy of the weights), else full (resolved)
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.05
@@ -44,6 +46,12 @@ class FinetuneSettings:
     overwrite: bool = False
     strict: bool = False
     evaluate: bool = True
+
+    def resolved(self) -> FinetuneSettings:
+        """These settings with what None stands for decided: ``lora`` (adapters for dpo / kto)."""
+        if self.lora is not None:
+            return self
+        return replace(self, lora=self.method != "supervised")
 
     @property
     def learning_rate(self) -> float:

@@ -5,69 +5,29 @@ plan (export_script.py) that the notebook run, the exported script and the Ray T
 build from: the base weights' source, the head, LoRA's keywords, the ``TrainingArguments``.
 
 ``build_trainer`` is the one place where the kind of trainer is chosen: ``TRAINERS[plan.method]``
-builds it from the plan, the base model, the data and the job's callbacks.  "supervised" (the
-only method today) copies the base with a classification, regression or causal-LM head and
-trains it with ``transformers.Trainer``.  Another method (preference tuning through TRL's
-trainers, say) is one more builder in ``TRAINERS``, with its data checks in data.py and its
+builds it from the plan, the base model, the data and the job's callbacks.  "supervised" copies
+the base with a classification, regression or causal-LM head and trains it with
+``transformers.Trainer``; "dpo" and "kto" (preference.py) train a causal-LM copy with TRL's
+trainers.  Another method is one more builder in ``TRAINERS``, with its data checks and its
 part of the exported script; the jobs around it (live curve, Stop, registering) stay as they are.
 """
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any, Callable
 
-from ..models.families import auto_class
-from ..models.loading import embedded_model_path
 from ..models.registry import ModelHandle
 from ..seeding import set_seed
+from .copies import copy_with_head, model_source
 from .data import TrainingData
 from .export_script import TrainingPlan
 from .metrics import scalar_metrics
+from .preference import PREFERENCE_METHODS, preference_arguments, preference_trainer
 from .settings import FinetuneSettings
 
 # peft's defaults cover common architectures (bert: query/value, gpt2: c_attn, llama: q/v...);
 # for others every linear layer gets an adapter.
 LORA_FALLBACK_TARGETS = "all-linear"
-
-
-def model_source(handle: ModelHandle) -> str:
-    """Where the base weights load from outside this kernel: a folder or a hub id."""
-    if handle.source == "embedded":
-        return str(embedded_model_path())
-    return handle.model_id
-
-
-def copy_with_head(base: ModelHandle, task: str, classes: list):
-    """A fresh float32 copy of ``base``'s current weights with the head ``task`` needs."""
-    import torch
-    import transformers
-
-    kwargs: dict[str, Any] = {"dtype": torch.float32, "attn_implementation": "eager"}
-    if task != "causal-lm":
-        kwargs.update(ignore_mismatched_sizes=True, pad_token_id=base.tokenizer.pad_token_id)
-        if task == "classification":
-            kwargs.update(
-                num_labels=len(classes),
-                problem_type="single_label_classification",
-                id2label={i: str(c) for i, c in enumerate(classes)},
-                label2id={str(c): i for i, c in enumerate(classes)},
-            )
-        else:
-            kwargs.update(num_labels=1, problem_type="regression")
-    log = transformers.utils.logging
-    verbosity, bars = log.get_verbosity(), log.is_progress_bar_enabled()
-    log.set_verbosity_error()  # "newly initialized head" is expected here
-    log.disable_progress_bar()
-    try:
-        with tempfile.TemporaryDirectory(prefix="fm-finetune-") as folder:
-            base.model.save_pretrained(folder)
-            net = auto_class(task).from_pretrained(folder, **kwargs)
-    finally:
-        log.set_verbosity(verbosity)
-        if bars:
-            log.enable_progress_bar()
-    return net.to(base.device)
 
 
 def lora_config(net, task: str, r: int, alpha: int, dropout: float, targets: Any) -> dict[str, Any]:
@@ -131,18 +91,22 @@ def encode_rows(tokenizer, texts: list[str], labels: list | None, max_length: in
 def plan_for(s: FinetuneSettings, base: ModelHandle, data: TrainingData) -> TrainingPlan:
     """The plan of this run: ``s`` for ``base`` and ``data`` (the task and classes found there)."""
     lora = (
-        lora_config(base.model, data.task, s.lora_r, s.lora_alpha, s.lora_dropout, s.lora_targets)
+        lora_config(base.model, data.head, s.lora_r, s.lora_alpha, s.lora_dropout, s.lora_targets)
         if s.lora
         else None
     )
+    arguments = training_arguments(s, len(data.train_texts), s.evaluate and bool(data.eval_texts), base)
+    if s.method in PREFERENCE_METHODS:
+        arguments.update(preference_arguments(s))
     return TrainingPlan(
         model=model_source(base),
-        task=data.task,
+        task=data.head,
         classes=data.classes,
         max_length=s.max_length,
         lora=lora,
-        arguments=training_arguments(s, len(data.train_texts), s.evaluate and bool(data.eval_texts), base),
+        arguments=arguments,
         evaluate=s.evaluate,
+        method=s.method,
     )
 
 
@@ -195,4 +159,7 @@ def supervised_trainer(
 
 
 # plan.method -> how its Trainer is built
-TRAINERS: dict[str, TrainerBuilder] = {"supervised": supervised_trainer}
+TRAINERS: dict[str, TrainerBuilder] = {
+    "supervised": supervised_trainer,
+    **{method: preference_trainer for method in PREFERENCE_METHODS},
+}
