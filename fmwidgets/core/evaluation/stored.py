@@ -240,16 +240,27 @@ def store_rating(result: Evaluation, row: int, rating: float | None, comment: st
         )
 
 
+RUN_COLUMNS = ("id", "name", "model", "prompt", "data", "rows")
+
+
 def evaluations() -> Any:
-    """A DataFrame of the stored runs, newest last: id, name, model, prompt, data fingerprint, scores, time."""
+    """A DataFrame of the stored runs, newest last: id, name, model, prompt, data fingerprint,
+    rows, then one column per evaluator holding the run's mean score (NaN for a run without that
+    evaluator; ``"cost (mean)"`` where an evaluator shares its name with a column of its own),
+    then an API run's sums (``USAGE_TOTALS``), partial and created."""
     import pandas as pd
 
     rows = store().query(
         "SELECT id, name, model, prompt, data, summary, meta, partial, created FROM runs ORDER BY id"
     )
-    out = []
+    own = {*RUN_COLUMNS, *USAGE_TOTALS, "partial", "created"}
+    out, metrics = [], {}  # metrics: the evaluators in the order runs first used them
     for run_id, name, model, prompt, data, summary, meta, partial, created in rows:
-        scores = {s["evaluator"]: s["mean"] for s in json.loads(summary)}
+        scores = {}
+        for s in json.loads(summary):
+            column = s["evaluator"] if s["evaluator"] not in own else f"{s['evaluator']} (mean)"
+            scores[column] = s["mean"]
+            metrics.setdefault(column, None)
         sums = json.loads(meta).get("totals") or {}
         out.append(
             dict(
@@ -259,24 +270,13 @@ def evaluations() -> Any:
                 prompt=prompt,
                 data=(json.loads(data) or {}).get("sha256"),
                 rows=(json.loads(data) or {}).get("shape", [None])[0],
-                summary=scores,
+                **scores,
                 **{k: sums.get(k, math.nan) for k in USAGE_TOTALS},
                 partial=bool(partial),
                 created=created,
             )
         )
-    columns = [
-        "id",
-        "name",
-        "model",
-        "prompt",
-        "data",
-        "rows",
-        "summary",
-        *USAGE_TOTALS,
-        "partial",
-        "created",
-    ]
+    columns = [*RUN_COLUMNS, *metrics, *USAGE_TOTALS, "partial", "created"]
     return pd.DataFrame(out, columns=columns)
 
 

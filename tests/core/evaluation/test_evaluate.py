@@ -77,10 +77,26 @@ def test_interrupt_keeps_finished_rows_and_marks_the_run_partial(gpt2, qa):
     assert fm.evaluations().set_index("name").loc["cut", "partial"]
 
 
+def test_the_list_of_runs_has_one_column_per_evaluator(gpt2, qa):
+    def created(output, row):  # a scorer named like one of the list's own columns
+        return len(output)
+
+    first = run_evaluation(qa, "Q: {q}\nA:", reference="a", evaluators=["exact_match"], name="a", **GEN)
+    second = run_evaluation(qa, "Q: {q}\nA:", reference="a", evaluators=["bleu", created], name="b", **GEN)
+    runs = fm.evaluations().set_index("name")
+    assert list(runs.columns) == ["id", "model", "prompt", "data", "rows", "exact_match", "bleu", "created (mean)",
+                                  "tokens_in", "tokens_out", "seconds", "cost", "partial", "created"]
+    assert runs.loc["a", "exact_match"] == first.summary.loc["exact_match", "mean"]
+    assert runs.loc["b", "created (mean)"] == second.summary.loc["created", "mean"] > 0
+    assert math.isnan(runs.loc["a", "bleu"]) and math.isnan(runs.loc["b", "exact_match"])
+    assert runs.loc["b", "created"] == second.created
+
+
 def test_stored_runs_list_and_load_back_with_ratings_and_agreement(gpt2, qa):
     result = run_evaluation(qa, "Q: {q}\nA:", reference="a", evaluators=["exact_match", "bleu"], name="keep", **GEN)
     runs = fm.evaluations()
-    assert runs["name"].tolist() == ["keep"] and set(runs["summary"][0]) == {"exact_match", "bleu"}
+    assert runs["name"].tolist() == ["keep"]
+    assert runs.loc[0, ["exact_match", "bleu"]].tolist() == result.summary["mean"].tolist()
     loaded = fm.load_evaluation("keep")
     pd.testing.assert_frame_equal(loaded.table, result.table, check_dtype=False)
     pd.testing.assert_frame_equal(loaded.summary, result.summary, check_dtype=False)
