@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1}
 if [ "${1:-}" = "--lab" ]; then
-  exec .venv/bin/jupyter lab notebooks/01-quickstart.ipynb
+  lab=(notebooks/01-quickstart.ipynb)
+  if [ "$(id -u)" = 0 ]; then
+    lab+=(--allow-root)  # JupyterLab refuses to start as root without it (containers, CI)
+  fi
+  exec .venv/bin/jupyter lab "${lab[@]}"
 fi
 mkdir -p build
 .venv/bin/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
