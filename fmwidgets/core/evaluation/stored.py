@@ -254,7 +254,8 @@ def evaluations() -> Any:
         "SELECT id, name, model, prompt, data, summary, meta, partial, created FROM runs ORDER BY id"
     )
     own = {*RUN_COLUMNS, *USAGE_TOTALS, "partial", "created"}
-    out, metrics = [], {}  # metrics: the evaluators in the order runs first used them
+    out: list[dict[str, Any]] = []
+    metrics: dict[str, None] = {}  # the evaluators' columns, in the order runs first used them
     for run_id, name, model, prompt, data, summary, meta, partial, created in rows:
         scores = {}
         for s in json.loads(summary):
