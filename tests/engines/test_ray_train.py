@@ -87,3 +87,20 @@ def test_stop_ends_the_ray_job_and_keeps_the_weights(bert):
 def test_vllm_cannot_fine_tune(bert):
     with pytest.raises(BadArgumentError, match="generation only"):
         fm.finetune(ROWS, label="label", model="bert", engine="vllm")
+
+
+def test_dpo_on_ray_train_raises_the_margin_and_feeds_the_reward_curve(gpt2):
+    subjects = ["the cat", "a dog", "my friend", "the bird", "our teacher", "the child", "a man", "the girl"]
+    pairs = pd.DataFrame({"prompt": [f"Where is {s}?" for s in subjects],
+                          "chosen": [f" {s} sat on the mat" for s in subjects],
+                          "rejected": [f" {s} ran to the park" for s in subjects]})
+    monitor = Recorder()
+    result = fm.finetune(pairs, model="gpt2", method="dpo", epochs=4, lr=5e-3, batch_size=2, max_length=32,
+                         val_split=0, engine="ray", workers=2, monitor=monitor, seed=0)
+    assert result.status == "finished" and result.record.params["engine"] == "ray"
+    assert monitor.starts[0].curves == ("reward_margin", "reward_accuracy")
+    train = [p for p in monitor.points if p["kind"] == "train"]
+    assert train and all("reward_margin" in p for p in train)
+    # the weights came back from the workers: the log-probability margin grew on the training pairs
+    assert result.metrics["logp_margin"] > result.before["logp_margin"]
+    assert result.metrics["reward_accuracy"] > 0.5

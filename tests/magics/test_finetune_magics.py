@@ -106,3 +106,26 @@ def test_help_lists_the_fine_tuning_group(ip, capsys):
     ip.run_line_magic("fm", "help")
     out = capsys.readouterr().out
     assert "fine-tuning:" in out and "%fm finetune" in out and "%fm predict" in out
+
+
+def test_preference_flags_reach_the_api(ip, gpt2):
+    ip.user_ns["pairs"] = pd.DataFrame({"q": ["Where is the cat?", "Where is a dog?"] * 2,
+                                        "good": [" on the mat", " in the yard"] * 2,
+                                        "bad": [" in the park", " on the roof"] * 2})
+    line = ("finetune pairs --model gpt2 --method dpo --prompt q --chosen good --rejected bad --beta 0.2 "
+            "--epochs 1 --batch-size 2 --max-length 16 --val-split 0 --as dpo-tuned --out res")
+    result = ip.run_line_magic("fm", line)
+    assert ip.user_ns["res"] is result and result.task == "dpo" and registry.get("dpo-tuned").head == "causal-lm"
+    params = result.record.params
+    assert (params["method"], params["beta"], params["lora"]) == ("dpo", 0.2, True)
+    assert params["columns"] == {"prompt": "q", "chosen": "good", "rejected": "bad"}
+    assert history[-1].code == f"%fm {line}"
+
+    ip.user_ns["rated"] = pd.DataFrame({"q": ["Where is the cat?"] * 4, "a": [" on the mat", " far away"] * 2,
+                                        "ok": [True, False] * 2})
+    result = ip.run_line_magic("fm", "finetune rated --model gpt2 --method kto --prompt q --completion a "
+                                     "--label ok --no-lora --epochs 1 --batch-size 2 --val-split 0")
+    assert result.task == "kto" and result.record.params["lora"] is False
+    assert result.record.params["columns"] == {"prompt": "q", "completion": "a", "label": "ok"}
+    with pytest.raises(UsageError, match="invalid choice: 'ppo'"):
+        ip.run_line_magic("fm", "finetune pairs --method ppo")

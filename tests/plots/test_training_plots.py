@@ -89,3 +89,15 @@ def test_result_figures_pick_what_applies():
     causal = result("regression", [1.0, 2.0], [1.0, 2.0])
     causal.task = "causal-lm"
     assert [type(f) for f in result_figures(causal)] == [RecordedFigure]
+
+
+def test_a_supervised_history_draws_no_reward_lines():
+    from fmwidgets.plots.training import logged_curves, loss_traces
+
+    history = [{"kind": "train", "step": 1, "epoch": 0.5, "loss": 1.0},
+               {"kind": "eval", "step": 2, "epoch": 1.0, "eval_loss": 0.9}]
+    assert logged_curves(history) == () and len(loss_traces(history)) == 2
+    with_rewards = history + [{"kind": "train", "step": 2, "epoch": 1.0, "loss": 0.8, "reward_margin": 0.3}]
+    assert logged_curves(with_rewards) == ("reward_margin",)
+    lines = loss_traces(with_rewards, ("reward_margin",))
+    assert list(lines[2].x) == [2] and list(lines[2].y) == [0.3]  # the step without a margin is left out

@@ -138,3 +138,20 @@ def test_a_failed_run_disables_stop_and_says_so():
     view.on_fail(RuntimeError("boom"))
     assert view.stop_button.disabled and view.progress.bar_style == "danger"
     assert view.status.value.startswith("failed at step 0: RuntimeError")
+
+
+def test_a_dpo_run_draws_its_reward_margin_and_accuracy_beside_the_loss(gpt2):
+    pairs = pd.DataFrame({"prompt": ["Where is the cat?", "Where is a dog?"] * 4,
+                          "chosen": [" on the mat", " in the yard"] * 4,
+                          "rejected": [" in the park", " on the roof"] * 4})
+    view = TrainingView(interval=0)
+    result = fm.finetune(pairs, model="gpt2", method="dpo", epochs=2, batch_size=4, max_length=16,
+                         val_split=0, monitor=view)
+    names = [trace.name for trace in view.figure.data]
+    assert names == ["training loss", "validation loss", "reward margin", "reward accuracy"]
+    train = [p for p in result.history if p["kind"] == "train"]
+    assert list(view.figure.data[2].y) == [p["reward_margin"] for p in train]
+    assert view.figure.data[3].yaxis == "y2" and view.figure.layout.yaxis2.overlaying == "y"
+    assert "reward_margin" in view.table and "logp_margin" in view.table  # one row per evaluation
+    saved = fm.plot_loss_curve(result)  # the finished run's picture has the same lines
+    assert [trace.name for trace in saved.data] == names
