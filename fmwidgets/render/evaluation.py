@@ -45,26 +45,65 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table class='fm-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+# Evaluators whose scale is fixed by their library (sacrebleu's BLEU and chrF are 0–100) or that
+# are not scores at all (the accounting ones): the axis each is drawn on.
+KNOWN_SCALES = {
+    "bleu": "score, 0–100",
+    "chrf": "score, 0–100",
+    "latency": "seconds per row",
+    "cost": "dollars per row",
+}
+UNIT_SCALE = "score, 0–1"
+SCALE_TOP = {UNIT_SCALE: 1.0, "score, 0–100": 100.0}
+
+
+def scale_groups(summary: Any) -> list[tuple[str, list[int]]]:
+    """(axis title, row positions of ``summary``) for each scale its evaluators are on, in order.
+
+    A chart gives each group an axis of its own, so chrF (0–100) never shrinks exact match (0–1)
+    to nothing: the known scales above; ``score, 0–1`` for a score whose mean and interval stay
+    within 0 and 1 (exact match, a 0/1 judge, rouge_l); otherwise the evaluator on its own axis
+    (a 1–5 judge, WER above 1), titled with its name.
+    """
+    values = summary[["mean", "ci_low", "ci_high"]].astype(float).to_numpy()
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(summary.index):
+        seen = [v for v in values[i] if not math.isnan(v)]
+        title = KNOWN_SCALES.get(str(name)) or (
+            UNIT_SCALE if all(0 <= v <= 1 for v in seen) else f"{name}, on its own scale"
+        )
+        groups.setdefault(title, []).append(i)
+    return list(groups.items())
+
+
 def summary_svg(summary: Any, width: int = 420) -> str:
-    """Horizontal bars (mean) with whiskers (95% interval), one per evaluator, as inline SVG."""
+    """Horizontal bars (mean) with whiskers (95% interval), one per evaluator, as inline SVG, in one
+    section per scale (``scale_groups``), each headed by its scale and drawn to its own top."""
     if len(summary) == 0:
         return ""
     values = summary[["mean", "ci_low", "ci_high"]].astype(float).fillna(0.0)
-    top = max(1.0, float(values.to_numpy().max()))
-    left, bar_w, row_h = 150, width - 220, 22
-    parts = []
-    for i, (name, row) in enumerate(values.iterrows()):
-        y = 6 + i * row_h
+    left, bar_w, row_h, head_h = 150, width - 220, 22, 20
+    parts, y = [], 6
+    for title, rows in scale_groups(summary):
+        top = SCALE_TOP.get(title) or max(float(values.iloc[rows].to_numpy().max()), 1e-12)
         scale = bar_w / top
         parts.append(
-            f"<text x='{left - 6}' y='{y + 14}' text-anchor='end' font-size='12'>{_e(name)}</text>"
-            f"<rect x='{left}' y='{y + 3}' width='{max(row['mean'], 0) * scale:.1f}' height='14' "
-            "fill='#4c78a8'/>"
-            f"<line x1='{left + max(row['ci_low'], 0) * scale:.1f}' x2='{left + max(row['ci_high'], 0) * scale:.1f}' "
-            f"y1='{y + 10}' y2='{y + 10}' style='stroke:{TEXT}' stroke-width='1.5'/>"
-            f"<text x='{left + bar_w + 6}' y='{y + 14}' font-size='12'>{_num(summary['mean'].iloc[i])}</text>"
+            f"<text class='fm-eval-scale' x='{left}' y='{y + 13}' font-size='11' font-style='italic'>"
+            f"{_e(title)} (bar: 0 to {_num(top)})</text>"
         )
-    height = 12 + len(values) * row_h
+        y += head_h
+        for i in rows:
+            row = values.iloc[i]
+            parts.append(
+                f"<text x='{left - 6}' y='{y + 14}' text-anchor='end' font-size='12'>{_e(summary.index[i])}</text>"
+                f"<rect x='{left}' y='{y + 3}' width='{max(row['mean'], 0) * scale:.1f}' height='14' "
+                "fill='#4c78a8'/>"
+                f"<line x1='{left + max(row['ci_low'], 0) * scale:.1f}' x2='{left + max(row['ci_high'], 0) * scale:.1f}' "
+                f"y1='{y + 10}' y2='{y + 10}' style='stroke:{TEXT}' stroke-width='1.5'/>"
+                f"<text x='{left + bar_w + 6}' y='{y + 14}' font-size='12'>{_num(summary['mean'].iloc[i])}</text>"
+            )
+            y += row_h
+    height = y + 6
     return (
         f"<svg class='fm-eval-chart' role='img' aria-label='scores with 95% intervals' width='{width}' "
         f"height='{height}' style='fill:{TEXT}' xmlns='http://www.w3.org/2000/svg'>{''.join(parts)}</svg>"

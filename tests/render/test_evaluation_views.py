@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -10,7 +12,7 @@ from fmwidgets.core.evaluation.evaluators import resolve
 from fmwidgets.core.evaluation.run import run_evaluation
 from fmwidgets.core.evaluation.summary import summarise
 from fmwidgets.render import display_data
-from fmwidgets.render.evaluation import diff_html
+from fmwidgets.render.evaluation import diff_html, scale_groups, summary_svg
 from fmwidgets.render.style import TINT_GREEN, TINT_RED
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
@@ -58,6 +60,34 @@ def test_plotly_bars_have_the_intervals_and_escaped_names(runs):
     assert list(bar.error_y.arrayminus) == pytest.approx((summary["mean"] - summary["ci_low"]).tolist())
     assert "&lt;b&gt;len&lt;/b&gt;" in bar.x and "<i>" not in fig.layout.title.text
     assert fig.record is first.record
+
+
+def test_scores_on_other_scales_get_an_axis_of_their_own():
+    table = pd.DataFrame({"output": ["the cat sat", "a dog", "hello"], "reference": ["the cat sat", "a dog ran", "bye"],
+                          "seconds": [0.5, 2.0, 1.0]})
+    evaluators = resolve(["exact_match", "chrf", "latency"])
+    for ev in evaluators:
+        for column, values in ev.scores(table["output"].tolist(), table).items():
+            table[column] = values
+    summary = summarise(table, evaluators)
+    assert 10 < summary.loc["chrf", "mean"] < 100  # sacrebleu's chrF is 0-100, exact match 0-1
+    assert scale_groups(summary) == [("score, 0–1", [0]), ("score, 0–100", [1]), ("seconds per row", [2])]
+
+    fig = fm.plot_evaluation(summary)
+    assert [list(bar.x) for bar in fig.data] == [["exact_match"], ["chrf"], ["latency"]]
+    axes = [fig.layout.yaxis, fig.layout.yaxis2, fig.layout.yaxis3]
+    assert [a.title.text for a in axes] == ["score, 0–1", "score, 0–100", "seconds per row"]
+    assert tuple(axes[0].range) == (0, 1.05) and tuple(axes[1].range) == (0, 105)
+
+    svg = summary_svg(summary)
+    assert re.findall(r"class='fm-eval-scale'[^>]*>([^<]*)<", svg) == [
+        "score, 0–1 (bar: 0 to 1)", "score, 0–100 (bar: 0 to 100)",
+        f"seconds per row (bar: 0 to {summary.loc['latency', 'ci_high']:.4g})"]
+    widths = [float(w) for w in re.findall(r"<rect x='150' y='[\d.]+' width='([\d.]+)'", svg)]
+    bar = 420 - 220  # each bar is drawn to the top of its own scale
+    mean = summary["mean"]
+    assert widths == pytest.approx([mean["exact_match"] * bar, mean["chrf"] / 100 * bar,
+                                    mean["latency"] / summary.loc["latency", "ci_high"] * bar], abs=0.06)
 
 
 def test_comparison_view_puts_regressions_first_and_marks_escaped_diffs(runs):
