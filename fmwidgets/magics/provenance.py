@@ -30,6 +30,11 @@ def env(args, cell, shell):
         action="store_true",
         help="re-run the calls in a fresh namespace and show, per call, whether the results match",
     ),
+    arg(
+        "--call-api",
+        action="store_true",
+        help="with --verify: send API-served models' requests again (by default their rows come from the cache)",
+    ),
     calls="repro",
     group="reproducibility",
 )

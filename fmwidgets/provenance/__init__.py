@@ -6,6 +6,8 @@ re-run and the comparison of what came back.
 - outcome.py: what a result is (texts, numbers, arrays), for telling whether a re-run matched
 - script.py: ``Repro``, the session as a script or notebook, models and seeds pinned
 - verify.py: ``fm.repro()`` and ``verify=True``, the re-run in a fresh session
+- api_calls.py: whether that re-run may send requests to API-served models (``call_api=True``)
+  and what each step sent or took from the generation cache
 
 It sits below core, whose public functions record themselves here; what it needs of the layers
 above comes in as values: each entry keeps the callable that ran it (``Entry.rerun``, for a magic

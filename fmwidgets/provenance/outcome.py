@@ -3,8 +3,10 @@
 ``outcome(result)`` is taken when a call enters the history (records.py) and again when
 ``fm.repro(verify=True)`` re-runs it; ``verdict(a, b)`` says whether the two match: texts
 exactly, numbers and arrays within a tolerance (float noise between runs and machines).
-Timings (seconds, tokens/s, dates), store ids (``run_id``) and a person's ratings (``human``
-columns) are left out: a re-run does not repeat them.
+Timings (seconds, tokens/s, dates), store ids (``run_id``, and ``name``s, which the store
+numbers: a re-run's evaluation is "eval-2" where the first was "eval-1"; a name the user gave
+comes from the arguments, which the re-run repeats) and a person's ratings (``human`` columns)
+are left out: a re-run does not repeat them.
 Results are read by their shape (dataclass fields, DataFrame columns, arrays, figure traces, a
 widget's ``points``), so nothing here imports torch, plotly or ipywidgets, and new result
 classes need no registration.
@@ -21,7 +23,7 @@ import numpy as np
 from ..handles import Handle
 
 _SKIP = re.compile(
-    r"second|time|per_s|created|started|^history$|^record$|^images?$|output_dir|^script$|^run_id$|^human"
+    r"second|time|per_s|created|started|^history$|^record$|^images?$|output_dir|^script$|^run_id$|^name$|^human"
 )
 _MAX_VALUES = 20_000  # larger arrays are compared on an even sample of this many values (memory)
 RTOL, ATOL = 1e-4, 1e-5

@@ -14,6 +14,11 @@ Inputs come from, in order: the argument's own literal, its Parquet snapshot
 matches; a call whose input changed since is reported as skipped, not run on other data.
 Magics re-run through the same parser, on a stand-in shell whose namespace reads the
 notebook's variables and writes (``--out``) to the fresh namespace only.
+
+API-served models are not asked again unless ``call_api=True`` (api_calls.py): their rows come
+from the generation cache, and a call whose replies are not cached is skipped.  The ``api``
+column says how each such step was checked; a step that sent requests with settings the server
+does not repeat (sampling) is "not deterministic" rather than "same" or "different".
 """
 
 from __future__ import annotations
@@ -28,35 +33,53 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import BadArgumentError
 from ..records import RunRecord, fingerprint_df
 from ..render import Recorded
 from ..render.provenance import verification_bundle
 from ..store import scratch
-from . import history
+from . import api_calls, history
 from .literals import Argument
 from .outcome import outcome, verdict
 from .script import Repro, Step, steps
 
 
-def repro(out: str | os.PathLike | None = None, verify: bool = False, overwrite: bool = False):
+def repro(
+    out: str | os.PathLike | None = None,
+    verify: bool = False,
+    overwrite: bool = False,
+    call_api: bool = False,
+):
     """The session's fmwidgets calls as a runnable script / cells, hub revisions and seeds pinned.
 
     ``out`` ending in ``.ipynb`` writes a notebook, any other name a Python script; an existing
     file is replaced only with ``overwrite=True``.  ``verify=True`` also re-runs the calls in a
     fresh namespace and returns a ``Verification`` (``.table``: one row per call saying whether
-    its texts and numbers match).  ``repro`` itself is not added to the history.
+    its texts and numbers match).  The re-run sends no request to an API-served model: its rows
+    come from the generation cache; ``call_api=True`` asks the servers again (and pays for it).
+    ``repro`` itself is not added to the history.
     """
+    if call_api and not verify:
+        raise BadArgumentError(
+            "call_api=True (--call-api) says whether the re-run of verify=True (--verify) may send "
+            "requests to API-served models; add verify=True, or leave call_api out."
+        )
     created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     result = Repro(steps=steps(list(history.entries)), created=created)
     if out is not None:
         result.write(out, overwrite=overwrite)
-    return verify_steps(result) if verify else result
+    return verify_steps(result, call_api=call_api) if verify else result
 
 
 @dataclass
 class Verification(Recorded, look=verification_bundle):
     """The re-run of a session: ``table`` has one row per call (step, call, status, texts,
-    numbers, difference); ``ok`` is True when no call differed or failed."""
+    numbers, difference, api); ``ok`` is True when no call differed or failed.
+
+    ``status`` is "same", "different", "failed", "skipped", "nothing to compare", or "not
+    deterministic" for a call that asked an API-served model again with sampling (its texts
+    need not repeat); ``api`` says how a call reached its API-served models: "N rows from the
+    cache", "N requests sent again", "server not asked" (a load), "" for local models."""
 
     table: Any
     repro: Repro
@@ -70,17 +93,22 @@ class Verification(Recorded, look=verification_bundle):
         return self.table.to_string(index=False)
 
 
-def verify_steps(script: Repro) -> Verification:
-    """Re-run each step of ``script`` in a fresh session and compare with the recorded outcome."""
+def verify_steps(script: Repro, call_api: bool = False) -> Verification:
+    """Re-run each step of ``script`` in a fresh session and compare with the recorded outcome
+    (API-served models asked again only with ``call_api``)."""
     import pandas as pd
 
     rows = []
     with _fresh_session() as namespace, _quiet():
         done: dict[int, Any] = {}
         for step in script.steps:
-            rows.append(_verify(step, namespace, done))
-    table = pd.DataFrame(rows, columns=["step", "call", "status", "texts", "numbers", "difference"])
-    return Verification(table=table, repro=script)
+            with api_calls.tally(call_api) as spent:
+                row = _verify(step, namespace, done)
+            if spent.sent and not spent.deterministic and row["status"] in ("same", "different"):
+                row["status"] = "not deterministic"
+            rows.append({**row, "api": spent.how})
+    columns = ["step", "call", "status", "texts", "numbers", "difference", "api"]
+    return Verification(table=pd.DataFrame(rows, columns=columns), repro=script)
 
 
 def _verify(step: Step, namespace: ChainMap, done: dict[int, Any]) -> dict[str, Any]:
@@ -95,7 +123,7 @@ def _verify(step: Step, namespace: ChainMap, done: dict[int, Any]) -> dict[str, 
     }
     try:
         result = _run(step, namespace, done)
-    except _Skip as why:
+    except (_Skip, api_calls.NotSent) as why:
         return {**row, "status": "skipped", "difference": str(why)}
     except Exception as exc:  # noqa: BLE001 - a failing re-run is a finding, not a crash
         return {**row, "status": "failed", "difference": f"{type(exc).__name__}: {exc}"}

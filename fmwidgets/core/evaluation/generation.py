@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from ...engines import Engine
 from ...errors import EngineError
+from ...provenance import api_calls
 from ...store import store
 from ..models.registry import ModelHandle
 from ..prompting.generate_df import generate_rows
@@ -102,6 +103,8 @@ def generate_cached(
     seconds = [0.0] * len(sent)
     todo = [i for i, out in enumerate(outputs) if out is None]
     served = handle.provenance() is not None
+    if served:
+        api_calls.replayed(len(hits))  # counted by a re-run of the session (fm.repro(verify=True))
     if todo:
         last = {"time": time.perf_counter(), "done": 0}  # at the previous progress call
 

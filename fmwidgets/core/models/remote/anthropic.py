@@ -43,6 +43,10 @@ class AnthropicBackend(Backend):
                 f"{'it' if len(asked) == 1 else 'them'} out (the model decodes its own way)."
             )
 
+    def deterministic(self, request: Request) -> bool:
+        """Greedy only where the SDK can still send temperature 0 (anthropic 2.x cannot)."""
+        return not request.sampled and takes_sampling()
+
     def arguments(self, request: Request) -> dict[str, Any]:
         args = dict(self._conversation(request), max_tokens=request.max_tokens)
         if takes_sampling():

@@ -158,6 +158,11 @@ class Backend:
     def check(self, request: Request) -> None:
         """One sentence for a setting this provider does not take, before anything is sent."""
 
+    def deterministic(self, request: Request) -> bool:
+        """Whether the server is asked to decode greedily, so that asking again gives the same
+        text (what ``fm.repro(verify=True, call_api=True)`` expects of a re-run)."""
+        return not request.sampled
+
     def arguments(self, request: Request) -> dict[str, Any]:
         raise NotImplementedError
 

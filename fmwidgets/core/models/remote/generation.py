@@ -21,6 +21,7 @@ from ....config import settings
 from ....engines.api import failure, run_requests
 from ....errors import BadArgumentError
 from ....notices import FMWarning
+from ....provenance import api_calls
 from ...prompting.rows import BatchRow
 from ...prompting.sampling import Sampling
 from ..registry import ModelHandle
@@ -91,6 +92,7 @@ def request_for(
         extra=dict(sampling.extra),
     )
     handle.backend.check(request)
+    api_calls.sending(handle.host, handle.backend.deterministic(request))  # a re-run may refuse it
     return request
 
 

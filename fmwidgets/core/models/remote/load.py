@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ....errors import BadArgumentError, RemoteModelError
+from ....provenance import api_calls
 from ...arguments import model_name, number
 from .backend import Endpoint, quoted
 from .handle import RemoteHandle
@@ -148,7 +149,8 @@ def load_remote(
         endpoint=endpoint,
         max_concurrency=int(max_concurrency),
     )
-    entries = _served_models(handle)
+    # a re-run that calls no API (fm.repro(verify=True)) registers it without asking
+    entries = _served_models(handle) if api_calls.may_ask_server() else None
     if entries is not None:
         handle.served = [str(e.get("id")) for e in entries]
         if endpoint.model not in handle.served:
