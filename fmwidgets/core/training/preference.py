@@ -231,6 +231,11 @@ def preference_trainer(
     import transformers
     import trl
 
+    # TRL 1.16 reads transformers 5's deprecated ``is_gradient_checkpointing`` at every step: a
+    # warning between the two libraries that would print under the live view once per step.
+    warnings.filterwarnings(
+        "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
+    )
     net = copy_with_head(base, "causal-lm", [])
     reference = None
     peft_config = None
