@@ -7,7 +7,8 @@ to fit in one layer's float16 bytes.  So the widget state, saved with the notebo
 on screen and no more.
 
 Displaying the view makes two outputs: a static picture (``text/html``: a PNG of the view as it
-was displayed, with the tokens as escaped text), then the widget, whose front end hides that
+was displayed, its rows and columns labelled with the escaped tokens, or layers and heads, and
+its colour scale), then the widget, whose front end hides that
 picture as soon as it renders.  So a live notebook shows the widget alone, and a notebook opened
 without a kernel or widget state, an nbconvert HTML export, GitHub or nbviewer show the picture.
 """
@@ -31,6 +32,9 @@ from ..render.style import CSS, MUTED, TEXT, no_math
 
 VIEWS = ("heatmap", "head", "model")
 _GRID_MAX = 48  # px per head thumbnail in the model view
+_PICTURE_PX = 480  # the static picture's longer side, at most (whole pixels per cell)
+_LABEL_PX = 8  # the smallest label height that is still read: below it, label every k-th row
+_LABEL_W = 110  # px at most for the row labels, and for the height of the (vertical) column labels
 
 
 def grid_side(n_tokens: int, n_layers: int) -> int:
@@ -61,6 +65,48 @@ def mosaic(thumbs: np.ndarray) -> np.ndarray:
         for h in range(n_heads):
             out[l * (s + 1) : l * (s + 1) + s, h * (s + 1) : h * (s + 1) + s] = colorize(thumbs[l, h] / 255)
     return out
+
+
+def _extent(labels: list[tuple[str, bool]]) -> int:
+    """px that the longest label needs (about 7 px a character), at most ``_LABEL_W``."""
+    return min(_LABEL_W, 7 * max((len(text) for text, _ in labels), default=0) + 10)
+
+
+def _labels(labels: list[tuple[str, bool]], cell: int, extent: int, across: bool) -> str:
+    """One box per row (or, ``across``, per column) of ``cell`` px, so each label sits at its row;
+    where rows are too thin to read, one label per ``k`` rows, in a box ``k`` rows long.  ``extent``
+    is the boxes' other side: their width, or their height across the top."""
+    step = max(1, math.ceil(_LABEL_PX / cell))
+    font = min(12, max(cell * step - 2, 7))
+    boxes = []
+    for i in range(0, len(labels), step):
+        text, special = labels[i]
+        size = cell * min(step, len(labels) - i)
+        look = (
+            f"flex:none;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;font-size:{font}px;"
+            f"line-height:{size}px;color:{MUTED if special else TEXT};box-sizing:border-box;"
+        )
+        if across:  # read bottom to top, ending at the picture's top edge
+            look += f"width:{size}px;height:{extent}px;writing-mode:vertical-rl;transform:rotate(180deg)"
+        else:
+            look += f"height:{size}px;width:{extent}px;text-align:right;padding-right:4px"
+        boxes.append(f"<div class='fm-attention-label' style='{look}'>{html.escape(text)}</div>")
+    direction = "row" if across else "column"
+    return f"<div style='display:flex;flex-direction:{direction};flex:none'>{''.join(boxes)}</div>"
+
+
+def _colour_scale(height: int) -> str:
+    """The colour bar of ``colorize`` (linear in RGB, so two stops draw it exactly), 0 to 1."""
+    low, high = (",".join(map(str, colorize(np.array([v]))[0])) for v in (0.0, 1.0))
+    ticks = "".join(f"<span>{v}</span>" for v in ("1", "0.5", "0"))
+    return (
+        f"<div class='fm-attention-scale' style='display:flex;flex:none;margin-left:10px;height:{height}px'>"
+        f"<div style='width:12px;background:linear-gradient(to top, rgb({low}), rgb({high}))'></div>"
+        "<div style='display:flex;flex-direction:column;justify-content:space-between;font-size:11px;"
+        "margin-left:4px'>"
+        f"{ticks}</div><div style='writing-mode:vertical-rl;font-size:11px;margin-left:4px;color:{MUTED}'>"
+        "attention weight</div></div>"
+    )
 
 
 class AttentionView(anywidget.AnyWidget):
@@ -152,26 +198,39 @@ class AttentionView(anywidget.AnyWidget):
         return colorize(self.result.matrix(self.layer, None if self.head < 0 else self.head))
 
     def static_html(self) -> str:
-        """The no-kernel fallback: a PNG of the view plus the tokens, all text escaped."""
+        """The no-kernel fallback: a PNG of the view with its rows and columns labelled (tokens, or
+        layers and heads) and its colour scale, all text escaped.
+
+        The labels are boxes of the picture's own cell size in pixels beside it, so each one lines
+        up with its row or column in any renderer, with no script.
+        """
         picture = self.static_picture()
-        scale = max(1, 480 // max(picture.shape[:2]))
+        scale = max(1, _PICTURE_PX // max(picture.shape[:2]))
         uri = base64.b64encode(png(picture)).decode("ascii")
-        which = (
-            "every layer and head"
-            if self.view == "model"
-            else (f"layer {self.layer}, " + ("mean of heads" if self.head < 0 else f"head {self.head}"))
-        )
-        tokens = " ".join(
-            f"<code style='color:{MUTED if sp else TEXT}'>{html.escape(tok)}</code>"
-            for tok, sp in zip(self.result.tokens, self.result.special)
-        )
+        if self.view == "model":
+            which = "every layer and head"
+            cell = (picture.shape[0] // self.result.n_layers) * scale  # a thumbnail and its 1-px gap
+            rows = [(f"layer {i}", False) for i in range(self.result.n_layers)]
+            cols = [(f"head {h}", False) for h in range(self.result.n_heads)]
+            axes = "rows: layers · columns: heads (each: attending token down, attended token across)"
+        else:
+            which = f"layer {self.layer}, " + ("mean of heads" if self.head < 0 else f"head {self.head}")
+            cell = scale
+            rows = cols = list(zip(self.result.tokens, self.result.special))
+            axes = "rows: the attending token · columns: the token it attends to"
+        height, width = picture.shape[0] * scale, picture.shape[1] * scale
+        left = _extent(rows)
         return (
             f"<div class='fm-attention-static {self.fallback_id}'>"
             f"<div><b>{html.escape(self.result.summary())}</b> — {html.escape(which)} "
             "(static picture: run the cell for the interactive view)</div>"
+            f"<div style='font-size:11px;color:{MUTED}'>{html.escape(axes)}</div>"
+            f"<div style='display:flex;align-items:flex-end'><div style='width:{left}px;flex:none'></div>"
+            f"{_labels(cols, cell, _extent(cols), across=True)}</div>"
+            f"<div style='display:flex;align-items:flex-start'>{_labels(rows, cell, left, across=False)}"
             f"<img alt='attention, {html.escape(which)}' src='data:image/png;base64,{uri}' "
-            f"width='{picture.shape[1] * scale}' style='image-rendering:pixelated'>"
-            f"<div style='font-size:12px'>{tokens}</div></div>"
+            f"width='{width}' style='image-rendering:pixelated;display:block;flex:none'>"
+            f"{_colour_scale(height)}</div></div>"
         )
 
     def __repr__(self) -> str:

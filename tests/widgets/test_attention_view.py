@@ -4,6 +4,7 @@ the static fallback for saved notebooks, and hostile tokens."""
 from __future__ import annotations
 
 import base64
+import html
 import io
 import re
 
@@ -130,6 +131,38 @@ def test_static_fallback_is_a_png_and_escaped_tokens(wire):
     assert image[i, j].sum() < image[k, m].sum()
     assert view.fallback_id in page
     assert "every layer and head" in AttentionView(result, view="model").static_html()
+
+
+def _label_boxes(page):
+    """(text, the box's side along its row or column in px) of each label, in page order."""
+    return [(html.unescape(text), int(re.search(r"(?:height|width):(\d+)px", style).group(1)))
+            for style, text in re.findall(r"class='fm-attention-label' style='([^']*)'>([^<]*)<", page)]
+
+
+def test_static_fallback_labels_rows_and_columns_in_line_with_the_picture_and_has_a_colour_scale(wire):
+    tokens = ["[CLS]", HOSTILE, "b", "c"]
+    result = _result(tokens, layers=2, heads=3)
+    page = AttentionView(result, view="heatmap").static_html()
+    height = int(re.search(r"<img [^>]*width='(\d+)'", page).group(1))  # the picture is square
+    cell = height // len(tokens)
+    assert cell * len(tokens) == height  # whole pixels per token
+    # the columns across the top, then the rows down the side, each one cell long
+    assert [t for t, _ in _label_boxes(page)] == tokens * 2 and HOSTILE not in page
+    assert [side for _, side in _label_boxes(page)] == [cell] * 8
+    scale = re.search(r"class='fm-attention-scale' style='[^']*height:(\d+)px'>(.*?)</div></div>", page)
+    assert int(scale.group(1)) == height and "attention weight" in scale.group(2)
+    assert "rgb(247,251,255), rgb(8,48,107)" in scale.group(2)  # colorize(0) to colorize(1)
+
+    grid = AttentionView(result, view="model").static_html()
+    width = int(re.search(r"<img [^>]*width='(\d+)'", grid).group(1))
+    labels = _label_boxes(grid)
+    assert [t for t, _ in labels] == ["head 0", "head 1", "head 2", "layer 0", "layer 1"]
+    assert {side for _, side in labels} == {width // 3}  # one thumbnail (and its gap) per label
+
+    long = _result([f"t{i}" for i in range(200)], layers=1, heads=1)
+    page = AttentionView(long, view="heatmap").static_html()
+    boxes = _label_boxes(page)  # 2 px per token: one label per 4 tokens, 4 tokens long
+    assert [t for t, _ in boxes[:3]] == ["t0", "t4", "t8"] and {s for _, s in boxes} == {8}
 
 
 def test_display_is_the_picture_then_the_widget(wire, ip):
