@@ -59,11 +59,11 @@ class ServedModel:
     def base_url(self) -> str:
         return f"{self.url}/v1"
 
-    def start(self, timeout: float = 90.0) -> ServedModel:
-        """Start the server and wait for ``/health`` (6-20 s here); its output goes to ``log``."""
-        env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-        env.setdefault("OMP_NUM_THREADS", "1")
-        command = _serve_command() + [
+    what = "transformers serve"
+
+    def command(self) -> list[str]:
+        """The server's command line (a subclass serves with another program)."""
+        return _serve_command() + [
             "serve",
             self.folder,
             "--host",
@@ -73,6 +73,12 @@ class ServedModel:
             "--device",
             "cpu",
         ]
+
+    def start(self, timeout: float = 90.0) -> ServedModel:
+        """Start the server and wait for ``/health`` (6-20 s here); its output goes to ``log``."""
+        env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+        env.setdefault("OMP_NUM_THREADS", "1")
+        command = self.command()
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
@@ -80,7 +86,7 @@ class ServedModel:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"transformers serve exited ({self.process.returncode}); see {self.log}")
+                raise RuntimeError(f"{self.what} exited ({self.process.returncode}); see {self.log}")
             try:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=2) as reply:
                     if reply.status == 200:
@@ -88,7 +94,7 @@ class ServedModel:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"transformers serve did not answer /health in {timeout:.0f} s; see {self.log}")
+        raise RuntimeError(f"{self.what} did not answer /health in {timeout:.0f} s; see {self.log}")
 
     def stop(self) -> None:
         """End the server's whole process group (SIGTERM, then SIGKILL after 10 s)."""
@@ -107,6 +113,63 @@ class ServedModel:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+# Converts a Hugging Face folder to GGUF with llama.cpp's own converter, run as a script with two
+# changes for the test models: their byte-level BPE, trained for the test, has no entry in the
+# converter's table of known pre-tokenizers (it is GPT-2's), and no sentencepiece model to try first.
+_TO_GGUF = """
+import runpy, sys
+home, folder, out = sys.argv[1:4]
+sys.path[:0] = [home, home + "/gguf-py"]
+from conversion import base, llama
+known = base.TextModel.get_vocab_base_pre
+def pre_tokenizer(self, tokenizer):
+    try:
+        return known(self, tokenizer)
+    except NotImplementedError:
+        return "gpt-2"
+base.TextModel.get_vocab_base_pre = pre_tokenizer
+llama.LlamaModel.set_vocab = lambda self: self._set_vocab_gpt2()
+sys.argv = ["convert_hf_to_gguf.py", folder, "--outfile", out, "--outtype", "f32"]
+runpy.run_path(home + "/convert_hf_to_gguf.py", run_name="__main__")
+"""
+
+
+def llama_home() -> Path | None:
+    """Where ``scripts/llama_server.sh`` built llama-server (``FM_LLAMA_SERVER``, else the
+    checkout's ``.cache/llama-server``), or None when it has not been built."""
+    home = Path(
+        os.environ.get("FM_LLAMA_SERVER") or Path(__file__).resolve().parents[1] / ".cache" / "llama-server"
+    )
+    return home if (home / "bin" / "llama-server").exists() else None
+
+
+class LlamaServer(ServedModel):
+    """llama.cpp's ``llama-server`` over a Hugging Face folder (converted to GGUF, f32, beside
+    it): an OpenAI-compatible server that returns log-probabilities, and Anthropic's Messages API
+    at ``url`` (``/v1/messages``).  Requests name the model by its folder, as with ``ServedModel``."""
+
+    what = "llama-server"
+
+    def __init__(self, folder: str | Path, home: str | Path, port: int | None = None) -> None:
+        super().__init__(folder, port, Path(folder).with_suffix(".llama.log"))
+        self.home = Path(home)
+        self.gguf = Path(folder).with_suffix(".gguf")
+
+    def command(self) -> list[str]:
+        if not self.gguf.exists():
+            subprocess.run(
+                [sys.executable, "-c", _TO_GGUF, str(self.home), self.folder, str(self.gguf)],
+                check=True,
+                capture_output=True,
+                env=dict(os.environ, HF_HUB_OFFLINE="1"),
+            )
+        return [
+            str(self.home / "bin" / "llama-server"),
+            *("-m", str(self.gguf), "--alias", self.folder, "--jinja"),
+            *("--host", "127.0.0.1", "--port", str(self.port), "-c", "1024", "-t", "1"),
+        ]
 
 
 # What a fault does: a status code with a small JSON error, "drop" (the connection closes half-way

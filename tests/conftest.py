@@ -165,6 +165,22 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def llama(tmp_path_factory):
+    """llama.cpp's llama-server (fmwidgets.testing_server.LlamaServer) over the same tiny chat
+    Llama as ``served``: a real server that returns log-probabilities and speaks Anthropic's
+    Messages API.  scripts/test.sh builds it (scripts/llama_server.sh); where it has not been built
+    the tests that need it skip and say how to build it."""
+    from fmwidgets.testing_server import LlamaServer, llama_home
+
+    home = llama_home()
+    if home is None:
+        pytest.skip("llama-server is not built here: run bash scripts/llama_server.sh (needs cmake, g++)")
+    folder = testing.tiny_chat_llama(tmp_path_factory.mktemp("llama") / "llama")
+    with LlamaServer(folder, home) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def _session_proxy(served):
     from fmwidgets.testing_server import FaultProxy
 
@@ -289,8 +305,10 @@ class Leaks:
         folder = self._store.parent  # this kernel's store and the replay kernel's (in its folder)
         for path in sorted([*folder.glob(self._store.name + "*"), *folder.glob(".fmwidgets/*")]):
             self.keep(f"store file {path.relative_to(folder)}", path.read_bytes())  # with -wal, -shm
-        found = {label: [name for name, value in self.planted.items() if value in text]
-                 for label, text in self.texts.items()}
+        found = {
+            label: [name for name, value in self.planted.items() if value in text]
+            for label, text in self.texts.items()
+        }
         assert {label: names for label, names in found.items() if names} == {}
         assert not failed, failed  # the replay ran through, so each of its outputs was searched
 
@@ -303,8 +321,13 @@ def _executed(path: Path, inputs: str) -> tuple[str, list]:
 
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(1, nbformat.v4.new_code_cell(inputs))
-    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute(env=dict(os.environ))
+    NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute(env=dict(os.environ))
     failed = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     return nbformat.writes(nb), failed
 
