@@ -360,3 +360,62 @@ def chat_body(body: bytes) -> dict[str, Any]:
         return json.loads(body or b"{}")
     except ValueError:
         return {}
+
+
+def model_list(model: str) -> dict[str, Any]:
+    """A ``/v1/models`` body as an OpenAI-compatible server that returns log-probabilities sends
+    it (llama.cpp's llama-server: ``owned_by`` "llamacpp")."""
+    return {
+        "object": "list",
+        "data": [{"id": model, "object": "model", "created": 0, "owned_by": "llamacpp"}],
+    }
+
+
+def logprobs_reply(model: str, tokens: list[tuple[str, dict[str, float]]]) -> dict[str, Any]:
+    """A chat-completion body with ``logprobs.content``, field for field as llama.cpp's
+    llama-server sends it for ``logprobs=true, top_logprobs=K`` (OpenAI and vLLM send the same
+    fields, without llama-server's token ``id``).  ``tokens`` is [(token, {alternative:
+    probability})]: each token's own probability is its entry among the alternatives."""
+    import math
+
+    def entry(token: str, p: float, n: int) -> dict[str, Any]:
+        return {"id": n, "token": token, "bytes": list(token.encode()), "logprob": math.log(p)}
+
+    content = []
+    for token, alternatives in tokens:
+        ranked = sorted(alternatives.items(), key=lambda item: -item[1])
+        ids = {t: n for n, (t, _) in enumerate(ranked)}
+        top = [entry(t, p, ids[t]) for t, p in ranked]
+        content.append({**entry(token, alternatives[token], ids[token]), "top_logprobs": top})
+    return {
+        "id": "chatcmpl-fmtest",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "system_fingerprint": "b0-unknown",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "length",
+                "message": {"role": "assistant", "content": "".join(t for t, _ in tokens)},
+                "logprobs": {"content": content},
+            }
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": len(tokens), "total_tokens": 10 + len(tokens)},
+    }
+
+
+def serving_logprobs(
+    model: str, reply: Callable[[dict[str, Any]], list[tuple[str, dict[str, float]]]]
+) -> Callable[[int, str, bytes], Fault | None]:
+    """A ``FaultProxy`` rule that makes the proxy a server returning log-probabilities: it lists
+    ``model`` and answers each chat completion with ``logprobs_reply(model, reply(request))``."""
+
+    def rule(number: int, path: str, body: bytes) -> Fault | None:
+        if path.endswith("/models"):
+            return 200, model_list(model)
+        if path.endswith("/chat/completions"):
+            return 200, logprobs_reply(model, reply(chat_body(body)))
+        return None
+
+    return rule

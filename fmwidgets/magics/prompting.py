@@ -275,6 +275,7 @@ def fill(args, cell, shell, **given):
     arg("--top-k", type=int, metavar="K"),
     arg("--model", metavar="NAME"),
     arg("--strict", action="store_true", help="a text longer than the context is an error, not cut"),
+    arg("--max-new-tokens", type=int, metavar="N", help="API-served models: how many reply tokens to score"),
     arg("--out", default=None, metavar="VAR"),
     calls="token_probs",
     group="prompts",
