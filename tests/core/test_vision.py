@@ -13,7 +13,7 @@ from fmwidgets.testing import color_images
 def test_vit_loads_as_a_vision_model(vit):
     assert vit.family == "vision" and vit.head == "image-classification"
     assert vit.features == ["classify_images", "attention"]
-    with pytest.raises(WrongFamilyError, match="image classification"):
+    with pytest.raises(WrongFamilyError, match="is a vision model and cannot transcribe speech .*; it can classify images"):
         fm.transcribe(np.ones(10), sampling_rate=16000, model="vit")
 
 

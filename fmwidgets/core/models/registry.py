@@ -155,7 +155,7 @@ class ModelHandle(Shown, Handle, look=model_card):
             "predict": ": fine-tune it first with %fm finetune",
         }.get(feature, "")
         raise WrongFamilyError(
-            f"Model '{self.name}' is {_article(self.family)} {self.family} and cannot {what}{hint}; "
+            f"Model '{self.name}' is {_kind(self.family)} and cannot {what}{hint}; "
             f"it can {_can_do(self.features)}."
         )
 
@@ -210,8 +210,10 @@ class ModelHandle(Shown, Handle, look=model_card):
         )
 
 
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
+def _kind(family: str) -> str:
+    """ "an encoder", "a decoder", "a vision model": a family as the words after "is"."""
+    named = {"clip": "a CLIP-style model", "speech": "a speech model", "vision": "a vision model"}
+    return named.get(family) or ("an " if family[:1] in "aeiou" else "a ") + family
 
 
 def _first_attr(obj: Any, *names: str) -> Any:
