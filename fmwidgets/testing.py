@@ -46,6 +46,17 @@ def _words() -> list[str]:
     return CORPUS * 4
 
 
+def _image_processor(name: str) -> Any:
+    """transformers' ``name`` image processor class, or its PIL twin ``<name>Pil`` where torchvision
+    is missing: asking for ``name`` then falls back to the twin itself, with a warning ("requires
+    torchvision (not installed); falling back to ...") in every notebook that builds a tiny model."""
+    import transformers
+    from transformers.utils import is_torchvision_available
+
+    pil = None if is_torchvision_available() else getattr(transformers, f"{name}Pil", None)
+    return pil if pil is not None else getattr(transformers, name)
+
+
 def _default_dir(kind: str, path: str | Path | None) -> Path:
     folder = Path(path) if path is not None else Path(tempfile.mkdtemp(prefix=f"fm-tiny-{kind}-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -280,7 +291,6 @@ def tiny_clip(
     import torch
     from transformers import (  # type: ignore[attr-defined]  # transformers 5: CLIPTokenizerFast is an alias
         CLIPConfig,
-        CLIPImageProcessor,
         CLIPModel,
         CLIPProcessor,
         CLIPTokenizerFast,
@@ -290,7 +300,7 @@ def tiny_clip(
     vocab, merges = _bpe_files(folder, 400, ["<|startoftext|>", "<|endoftext|>"], "</w>")
     tok = CLIPTokenizerFast(vocab=vocab, merges=merges)
     tok.model_max_length = 32
-    image_processor = CLIPImageProcessor(
+    image_processor = _image_processor("CLIPImageProcessor")(
         size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size}
     )
     text = dict(
@@ -460,7 +470,7 @@ def tiny_vit(
 ) -> Path:
     """A ViT image classifier (with ``id2label``) and its image processor saved to ``path``."""
     import torch
-    from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+    from transformers import ViTConfig, ViTForImageClassification
 
     folder = _default_dir("vit", path)
     config = ViTConfig(
@@ -475,5 +485,7 @@ def tiny_vit(
     )
     torch.manual_seed(seed)
     ViTForImageClassification(config).save_pretrained(folder)
-    ViTImageProcessor(size={"height": image_size, "width": image_size}).save_pretrained(folder)
+    _image_processor("ViTImageProcessor")(size={"height": image_size, "width": image_size}).save_pretrained(
+        folder
+    )
     return folder
