@@ -133,9 +133,18 @@ def test_the_tour_is_there():
     assert NOTEBOOKS, "notebooks/ holds no .ipynb files"
 
 
+# Notebooks that compare with an API-served model: they use the test session's `transformers serve`
+# (the `served` fixture) through these variables instead of starting a server of their own.
+SERVED_NOTEBOOKS = ("09-api-models",)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_tour_notebook_runs_records_and_exports(path, workdir):
+def test_tour_notebook_runs_records_and_exports(path, workdir, request, monkeypatch):
+    if path.stem in SERVED_NOTEBOOKS:
+        served = request.getfixturevalue("served")
+        monkeypatch.setenv("FM_SERVED_BASE_URL", served.base_url)
+        monkeypatch.setenv("FM_SERVED_MODEL", served.model)
     nb = executed(path, workdir)
     outs = outputs(nb)
     errors = [o for o in outs if o.output_type == "error"]

@@ -3,7 +3,7 @@
 ``outcome(result)`` is taken when a call enters the history (records.py) and again when
 ``fm.repro(verify=True)`` re-runs it; ``verdict(a, b)`` says whether the two match: texts
 exactly, numbers and arrays within a tolerance (float noise between runs and machines).
-Timings (seconds, tokens/s, dates), store ids (``run_id``, and ``name``s, which the store
+Timings (seconds, tokens/s, latency, dates: as columns, fields or a summary's rows), store ids (``run_id``, and ``name``s, which the store
 numbers: a re-run's evaluation is "eval-2" where the first was "eval-1"; a name the user gave
 comes from the arguments, which the re-run repeats) and a person's ratings (``human`` columns)
 are left out: a re-run does not repeat them.
@@ -23,7 +23,8 @@ import numpy as np
 from ..handles import Handle
 
 _SKIP = re.compile(
-    r"second|time|per_s|created|started|^history$|^record$|^images?$|output_dir|^script$|^run_id$|^name$|^human"
+    r"second|time|timing|latency|per_s|created|started|^history$|^record$|^images?$|output_dir|^script$"
+    r"|^run_id$|^name$|^human"
 )
 _MAX_VALUES = 20_000  # larger arrays are compared on an even sample of this many values (memory)
 RTOL, ATOL = 1e-4, 1e-5
@@ -51,6 +52,8 @@ def _walk(value: Any, path: str, out: dict[str, Any], depth: int) -> None:
     elif isinstance(value, Handle):
         out[path] = f"{value.model_id}@{value.commit}"
     elif hasattr(value, "to_numpy") and hasattr(value, "columns"):  # a DataFrame
+        # rows named like timings go too: a summary indexed by evaluator has a "latency" row
+        value = value.loc[np.array([not _SKIP.search(str(label)) for label in value.index], dtype=bool)]
         for column in value.columns:
             if not _SKIP.search(str(column)):
                 _array(value[column].to_numpy(), f"{path}[{column}]", out)

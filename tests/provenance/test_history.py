@@ -221,3 +221,12 @@ def test_the_prompting_tour_verifies(tmp_path):
                      "%%fm compare", "fm.compare(", "%fm probs --of first", "%fm fill",
                      "fm.generate(prompt='The {animal} sat', model='gpt2'"):  # the last: the Playground's run
         assert expected in calls, expected
+
+
+def test_a_re_run_evaluation_is_the_same_though_its_name_and_latency_are_new(ip, g):
+    ip.user_ns["data"] = data = pd.DataFrame({"q": ["a cat", "a dog", "a car"], "ref": ["x", "y", "z"]})
+    first = fm.evaluate(data, "{q}", model="g", reference="ref", evaluators=["chrf", "latency"], max_new_tokens=2,
+                        greedy=True, progress=False)
+    verification = fm.repro(verify=True)
+    assert list(verification.table["status"])[-1] == "same", verification.table.to_string()
+    assert first.name == "eval-1" and fm.evaluations()["name"].tolist() == ["eval-1"]  # the re-run's went to scratch
