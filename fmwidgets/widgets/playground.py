@@ -36,6 +36,7 @@ from ..render.style import note as note_html
 from .fallback import PlainOutput
 from .stream import Throttle
 
+LABEL_WIDTH = "7.5em"  # the settings' labels, so the longest ("top k (0 off)") is shown whole
 BRACES_NOTE = (
     "{…} is sent as written: the playground does not fill placeholders from notebook variables "
     "(%%fm prompt does)."
@@ -86,12 +87,18 @@ class Playground(w.VBox):
         self.prompt = w.Textarea(
             value=prompt, placeholder="Write a prompt…", layout=w.Layout(width="100%", height="6em")
         )
-        self.max_new_tokens = w.IntSlider(value=MAX_NEW_TOKENS, min=1, max=1024, description="max tokens")
-        self.temperature = w.FloatSlider(value=0.8, min=0.05, max=2.0, step=0.05, description="temperature")
-        self.top_p = w.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="top p")
-        self.top_k = w.IntSlider(value=0, min=0, max=200, description="top k (0 off)")
+        # ipywidgets gives a label about 80 px, which cuts "temperature" and "top k (0 off)"
+        label = dict(style={"description_width": LABEL_WIDTH})
+        self.max_new_tokens = w.IntSlider(
+            value=MAX_NEW_TOKENS, min=1, max=1024, description="max tokens", **label
+        )
+        self.temperature = w.FloatSlider(
+            value=0.8, min=0.05, max=2.0, step=0.05, description="temperature", **label
+        )
+        self.top_p = w.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="top p", **label)
+        self.top_k = w.IntSlider(value=0, min=0, max=200, description="top k (0 off)", **label)
         self.greedy = w.Checkbox(value=False, description="greedy")
-        self.seed = w.IntText(value=0, description="seed")
+        self.seed = w.IntText(value=0, description="seed", **label)
         self.picker = w.SelectMultiple(
             options=names, value=(names[0],), description="models", rows=min(4, len(names))
         )

@@ -121,3 +121,23 @@ def test_needs_a_decoder(bert):
 def test_needs_a_model():
     with pytest.raises(NoModelLoadedError, match="needs a decoder"):
         Playground()
+
+
+def test_every_setting_label_is_shown_whole(gpt2):
+    """JupyterLab draws a widget's label in 13 px type in a box of ``description_width`` (80 px by
+    default, which cut "temperature"); each label must fit its box, less the box's 8 px of margin."""
+    from pathlib import Path
+
+    from PIL import ImageFont
+
+    font_file = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Chromium's sans on Linux
+    if not font_file.exists():
+        pytest.skip("DejaVu Sans is not installed here (fonts-dejavu-core)")
+    font = ImageFont.truetype(str(font_file), 13)
+    pg = make(["gpt2"])
+    labelled = [pg.max_new_tokens, pg.temperature, pg.top_p, pg.top_k, pg.seed]
+    assert font.getlength("temperature") > 80 - 8  # the default box is too small for it
+    for control in labelled:
+        width = control.style.description_width
+        assert width.endswith("em"), width
+        assert font.getlength(control.description) <= float(width[:-2]) * 13 - 8, control.description
