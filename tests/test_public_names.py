@@ -51,3 +51,23 @@ def test_the_public_functions_show_their_core_parameters():
     assert {"max_new_tokens", "temperature", "stream", "keep"} <= set(params) and "on_text" not in params
     progress = inspect.signature(fmwidgets.evaluate).parameters["progress"]
     assert progress.annotation in (bool | None, "bool | None")
+
+
+def takes_model(name: str, home: str) -> bool:
+    """Whether public function (or class) ``name``, defined in ``home``, has a ``model`` parameter."""
+    for node in ast.parse(module_file(home).read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            node = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        elif not (isinstance(node, ast.FunctionDef) and node.name == name):
+            continue
+        if node is not None:
+            return "model" in [a.arg for a in node.args.args + node.args.kwonlyargs]
+    return False
+
+
+def test_the_readme_says_what_each_call_taking_a_model_does_on_an_api_model():
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### On an API-served model", 1)[1].split("\n### ", 1)[0]
+    listed = [name for name, home in fmwidgets._LAZY.items() if takes_model(name, home)]
+    assert len(listed) > 20  # the check reads the definitions (not a list kept by hand)
+    assert [name for name in listed if f"fm.{name}" not in section] == []
