@@ -3,7 +3,8 @@
 Images are shown as small PNG thumbnails placed on the figure (layout images), so a reader sees
 which picture each row is; every label goes through ``plotly_text``, since Plotly renders tick
 labels and hover text as a markup subset.  The joint map puts images and texts in one 2-D projection of
-the shared embedding space, which is what makes CLIP-style models useful for search.
+the shared embedding space, which is what makes CLIP-style models useful for search; its text
+labels are placed so that none covers another or a point (plotly has no such placement itself).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from ..render.text import plotly_texts
 from .figure import RecordedFigure, with_record
 
 MAX_THUMBNAILS = 60  # more images than this: the joint map shows markers only
+# The joint map is drawn at a fixed size so that its labels can be placed in pixels: a label is
+# ``LABEL_LIMIT`` characters at most, about ``CHAR_PX`` px each in its 12 px type, ``LABEL_PX`` high.
+MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 760, 520, 60
+LABEL_LIMIT, CHAR_PX, LABEL_PX = 30, 7.5, 16
 
 
 def plot_clip_similarity(result: ClipResult, value: str = "probs") -> RecordedFigure:
@@ -75,6 +80,8 @@ def plot_clip_map(result: ClipResult, method: str = "pca", seed: int = 0) -> Rec
     img_pts, txt_pts = points[:n], points[n:]
     names = plotly_texts(result.names)
     texts = plotly_texts(result.texts)
+    span = float(np.ptp(points, axis=0).max()) or 1.0
+    low, high = points.min(axis=0) - span * 0.12, points.max(axis=0) + span * 0.12
     fig = go.Figure(
         [
             go.Scatter(
@@ -89,16 +96,41 @@ def plot_clip_map(result: ClipResult, method: str = "pca", seed: int = 0) -> Rec
             go.Scatter(
                 x=txt_pts[:, 0],
                 y=txt_pts[:, 1],
-                mode="markers+text",
+                mode="markers",
                 name="texts",
                 text=texts,
-                textposition="top center",
                 marker={"size": 10, "symbol": "diamond"},
                 hovertemplate="%{text}<extra>text</extra>",
             ),
         ]
     )
-    span = float(np.ptp(points, axis=0).max()) or 1.0
+    pixels = (points - low) / (high - low) * [MAP_WIDTH - 2 * MAP_MARGIN, -(MAP_HEIGHT - 2 * MAP_MARGIN)]
+    pixels += [MAP_MARGIN, MAP_HEIGHT - MAP_MARGIN]
+    thumb_px = 0.08 * span / (high - low) * [MAP_WIDTH - 2 * MAP_MARGIN, MAP_HEIGHT - 2 * MAP_MARGIN]
+    taken = [(x, y, *(thumb_px if n <= MAX_THUMBNAILS else (12, 12))) for x, y in pixels[:n]]
+    taken += [(x, y, 12, 12) for x, y in pixels[n:]]  # every marker, so no label covers one
+    shown = [str(t) if len(str(t)) <= LABEL_LIMIT else str(t)[: LABEL_LIMIT - 1] + "…" for t in result.texts]
+    offsets = _label_offsets(pixels[n:], [len(t) * CHAR_PX + 4 for t in shown], taken)
+    fig.update_layout(
+        annotations=[
+            dict(
+                x=float(x),
+                y=float(y),
+                xref="x",
+                yref="y",
+                text=label,
+                ax=dx,
+                ay=dy,
+                showarrow=True,
+                arrowwidth=1,
+                arrowcolor="#9e9e9e",
+                arrowhead=0,
+                standoff=6,
+                font={"size": 12},
+            )
+            for (x, y), label, (dx, dy) in zip(txt_pts, plotly_texts(result.texts, LABEL_LIMIT), offsets)
+        ]
+    )
     if n <= MAX_THUMBNAILS:
         fig.update_layout(
             images=[
@@ -117,5 +149,54 @@ def plot_clip_map(result: ClipResult, method: str = "pca", seed: int = 0) -> Rec
                 for img, (x, y) in zip(result.images, img_pts)
             ]
         )
-    fig.update_layout(title=f"Images and texts in one map ({method.upper()})", template="plotly_white")
+    fig.update_layout(
+        title=f"Images and texts in one map ({method.upper()})",
+        template="plotly_white",
+        width=MAP_WIDTH,
+        height=MAP_HEIGHT,
+        margin=dict(l=MAP_MARGIN, r=MAP_MARGIN, t=MAP_MARGIN, b=MAP_MARGIN),
+        showlegend=True,
+        legend=dict(x=1, y=1, xanchor="right", bgcolor="rgba(255,255,255,0.6)"),
+        xaxis=dict(range=[float(low[0]), float(high[0])], showgrid=False, zeroline=False),
+        yaxis=dict(range=[float(low[1]), float(high[1])], showgrid=False, zeroline=False),
+    )
     return with_record(fig, result.record)
+
+
+def _label_offsets(
+    points: np.ndarray, widths: list[float], taken: list[tuple[float, float, float, float]]
+) -> list[tuple[float, float]]:
+    """A pixel offset (dx, dy) for each label of ``points`` (pixel positions, y down) so that no
+    label box (``widths`` x ``LABEL_PX``) overlaps another or a box in ``taken`` (centre x, y, width,
+    height): the nearest free spot on rings around its point, above it first; a label far from its
+    point is tied to it by a line.  Greedy, in order: enough for the few labels of a CLIP map."""
+    boxes = list(taken)
+    out = []
+    for (x, y), width in zip(points, widths):
+        spot = None
+        for ring in range(1, 13):
+            step_y, step_x = ring * LABEL_PX, ring * (width / 2 + 8)
+            for dx, dy in (
+                (0, -step_y),
+                (0, step_y),
+                (step_x, 0),
+                (-step_x, 0),
+                (step_x, -step_y),
+                (-step_x, -step_y),
+                (step_x, step_y),
+                (-step_x, step_y),
+            ):
+                box = (x + dx, y + dy, width, LABEL_PX)
+                if not any(_overlap(box, other) for other in boxes):
+                    spot = (dx, dy)
+                    break
+            if spot is not None:
+                break
+        spot = spot or (0.0, -LABEL_PX)  # nowhere free: above its point, as before
+        boxes.append((x + spot[0], y + spot[1], width, LABEL_PX))
+        out.append((float(spot[0]), float(spot[1])))
+    return out
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return abs(a[0] - b[0]) * 2 < a[2] + b[2] and abs(a[1] - b[1]) * 2 < a[3] + b[3]

@@ -100,3 +100,40 @@ def test_clip_heatmap_and_joint_map(clip):
     assert [t.name for t in joint.data] == ["images", "texts"]
     assert len(joint.data[0].x) == 3 and len(joint.data[1].x) == 2 and len(joint.layout.images) == 3
     assert joint.record.kind == "clip_similarity"
+
+
+def test_clip_map_labels_do_not_overlap_each_other_or_the_points(clip):
+    """The tiny CLIP's random text vectors crowd together: each label still gets a spot of its own."""
+    from pathlib import Path
+
+    from fmwidgets.plots.clip import CHAR_PX, LABEL_PX, MAP_HEIGHT, MAP_MARGIN, MAP_WIDTH
+    from fmwidgets.testing import color_images
+
+    labels = [f"a {c} square" for c in ("red", "green", "blue", "yellow", "black", "white", "grey", "pink")]
+    fig = fm.plot_clip_map(fm.clip_similarity(color_images(6), labels))
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    assert (fig.layout.width, fig.layout.height) == (MAP_WIDTH, MAP_HEIGHT)
+
+    def px(x, y):  # data -> pixels in the fixed-size figure, y down
+        return (MAP_MARGIN + (x - x0) / (x1 - x0) * (MAP_WIDTH - 2 * MAP_MARGIN),
+                MAP_HEIGHT - MAP_MARGIN - (y - y0) / (y1 - y0) * (MAP_HEIGHT - 2 * MAP_MARGIN))
+
+    notes = fig.layout.annotations
+    assert [a.text for a in notes] == labels
+    boxes = []
+    for a in notes:
+        x, y = px(a.x, a.y)
+        boxes.append((x + a.ax, y + a.ay, len(a.text) * CHAR_PX + 4, LABEL_PX))
+    markers = [(*px(x, y), 12, 12) for trace in fig.data for x, y in zip(trace.x, trace.y)]
+
+    def overlap(a, b):
+        return abs(a[0] - b[0]) * 2 < a[2] + b[2] and abs(a[1] - b[1]) * 2 < a[3] + b[3]
+
+    assert not [(i, j) for i in range(len(boxes)) for j in range(i) if overlap(boxes[i], boxes[j])]
+    assert not [(i, m) for i, b in enumerate(boxes) for m in markers if overlap(b, m)]
+    font_file = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if font_file.exists():  # the boxes are at least as wide as the labels drawn in 12 px type
+        from PIL import ImageFont
+
+        font = ImageFont.truetype(str(font_file), 12)
+        assert all(font.getlength(t) <= len(t) * CHAR_PX for t in labels)
