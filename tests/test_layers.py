@@ -82,6 +82,52 @@ def test_provenance_imports_nothing_from_core_or_above():
     assert bad_imports_under("provenance", ABOVE_PROVENANCE) == {}
 
 
+# plots/ are pure functions (data in, Figure out) that widgets and magics show; widgets/ are
+# called by the magics: neither reaches up to what shows or calls it.
+ABOVE_PLOTS = ("IPython", "ipywidgets", "anywidget", "fmwidgets.widgets", "fmwidgets.magics", "fmwidgets.api")
+ABOVE_WIDGETS = ("fmwidgets.magics", "fmwidgets.api")
+
+
+def test_plots_and_widgets_import_nothing_above_them():
+    assert bad_imports_under("plots", ABOVE_PLOTS) == {}
+    assert bad_imports_under("widgets", ABOVE_WIDGETS) == {}
+
+
+# The modules at the top of the package, each under the rule of the layer it belongs to: the
+# shared ground that every layer (engines and provenance included) imports, the plain-Python
+# prompts module (headless, as core), the display helpers (used by render), and the public API
+# that adds display to core calls (below the magics).  __init__ is the entry point and may import
+# anything.  A new top-level module must be put in one of these.
+LAYERS_ABOVE_SHARED = ("fmwidgets.core", "fmwidgets.engines", "fmwidgets.provenance", "fmwidgets.render",
+                       "fmwidgets.plots", "fmwidgets.widgets", "fmwidgets.display", "fmwidgets.magics",
+                       "fmwidgets.api", "fmwidgets.prompts")
+TOP_LEVEL = {
+    **dict.fromkeys(["_compat", "_version", "config", "errors", "handles", "model_spec", "notices", "paths",
+                     "records", "signatures", "store", "testing", "testing_server"], LAYERS_ABOVE_SHARED),
+    "prompts": FORBIDDEN,
+    "display": ABOVE_RENDER,
+    "api": ("fmwidgets.magics",),
+}
+
+
+def test_every_top_level_module_keeps_to_its_layer():
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    assert modules == set(TOP_LEVEL), "put each top-level module under a layer's rule in TOP_LEVEL"
+    found = {name: bad for name, forbidden in TOP_LEVEL.items()
+             if (bad := bad_imports((PACKAGE / f"{name}.py").read_text(encoding="utf-8"), "fmwidgets",
+                                    forbidden))}
+    assert found == {}
+    assert bad_imports("from .core.models.registry import registry\nfrom .errors import FMError\n", "fmwidgets",
+                       LAYERS_ABOVE_SHARED) == ["fmwidgets.core.models.registry"]  # the check can fail
+
+
+def test_every_module_of_the_package_is_checked():
+    checked = {"core", "engines", "render", "provenance", "plots", "widgets"}  # the folder rules above
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    # magics/ is the top layer (only IPython's entry point, __init__, imports it)
+    assert folders - checked == {"magics"}, "a new folder needs a rule in this file"
+
+
 def test_the_check_resolves_relative_imports_in_subpackages():
     path = PACKAGE / "engines" / "ray.py"
     assert package_of(path) == "fmwidgets.engines"
