@@ -9,6 +9,12 @@ the judge), asking for a score on ``scale``.  It reads the score in one of two w
   the score is their probability-weighted mean (G-Eval), so wording never makes it NaN.
   ``<name>_mass`` is the probability that fell on score tokens at all; rows under ``min_mass``
   are counted in the summary (``low_mass``): the judge was not answering with a score there.
+  On an API-served model it is one request per row for a one-token greedy reply with its
+  ``top_logprobs`` (20 alternatives): a score token is an alternative whose text, stripped, is
+  the score ("3", " 3" and "3\n" are summed), and probability outside the alternatives counts
+  for no score.  It is the default only where the server returns log-probabilities (asked once,
+  with a one-token request, when not yet known); elsewhere the judge parses, and a notice says
+  which method an API judge uses.
 - ``parse``: the judge answers greedily through the same cached, batched generation as the
   evaluated model, and the first number of its reply that lies on the scale is the score; a reply
   with none is NaN, with the reply kept in ``<name>_reason``.
@@ -27,15 +33,17 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...engines import run_chunks
 from ...errors import BadArgumentError, DataError, WrongFamilyError
+from ...notices import FMWarning
 from ...provenance.history import recorded
 from ..models.loading import load
 from ..models.registry import ModelHandle, get_model
-from ..prompting.generate import fit_context, render_prompt
+from ..prompting.generate import fit_context, render_prompt, sent_text
 from ..prompting.sampling import Sampling
 from ..prompting.scoring import next_token_probs
 from .evaluators import Evaluator
@@ -73,7 +81,13 @@ def parse_score(reply: str, low: float, high: float) -> float:
 
 
 def gives_logprobs(handle: ModelHandle) -> bool:
-    """Can ``handle`` give next-token log-probabilities?  The one place a judge asks."""
+    """Can ``handle`` give next-token log-probabilities?  The one place a judge asks (an API
+    model's server is asked once, with a one-token request, when that is not yet known)."""
+    if handle.backend is not None:
+        from ..models.remote.generation import remote
+        from ..models.remote.logprobs import returns_logprobs
+
+        return returns_logprobs(remote(handle))
     return "token_probs" in handle.features
 
 
@@ -114,6 +128,7 @@ class Judge(Evaluator):
     pairwise: bool = False
     min_mass: float = MIN_MASS
     max_new_tokens: int = 8
+    told: set[str] = field(default_factory=set, repr=False, compare=False)  # API judges noticed
 
     @property
     def columns(self) -> list[str]:
@@ -133,16 +148,36 @@ class Judge(Evaluator):
         if self.method == "parse":
             handle.require("generate")
             return "parse"
+        if self.method == "logprobs":
+            self._whole_scale()  # before an API judge's server is asked anything
         if gives_logprobs(handle):
             self._score_ids(handle)
-            return "logprobs"
+            return self._notice(handle, "logprobs")
         if self.method == "logprobs":
+            gives = (
+                f"is served at {handle.device}, which returns no log-probabilities"
+                if handle.backend is not None
+                else "gives no next-token log-probabilities"
+            )
             raise WrongFamilyError(
-                f"Model '{handle.name}' gives no next-token log-probabilities, so the judge cannot read "
-                "its score from them; use fm.judge(..., method='parse') to parse the score from its reply."
+                f"Model '{handle.name}' {gives}, so the judge cannot read its score from them; use "
+                "fm.judge(..., method='parse') to parse the score from its reply."
             )
         handle.require("generate")
-        return "parse"
+        return self._notice(handle, "parse")
+
+    def _notice(self, handle: ModelHandle, method: str) -> str:
+        """Once per judge and model: which method an API judge chose by default, and why."""
+        if handle.backend is not None and self.method is None and handle.name not in self.told:
+            self.told.add(handle.name)
+            why = (
+                "reads its score from the log-probabilities its server returns (method='logprobs')"
+                if method == "logprobs"
+                else "parses its score from its reply (method='parse'): its server returns no "
+                "log-probabilities"
+            )
+            warnings.warn(f"The judge '{handle.name}' {why}.", FMWarning, stacklevel=4)
+        return method
 
     def check(self, handle: Any) -> None:
         if self.pairwise:
@@ -156,14 +191,22 @@ class Judge(Evaluator):
         mass = f"{column}_mass"
         return int((table[mass] < self.min_mass).sum()) if mass in table else None
 
-    def _score_ids(self, handle: ModelHandle) -> list[list[int]]:
+    def _whole_scale(self) -> list[str]:
+        """The scores on the scale as texts; one sentence when its ends are not whole numbers."""
         low, high = self.scale
         if not (float(low).is_integer() and float(high).is_integer()):
             raise BadArgumentError(
                 f"method='logprobs' reads whole-number scores; scale={self.scale!r} needs whole-number "
                 "ends such as (1, 5), or use method='parse'."
             )
-        values = [_fmt(v) for v in range(int(low), int(high) + 1)]
+        return [_fmt(v) for v in range(int(low), int(high) + 1)]
+
+    def _score_ids(self, handle: ModelHandle) -> None:
+        """One sentence when a score is no single token of the judge's tokenizer (an API judge's
+        tokens are read by their text, in its reply)."""
+        values = self._whole_scale()
+        if handle.backend is not None:
+            return
         ids = choice_tokens(handle.tokenizer, values)
         missing = [v for v, found in zip(values, ids) if not found]
         if missing:
@@ -172,7 +215,6 @@ class Judge(Evaluator):
                 f"method='logprobs' cannot read scale={self.scale!r}; use a scale whose scores are "
                 "single tokens such as (1, 5), or method='parse'."
             )
-        return ids
 
     # -- prompts ---------------------------------------------------------------------------------
 
@@ -219,9 +261,9 @@ class Judge(Evaluator):
             asked = [sent[i] for i in todo]
             scores, extra = [math.nan] * len(outputs), [math.nan] * len(outputs)
             if method == "logprobs":
-                ids = self._score_ids(judge)
-                values = list(range(int(self.scale[0]), int(self.scale[1]) + 1))
-                for i, probs in zip(todo, _choice_probs(judge, asked, ids)):
+                words = self._whole_scale()
+                values = [float(w) for w in words]
+                for i, probs in zip(todo, _choice_probs(judge, asked, words)):
                     if probs is None:
                         continue  # interrupted: not judged
                     extra[i] = sum(probs)
@@ -239,7 +281,9 @@ class Judge(Evaluator):
                     )
                 columns.update({column: scores, f"{column}_reason": reasons})
             judged = set(todo)
-            columns[f"{column}_prompt"] = [s if i in judged else None for i, s in enumerate(sent)]
+            columns[f"{column}_prompt"] = [
+                sent_text(judge, s) if i in judged else None for i, s in enumerate(sent)
+            ]
         return columns
 
     def prefer(self, table: Any, outputs_a: list, outputs_b: list) -> dict[str, list]:
@@ -274,7 +318,8 @@ class Judge(Evaluator):
         for j, i in enumerate(both):
             first, second = _side(ab[j]), _side(ba[j])
             out[f"{name}_ab"][i], out[f"{name}_ba"][i] = first, second
-            out[f"{name}_prompt_ab"][i], out[f"{name}_prompt_ba"][i] = asked_ab[j], asked_ba[j]
+            out[f"{name}_prompt_ab"][i] = sent_text(judge, asked_ab[j])
+            out[f"{name}_prompt_ba"][i] = sent_text(judge, asked_ba[j])
             if first is not None and second is not None:
                 out[f"{name}_consistent"][i] = first == second
                 out[f"{name}_preference"][i] = first if first == second else "tie"
@@ -283,15 +328,14 @@ class Judge(Evaluator):
     def _verdicts(self, judge: ModelHandle, method: str, sent: list[str]) -> list[str | None]:
         """ "A", "B", "tie" or None (no verdict) per prompt."""
         if method == "logprobs":
-            ids = choice_tokens(judge.tokenizer, ["A", "B"])
-            if not all(ids):
+            if judge.backend is None and not all(choice_tokens(judge.tokenizer, ["A", "B"])):
                 raise BadArgumentError(
                     f"The tokenizer of '{judge.name}' has no single token for A or B, so a pairwise "
                     "judge cannot read its choice from log-probabilities; use method='parse'."
                 )
             return [
                 None if p is None else "A" if p[0] > p[1] else "B" if p[1] > p[0] else "tie"
-                for p in _choice_probs(judge, sent, ids)
+                for p in _choice_probs(judge, sent, ["A", "B"])
             ]
         verdicts: list[str | None] = []
         for reply in self._replies(judge, sent):
@@ -313,9 +357,10 @@ def _side(verdict: str | None) -> str | None:
     return {"A": "a", "B": "b", "tie": "tie"}.get(verdict) if verdict is not None else None
 
 
-def _sent(handle: ModelHandle, prompt: str) -> str:
-    """The prompt as the judge receives it (through its chat template when it has one)."""
-    return render_prompt(handle, prompt, bool(getattr(handle.tokenizer, "chat_template", None)), None)[0]
+def _sent(handle: ModelHandle, prompt: str) -> Any:
+    """The prompt as the judge receives it: through its chat template when it has one (chat
+    messages for an API-served judge)."""
+    return render_prompt(handle, prompt, handle.can("chat"), None)[0]
 
 
 def _probs_task(handle: ModelHandle, chunk: list[list[int]], choices: list[list[int]]) -> list:
@@ -328,8 +373,16 @@ def _probs_task(handle: ModelHandle, chunk: list[list[int]], choices: list[list[
     return out
 
 
-def _choice_probs(handle: ModelHandle, sent: list[str], choices: list[list[int]]) -> list[list[float] | None]:
-    """The choices' next-token probabilities after each prompt; None for rows an interrupt left."""
+def _choice_probs(handle: ModelHandle, sent: list[Any], words: list[str]) -> list[list[float] | None]:
+    """The probability of each word as the next token after each prompt (summed over its
+    spellings); None for rows an interrupt left.  An API-served judge's come from the first
+    token of its reply (core/models/remote/logprobs.py)."""
+    if handle.backend is not None:
+        from ..models.remote.generation import remote
+        from ..models.remote.logprobs import choice_probs
+
+        return choice_probs(remote(handle), sent, words)
+    choices = choice_tokens(handle.tokenizer, words)
     tok = handle.tokenizer
     encoded = [fit_context(handle, tok(s, add_special_tokens=True)["input_ids"], 1, False) for s in sent]
     chunks = [encoded[i : i + BATCH_SIZE] for i in range(0, len(encoded), BATCH_SIZE)]
@@ -371,7 +424,8 @@ def judge(
     """An evaluator that has the decoder ``model`` (default: the evaluated model) grade each output.
 
     ``method`` is "logprobs" (score tokens' probabilities; the default where the model gives
-    them) or "parse" (a number parsed from the reply); ``criteria`` a dict of criterion name to
+    them: on an API-served model, where its server returns them) or "parse" (a number parsed
+    from the reply); ``criteria`` a dict of criterion name to
     rubric, one score column each; ``pairwise=True`` a judge for ``fm.compare_evaluations(a, b,
     judge=...)``.  ``min_mass`` is the share of probability on score tokens under which a row is
     flagged.
