@@ -12,6 +12,11 @@ Four ways to decide, all without training:
   there is nothing to parse).
 - ``clip``: images against the label descriptions with a CLIP-style model (``fm.clip_similarity``).
 
+On an API-served model ``prompt`` asks the model for the label instead and reads the
+probabilities of its reply's first token where the server returns them, else the reply itself
+(core/embedding/served_label.py, which also says what a reply naming no label gets); the result
+gains ``label_reason``.  The other methods need weights in the kernel: one sentence.
+
 The result is the input rows with one ``score_<label>`` column per label (probabilities over the
 labels; with ``multi_label`` on nli, independent ones), ``label`` (the best, or the list above
 0.5) and ``confidence`` (the best score).  ``fm.LabelReview`` shows the least confident first.
@@ -83,6 +88,10 @@ def _frame(data: Any, text: str | None) -> tuple[Any, str]:
 
 
 def _check_model(handle: ModelHandle, method: str) -> None:
+    if handle.backend is not None:
+        if method != "prompt":  # they need an encoder's, NLI classifier's or CLIP's weights
+            handle.require(f"label texts with method='{method}'")
+        return
     if method == "embedding" and handle.family not in ("encoder", "clip"):
         raise WrongFamilyError(
             f"Model '{handle.name}' is a {handle.family}, not a sentence encoder; "
@@ -216,7 +225,17 @@ def label(
     handle = get_model(model)
     _check_model(handle, method)
     items, descriptions = rows[column].tolist(), list(described.values())
-    if method == "embedding":
+    names = list(described)
+    decided: list[bool] | None = None
+    if handle.backend is not None:
+        if where.name != "local":
+            raise BadArgumentError(
+                f"Model '{handle.name}' is served by its own server, which runs the rows; leave engine= out."
+            )
+        from .served_label import served_scores
+
+        scores, decided, reasons, scored_by = served_scores(handle, items, names, descriptions)
+    elif method == "embedding":
         scores = embedding_scores(handle, items, descriptions, where)
     elif where.name == "local":
         scores = method_scores(
@@ -230,7 +249,6 @@ def label(
         )
         parts = run_parts(handle, task, items, where, load=load, what="labelling")
         scores = np.concatenate(parts)
-    names = list(described)
     out = rows.copy()
     for j, name in enumerate(names):
         out[score_column(name)] = scores[:, j].astype(float)
@@ -239,12 +257,16 @@ def label(
     else:
         out["label"] = [names[j] for j in scores.argmax(axis=1)]
     out["confidence"] = scores.max(axis=1).astype(float)
+    if decided is not None:  # an API model: rows whose reply named no label have none
+        out["label"] = [lab if ok else None for lab, ok in zip(out["label"], decided)]
+        out["label_reason"] = reasons
     out.attrs["fmwidgets"] = {
         "kind": "label",
         "method": method,
         "model": handle.model_id,
         "labels": described,
         "text": column,
+        **({"scored_by": scored_by} if decided is not None else {}),
         **where.params(),
     }
     return out

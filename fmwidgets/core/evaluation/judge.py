@@ -12,7 +12,7 @@ the judge), asking for a score on ``scale``.  It reads the score in one of two w
   On an API-served model it is one request per row for a one-token greedy reply with its
   ``top_logprobs`` (20 alternatives): a score token is an alternative whose text, stripped, is
   the score ("3", " 3" and "3\n" are summed), and probability outside the alternatives counts
-  for no score.  It is the default only where the server returns log-probabilities (asked once,
+  for no score (a row with no score token among them is NaN, with mass 0, and flagged).  It is the default only where the server returns log-probabilities (asked once,
   with a one-token request, when not yet known); elsewhere the judge parses, and a notice says
   which method an API judge uses.
 - ``parse``: the judge answers greedily through the same cached, batched generation as the

@@ -101,6 +101,13 @@ def same_token(token: str, choice: str) -> bool:
     return token.strip() == choice
 
 
+def label_start(token: str, label: str) -> bool:
+    """A first token that begins the label (case and spaces aside): "pos" or " Positive" for
+    "positive"."""
+    word = token.strip().casefold()
+    return bool(word) and label.casefold().startswith(word)
+
+
 def choice_probs(
     handle: RemoteHandle, prompts: Sequence[list[dict[str, str]]], choices: Sequence[str]
 ) -> list[list[float] | None]:
