@@ -93,6 +93,8 @@ class LabelReview(anywidget.AnyWidget):
         if row is None:
             return
         chosen = self.frame.at[row, "label"] if label is None else label
+        if _missing(chosen):  # an API model's reply that named no label (core/embedding/served_label.py)
+            raise BadArgumentError(f"The model gave this row no label; pick one of {', '.join(self.labels)}.")
         if chosen not in self.labels:
             raise BadArgumentError(
                 f"'{chosen}' is not one of the labels ({', '.join(self.labels)}); pick one of them."
@@ -124,7 +126,7 @@ class LabelReview(anywidget.AnyWidget):
             return
         record = self.frame.iloc[row]
         self.text = str(record[self.column])
-        self.predicted = str(record["label"])
+        self.predicted = "" if _missing(record["label"]) else str(record["label"])
         self.chosen = self.decisions.get(row)
         self.confidence = float(record["confidence"])
         self.scores = [[lab, float(record[score_column(lab)])] for lab in self.labels]
@@ -144,3 +146,8 @@ class LabelReview(anywidget.AnyWidget):
             f"<p>model: <b>{html.escape(self.predicted)}</b> ({self.confidence:.2f}) · {scores}</p></div>"
         )
         return data, metadata
+
+
+def _missing(label: Any) -> bool:
+    """No label: None, or the NaN pandas may hold instead."""
+    return label is None or (isinstance(label, float) and label != label)

@@ -58,3 +58,17 @@ def test_bad_input():
         fm.LabelReview(LABELLED.drop(columns=["confidence"]), text="text")
     with pytest.raises(DataError, match="score_"):
         fm.LabelReview(LABELLED.drop(columns=["score_pos", "score_neg"]), text="text")
+
+
+def test_a_row_the_model_gave_no_label_comes_first_and_must_be_picked():
+    # what fm.label(method="prompt") on an API model gives a row whose reply named no label
+    unlabelled = pd.concat(
+        [LABELLED, pd.DataFrame({"text": ["hmm"], "score_pos": [0.5], "score_neg": [0.5], "label": [None], "confidence": [0.5]})],
+        ignore_index=True,
+    )
+    view = fm.LabelReview(unlabelled, text="text", name="t-none")
+    assert view.text == "hmm" and view.predicted == ""
+    with pytest.raises(BadArgumentError, match="The model gave this row no label; pick one of pos, neg"):
+        view.decide()
+    view.decide("neg")
+    assert view.result["label_reviewed"].tolist()[-1] == "neg"
