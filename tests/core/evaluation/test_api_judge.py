@@ -199,3 +199,15 @@ def test_an_api_judge_that_cannot_read_logprobs_is_one_sentence_before_rows_are_
     with pytest.raises(WrongFamilyError, match="method='parse'"):
         fm.evaluate(LOGS, output="old", evaluators=[fm.judge(method="logprobs")], model="quiet", progress=False)
     assert proxy.count() == 1
+
+
+def test_a_reply_with_no_tokens_is_no_score_not_a_server_without_logprobs(served, proxy):
+    # an end-of-text at once: "logprobs": {"content": []}, which is not "logprobs": null
+    proxy.reset(
+        rule=serving_logprobs(served.model, lambda request: [] if "Lyon" in user_text(request) else first_token(SPREAD))
+    )
+    handle = fm.load(served.model, base_url=proxy.base_url, as_="eos", max_retries=0)
+    run = fm.evaluate(LOGS, output="old", evaluators=[fm.judge(model="eos", method="logprobs")], progress=False)
+    assert math.isnan(run.table["judge"][1]) and run.table["judge_mass"][1] == 0
+    assert run.table["judge"][0] == pytest.approx(expected(SPREAD)[0])
+    assert run.summary.loc["judge", "low_mass"] == 1 and handle.logprobs is True

@@ -125,8 +125,10 @@ def _events(stream: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _logprobs(logprobs: Any) -> list[tuple[str, float, dict[str, float]]] | None:
+    """Per token (token, log-probability, {alternative: log-probability}); None when the server
+    sent none (``logprobs: null``), [] for a reply with no tokens (an end-of-text at once)."""
     content = getattr(logprobs, "content", None)
-    if not content:
+    if content is None:
         return None
     return [
         (t.token, float(t.logprob), {a.token: float(a.logprob) for a in t.top_logprobs or ()})
