@@ -12,7 +12,8 @@ the judge), asking for a score on ``scale``.  It reads the score in one of two w
   On an API-served model it is one request per row for a one-token greedy reply with its
   ``top_logprobs`` (20 alternatives): a score token is an alternative whose text, stripped, is
   the score ("3", " 3" and "3\n" are summed), and probability outside the alternatives counts
-  for no score (a row with no score token among them is NaN, with mass 0, and flagged).  It is the default only where the server returns log-probabilities (asked once,
+  for no score (a row with no score token among them is NaN, with mass 0, and flagged).  Its
+  rows are cached like the parse judge's replies, so a re-run sends only what is missing.  It is the default only where the server returns log-probabilities (asked once,
   with a one-token request, when not yet known); elsewhere the judge parses, and a notice says
   which method an API judge uses.
 - ``parse``: the judge answers greedily through the same cached, batched generation as the
@@ -378,10 +379,7 @@ def _choice_probs(handle: ModelHandle, sent: list[Any], words: list[str]) -> lis
     spellings); None for rows an interrupt left.  An API-served judge's come from the first
     token of its reply (core/models/remote/logprobs.py)."""
     if handle.backend is not None:
-        from ..models.remote.generation import remote
-        from ..models.remote.logprobs import choice_probs
-
-        return choice_probs(remote(handle), sent, words)
+        return _served_choice_probs(handle, sent, words)
     choices = choice_tokens(handle.tokenizer, words)
     tok = handle.tokenizer
     encoded = [fit_context(handle, tok(s, add_special_tokens=True)["input_ids"], 1, False) for s in sent]
@@ -389,6 +387,26 @@ def _choice_probs(handle: ModelHandle, sent: list[Any], words: list[str]) -> lis
     task = functools.partial(_probs_task, choices=choices)
     done = run_chunks(handle, task, chunks, [len(c) for c in chunks], load=load)
     return [p for chunk, got in zip(chunks, done) for p in (got if got is not None else [None] * len(chunk))]
+
+
+def _served_choice_probs(handle: ModelHandle, sent: list[Any], words: list[str]) -> list[list[float] | None]:
+    """An API judge's choice probabilities through the generation cache (as the parse judge's
+    replies are): a re-run sends only the rows it has not read yet, and waits for no rate limit."""
+    import json
+
+    from ...store import store
+    from ..models.remote.generation import remote
+    from ..models.remote.logprobs import TOP, choice_probs
+    from .generation import cache_key
+
+    asked = {"first_token_probs": TOP, "choices": words}
+    keys = [cache_key(handle, s, asked, None, 0) for s in sent]
+    found = {k: json.loads(v) for k, v in store().cached(keys).items()}
+    todo = [i for i, k in enumerate(keys) if k not in found]
+    got = choice_probs(remote(handle), [sent[i] for i in todo], words) if todo else []
+    fresh = {keys[i]: p for i, p in zip(todo, got) if p is not None}
+    store().cache({k: json.dumps(p) for k, p in fresh.items()})
+    return [found.get(k, fresh.get(k)) for k in keys]
 
 
 def _criteria(criteria: Any) -> dict[str, str] | None:

@@ -92,6 +92,12 @@ def test_the_logprob_judge_reads_the_first_reply_tokens_top_logprobs(lp_judge, p
     assert "<answer>\nScore: 5\n</answer>" in table["judge_prompt"][3]
     assert table["judge"][3] == pytest.approx(expected(SPREAD)[0])  # "Score: 5" in the output is no score
     assert run.summary.loc["judge", "low_mass"] == 0
+    # a re-run reads the judged rows from the cache: no request, the same scores
+    sent = proxy.count()
+    again = fm.evaluate(LOGS, "{question}", output="old", reference="answer", evaluators=[judge], progress=False)
+    assert proxy.count() == sent
+    pd.testing.assert_series_equal(again.table["judge"], table["judge"])
+    pd.testing.assert_series_equal(again.table["judge_mass"], table["judge_mass"])
 
 
 def test_criteria_on_an_api_judge_give_one_column_each(served, proxy):
