@@ -124,9 +124,13 @@ def prepare_preferences(
         )
     if isinstance(df, PreferenceData) and df.kind != ("pairs" if method == "dpo" else "unpaired"):
         other = "kto" if method == "dpo" else "dpo"
+        held = (
+            "pairs (prompt, chosen, rejected)"
+            if df.kind == "pairs"
+            else "rated completions (prompt, completion, label)"
+        )
         raise BadArgumentError(
-            f"This preference set holds {'pairs (prompt, chosen, rejected)' if df.kind == 'pairs' else 'rated completions (prompt, completion, label)'}, "
-            f"which method='{other}' trains on; pass method='{other}'."
+            f"This preference set holds {held}, which method='{other}' trains on; pass method='{other}'."
         )
     frame = _clean(df, method, columns, strict, "DataFrame")
     if eval_df is not None:
