@@ -22,8 +22,10 @@ concurrent and in order, with the labels listed and the text between markers, an
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
+from ...notices import FMWarning
 from ..models.registry import ModelHandle
 from ..models.remote.generation import remote
 from ..models.remote.logprobs import (
@@ -98,4 +100,11 @@ def served_scores(
         scores[i, j] = 1.0
         decided[i] = True
         reasons.append(f"the reply names it: {shown!r}")
+    missing = sum(r is None for r in replies)
+    if missing:
+        warnings.warn(
+            f"Interrupted with {missing} of {len(texts)} rows unanswered; they have no label (run it again).",
+            FMWarning,
+            stacklevel=4,
+        )
     return scores, decided, reasons, "logprobs" if asks else "reply"

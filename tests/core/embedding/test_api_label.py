@@ -15,6 +15,7 @@ import pytest
 
 import fmwidgets as fm
 from fmwidgets.errors import BadArgumentError, WrongFamilyError
+from fmwidgets.notices import FMWarning
 from fmwidgets.testing_server import chat_body, logprobs_reply, serving_logprobs
 
 REVIEWS = pd.DataFrame({"review": ["what a great film", "an awful, boring film", "it was a film"]})
@@ -115,3 +116,21 @@ def test_label_methods_that_need_weights_refuse_an_api_model_in_one_sentence(api
     with pytest.raises(WrongFamilyError, match="cannot label texts with method='nli'"):
         ip.run_line_magic("fm", "label reviews --text review --labels a,b --method nli --model srv")
     assert proxy.requests == 0
+
+
+def test_an_interrupt_keeps_the_rows_answered_and_says_how_many_are_not(api_model, proxy):
+    import _thread
+    import time
+
+    def rule(n, path, body):
+        if n == 2:  # the kernel's interrupt arrives while the batch waits for its rows, and the
+            _thread.interrupt_main()  # proxy holds the rest back meanwhile
+            time.sleep(1.0)
+        return None
+
+    proxy.reset(rule=rule)
+    with pytest.warns(FMWarning, match=r"Interrupted with [23] of 3 rows unanswered; they have no label"):
+        out = fm.label(REVIEWS, text="review", labels=LABELS, method="prompt", model="srv")
+    unanswered = [r == "interrupted before the server replied" for r in out["label_reason"]]
+    assert any(unanswered) and len(out) == 3
+    assert out[[f"score_{lab}" for lab in LABELS]].notna().all().all()
