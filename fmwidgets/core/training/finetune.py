@@ -24,6 +24,7 @@ the parts:
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ...engines import Engine
@@ -36,7 +37,7 @@ from .data import prepare
 from .export_script import write_script
 from .jobs import FinetuneJob, FinetuneRun, RayTrainJob, run_here
 from .monitor import TrainingMonitor
-from .preference import check_method, prepare_preferences
+from .preference import check_columns, check_method, prepare_preferences
 from .result import FinetuneResult
 from .settings import FinetuneSettings
 from .trainer import plan_for
@@ -95,6 +96,17 @@ def run_finetune(
     check_numbers(settings)
     base = get_model(model, "finetune")
     check_method(settings, base, df)
+    columns_given = dict(
+        text=text,
+        label=label,
+        task=task,
+        prompt=prompt,
+        chosen=chosen,
+        rejected=rejected,
+        completion=completion,
+    )
+    defaults = inspect.signature(run_finetune).parameters
+    check_columns(settings.method, {k: v for k, v in columns_given.items() if v != defaults[k].default})
     # Nothing evaluates the held-out rows of the default split when evaluate=False: train on them.
     split = (
         0 if not settings.evaluate and settings.val_split is None and eval_df is None else settings.val_split

@@ -41,6 +41,16 @@ PREFERENCE_METHODS = ("dpo", "kto")
 METHODS = ("supervised", *PREFERENCE_METHODS)
 # TRL's logged names -> ours (the live curve, the evaluation table, the result's metrics)
 LOGGED = {"rewards/margins": "reward_margin", "rewards/accuracies": "reward_accuracy"}
+# run_finetune's column keywords -> the methods that read them
+COLUMN_KEYWORDS = {
+    "text": ("supervised",),
+    "label": ("supervised", "kto"),
+    "task": ("supervised",),
+    "prompt": PREFERENCE_METHODS,
+    "chosen": ("dpo",),
+    "rejected": ("dpo",),
+    "completion": ("kto",),
+}
 # the training values drawn beside the loss, for each method
 CURVES = {"dpo": ("reward_margin", "reward_accuracy"), "kto": ("reward_margin",)}
 REASONS = {
@@ -68,6 +78,18 @@ class PreferenceTrainingData(TrainingData):
             else (self.eval_texts, self.eval_answers)
         )
         return [{"prompt": p, **a} for p, a in zip(prompts, answers)]
+
+
+def check_columns(method: str, given: dict[str, Any]) -> None:
+    """Column keywords given (not left at their defaults) that ``method`` never reads: a
+    ``chosen=`` on a KTO run would otherwise be ignored without a word."""
+    unused = [k for k in given if method not in COLUMN_KEYWORDS[k]]
+    if unused:
+        reads = ", ".join(f"{k}=" for k, methods in COLUMN_KEYWORDS.items() if method in methods)
+        raise BadArgumentError(
+            f"method='{method}' does not read {', '.join(f'{k}=' for k in unused)} (it reads {reads}); "
+            "leave them out, or pick the method they belong to."
+        )
 
 
 def check_method(s: FinetuneSettings, base: ModelHandle, df: Any) -> None:

@@ -226,3 +226,15 @@ def test_rated_completions_ask_for_kto_and_pairs_for_dpo(gpt2, isolated_store):
     review.prefer(0, "b")
     with pytest.raises(BadArgumentError, match="holds pairs .* which method='dpo' trains on"):
         finetune(preferences(review), model="gpt2", method="kto")
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (dict(method="kto", chosen="good"), r"method='kto' does not read chosen= \(it reads label=, prompt=, completion=\)"),
+    (dict(method="dpo", text="review"), r"method='dpo' does not read text="),
+    (dict(method="dpo", label="ok", completion="answer"), r"does not read label=, completion="),
+    (dict(prompt="question"), r"method='supervised' does not read prompt="),
+])
+def test_column_keywords_the_method_never_reads_are_refused(gpt2, call, message):
+    with pytest.raises(BadArgumentError, match=message):
+        finetune(PAIRS, model="gpt2", **call)
+    assert registry.names() == ["gpt2"]
