@@ -171,10 +171,11 @@ class Judge(Evaluator):
         """Once per judge and model: which method an API judge chose by default, and why."""
         if handle.backend is not None and self.method is None and handle.name not in self.told:
             self.told.add(handle.name)
+            what = "verdict" if self.pairwise else "score"
             why = (
-                "reads its score from the log-probabilities its server returns (method='logprobs')"
+                f"reads its {what} from the log-probabilities its server returns (method='logprobs')"
                 if method == "logprobs"
-                else "parses its score from its reply (method='parse'): its server returns no "
+                else f"parses its {what} from its reply (method='parse'): its server returns no "
                 "log-probabilities"
             )
             warnings.warn(f"The judge '{handle.name}' {why}.", FMWarning, stacklevel=4)
@@ -334,8 +335,8 @@ class Judge(Evaluator):
                     f"The tokenizer of '{judge.name}' has no single token for A or B, so a pairwise "
                     "judge cannot read its choice from log-probabilities; use method='parse'."
                 )
-            return [
-                None if p is None else "A" if p[0] > p[1] else "B" if p[1] > p[0] else "tie"
+            return [  # no probability on A or B at all (an API judge's top tokens): no verdict
+                None if p is None or not any(p) else "A" if p[0] > p[1] else "B" if p[1] > p[0] else "tie"
                 for p in _choice_probs(judge, sent, ["A", "B"])
             ]
         verdicts: list[str | None] = []

@@ -136,7 +136,7 @@ def test_the_parse_judge_through_the_server_equals_the_model_judged_in_this_proc
 def test_pairwise_with_an_api_judge_asks_both_orders_as_the_local_model_does(api_model, served_local):
     fm.evaluate(LOGS, "{question}", output="old", reference="answer", name="old", progress=False)
     fm.evaluate(LOGS, "{question}", output="new", reference="answer", name="new", progress=False)
-    with pytest.warns(FMWarning, match="parses its score"):
+    with pytest.warns(FMWarning, match="parses its verdict"):
         served_judge = fm.judge(model="srv", pairwise=True, max_new_tokens=4)
     by_api = fm.compare_evaluations("old", "new", judge=served_judge).table
     by_local = fm.compare_evaluations("old", "new", judge=fm.judge(model="local", pairwise=True, method="parse", max_new_tokens=4)).table
@@ -159,6 +159,8 @@ def test_pairwise_by_logprobs_reads_a_and_b_from_the_first_reply_token(served, p
             return first_token({"A": 0.6, " B": 0.3, "tie": 0.1})
         if block(text, "B") == "Paris":
             return first_token({" A": 0.2, "B": 0.5, "B\n": 0.2, "C": 0.1})
+        if "Score: 5" in text and block(text, "A") == "9":
+            return first_token({"The": 0.7, "x": 0.3})  # neither A nor B among the top tokens
         return first_token({"A": 0.5, "B": 0.4, "x": 0.1})  # position bias: A whatever comes first
 
     proxy.reset(rule=serving_logprobs(served.model, reply))
@@ -167,12 +169,13 @@ def test_pairwise_by_logprobs_reads_a_and_b_from_the_first_reply_token(served, p
     fm.evaluate(LOGS, "{question}", output="new", reference="answer", name="new", progress=False)
     diff = fm.compare_evaluations("old", "new", judge=fm.judge(model="lpj3", pairwise=True, method="logprobs"))
     table = diff.table
-    # row 1: new is "Paris" -> b in both orders; rows 0 and 3: A always wins -> inconsistent
+    # row 1: new is "Paris" -> b in both orders; row 0: A always wins -> inconsistent; row 3: no
+    # probability on A or B with b first -> no verdict there, so none for the row
     assert kept(table["judge_ab"]) == ["a", "b", None, "a", None]
-    assert kept(table["judge_ba"]) == ["b", "b", None, "b", None]
-    assert kept(table["judge_preference"]) == ["tie", "b", None, "tie", None]
-    assert kept(table["judge_consistent"]) == [False, True, None, False, None]
-    assert diff.counts["inconsistent_rate"] == pytest.approx(2 / 3)
+    assert kept(table["judge_ba"]) == ["b", "b", None, None, None]
+    assert kept(table["judge_preference"]) == ["tie", "b", None, None, None]
+    assert kept(table["judge_consistent"]) == [False, True, None, None, None]
+    assert diff.counts["inconsistent_rate"] == pytest.approx(1 / 2)
     assert diff.record.params["judge_method"] == "logprobs"
 
 
@@ -183,7 +186,7 @@ def test_eval_diff_magic_takes_an_api_judge(ip, api_model):
         diff = ip.run_line_magic("fm", "eval diff old new --judge srv")
     assert diff.evaluator == "judge" and "judge" in diff.significance.index
     assert diff.record.params["judge_model"] == "srv" and diff.record.params["judge_method"] == "parse"
-    with pytest.warns(FMWarning, match="parses its score"):
+    with pytest.warns(FMWarning, match="parses its verdict"):
         paired = ip.run_line_magic("fm", "eval diff old new --judge srv --pairwise")
     assert paired.table["judge_prompt_ba"].notna().tolist() == [True, True, False, True, False]
     assert {"judge_preference", "judge_consistent"} <= set(paired.table.columns)
