@@ -15,7 +15,8 @@ Four ways to decide, all without training:
 On an API-served model ``prompt`` asks the model for the label instead and reads the
 probabilities of its reply's first token where the server returns them, else the reply itself
 (core/embedding/served_label.py, which also says what a reply naming no label gets); the result
-gains ``label_reason``.  The other methods need weights in the kernel: one sentence.
+gains ``label_reason``, and ``label_mass`` (the probability the labels got) where the server
+returns log-probabilities.  The other methods need weights in the kernel: one sentence.
 
 The result is the input rows with one ``score_<label>`` column per label (probabilities over the
 labels; with ``multi_label`` on nli, independent ones), ``label`` (the best, or the list above
@@ -226,7 +227,7 @@ def label(
     _check_model(handle, method)
     items, descriptions = rows[column].tolist(), list(described.values())
     names = list(described)
-    decided: list[bool] | None = None
+    served = None
     if handle.backend is not None:
         if where.name != "local":
             raise BadArgumentError(
@@ -234,7 +235,8 @@ def label(
             )
         from .served_label import served_scores
 
-        scores, decided, reasons, scored_by = served_scores(handle, items, names, descriptions)
+        served = served_scores(handle, items, names, descriptions)
+        scores = served.scores
     elif method == "embedding":
         scores = embedding_scores(handle, items, descriptions, where)
     elif where.name == "local":
@@ -257,16 +259,18 @@ def label(
     else:
         out["label"] = [names[j] for j in scores.argmax(axis=1)]
     out["confidence"] = scores.max(axis=1).astype(float)
-    if decided is not None:  # an API model: rows whose reply named no label have none
-        out["label"] = [lab if ok else None for lab, ok in zip(out["label"], decided)]
-        out["label_reason"] = reasons
+    if served is not None:  # an API model: rows whose reply named no label have none
+        out["label"] = [lab if ok else None for lab, ok in zip(out["label"], served.decided)]
+        out["label_reason"] = served.reasons
+        if served.mass is not None:
+            out["label_mass"] = served.mass
     out.attrs["fmwidgets"] = {
         "kind": "label",
         "method": method,
         "model": handle.model_id,
         "labels": described,
         "text": column,
-        **({"scored_by": scored_by} if decided is not None else {}),
+        **({"scored_by": served.scored_by} if served is not None else {}),
         **where.params(),
     }
     return out

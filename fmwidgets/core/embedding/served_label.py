@@ -17,13 +17,19 @@ concurrent and in order, with the labels listed and the text between markers, an
   is ever NaN.
 
 ``label_reason`` says for each row which of these decided it (with the reply where it was parsed).
+Where the server returns log-probabilities, ``label_mass`` holds how much of the first token's
+probability the labels got (0 where the reply was parsed because none did; NaN where an interrupt
+left the row): normalising makes the scores sum to 1 however little that was, so a confidence of
+1.0 from 0.02 of the probability is a guess, and the column says so, in the spelling of the
+judge's ``<name>_mass``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...notices import FMWarning
 from ..models.registry import ModelHandle
@@ -68,10 +74,18 @@ def parse_label(reply: str, names: list[str]) -> int | None:
     return min(found)[2] if found else None
 
 
+class ServedLabels(NamedTuple):
+    scores: Any  # rows x labels
+    decided: list[bool]  # False: the reply named no label (or an interrupt left the row)
+    reasons: list[str]
+    scored_by: str  # "logprobs" | "reply"
+    mass: list[float] | None  # per row, the probability on label tokens; None when scored by reply
+
+
 def served_scores(
     handle: ModelHandle, texts: list[str], names: list[str], descriptions: list[str]
-) -> tuple[Any, list[bool], list[str], str]:
-    """(scores (rows x labels), whether each row was decided, why, "logprobs" | "reply")."""
+) -> ServedLabels:
+    """Each row's label scores from the server (see the module docstring)."""
     import numpy as np
 
     served = remote(handle)
@@ -79,13 +93,13 @@ def served_scores(
     prompts = [label_messages(t, names, descriptions) for t in texts]
     replies = first_tokens(served, prompts, max_new_tokens=REPLY_TOKENS, top=TOP if asks else None)
     scores = np.full((len(texts), len(names)), 1.0 / len(names))
-    decided, reasons = [False] * len(texts), []
+    decided, reasons, masses = [False] * len(texts), [], [math.nan] * len(texts)
     for i, reply in enumerate(replies):
         if reply is None:
             reasons.append("interrupted before the server replied")
             continue
         shares = probs_over(first_token_probs(reply), names, label_start) if asks else []
-        mass = sum(shares)
+        mass = masses[i] = sum(shares)
         if mass > 0:
             scores[i] = np.array(shares) / mass
             decided[i] = True
@@ -107,4 +121,4 @@ def served_scores(
             FMWarning,
             stacklevel=4,
         )
-    return scores, decided, reasons, "logprobs" if asks else "reply"
+    return ServedLabels(scores, decided, reasons, "logprobs" if asks else "reply", masses if asks else None)

@@ -65,6 +65,7 @@ def test_a_parsed_reply_gives_its_label_and_a_reply_naming_none_gives_none(api_m
     assert out.loc[0, ["score_positive", "score_negative", "score_neutral"]].tolist() == [1.0, 0.0, 0.0]
     assert out.loc[1, ["score_positive", "score_negative", "score_neutral"]].tolist() == [0.0, 1.0, 0.0]
     assert out["confidence"].tolist() == pytest.approx([1.0, 1.0, 1 / 3])
+    assert "label_mass" not in out  # no probabilities were read
     assert out["label_reason"].tolist() == [
         "the reply names it: 'Positive.'",
         "the reply names it: \"I'd say negative, not neutral\"",
@@ -97,6 +98,7 @@ def test_labels_by_the_first_reply_tokens_probabilities_where_the_server_returns
     assert scores[1].tolist() == pytest.approx([0.0, 0.8, 0.2])
     assert scores[2].tolist() == [0.0, 0.0, 1.0]
     assert out["label"].tolist() == ["positive", "negative", "neutral"]
+    assert out["label_mass"].tolist() == pytest.approx([0.9, 1.0, 0.0])  # what the labels got
     assert out["label_reason"].tolist() == [
         "first-token probabilities (0.90 on tokens that begin a label)",
         "first-token probabilities (1.00 on tokens that begin a label)",
