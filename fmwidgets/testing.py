@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,8 @@ CORPUS = [
 ]
 
 
-def _words() -> list[str]:
-    return CORPUS * 4
+def _words(extra: Sequence[str] = ()) -> list[str]:
+    return (CORPUS + list(extra)) * 4
 
 
 def _image_processor(name: str) -> Any:
@@ -69,12 +70,14 @@ def _bpe_files(
     specials: list[str],
     word_suffix: str | None = None,
     all_bytes: bool = True,
+    extra: Sequence[str] = (),
 ) -> tuple[str, str]:
     """Train a byte-level BPE on the corpus; return (vocab.json, merges.txt) paths.
 
     GPT-2 marks a word start inside the token ("Ġcat"); CLIP lowercases and marks word ends
     ("cat</w>"): ``word_suffix`` picks the second style.  ``all_bytes=False`` keeps only the
-    corpus's own characters, so that every token decodes to whole readable text.
+    corpus's own characters, so that every token decodes to whole readable text; ``extra`` texts
+    are learnt beside the corpus.
     """
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
@@ -91,7 +94,7 @@ def _bpe_files(
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet() if all_bytes else [],
         **suffix,
     )
-    bpe.train_from_iterator(_words(), trainer)
+    bpe.train_from_iterator(_words(extra), trainer)
     work = folder / "_bpe"
     work.mkdir(exist_ok=True)
     vocab, merges = bpe.model.save(str(work))
@@ -159,18 +162,22 @@ def tiny_chat_llama(
     hidden: int = 32,
     context: int = 256,
     seed: int = 0,
+    corpus: Sequence[str] = (),
 ) -> Path:
     """A Llama-style chat model (ChatML template, greedy generation config) saved to ``path``.
 
     It is what a served open model looks like, small enough that ``transformers serve FOLDER``
     answers in milliseconds: the API-model tests serve it and compare with it loaded in-process.
+    Its tokenizer knows only the built-in corpus's characters (every token decodes to readable
+    text), so a model that must read or write others (digits, capitals, markers) is given texts
+    that hold them in ``corpus``.
     """
     import torch
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
     folder = _default_dir("llama", path)
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-    vocab, merges = _bpe_files(folder, 400, specials, all_bytes=False)
+    vocab, merges = _bpe_files(folder, 400, specials, all_bytes=False, extra=corpus)
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
     bpe = Tokenizer(models.BPE.from_file(vocab, merges))
@@ -206,6 +213,56 @@ def tiny_chat_llama(
     tok.save_pretrained(folder)
     _cleanup(folder)
     return folder
+
+
+def teach_replies(
+    folder: str | Path,
+    examples: Sequence[tuple[str, dict[str, float]]],
+    *,
+    steps: int = 120,
+    lr: float = 3e-2,
+    seed: int = 0,
+) -> Path:
+    """Fine-tune the chat model in ``folder`` (in place) so that its reply to each user message
+    of ``examples`` begins with the given texts' first tokens at the given probabilities, e.g.
+    ``("... Score:", {"4": 0.6, "5": 0.4})``; returns the folder.
+
+    A random tiny model puts next to no probability on any particular token, so what reads a
+    reply's first-token probabilities (a log-probability judge, labels) has nothing to read from
+    it; a few seconds of full fine-tuning (cross-entropy to those probabilities at the first reply
+    token, on the prompts after the chat template) make a model that answers like a judge.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    texts = [
+        tok.apply_chat_template([{"role": "user", "content": m}], tokenize=False, add_generation_prompt=True)
+        for m, _ in examples
+    ]
+    rows = [tok(str(text), add_special_tokens=False)["input_ids"] for text in texts]
+    width = max(map(len, rows))
+    # Right padding: each row's own tokens sit at the positions they have unpadded, as at inference.
+    ids = torch.tensor([r + [tok.pad_token_id] * (width - len(r)) for r in rows])
+    mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
+    last = torch.tensor([len(r) - 1 for r in rows])
+    target = torch.zeros(len(rows), model.config.vocab_size)
+    for i, (_, wanted) in enumerate(examples):
+        for text, p in wanted.items():
+            target[i, tok(text, add_special_tokens=False)["input_ids"][0]] += p
+    torch.manual_seed(seed)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        logits = model(input_ids=ids, attention_mask=mask).logits[torch.arange(len(rows)), last]
+        loss = -(target * logits.log_softmax(-1)).sum(-1).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    model.save_pretrained(folder)
+    return Path(folder)
 
 
 def _wordpiece_vocab(size: int) -> list[str]:

@@ -164,19 +164,67 @@ def served(tmp_path_factory):
         yield server
 
 
+def _llama_home() -> Path:
+    """Where llama-server is built; the test skips, saying how to build it, where it is not."""
+    from fmwidgets.testing_server import llama_home
+
+    home = llama_home()
+    if home is None:
+        pytest.skip("llama-server is not built here: run bash scripts/llama_server.sh (needs cmake, g++)")
+    return home
+
+
 @pytest.fixture(scope="session")
 def llama(tmp_path_factory):
     """llama.cpp's llama-server (fmwidgets.testing_server.LlamaServer) over the same tiny chat
     Llama as ``served``: a real server that returns log-probabilities and speaks Anthropic's
     Messages API.  scripts/test.sh builds it (scripts/llama_server.sh); where it has not been built
     the tests that need it skip and say how to build it."""
-    from fmwidgets.testing_server import LlamaServer, llama_home
+    from fmwidgets.testing_server import LlamaServer
 
-    home = llama_home()
-    if home is None:
-        pytest.skip("llama-server is not built here: run bash scripts/llama_server.sh (needs cmake, g++)")
+    home = _llama_home()
     folder = testing.tiny_chat_llama(tmp_path_factory.mktemp("llama") / "llama")
     with LlamaServer(folder, home) as server:
+        yield server
+
+
+def _grader_examples() -> list[tuple[str, dict[str, float]]]:
+    """What ``llama_judge`` learns: the judge's prompts (fmwidgets.core.evaluation.judge) answered
+    with a score spread over 1-5, its pairwise prompts with A or B, fm.label's prompt on an API
+    model (core/embedding/served_label.py) with 'good' or 'bad'."""
+    import pandas as pd
+
+    from fmwidgets.core.embedding.served_label import label_messages
+    from fmwidgets.core.evaluation.judge import Judge
+
+    judge = Judge("judge", needs_reference=False)
+    asked = pd.DataFrame({"prompt": ["where is the cat", "what did the dog do", "how is the weather"]})
+    first = ["the cat sat on the mat", "a dog ran across the park", "the weather today is sunny"]
+    second = ["the soup tastes good", "it will rain tomorrow", "one two three"]
+    scores = judge.prompts(first, asked) + judge.prompts(second, asked)
+    pairs = judge.pair_prompts(asked, first, second) + judge.pair_prompts(asked, second, first)
+    labels = [label_messages(t, ["good", "bad"], ["good", "bad"])[0]["content"] for t in first + second]
+    return (
+        [(p, {"2": 0.2, "3": 0.3, "4": 0.4, "5": 0.1}) for p in scores]
+        + [(p, {"A": 0.7, "B": 0.3}) for p in pairs]
+        + [(p, {"good": 0.6, "bad": 0.4}) for p in labels]
+    )
+
+
+@pytest.fixture(scope="session")
+def llama_judge(tmp_path_factory):
+    """llama-server (as ``llama``) over a tiny chat Llama taught in a few seconds
+    (fmwidgets.testing.teach_replies) to answer the judge's prompts with a score, its pairwise
+    prompts with A or B and fm.label's with a label: a random model puts next to no probability
+    on digits, so a log-probability judge would have nothing to read from it."""
+    from fmwidgets.testing_server import LlamaServer
+
+    home = _llama_home()
+    examples = _grader_examples()
+    folder = testing.tiny_chat_llama(
+        tmp_path_factory.mktemp("llama-judge") / "judge", corpus=[m for m, _ in examples] + ["1 2 3 4 5 A B"]
+    )
+    with LlamaServer(testing.teach_replies(folder, examples), home) as server:
         yield server
 
 
