@@ -75,6 +75,8 @@ def parse_label(reply: str, names: list[str]) -> int | None:
 
 
 class ServedLabels(NamedTuple):
+    """What the server's replies decided, for ``fm.label`` to lay out as columns."""
+
     scores: Any  # rows x labels
     decided: list[bool]  # False: the reply named no label (or an interrupt left the row)
     reasons: list[str]

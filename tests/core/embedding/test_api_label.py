@@ -5,7 +5,8 @@ log-probabilities, and the refusals in one sentence.
 ``transformers serve`` returns no log-probabilities, so that path is tested with the FaultProxy
 answering as a server that does (``serving_logprobs``): ``logprobs.content[0].top_logprobs`` in
 the shape llama.cpp's llama-server sends (checked by hand against a real llama-server; OpenAI and
-vLLM send the same fields).  Expected scores are worked out here from the probabilities sent.
+vLLM send the same fields).  Expected scores are worked out here from the probabilities sent. The same path against the real
+llama-server, checked against the model in-process: tests/core/models/test_llama_logprobs.py.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ pairwise in both orders, the magic, and each refusal in one sentence.
 FaultProxy answering as a server that does (``serving_logprobs``): each chat completion gets
 ``logprobs.content[0].top_logprobs`` in the shape llama.cpp's llama-server sends (checked by hand
 against a real llama-server; OpenAI and vLLM send the same fields).  The expected scores are
-worked out here from the probabilities put in the reply.
+worked out here from the probabilities put in the reply. The same path against the real
+llama-server, checked against the model in-process: tests/core/models/test_llama_logprobs.py.
 """
 
 from __future__ import annotations
