@@ -34,6 +34,7 @@ MESSAGE = {
         "cache_creation_input_tokens": 0,
     },
 }
+# The same reply streamed (a single reply always streams on the wire, so Stop keeps its text).
 EVENTS = [
     (
         "message_start",
@@ -43,7 +44,7 @@ EVENTS = [
                 **MESSAGE,
                 "content": [],
                 "stop_reason": None,
-                "usage": {"input_tokens": 11, "output_tokens": 1},
+                "usage": {**MESSAGE["usage"], "input_tokens": 11, "output_tokens": 1},
             },
         },
     ),
@@ -51,13 +52,12 @@ EVENTS = [
         "content_block_start",
         {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
     ),
-    (
-        "content_block_delta",
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hel"}},
-    ),
-    (
-        "content_block_delta",
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "lo"}},
+    *(
+        (
+            "content_block_delta",
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
+        )
+        for piece in ("Hel", "lo", " there. STOP and more")
     ),
     ("content_block_stop", {"type": "content_block_stop", "index": 0}),
     (
@@ -65,7 +65,7 @@ EVENTS = [
         {
             "type": "message_delta",
             "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
-            "usage": {"output_tokens": 2},
+            "usage": {"output_tokens": 5},
         },
     ),
     ("message_stop", {"type": "message_stop"}),
@@ -130,9 +130,9 @@ def test_a_streamed_reply_and_the_errors(claude):
     from fmwidgets.core.prompting.generate import generate_text
 
     seen = []
-    streamed = generate_text("hi", model="claude", max_new_tokens=2, on_text=seen.append)
-    assert seen == [["Hel"], ["Hello"]] and streamed.text == "Hello" and streamed.stopped == "length"
-    assert (streamed.usage["tokens_in"], streamed.usage["tokens_out"]) == (11, 2)
+    streamed = generate_text("hi", model="claude", max_new_tokens=5, on_text=seen.append)
+    assert seen == [["Hel"], ["Hello"], ["Hello there. STOP and more"]] and streamed.stopped == "length"
+    assert (streamed.usage["tokens_in"], streamed.usage["tokens_out"]) == (15, 5)
     endpoint.reset(
         rule=lambda n, path, body: (
             401,

@@ -40,7 +40,7 @@ def test_the_anthropic_backend_against_a_real_messages_api(claude, llama):
         fm.load("anthropic:no-such-model", base_url=llama.url, as_="nope")
 
 
-def test_top_logprobs_through_the_server_equal_the_model_in_process(llama, served_local):
+def test_top_logprobs_through_the_server_equal_the_model_in_process(llama):
     """The first reply token's top log-probabilities that the server sends equal log_softmax of the
     same model's next-token logits on the same templated ids (the GGUF is an f32 copy of the
     weights; llama.cpp's kernels differ in rounding, hence 5e-3)."""
@@ -53,13 +53,14 @@ def test_top_logprobs_through_the_server_equal_the_model_in_process(llama, serve
     )
     assert handle.can("token_logprobs") and handle.logprobs is True
     top = row.usage["top_logprobs"][0]
-    tok = served_local.tokenizer
+    local_model = fm.load(llama.folder, as_="llama_local")
+    tok = local_model.tokenizer
     text = tok.apply_chat_template(
         [{"role": "user", "content": "hello there"}], tokenize=False, add_generation_prompt=True
     )
     ids = tok(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
     with torch.no_grad():
-        expected = served_local.model(ids).logits[0, -1].log_softmax(-1)
+        expected = local_model.model(ids).logits[0, -1].log_softmax(-1)
     values, indices = expected.topk(5)
     local = {tok.decode([int(i)]): float(v) for v, i in zip(values, indices)}
     assert list(top)[:3] == list(local)[:3]

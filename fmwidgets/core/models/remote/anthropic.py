@@ -86,9 +86,10 @@ class AnthropicBackend(Backend):
 
     @contextlib.contextmanager
     def stream_events(self, client: Any, arguments: dict[str, Any]) -> Iterator[Any]:
-        stream = client.messages.create(**arguments, stream=True)
+        raw = client.messages.with_raw_response.create(**arguments, stream=True)
+        stream = raw.parse()
         try:
-            yield _events(stream)
+            yield _events(stream, raw.retries_taken)
         finally:
             stream.close()
 
@@ -121,8 +122,8 @@ def _usage(usage: Any) -> dict[str, Any]:
     return out
 
 
-def _events(stream: Any) -> Iterator[tuple[str, Any]]:
-    end: dict[str, Any] = {}
+def _events(stream: Any, retries: int) -> Iterator[tuple[str, Any]]:
+    end: dict[str, Any] = {"retries": retries}
     for event in stream:
         kind = getattr(event, "type", None)
         if kind == "message_start":

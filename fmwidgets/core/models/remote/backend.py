@@ -240,7 +240,10 @@ class Backend:
         except Exception as error:  # noqa: BLE001 - every SDK error becomes one sentence
             raise self.explain(error) from quoted(error)
         text, cut = trim_stop("".join(pieces), request.stop)
-        reply = Reply(text=text, finish=finish or ("stop" if cut else end.pop("finish", "eos")), **end)
+        sent = end.pop(
+            "finish", "eos"
+        )  # what the server said, unless Stop, an interrupt or a stop string ended it
+        reply = Reply(text=text, finish=finish or ("stop" if cut else sent), **end)
         reply.seconds, reply.first_token_seconds = time.perf_counter() - start, first
         return reply
 

@@ -91,11 +91,12 @@ class OpenAIBackend(Backend):
 
     @contextlib.contextmanager
     def stream_events(self, client: Any, arguments: dict[str, Any]) -> Iterator[Any]:
-        stream = client.chat.completions.create(
+        raw = client.chat.completions.with_raw_response.create(
             **arguments, stream=True, stream_options={"include_usage": True}
         )
+        stream = raw.parse()
         try:
-            yield _events(stream)
+            yield _events(stream, raw.retries_taken)
         finally:
             stream.close()  # the server sees the client go and stops generating
 
@@ -103,8 +104,8 @@ class OpenAIBackend(Backend):
         return [m.model_dump() for m in client.models.list().data]
 
 
-def _events(stream: Any) -> Iterator[tuple[str, Any]]:
-    end: dict[str, Any] = {}
+def _events(stream: Any, retries: int) -> Iterator[tuple[str, Any]]:
+    end: dict[str, Any] = {"retries": retries}
     for chunk in stream:
         if getattr(chunk, "model", None):
             end["model"] = chunk.model
