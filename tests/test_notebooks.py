@@ -77,6 +77,33 @@ def assert_static_pictures(nb: nbformat.NotebookNode, html: str) -> None:
         assert state.get("state"), "widgets are shown but their state was not saved in the notebook"
 
 
+REVIEW_CELLS = [
+    "import pandas as pd\n"
+    "import fmwidgets as fm\n"
+    "pairs = pd.DataFrame({'q': ['first <b>q</b>', 'second q'], 'x': ['left-a', 'x2'], 'y': ['right-b', 'y2']})\n"
+    "review = fm.Review(pairs, a='x', b='y', input='q', seed=0, name='static-review')\n"
+    "review",
+    "review.prefer(0, 'a')",
+    "labelled = pd.DataFrame({'text': ['<i>great</i> tool'], 'label': ['pos'], 'confidence': [0.75],\n"
+    "                         'score_pos': [0.75], 'score_neg': [0.25]})\n"
+    "fm.LabelReview(labelled, text='text', name='static-labels')",
+]
+
+
+def test_review_views_read_in_static_html(tmp_path):
+    """nbconvert draws a widget-view output and drops the text/html beside it: the review views
+    put their row in a plain output of its own, escaped, kept current as verdicts come in."""
+    nb = execute(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in REVIEW_CELLS]), tmp_path)
+    html = to_html(nb)
+    save_artifacts("static-reviews", nb, html)
+    shown = [o["data"]["text/plain"] for o in nb.cells[0].outputs
+             if "fm-review-static" in o.get("data", {}).get("text/html", "")]
+    assert shown == ["Review of static-review: pair 1 of 2, 1 reviewed"]  # updated in place by the next cell
+    assert "first &lt;b&gt;q&lt;/b&gt;" in html and "left-a" in html and "right-b" in html
+    assert "&lt;i&gt;great&lt;/i&gt; tool" in html and "Label review: 0 of 1 rows reviewed" in html
+    assert "<b>q</b>" not in html and "<i>great</i>" not in html
+
+
 @pytest.fixture(scope="session")
 def workdir(tmp_path_factory) -> Path:
     """A copy of notebooks/ (with any data files next to them) to run in."""

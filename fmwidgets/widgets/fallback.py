@@ -56,3 +56,38 @@ def _no_math(bundle: dict[str, str]) -> dict[str, str]:
 
 def _metadata(record: Any) -> dict[str, Any]:
     return {"fmwidgets": record.to_dict()} if record is not None else {}
+
+
+class StaticBeside:
+    """For a widget that draws one item at a time (the review views): displayed, it shows the
+    widget and then ``static_picture()`` as a ``PlainOutput`` hidden while the widget renders.
+
+    Putting that HTML in the widget's own bundle is not enough: nbconvert, nbviewer and GitHub
+    draw the widget-view part first and drop the ``text/html`` beside it, so a saved notebook
+    showed nothing.  ``refresh_static()`` (called whenever the item on screen changes) keeps the
+    plain output current, so a saved notebook shows the last state."""
+
+    _static: PlainOutput | None = None
+
+    def static_picture(self) -> dict[str, str]:
+        """``text/html`` (escaped) and ``text/plain`` of the item on screen."""
+        raise NotImplementedError
+
+    def static_record(self) -> Any:
+        """The RunRecord put in the plain output's metadata (None: the widget has none)."""
+        return None
+
+    def _plain_bundle(self, plain: PlainOutput) -> dict[str, str]:
+        picture = self.static_picture()
+        return {**picture, "text/html": plain.hidden_by_widget(picture["text/html"])}
+
+    def refresh_static(self) -> None:
+        if self._static is not None:
+            self._static.update(self._plain_bundle(self._static), self.static_record())
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        self._static = plain = PlainOutput()
+        display(w.VBox([self, plain.hider()]))
+        plain.show(self._plain_bundle(plain), self.static_record())

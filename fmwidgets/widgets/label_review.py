@@ -26,11 +26,12 @@ from ..errors import BadArgumentError, DataError
 from ..records import fingerprint_df
 from ..render.style import CSS, no_math
 from ..store import store
+from .fallback import StaticBeside
 
 FILTERS = ("all", "unreviewed")
 
 
-class LabelReview(anywidget.AnyWidget):
+class LabelReview(StaticBeside, anywidget.AnyWidget):
     """Review the labels of ``labelled`` (the result of ``fm.label``); see the module docstring."""
 
     _esm = Path(__file__).parent / "static" / "label_review.js"
@@ -86,6 +87,7 @@ class LabelReview(anywidget.AnyWidget):
         self.count = len(rows)
         self.position = 0 if restart else max(0, min(self.position + delta, len(rows) - 1))
         self._show(rows[self.position] if rows else None)
+        self.refresh_static()
 
     def decide(self, label: str | None = None) -> None:
         """Accept the model's label for the row on screen (``label=None``) or set another, then go on."""
@@ -137,15 +139,17 @@ class LabelReview(anywidget.AnyWidget):
         elif content.get("action") == "go":
             self.go(int(content.get("delta", 1)))
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
+    def static_picture(self) -> dict[str, str]:
         scores = ", ".join(f"{html.escape(lab)} {s:.2f}" for lab, s in self.scores)
-        data["text/html"] = no_math(
-            f"<div class='fm-label-review-static'><p>Label review: {self.done} of {self.total} rows "
-            f"reviewed</p><pre style='white-space:pre-wrap'>{html.escape(self.text)}</pre>"
-            f"<p>model: <b>{html.escape(self.predicted)}</b> ({self.confidence:.2f}) · {scores}</p></div>"
-        )
-        return data, metadata
+        where = f"Label review: {self.done} of {self.total} rows reviewed"
+        return {
+            "text/html": no_math(
+                f"<div class='fm-label-review-static'><p>{where}</p><pre style='white-space:pre-wrap'>"
+                f"{html.escape(self.text)}</pre><p>model: <b>{html.escape(self.predicted)}</b> "
+                f"({self.confidence:.2f}) · {scores}</p></div>"
+            ),
+            "text/plain": where,
+        }
 
 
 def _missing(label: Any) -> bool:

@@ -24,11 +24,12 @@ from ..core.evaluation.pairs import ORDERS, Pairs, missing
 from ..core.evaluation.preferences import pairs_of
 from ..errors import BadArgumentError
 from ..render.style import CSS, no_math
+from .fallback import StaticBeside
 
 KEYS = ("1", "2", "=")  # left better, right better, tie
 
 
-class PairReview(anywidget.AnyWidget):
+class PairReview(StaticBeside, anywidget.AnyWidget):
     """Review pairs of outputs (see the module docstring); ``fm.Review`` makes one."""
 
     _esm = Path(__file__).parent / "static" / "pair_review.js"
@@ -84,6 +85,7 @@ class PairReview(anywidget.AnyWidget):
         self.choice = None if missing(verdict) else "=" if verdict == "tie" else str(order.index(verdict) + 1)
         self.comment = row["human_comment"] or ""
         self.reviewed = self.pairs.reviewed
+        self.refresh_static()
 
     def prefer(self, row: int, verdict: str, comment: str | None = None) -> None:
         """Say which output of pair ``row`` is better, from code: ``"a"``, ``"b"`` or ``"tie"``."""
@@ -106,19 +108,20 @@ class PairReview(anywidget.AnyWidget):
         elif content.get("action") == "go":
             self.show(self.index + int(content.get("delta", 1)))
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
+    def static_picture(self) -> dict[str, str]:
         cells = [*self.fields, ["output 1", self.left], ["output 2", self.right]]
         rows = "".join(
             f"<tr><th style='text-align:left;vertical-align:top'>{html.escape(name)}</th>"
             f"<td style='white-space:pre-wrap'>{html.escape(text)}</td></tr>"
             for name, text in cells
         )
-        data["text/html"] = no_math(
-            f"<div class='fm-review-static'><p>Review of {html.escape(self.name)}: pair "
-            f"{self.index + 1} of {self.total}, {self.reviewed} reviewed</p><table>{rows}</table></div>"
-        )
-        return data, metadata
+        where = f"Review of {self.name}: pair {self.index + 1} of {self.total}, {self.reviewed} reviewed"
+        return {
+            "text/html": no_math(
+                f"<div class='fm-review-static'><p>{html.escape(where)}</p><table>{rows}</table></div>"
+            ),
+            "text/plain": where,
+        }
 
 
 def _text(value: Any) -> str:

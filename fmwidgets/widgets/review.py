@@ -25,12 +25,13 @@ import traitlets as t
 from ..core.evaluation.stored import Evaluation, load_evaluation
 from ..errors import BadArgumentError
 from ..render.style import CSS, no_math
+from .fallback import StaticBeside
 
 SCALES = {"thumbs": (0, 1), "1-5": (1, 5)}
 SHOWN = ("prompt", "output", "reference", "judge", "judge_reason")
 
 
-class Review(anywidget.AnyWidget):
+class Review(StaticBeside, anywidget.AnyWidget):
     """Rate the rows of ``evaluation`` (an Evaluation or a stored run's name)."""
 
     _esm = Path(__file__).parent / "static" / "review.js"
@@ -88,6 +89,7 @@ class Review(anywidget.AnyWidget):
         )
         self.comment = record.get("human_comment") or ""
         self.rated = int(self.ratings.notna().sum()) if self.ratings is not None else 0
+        self.refresh_static()
 
     def rate(self, value: float, comment: str | None = None, advance: bool = True) -> None:
         """Rate the row on screen (what a button or key does), then move to the next row."""
@@ -108,18 +110,22 @@ class Review(anywidget.AnyWidget):
         elif content.get("action") == "go":
             self.show(self.index + int(content.get("delta", 1)))
 
-    def _repr_mimebundle_(self, **kwargs: Any):
-        data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
+    def static_picture(self) -> dict[str, str]:
         rows = "".join(
             f"<tr><th style='text-align:left;vertical-align:top'>{html.escape(name)}</th>"
             f"<td style='white-space:pre-wrap'>{html.escape(text)}</td></tr>"
             for name, text in list(self.row or [])
         )
-        data["text/html"] = no_math(
-            f"<div class='fm-review-static'><p>Review of {html.escape(self.evaluation.name)}: row "
-            f"{self.index + 1} of {self.total}, {self.rated} rated</p><table>{rows}</table></div>"
-        )
-        return data, {**(metadata or {}), "fmwidgets": self.evaluation.record.to_dict()}
+        where = f"Review of {self.evaluation.name}: row {self.index + 1} of {self.total}, {self.rated} rated"
+        return {
+            "text/html": no_math(
+                f"<div class='fm-review-static'><p>{html.escape(where)}</p><table>{rows}</table></div>"
+            ),
+            "text/plain": where,
+        }
+
+    def static_record(self) -> Any:
+        return self.evaluation.record
 
 
 def _text(value: Any) -> str:

@@ -47,7 +47,7 @@ def test_filters_and_navigation():
     view.show = "unreviewed"
     view.decide()
     assert view.count == 3 and view.done == 1
-    html = view._repr_mimebundle_()[0]["text/html"]
+    html = view.static_picture()["text/html"]
     assert "<b>broken" not in html
 
 

@@ -47,7 +47,7 @@ def test_a_reopened_review_shows_each_reviewed_pair_as_it_was():
 
 def test_static_picture_escapes_the_pair():
     view = fm.Review(PAIRS, a="x", b="y", input="q", start=1)
-    html = view._repr_mimebundle_()[0]["text/html"]
+    html = view.static_picture()["text/html"]
     assert "<img" not in html and "&lt;img src=x" in html and "pair 2 of 4, 0 reviewed" in html
     assert html.startswith("<div class=\"tex2jax_ignore mathjax_ignore\">")  # TeX in data stays text
 

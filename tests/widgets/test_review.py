@@ -44,7 +44,6 @@ def test_scales_and_bad_ratings(run):
 
 def test_static_picture_escapes_the_row(run):
     view = fm.Review(run, start=1)
-    data, meta = view._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in data
-    assert "<script>alert" not in data["text/html"] and "&lt;script&gt;" in data["text/html"]
-    assert meta["fmwidgets"]["kind"] == "evaluate"
+    html = view.static_picture()["text/html"]
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert view.static_record().kind == "evaluate"
