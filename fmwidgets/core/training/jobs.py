@@ -155,6 +155,8 @@ class FinetuneJob:
         else:
             return
         point = TrainingPoint(kind, state.global_step, round(state.epoch or 0.0, 3), values)
+        if kind == "eval" and any(p["kind"] == "eval" and p["step"] == point.step for p in self.history):
+            return  # the evaluation after training, of the weights the last epoch's already scored
         self.history.append(point.row())
         self.monitor.on_log(point)
 

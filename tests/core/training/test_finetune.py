@@ -88,6 +88,9 @@ def test_causal_lm_reports_perplexity_before_and_after(gpt2):
     assert result.model.head == "causal-lm" and result.model.family == "decoder"
     assert result.metrics["perplexity"] < result.before["perplexity"]  # it learned the corpus
     assert result.metrics["loss"] < result.before["loss"]
+    evaluated = [(p["epoch"], p["eval_loss"]) for p in result.history if p["kind"] == "eval"]
+    assert [epoch for epoch, _ in evaluated] == [0, 1, 2, 3]  # before training, then once per epoch
+    assert evaluated[-1][1] == pytest.approx(result.metrics["loss"])  # the last epoch's is the "after"
     with pytest.raises(WrongFamilyError, match="fine-tune it first"):
         predict("the cat")
 
