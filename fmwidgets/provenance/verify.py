@@ -16,7 +16,7 @@ Magics re-run through the same parser, on a stand-in shell whose namespace reads
 notebook's variables and writes (``--out``) to the fresh namespace only.
 
 API-served models are not asked again unless ``call_api=True`` (api_calls.py): their rows come
-from the generation cache, and a call whose replies are not cached is skipped.  The ``api``
+from the generation cache, and a call whose replies are not cached is skipped.  The ``server``
 column says how each such step was checked; a step that sent requests with settings the server
 does not repeat (sampling) is "not deterministic" rather than "same" or "different".
 """
@@ -74,11 +74,11 @@ def repro(
 @dataclass
 class Verification(Recorded, look=verification_bundle):
     """The re-run of a session: ``table`` has one row per call (step, call, status, texts,
-    numbers, difference, api); ``ok`` is True when no call differed or failed.
+    numbers, difference, server); ``ok`` is True when no call differed or failed.
 
     ``status`` is "same", "different", "failed", "skipped", "nothing to compare", or "not
     deterministic" for a call that asked an API-served model again with sampling (its texts
-    need not repeat); ``api`` says how a call reached its API-served models: "N rows from the
+    need not repeat); ``server`` says how a call reached its API-served models: "N rows from the
     cache", "N requests sent again", "server not asked" (a load), "" for local models."""
 
     table: Any
@@ -106,8 +106,8 @@ def verify_steps(script: Repro, call_api: bool = False) -> Verification:
                 row = _verify(step, namespace, done)
             if spent.sent and not spent.deterministic and row["status"] in ("same", "different"):
                 row["status"] = "not deterministic"
-            rows.append({**row, "api": spent.how})
-    columns = ["step", "call", "status", "texts", "numbers", "difference", "api"]
+            rows.append({**row, "server": spent.how})
+    columns = ["step", "call", "status", "texts", "numbers", "difference", "server"]
     return Verification(table=pd.DataFrame(rows, columns=columns), repro=script)
 
 

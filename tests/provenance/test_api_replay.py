@@ -26,12 +26,12 @@ def test_verify_replays_api_rows_from_the_cache_and_sends_no_request(ip, api_mod
     table = fm.repro(verify=True).table
     assert proxy.requests == 0  # not even the load's /v1/models
     assert list(table["status"]) == ["same", "same", "skipped"], table.to_string()
-    assert list(table["api"]) == ["server not asked", "4 rows from the cache", ""]
+    assert list(table["server"]) == ["server not asked", "4 rows from the cache", ""]
     assert "not in the generation cache" in table.loc[2, "difference"]
     assert "call_api=True" in table.loc[2, "difference"]
     again = ip.run_line_magic("fm", "repro --verify --call-api").table
     assert list(again["status"]) == ["same", "same", "same"], again.to_string()
-    assert list(again["api"]) == ["1 request sent again", "4 rows from the cache", "1 request sent again"]
+    assert list(again["server"]) == ["1 request sent again", "4 rows from the cache", "1 request sent again"]
     assert proxy.count("/models") == 1 and proxy.count("/chat/completions") == 1  # the rows stayed cached
     with pytest.raises(BadArgumentError, match="add verify=True"):
         fm.repro(call_api=True)
