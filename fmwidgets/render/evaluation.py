@@ -241,7 +241,10 @@ def significance_sentence(result: Any) -> str:
     if p < 0.05 and diff != 0:
         better = result.a if (diff < 0) != result.lower_is_better else result.b
         return f"{better} is better on {name}: {shown}."
-    return f"No clear difference between {result.a} and {result.b} on {name}: {shown}."
+    # The bootstrap interval and the rank test can disagree on few rows: say which one decided.
+    apart = row["ci_low"] > 0 or row["ci_high"] < 0
+    why = f" (the interval leaves out 0, but the {row['test']} test cannot rule out chance)" if apart else ""
+    return f"No clear difference between {result.a} and {result.b} on {name}: {shown}{why}."
 
 
 def preference_sentence(result: Any) -> str:

@@ -79,6 +79,24 @@ def test_compare_evaluations_significance_and_its_leading_sentence(two_runs):
     assert html.index("B is better") < html.index("<table")
 
 
+def test_an_interval_that_leaves_out_zero_beside_a_large_p_is_explained():
+    """06-evaluate showed "No clear difference ...: -0.037 [-0.068, -0.0047], p = 0.078": the
+    sentence now says the test, not the interval, decided."""
+    diffs = [-0.01, 0.02, 0.03, -0.04, -0.05, -0.06, -0.07, -0.08]  # Wilcoxon W+ = 5 of 8 rows
+    data = pd.DataFrame({"a": ["0.5"] * 8, "b": [str(0.5 + d) for d in diffs]})
+    def score(output, row):
+        return float(output)
+
+    for side in "ab":
+        fm.evaluate(data, output=side, evaluators=[score], name=f"close-{side}", progress=False)
+    diff = fm.compare_evaluations("close-a", "close-b")
+    row = diff.significance.iloc[0]
+    assert row["p_value"] == pytest.approx(wilcoxon(data["b"].astype(float), data["a"].astype(float)).pvalue)
+    assert row["p_value"] > 0.05 and row["ci_high"] < 0
+    assert display_data(diff)["text/plain"].splitlines()[0].endswith(
+        "8 rows (the interval leaves out 0, but the wilcoxon test cannot rule out chance).")
+
+
 def test_too_few_rows_to_tell_is_said_instead_of_a_p_value():
     data = pd.DataFrame({"ref": ["1", "2", "3", "4"], "a": ["1", "x", "3", "x"], "b": ["1", "2", "3", "4"]})
     fm.evaluate(data, output="a", reference="ref", name="small-a", progress=False)
