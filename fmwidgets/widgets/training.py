@@ -88,7 +88,7 @@ class TrainingView(TrainingMonitor):
         self.header.value = (
             f"<b>Training '{e(info.name)}'</b> from '{e(info.base)}' for "
             f"<b>{e(info.task)}</b> ({e(info.reason)}): {info.train_rows} training rows, "
-            f"{info.eval_rows} evaluation rows, {e(str(info.epochs))} epochs."
+            f"{info.eval_rows} evaluation rows, {info.epochs:g} epoch{'' if info.epochs == 1 else 's'}."
         )
         self.progress.max = max(1, info.total_steps)
         if info.curves:  # a preference run: its reward margin and accuracy beside the loss

@@ -21,8 +21,9 @@ def frame():
 
 def test_view_follows_a_run_to_the_end(bert):
     view = TrainingView(interval=0)
-    result = fm.finetune(frame(), label="label", epochs=2, batch_size=4, max_length=16,
+    result = fm.finetune(frame(), label="label", epochs=2.0, batch_size=4, max_length=16,  # as --epochs 2 parses
                          monitor=view, as_="<i>tuned</i>")
+    assert view.header.value.endswith(" evaluation rows, 2 epochs.")  # not "2.0 epochs"
     assert view.progress.max == view.progress.value == result.total_steps == 10
     assert view.progress.bar_style == "success" and view.stop_button.disabled
     assert view.status.value.startswith("finished at step 10/10")
