@@ -326,7 +326,8 @@ def models():
     rows = [
         {**{k: h.card().get(k) for k in cols[:-1]}, "current": h.name == registry.current} for h in registry
     ]
-    return pd.DataFrame(rows, columns=cols)
+    # a served model has no parameter count: whole numbers with a gap, not 31392.0 beside NaN
+    return pd.DataFrame(rows, columns=cols).astype({"params": "Int64"})
 
 
 @recorded

@@ -14,6 +14,14 @@ from fmwidgets.model_spec import ModelSpec
 from fmwidgets.errors import BadArgumentError, MissingDependencyError, RemoteModelError, WrongFamilyError
 
 
+def test_the_models_table_counts_parameters_in_whole_numbers_beside_a_served_model(served, proxy, served_local):
+    fm.load(served.model, base_url=proxy.base_url, as_="srv", timeout=30)
+    table = fm.models().set_index("name")
+    assert table.loc["local", "params"] == sum(p.numel() for p in served_local.model.parameters())
+    assert table["params"].isna().tolist() == [False, True]  # the server does not say
+    assert ".0" not in table["params"].to_string()
+
+
 def test_load_a_served_model_shows_family_provider_and_host(served, proxy):
     handle = fm.load(served.model, base_url=proxy.base_url, as_="srv", max_concurrency=3, timeout=30)
     assert isinstance(handle, fm.RemoteHandle) and handle.family == "api"
