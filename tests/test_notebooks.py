@@ -72,6 +72,8 @@ def assert_static_pictures(nb: nbformat.NotebookNode, html: str) -> None:
     if figures(nb):
         assert len(re.findall(r"\* plotly\.js v\d", html)) == 1, "plotly.js must be embedded exactly once"
         assert not re.search(r"<script[^>]+src=\"[^\"]*cdn\.plot\.ly", html), "a figure needs the plotly CDN"
+    dropped = [o for o in outputs(nb) if WIDGET in o.get("data", {}) and "text/html" in o["data"]]
+    assert not dropped, "a widget's text/html beside its widget-view is dropped by nbconvert: show it apart"
     if any(WIDGET in o.get("data", {}) for o in outputs(nb)):
         state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
         assert state.get("state"), "widgets are shown but their state was not saved in the notebook"

@@ -24,10 +24,11 @@ from ..provenance.history import recording
 from ..provenance.literals import keyword_names
 from ..render.chat import conversation_html
 from ..render.style import error, no_math
+from .fallback import StaticBeside
 from .stream import Throttle
 
 
-class Chat(w.VBox):
+class Chat(StaticBeside, w.VBox):
     """A conversation with one chat model; ``conversation`` and ``replies`` hold what was said."""
 
     def __init__(
@@ -141,11 +142,13 @@ class Chat(w.VBox):
             self.send_button.disabled, self.stop_button.disabled = False, True
             with self._lock:
                 self.running = False
+            self.refresh_static()
 
     def clear(self) -> None:
         """Start a new conversation."""
         self.conversation, self.replies = [], []
         self.view.value = self.status.value = ""
+        self.refresh_static()
 
     def copy_as_cell(self) -> str:
         """``%%fm chat`` cells that replay the user's messages with the same settings."""
@@ -173,9 +176,7 @@ class Chat(w.VBox):
         self.output.value = json.dumps(self.conversation, ensure_ascii=False, indent=1)
         return self.output.value
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        """The live widget, plus the conversation as escaped HTML for saved notebooks."""
-        data = super()._repr_mimebundle_(**kwargs) or {}
-        data = dict(data[0] if isinstance(data, tuple) else data)
-        data["text/html"] = no_math(conversation_html(self.conversation))
-        return data
+    def static_picture(self) -> dict[str, str]:
+        """The conversation as escaped HTML: what a saved notebook shows under the window."""
+        said = f"chat · {self.model}: {len(self.conversation)} messages"
+        return {"text/html": no_math(conversation_html(self.conversation)), "text/plain": said}

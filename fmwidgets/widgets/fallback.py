@@ -59,8 +59,9 @@ def _metadata(record: Any) -> dict[str, Any]:
 
 
 class StaticBeside:
-    """For a widget that draws one item at a time (the review views): displayed, it shows the
-    widget and then ``static_picture()`` as a ``PlainOutput`` hidden while the widget renders.
+    """For a widget that draws one item at a time (the review views, the chat window): displayed,
+    it shows the widget and then ``static_picture()`` as a ``PlainOutput`` hidden while the widget
+    renders.
 
     Putting that HTML in the widget's own bundle is not enough: nbconvert, nbviewer and GitHub
     draw the widget-view part first and drop the ``text/html`` beside it, so a saved notebook

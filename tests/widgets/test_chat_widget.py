@@ -17,8 +17,9 @@ def test_two_messages_build_one_conversation(chat_gpt2):
     direct = fm.chat("again", conversation=box.conversation[:2], max_new_tokens=4, greedy=True, stream=False)
     assert box.conversation[-1]["content"] == direct.text
     assert "&lt;b&gt;there&lt;/b&gt;" in box.view.value and "<b>there" not in box.view.value
-    data = box._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in data and "fm-chat" in data["text/html"]
+    picture = box.static_picture()
+    assert "fm-chat" in picture["text/html"] and "<b>there" not in picture["text/html"]
+    assert picture["text/plain"] == "chat · chat: 4 messages"
     assert json.loads(box.export()) == box.conversation
     cells = box.copy_as_cell().split("\n\n")
     assert cells[0].startswith("%%fm chat --model chat --max-new-tokens 4 --greedy --new")
