@@ -28,6 +28,8 @@ from ...model_spec import ModelSpec
 from ...provenance.history import recorded
 from ...provenance.literals import keyword_names
 from ...records import jsonable
+from ...render import Shown
+from ...render.prompts import prompt_version_bundle
 from ...store import Store, now, store
 from ..models.loading import load_spec
 from ..models.registry import ModelHandle, get_model, registry
@@ -42,7 +44,7 @@ _COLUMNS = "name, version, template, params, hash, created, model"
 
 
 @dataclass(frozen=True)
-class PromptVersion:
+class PromptVersion(Shown, look=prompt_version_bundle):
     """One saved prompt: ``id`` is ``"name@N"``; ``model`` the model it is pinned to, if any."""
 
     name: str

@@ -24,6 +24,7 @@ from fmwidgets.core.models.registry import ModelHandle, registry
 from fmwidgets.model_spec import ModelSpec
 from fmwidgets.core.prompting.versions import content_hash
 from fmwidgets.errors import BadArgumentError, DataError, FMError, ModelLoadError
+from fmwidgets.render import display_data
 from fmwidgets.store import store
 
 GEN = dict(greedy=True, max_new_tokens=6)
@@ -111,6 +112,14 @@ def test_same_content_is_the_same_version_and_versions_show_model_and_tags(gpt2,
     with pytest.raises(FMError, match="cannot generate text"):
         fm.save_prompt("qa", TEMPLATE, model=dataclasses.replace(gpt2, name="enc", family="encoder"))
     assert len(fm.prompt_versions("qa")) == 3
+
+
+def test_a_saved_version_shows_its_id_settings_pin_and_template_escaped(gpt2):
+    shown = display_data(fm.save_prompt("shown", "Say <b>{q}</b>:", max_new_tokens=4, greedy=True))
+    assert shown["text/plain"] == "shown@1 · max_new_tokens=4, greedy=True · not pinned to a model\nSay <b>{q}</b>:"
+    pinned = display_data(fm.save_prompt("shown", "Say <b>{q}</b>:", model=gpt2))["text/html"]
+    assert f"shown@2 · pinned to {gpt2.spec().describe()}" in pinned  # not a dataclass repr
+    assert "Say &lt;b&gt;{q}&lt;/b&gt;:" in pinned and "<b>{q}" not in pinned
 
 
 def test_moving_a_tag_keeps_every_version_and_every_move():
