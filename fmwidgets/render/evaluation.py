@@ -359,9 +359,15 @@ def preferences_sentence(result: Any) -> str:
         return line + (f"; {result.ties} middle ratings left out." if result.ties else ".")
     line = f"{len(result)} preferences from {result.source} as prompt, chosen, rejected for method='dpo'"
     line += f"; prompt is what {result.prompt_run} ({result.prompt_from}) was sent"
-    if result.prompts_differ:
-        line += f" (the two sides' prompts differ on {result.prompts_differ} rows)"
-    return line + (f"; {result.ties} ties left out." if result.ties else ".")
+    if result.prompts_differ:  # counted over the pairs kept, so "6 rows" of 6 read as a part
+        share = (
+            "every pair"
+            if result.prompts_differ == len(result)
+            else f"{result.prompts_differ} of the {len(result)} pairs"
+        )
+        line += f" (the two sides' prompts differ on {share})"
+    ties = f"{result.ties} tie{'' if result.ties == 1 else 's'}"
+    return line + (f"; {ties} left out." if result.ties else ".")
 
 
 def preferences_bundle(result: Any) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def test_preference_data_is_trls_format_with_ties_left_out(runs):
     shown = prefs._repr_mimebundle_()
     line = shown[0]["text/plain"].splitlines()[0]
     assert line == ("2 preferences from old vs new as prompt, chosen, rejected for method='dpo'; prompt is "
-                    "what old (a) was sent (the two sides' prompts differ on 2 rows); 1 ties left out.")
+                    "what old (a) was sent (the two sides' prompts differ on every pair); 1 tie left out.")
     assert HOSTILE not in shown[0]["text/html"] and shown[1]["fmwidgets"]["kind"] == "preferences"
 
 
@@ -133,6 +133,17 @@ def test_a_dataframe_review_by_columns():
     assert prefs["chosen"].tolist() == [f"{left[o]}{i + 1}" for i, o in enumerate(review.orders)]
     assert prefs["prompt"].tolist() == ["p1", "p2", "p3"] and prefs.prompts_differ == 0
     assert "human" not in df  # the user's DataFrame is left as it was
+
+
+def test_the_sentence_says_on_how_many_kept_pairs_the_prompts_differ():
+    from fmwidgets.core.evaluation.preferences import _from_pairs
+    from fmwidgets.render import display_data
+
+    rows = [("p1", "p1", "a1", "b1", "a"), ("p2", "q2", "a2", "b2", "b"), ("p3", "q3", "a3", "b3", "tie"),
+            ("p4", "p4", "a4", "b4", "tie")]
+    prefs = _from_pairs(rows, "a", "x vs y", "x", "y")
+    assert display_data(prefs)["text/plain"].splitlines()[0].endswith(
+        "(the two sides' prompts differ on 1 of the 2 pairs); 2 ties left out.")
 
 
 def test_thumbs_and_five_point_ratings_give_kto_rows(runs):
