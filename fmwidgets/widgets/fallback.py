@@ -35,14 +35,16 @@ class PlainOutput:
         """The widget part that hides the ``hidden_by_widget`` parts once it renders."""
         return w.HTML(f"<style>.{self.css_class} {{ display: none; }}</style>")
 
-    def show(self, bundle: dict[str, str], record: Any = None) -> None:
-        """Display the area (plotly.js first, once per kernel); later ``update`` calls replace it.
+    def show(self, bundle: dict[str, str], record: Any = None, figures: bool = True) -> None:
+        """Display the area (plotly.js first, once per kernel, where it will hold ``figures``);
+        later ``update`` calls replace it.
 
         ``record`` (a RunRecord) goes into the output metadata, as for every fmwidgets result.
         """
         from IPython.display import display
 
-        plotly_js_once()
+        if figures:
+            plotly_js_once()
         self.handle = display(_no_math(bundle), raw=True, display_id=True, metadata=_metadata(record))
 
     def update(self, bundle: dict[str, str], record: Any = None) -> None:
@@ -91,4 +93,6 @@ class StaticBeside:
 
         self._static = plain = PlainOutput()
         display(w.VBox([self, plain.hider()]))
-        plain.show(self._plain_bundle(plain), self.static_record())
+        plain.show(
+            self._plain_bundle(plain), self.static_record(), figures=False
+        )  # text only: no 4 MB plotly.js

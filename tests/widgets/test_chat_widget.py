@@ -42,8 +42,14 @@ def test_a_conversation_with_an_api_model_and_stop(api_model, served_local, prox
         box.send(message=message)
         box.wait(60)
     assert [m["role"] for m in box.conversation] == ["system", "user", "assistant", "user", "assistant"]
-    here = fm.chat("and then", model="local", conversation=box.conversation[:3], max_new_tokens=5, greedy=True,
-                   stream=False)
+    here = fm.chat(
+        "and then",
+        model="local",
+        conversation=box.conversation[:3],
+        max_new_tokens=5,
+        greedy=True,
+        stream=False,
+    )
     assert box.conversation[-1]["content"] == here.text  # greedy through the server equals in-process
     assert json.loads(proxy.log[-1][2])["messages"] == box.conversation[:4]
     assert box.copy_as_cell().startswith("%%fm chat --model srv --max-new-tokens 5 --greedy --new --system")
@@ -57,3 +63,20 @@ def test_a_conversation_with_an_api_model_and_stop(api_model, served_local, prox
     assert reply.stopped == "stopped" and box.status.value == "stopped" and reply.text
     assert whole.text.startswith(reply.text) and len(reply.text) < len(whole.text)
     assert box.conversation[-1] == {"role": "assistant", "content": reply.text}
+
+
+def test_its_saved_picture_is_text_without_plotly_js(chat_gpt2, ip, monkeypatch):
+    """The chat window's plain output holds no figure, so displaying it does not embed plotly.js
+    (4 MB) in a notebook that has no figure; a figure's plain output still does."""
+    from IPython.utils.capture import capture_output
+
+    from fmwidgets.widgets import fallback
+
+    published = []
+    monkeypatch.setattr(fallback, "plotly_js_once", lambda: published.append("plotly.js"))
+    with capture_output() as shown:
+        Chat(max_new_tokens=4, greedy=True)._ipython_display_()
+    assert published == [] and any("fm-chat" in o.data.get("text/html", "") for o in shown.outputs)
+    with capture_output():
+        fallback.PlainOutput().show({"text/html": "<div>figure</div>", "text/plain": "figure"})
+    assert published == ["plotly.js"]
