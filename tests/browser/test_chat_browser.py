@@ -19,16 +19,20 @@ def test_chat_window_sends_two_messages(notebook):
     out = nb.cell_output(2)
     message = out.locator("textarea").first
     send = out.locator("button", has_text="Send")
-    bubbles = out.locator(".fm-chat-msg")
+    # The widget's bubbles; the saved picture beside it (StaticBeside) holds the same bubbles, hidden
+    # while the widget renders.
+    bubbles = out.locator(".fm-chat-msg").filter(visible=True)
     for i, text in enumerate(["hello <b>there</b>", "and again"]):
         message.fill(text)
         send.click()
-        nb.page.wait_for_function("([el, n]) => el.querySelectorAll('.fm-chat-msg').length >= n",
+        nb.page.wait_for_function("([el, n]) => [...el.querySelectorAll('.fm-chat-msg')]"
+                                  ".filter(b => b.offsetParent !== null).length >= n",
                                   arg=[out.element_handle(), 2 * (i + 1)], timeout=60_000)
         nb.page.wait_for_function("b => !b.disabled", arg=send.element_handle(), timeout=60_000)
     nb.screenshot("chat-two-messages")
     roles = [b.get_attribute("class").split("fm-chat-")[-1] for b in bubbles.all()]
     assert roles == ["user", "assistant", "user", "assistant"]
-    first = out.locator(".fm-chat-user").first
+    assert out.locator(".fm-chat-msg").count() == 8  # the saved picture has them too, kept up to date
+    first = out.locator(".fm-chat-user").filter(visible=True).first
     assert "hello <b>there</b>" in first.text_content() and first.locator("b").count() == 0
     nb.assert_clean()
