@@ -42,6 +42,7 @@ from ..models.remote.logprobs import (
     probs_over,
     returns_logprobs,
 )
+from ..prompting.template import fenced
 
 REPLY_TOKENS = 16  # enough for a label of a few words, short enough to keep each request cheap
 INSTRUCTION = (
@@ -54,8 +55,7 @@ INSTRUCTION = (
 def label_messages(text: str, names: list[str], descriptions: list[str]) -> list[dict[str, str]]:
     """The user message asking for a label (a label's description beside it when it has one)."""
     labels = ", ".join(n if d == n else f"{n} ({d})" for n, d in zip(names, descriptions))
-    fenced = str(text).replace("</", "<\\/")  # a closing marker in the text cannot end it
-    return [{"role": "user", "content": INSTRUCTION.format(labels=labels, text=fenced)}]
+    return [{"role": "user", "content": INSTRUCTION.format(labels=labels, text=fenced(text))}]
 
 
 def parse_label(reply: str, names: list[str]) -> int | None:

@@ -47,6 +47,7 @@ from ..models.registry import ModelHandle, get_model
 from ..prompting.generate import fit_context, render_prompt, sent_text
 from ..prompting.sampling import Sampling
 from ..prompting.scoring import next_token_probs
+from ..prompting.template import fenced
 from .evaluators import Evaluator
 from .generation import generate_cached
 
@@ -112,11 +113,6 @@ def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _fenced(value: Any) -> str:
-    """The text as it goes between markers: a closing marker inside it cannot end the block."""
-    return str(value).replace("</", "<\\/")
-
-
 @dataclass
 class Judge(Evaluator):
     """An evaluator that asks a decoder for a score (see the module docstring for the columns)."""
@@ -152,7 +148,7 @@ class Judge(Evaluator):
         if self.method == "logprobs":
             self._whole_scale()  # before an API judge's server is asked anything
         if gives_logprobs(handle):
-            self._score_ids(handle)
+            self._check_score_tokens(handle)
             return self._notice(handle, "logprobs")
         if self.method == "logprobs":
             gives = (
@@ -203,7 +199,7 @@ class Judge(Evaluator):
             )
         return [_fmt(v) for v in range(int(low), int(high) + 1)]
 
-    def _score_ids(self, handle: ModelHandle) -> None:
+    def _check_score_tokens(self, handle: ModelHandle) -> None:
         """One sentence when a score is no single token of the judge's tokenizer (an API judge's
         tokens are read by their text, in its reply)."""
         values = self._whole_scale()
@@ -227,8 +223,8 @@ class Judge(Evaluator):
         return [
             _TEMPLATE.format(
                 rubric=rubric or self.rubric,
-                input=_fenced(inp if inp is not None else ""),
-                output=_fenced(out),
+                input=fenced(inp if inp is not None else ""),
+                output=fenced(out),
                 low=_fmt(low),
                 high=_fmt(high),
                 reference=_reference(ref),
@@ -242,9 +238,9 @@ class Judge(Evaluator):
         return [
             _PAIRWISE.format(
                 rubric=self.rubric,
-                input=_fenced(inp if inp is not None else ""),
-                first=_fenced(x),
-                second=_fenced(y),
+                input=fenced(inp if inp is not None else ""),
+                first=fenced(x),
+                second=fenced(y),
                 reference=_reference(ref),
             )
             for inp, x, y, ref in zip(inputs, first, second, refs)
@@ -352,7 +348,7 @@ class Judge(Evaluator):
 
 
 def _reference(ref: Any) -> str:
-    return "" if ref is None else f"\n<reference answer>\n{_fenced(ref)}\n</reference answer>\n"
+    return "" if ref is None else f"\n<reference answer>\n{fenced(ref)}\n</reference answer>\n"
 
 
 def _side(verdict: str | None) -> str | None:

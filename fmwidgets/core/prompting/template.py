@@ -322,3 +322,9 @@ def _fill(pieces: list[tuple], namespace: Mapping[str, Any], secrets: dict[str, 
 def escape(text: str) -> str:
     """``text`` with its braces doubled, so that ``fill`` gives it back unchanged."""
     return text.replace("{", "{{").replace("}", "}}")
+
+
+def fenced(value: Any) -> str:
+    """``value`` as text to put between markers (``<text>`` ... ``</text>``) in a prompt to a
+    judging or labelling model: a closing marker inside it cannot end the block."""
+    return str(value).replace("</", "<\\/")
