@@ -18,6 +18,7 @@ import html
 import math
 from typing import Any
 
+from .generate import dollars
 from .style import ERROR, TEXT, TINT_GREEN, TINT_RED
 
 WORST_ROWS = 5
@@ -180,8 +181,7 @@ def totals_sentence(totals: dict[str, Any] | None) -> str:
     without a price)."""
     if not totals:
         return ""
-    cost = totals["cost"]
-    money = f"${cost:.6f}" if cost == cost else "cost unknown (no price set: fm.settings().prices)"
+    money = dollars(totals["cost"], "cost unknown (no price set: fm.settings().prices)")
     cached = f" ({totals['cache_hits']} from the cache)" if totals.get("cache_hits") else ""
     return (
         f"{totals['rows']} API rows{cached} · {totals['tokens_in']:,} tokens in / "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from .style import note as note_html
@@ -23,13 +24,15 @@ def text_bundle(texts: list[str], note: str = "", css_class: str = "fm-stream") 
     }
 
 
+def dollars(cost: Any, unknown: str = "cost unknown (no price set)") -> str:
+    """A cost as every view shows it ("$0.000010"), or ``unknown`` where no price was set (NaN):
+    never $0."""
+    return f"${cost:.6f}" if isinstance(cost, numbers.Real) and cost == cost else unknown
+
+
 def money(usage: dict[str, Any] | None) -> str:
-    """An API reply's cost as shown beside it ("$0.000010", or that no price is set: never $0);
-    "" for a local model's (no ``usage``)."""
-    if not usage:
-        return ""
-    cost = usage.get("cost")
-    return f"${cost:.6f}" if isinstance(cost, float) and cost == cost else "cost unknown (no price set)"
+    """An API reply's cost as shown beside it; "" for a local model's (no ``usage``)."""
+    return dollars(usage.get("cost")) if usage else ""
 
 
 def generation_bundle(result: Any) -> dict[str, str]:
