@@ -46,6 +46,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import urllib.parse
 import warnings
 from typing import Any, Iterable, Iterator
@@ -93,6 +94,7 @@ _ADDED_COLUMNS = (
 )
 
 # The store moves to memory on these (primary) result codes: the file cannot take the write.
+_SQLITE_BUSY = 5  # another connection holds the lock
 _FILE_TROUBLE = {8, 10, 11, 13, 14, 26}  # SQLITE_READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB
 
 
@@ -183,7 +185,24 @@ def _identity(path: str) -> tuple[int, int] | None:
 
 
 def _connect(path: str) -> sqlite3.Connection:
-    """A connection with the store's settings and schema (``path`` already checked to be ours)."""
+    """A connection with the store's settings and schema (``path`` already checked to be ours).
+
+    Two processes opening a new store at once both switch it to WAL, and SQLite answers that
+    switch with "database is locked" at once, without waiting on ``busy_timeout``; so a busy open
+    is tried again, for as long as a busy write would wait, instead of leaving one notebook's work
+    in memory.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            return _open(path)
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _open(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 
 import pytest
@@ -55,6 +56,34 @@ def test_two_processes_writing_at_once_lose_nothing(isolated_store, tmp_path):
     versions = [v for (v,) in db.execute("SELECT version FROM prompts WHERE name = 'shared' ORDER BY version")]
     assert versions == list(range(1, 31))  # every save got its own number, none twice
     db.close()
+
+
+OPENER = textwrap.dedent("""
+    import sys, time
+    from fmwidgets.store import Store
+    folder, tag, starts = sys.argv[1], sys.argv[2], sys.argv[3:]
+    for round_, start in enumerate(starts):
+        while time.time() < float(start):
+            pass
+        db = Store(f"{folder}/round-{round_}.sqlite")
+        db.put("kv", tag, round_)
+        db.close()
+""")
+
+
+def test_processes_opening_a_new_store_at_the_same_instant_all_keep_it(tmp_path):
+    # Each opener switches the new file to WAL, which SQLite refuses at once, without waiting, while
+    # another holds the lock: before the open was retried one in five rounds lost a process's work.
+    script = tmp_path / "opener.py"
+    script.write_text(OPENER)
+    first = time.time() + 1.5
+    starts = [f"{first + 0.25 * r:.3f}" for r in range(8)]
+    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path), str(t), *starts]) for t in range(6)]
+    assert [p.wait(timeout=120) for p in procs] == [0] * 6
+    for round_ in range(8):
+        db = sqlite3.connect(tmp_path / f"round-{round_}.sqlite")
+        assert sorted(k for (k,) in db.execute("SELECT key FROM kv")) == [str(t) for t in range(6)]
+        db.close()
 
 
 @pytest.mark.parametrize("where", ["file_parent", "corrupt"])
