@@ -73,6 +73,7 @@ class RunRecord:
     seed: int | None = None
     data: dict[str, Any] | None = None
     # where an API-served model ran: provider, host, model, and what the replies said was run
+    # (a comparison: that, by model name, for each served model among its columns)
     endpoint: dict[str, Any] | None = None
     versions: dict[str, str] = field(default_factory=library_versions)
     created: str = field(

@@ -87,10 +87,15 @@ def compare(
             "model (models=[...]) or pass a list of prompts."
         )
     grid = [[generate_text(p, model=h, **params) for h in handles] for p in prompts]
+    served = {
+        h.name: RunRecord.for_model("compare", h, usage=[row[i].usage for row in grid]).endpoint
+        for i, h in enumerate(handles)
+    }
     record = RunRecord(
         kind="compare",
         model=", ".join(h.model_id for h in handles),
         model_name=", ".join(h.name for h in handles),
         params={**params, "prompts": prompts},
+        endpoint={name: where for name, where in served.items() if where} or None,
     )
     return Comparison(prompts=prompts, models=[h.name for h in handles], generations=grid, record=record)

@@ -42,6 +42,10 @@ def test_a_local_and_an_api_model_side_by_side(api_model, served_local, proxy):
     assert proxy.count("/chat/completions") == 2  # one request per prompt for the served model
     for row in res.generations:  # greedy through the server equals the same folder in this process
         assert row[0].text == row[1].text and row[1].record.family == "api"
+    # the comparison's own record says where its served column ran, and only that one
+    assert list(res.record.endpoint) == ["srv"]
+    assert res.record.endpoint["srv"]["host"] == row[1].record.endpoint["host"]
+    assert res.record.endpoint["srv"]["served_model"] == row[1].record.endpoint["served_model"]
     table = res.table.set_index(["prompt", "model"])
     served = table.xs("srv", level="model")
     assert (served["cost"] == (served["tokens_in"] * 1.0 + served["tokens_out"] * 2.0) / 1e6).all()
