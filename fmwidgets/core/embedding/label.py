@@ -15,8 +15,9 @@ Four ways to decide, all without training:
 On an API-served model ``prompt`` asks the model for the label instead and reads the
 probabilities of its reply's first token where the server returns them, else the reply itself
 (core/embedding/served_label.py, which also says what a reply naming no label gets); the result
-gains ``label_reason``, and ``label_mass`` (the probability the labels got) where the server
-returns log-probabilities.  The other methods need weights in the kernel: one sentence.
+gains ``label_reason``, what each request spent (``tokens_in``, ``tokens_out``, ``seconds``,
+``cost``), and ``label_mass`` (the probability the labels got) where the server returns
+log-probabilities.  The other methods need weights in the kernel: one sentence.
 
 The result is the input rows with one ``score_<label>`` column per label (probabilities over the
 labels; with ``multi_label`` on nli, independent ones), ``label`` (the best, or the list above
@@ -233,6 +234,7 @@ def label(
             raise BadArgumentError(
                 f"Model '{handle.name}' is served by its own server, which runs the rows; leave engine= out."
             )
+        from ..prompting.generate_df import accounting
         from .served_label import served_scores
 
         served = served_scores(handle, items, names, descriptions)
@@ -264,6 +266,8 @@ def label(
         out["label_reason"] = served.reasons
         if served.mass is not None:
             out["label_mass"] = served.mass
+        for name, values in accounting(len(out), range(len(out)), served.usage).items():
+            out[name] = values
     out.attrs["fmwidgets"] = {
         "kind": "label",
         "method": method,

@@ -16,7 +16,9 @@ concurrent and in order, with the labels listed and the text between markers, an
   ``confidence`` 1/n, the lowest there is, so ``fm.LabelReview`` shows those rows first; no score
   is ever NaN.
 
-``label_reason`` says for each row which of these decided it (with the reply where it was parsed).
+``label_reason`` says for each row which of these decided it (with the reply where it was parsed),
+and ``tokens_in``, ``tokens_out``, ``seconds`` and ``cost`` what its request spent, as in
+``fm.generate_df``.
 Where the server returns log-probabilities, ``label_mass`` holds how much of the first token's
 probability the labels got (0 where the reply was parsed because none did; NaN where an interrupt
 left the row): normalising makes the scores sum to 1 however little that was, so a confidence of
@@ -33,7 +35,7 @@ from typing import Any, NamedTuple
 
 from ...notices import FMWarning
 from ..models.registry import ModelHandle
-from ..models.remote.generation import remote
+from ..models.remote.generation import price, remote, usage
 from ..models.remote.logprobs import (
     TOP,
     first_token_probs,
@@ -82,6 +84,7 @@ class ServedLabels(NamedTuple):
     reasons: list[str]
     scored_by: str  # "logprobs" | "reply"
     mass: list[float] | None  # per row, the probability on label tokens; None when scored by reply
+    usage: list[dict[str, Any] | None]  # per row, the reply's tokens, seconds and cost
 
 
 def served_scores(
@@ -123,4 +126,8 @@ def served_scores(
             FMWarning,
             stacklevel=4,
         )
-    return ServedLabels(scores, decided, reasons, "logprobs" if asks else "reply", masses if asks else None)
+    prices = price(served)
+    spent = [None if r is None else usage(r, prices) for r in replies]
+    return ServedLabels(
+        scores, decided, reasons, "logprobs" if asks else "reply", masses if asks else None, spent
+    )

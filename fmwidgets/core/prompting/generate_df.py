@@ -235,18 +235,26 @@ def output_table(
     """A copy of ``df`` with the outputs in ``column`` (None for skipped rows) and, for an
     API-served model, its accounting columns (tokens_in, tokens_out, seconds, cost; NaN where a
     row was not sent or no price is set)."""
-    import numpy as np
-
     out = df.copy()
     cells: list[Any] = [None] * len(df)
     for pos, value in zip(positions, outputs):
         cells[pos] = value
     out[column] = cells
     if usage is not None:
-        for name in ACCOUNTING:
-            values = np.full(len(df), np.nan)
-            for pos, row in zip(positions, usage):
-                if row is not None and row.get(name) is not None:
-                    values[pos] = row[name]
+        for name, values in accounting(len(df), positions, usage).items():
             out[name] = values
     return out
+
+
+def accounting(n: int, positions: Any, usage: list[dict | None]) -> dict[str, Any]:
+    """The ``ACCOUNTING`` columns of ``n`` rows from the usage of the rows at ``positions`` (NaN
+    where a row was not sent, the server reported nothing, or no price is set)."""
+    import numpy as np
+
+    columns = {}
+    for name in ACCOUNTING:
+        values = columns[name] = np.full(n, np.nan)
+        for pos, row in zip(positions, usage):
+            if row is not None and row.get(name) is not None:
+                values[pos] = row[name]
+    return columns

@@ -47,6 +47,7 @@ def test_labels_by_the_reply_on_the_real_server_as_the_model_replies_in_this_pro
         else:
             assert out["label_reason"][i] == f"the reply names it: {reply!r}"
     assert out[[f"score_{lab}" for lab in LABELS]].notna().all().all()
+    assert (out["tokens_in"] > 0).all() and out["cost"].isna().all()  # no price set: unknown, not $0
 
 
 REPLIES = {"what a great film": "Positive.", "an awful, boring film": "I'd say negative, not neutral", "it was a film": "Hmm"}
@@ -61,7 +62,14 @@ def test_a_parsed_reply_gives_its_label_and_a_reply_naming_none_gives_none(api_m
         return 200, reply
 
     proxy.reset(rule=rule)
-    out = fm.label(REVIEWS, text="review", labels=LABELS, method="prompt", model="srv")
+    fm.settings().prices = {api_model.model_id: (1.0, 2.0)}
+    try:
+        out = fm.label(REVIEWS, text="review", labels=LABELS, method="prompt", model="srv")
+    finally:
+        fm.settings().prices = {}
+    # what each request spent, as the server reported it: 10 tokens in, 1 out
+    assert out["tokens_in"].tolist() == [10] * 3 and out["tokens_out"].tolist() == [1] * 3
+    assert out["cost"].tolist() == pytest.approx([(10 * 1.0 + 1 * 2.0) / 1e6] * 3) and (out["seconds"] > 0).all()
     assert out["label"].tolist()[:2] == ["positive", "negative"] and pd.isna(out["label"][2])
     assert out.loc[0, ["score_positive", "score_negative", "score_neutral"]].tolist() == [1.0, 0.0, 0.0]
     assert out.loc[1, ["score_positive", "score_negative", "score_neutral"]].tolist() == [0.0, 1.0, 0.0]
