@@ -44,6 +44,7 @@ from .core.training.jobs import FinetuneRun
 from .core.training.monitor import TrainingMonitor
 from .core.training.result import FinetuneResult
 from .provenance.history import recorded
+from .render.generate import dollars
 from .signatures import over
 from .widgets.stream import StreamDisplay, in_kernel
 
@@ -80,8 +81,7 @@ def progress_bar(desc: str, total: int | None = None) -> Iterator[Callable[..., 
         if not bars:
             start(total)
         if spent is not None:
-            cost = spent.get("cost", float("nan"))
-            money = f"${cost:.4f}" if cost == cost else "cost unknown"
+            money = dollars(spent.get("cost"), unknown="cost unknown")
             bars[0].set_postfix_str(f"{spent.get('tokens', 0):,} tokens, {money}", refresh=False)
         bars[0].update(done - bars[0].n)
 
