@@ -10,7 +10,6 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from typing import Callable
 
 
 def load_decoder(model: str | None, device: str):

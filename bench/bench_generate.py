@@ -35,11 +35,11 @@ def main() -> None:
     opts = parser.parse_args()
 
     import torch
+    from _decoder_bench import interleaved_medians, load_decoder
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
 
     import fmwidgets as fm
-    from _decoder_bench import interleaved_medians, load_decoder
 
     warnings.simplefilter("ignore")
     handle = load_decoder(opts.model, opts.device)

@@ -173,9 +173,9 @@ def main() -> None:
 
     import numpy as np
     import pandas as pd
+    from bench_embed import sentences
 
     import fmwidgets as fm
-    from bench_embed import sentences
 
     warnings.simplefilter("ignore")
     handle = fm.load()

@@ -69,8 +69,8 @@ def main() -> None:
         fm.plot_embeddings(points[:100], color=label[:100])  # warm-up imports and validators
         px.scatter(df.head(100), x="x", y="y", color="label", render_mode="webgl")
         t_px, fig_px = median_time(
-            lambda: px.scatter(df, x="x", y="y", color="label", render_mode="webgl"), opts.repeat)
-        t_fm, fig_fm = median_time(lambda: fm.plot_embeddings(points, color=label), opts.repeat)
+            lambda df=df: px.scatter(df, x="x", y="y", color="label", render_mode="webgl"), opts.repeat)
+        t_fm, fig_fm = median_time(lambda points=points, label=label: fm.plot_embeddings(points, color=label), opts.repeat)
         assert {type(t).__name__ for t in fig_fm.data} == {"Scattergl"}
         print(f"{n:>9,} | {t_px:>10.3f} {t_fm:>10.3f} {t_fm / t_px:>6.2f} | "
               f"{notebook_bytes(fig_px) / n:>7.2f} {notebook_bytes(fig_fm) / n:>7.2f} | "
@@ -92,7 +92,7 @@ def hover_table(sizes: list[int], repeat: int) -> None:
         rng = np.random.default_rng(0)
         points = rng.normal(size=(n, 2)).astype(np.float32)
         hover = [" ".join(words[rng.integers(0, len(words), size=k)]) for k in rng.integers(3, 15, size=n)]
-        t, fig = median_time(lambda: fm.plot_embeddings(points, hover=hover), repeat)
+        t, fig = median_time(lambda points=points, hover=hover: fm.plot_embeddings(points, hover=hover), repeat)
         tracemalloc.start()
         size = notebook_bytes(fm.plot_embeddings(points, hover=hover))  # build and serialise, traced
         peak = tracemalloc.get_traced_memory()[1] / 1e6

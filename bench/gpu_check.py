@@ -23,11 +23,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-import fmwidgets as fm  # noqa: E402
-from fmwidgets import testing  # noqa: E402
+import fmwidgets as fm
+from fmwidgets import testing
 
 FAILED: list[str] = []
 # `--cpu` runs the same script on the CPU (a dry run of the script itself, no speed claims).
@@ -96,9 +96,9 @@ def generation(root: Path) -> None:
         h = fm.load(str(folder), as_=name, dtype=dtype)
         ids = h.tokenizer(prompt, return_tensors="pt").to(DEV)
         kw = dict(max_new_tokens=64, min_new_tokens=64, do_sample=False, pad_token_id=h.tokenizer.pad_token_id)
-        base = median_time(lambda: h.model.generate(**ids, **kw))
-        mine = median_time(lambda: fm.generate(prompt, model=name, max_new_tokens=64, min_new_tokens=64, greedy=True))
-        stream = median_time(lambda: fm.generate(prompt, model=name, max_new_tokens=64, min_new_tokens=64,
+        base = median_time(lambda h=h, ids=ids, kw=kw: h.model.generate(**ids, **kw))
+        mine = median_time(lambda name=name: fm.generate(prompt, model=name, max_new_tokens=64, min_new_tokens=64, greedy=True))
+        stream = median_time(lambda name=name: fm.generate(prompt, model=name, max_new_tokens=64, min_new_tokens=64,
                                                  greedy=True, on_text=lambda texts: None))
         print(f"      generate {dtype}: plain {64 / base:.0f} tok/s, fm {64 / mine:.0f} tok/s, "
               f"ratio {mine / base:.3f} (<= 1.05), streaming ratio {stream / base:.3f} (<= 1.15)")
@@ -110,12 +110,12 @@ def embeddings(root: Path) -> None:
     folder = testing.tiny_bert(root / "bert-base", layers=12, heads=12, hidden=768, context=512)
     texts = [f"{w} sentence number {i} about the weather and the city" for i, w in
              enumerate(testing.CORPUS * (100 if DEV == "cuda" else 5))]
-    gpu = fm.load(str(folder), as_="bb")
-    cpu = fm.load(str(folder), as_="bb-cpu", device="cpu")
+    fm.load(str(folder), as_="bb")
+    fm.load(str(folder), as_="bb-cpu", device="cpu")
     eg, ec = fm.embed(texts[:64], model="bb"), fm.embed(texts[:64], model="bb-cpu")
     cos = float((eg * ec).sum(1).min())
     check("embed on cuda equals cpu (float32)", eg.dtype == np.float32 and cos >= 0.9999, f"min cos {cos:.6f}")
-    half = fm.load(str(folder), as_="bb-bf16", dtype="bfloat16")
+    fm.load(str(folder), as_="bb-bf16", dtype="bfloat16")
     eh = fm.embed(texts[:64], model="bb-bf16")
     cos16 = float((eh * ec).sum(1).min())
     check("embed in bfloat16 stays close", eh.dtype == np.float32 and cos16 >= 0.99, f"min cos {cos16:.4f}")
@@ -183,7 +183,7 @@ def finetuning(root: Path) -> None:
         placed = next(tuned.model.parameters()).device.type == DEV
         preds = predict(["the cat sat"], model=res.name)
         check(f"finetune from a {dtype} base on cuda", placed and res.status == "finished"
-              and list(preds)[0] in ("pos", "neg"), f"{res.samples_per_second:.0f} samples/s")
+              and next(iter(preds)) in ("pos", "neg"), f"{res.samples_per_second:.0f} samples/s")
     lora = finetune(df, text="text", label="label", model="tb-float32", epochs=1, lora=True, as_="tb-lora")
     check("LoRA finetune on cuda", lora.status == "finished")
 
@@ -221,7 +221,7 @@ def main() -> int:
                 continue
             try:
                 step(root)
-            except Exception as exc:  # report and go on: one broken step should not hide the rest
+            except Exception as exc:  # noqa: BLE001  report and go on: one broken step should not hide the rest
                 import traceback
 
                 traceback.print_exc()

@@ -1,4 +1,5 @@
-"""Lint, format and types: `ruff check`, `ruff format --check` and mypy pass on fmwidgets/.
+"""Lint, format and types: `ruff check` passes on fmwidgets/ and bench/, `ruff format --check`
+and mypy on fmwidgets/.
 
 The lint rules (pyproject.toml) are chosen to catch bugs (undefined names, unused imports,
 mutable defaults, silent `except Exception`, wrong types); the formatter keeps one layout, so
@@ -25,7 +26,7 @@ def _run(tool: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_ruff_check_passes():
-    proc = _run("ruff", "check", "fmwidgets")
+    proc = _run("ruff", "check", "fmwidgets", "bench")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
