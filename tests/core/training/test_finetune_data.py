@@ -117,5 +117,5 @@ def test_checks_fail_before_any_training(bert):
         finetune(frame().assign(label="dog"), label="label")
     with pytest.raises(WrongFamilyError, match="cannot learn to continue texts.*--label COLUMN"):
         finetune(frame())  # no label on an encoder: causal-LM does not apply
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 10  # checks, not training (generous for a loaded 2-core machine)
     assert list(bert.model.parameters())[0].grad is None
