@@ -94,6 +94,7 @@ _ADDED_COLUMNS = (
 )
 
 # The store moves to memory on these (primary) result codes: the file cannot take the write.
+SERVED_CACHE = "api:"  # how cache keys of API-served replies begin (entries: output and accounting)
 _SQLITE_BUSY = 5  # another connection holds the lock
 _FILE_TROUBLE = {8, 10, 11, 13, 14, 26}  # SQLITE_READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB
 
@@ -476,11 +477,17 @@ def _in_memory(message: str) -> Store:
 @contextlib.contextmanager
 def scratch() -> Iterator[Store]:
     """Inside the block ``store()`` is an in-memory copy of the store: a verification re-run reads
-    the saved prompts and writes its runs there, and leaves the user's file as it was."""
+    the saved prompts and writes its runs there, and leaves the user's file as it was.
+
+    The copy keeps the cached replies of API-served models (``SERVED_CACHE``: a re-run must not
+    ask, and pay, again) and none of the local models' generations: those are generated again,
+    or the re-run would only read back what the first run wrote.
+    """
     source = store()
     copy = Store(":memory:")
     with source._lock:
         source.conn.backup(copy.conn)
+    copy.conn.execute("DELETE FROM cache WHERE substr(key, 1, ?) != ?", (len(SERVED_CACHE), SERVED_CACHE))
     _scratch.append(copy)
     try:
         yield copy

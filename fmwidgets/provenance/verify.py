@@ -15,8 +15,10 @@ matches; a call whose input changed since is reported as skipped, not run on oth
 Magics re-run through the same parser, on a stand-in shell whose namespace reads the
 notebook's variables and writes (``--out``) to the fresh namespace only.
 
-API-served models are not asked again unless ``call_api=True`` (api_calls.py): their rows come
-from the generation cache, and a call whose replies are not cached is skipped.  The ``server``
+Local models generate every row again: the scratch store holds none of their cached
+generations, which would only give back what the first run wrote.  API-served models are not
+asked again unless ``call_api=True`` (api_calls.py): their rows come from the generation cache,
+and a call whose replies are not cached is skipped.  The ``server``
 column says how each such step was checked; a step that sent requests with settings the server
 does not repeat (sampling) is "not deterministic" rather than "same" or "different".
 """

@@ -230,3 +230,18 @@ def test_a_re_run_evaluation_is_the_same_though_its_name_and_latency_are_new(ip,
     verification = fm.repro(verify=True)
     assert list(verification.table["status"])[-1] == "same", verification.table.to_string()
     assert first.name == "eval-1" and fm.evaluations()["name"].tolist() == ["eval-1"]  # the re-run's went to scratch
+
+
+def test_verify_generates_a_local_models_rows_again_rather_than_reading_the_cache(ip, g):
+    from fmwidgets.store import store
+
+    ip.user_ns["data"] = data = pd.DataFrame({"q": ["a cat", "a dog", "a car"], "ref": ["x", "y", "z"]})
+    fm.evaluate(data, "{q}", model="g", reference="ref", evaluators=["chrf"], max_new_tokens=2, greedy=True,
+                progress=False)
+    (cached,) = store().query("SELECT COUNT(*) FROM cache")[0]
+    assert cached == 3
+    with store().write() as cur:  # the generation cache now says something the model never said
+        cur.execute("UPDATE cache SET output = 'not what the model says'")
+    verification = fm.repro(verify=True)
+    assert list(verification.table["status"])[-1] == "same", verification.table.to_string()
+    assert store().query("SELECT DISTINCT output FROM cache") == [("not what the model says",)]  # left as it was

@@ -20,12 +20,10 @@ from typing import Any, Callable
 from ...engines import Engine
 from ...errors import EngineError
 from ...provenance import api_calls
-from ...store import store
+from ...store import SERVED_CACHE, store
 from ..models.registry import ModelHandle
 from ..prompting.generate_df import generate_rows
 from ..prompting.sampling import Sampling
-
-API_PREFIX = "api:"  # cache keys of API-served models, whose entries hold the output and its accounting
 
 
 def cacheable(handle: ModelHandle, n: int) -> bool:
@@ -43,15 +41,15 @@ def cache_key(handle: ModelHandle, sent: Any, settings: dict, seed: int | None, 
     )
     parts = [*model, sent, settings, seed if sampled else None, position if sampled else None]
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()
-    return digest if served is None else API_PREFIX + digest
+    return digest if served is None else SERVED_CACHE + digest
 
 
 def _encode(key: str, output: Any, usage: dict[str, Any] | None) -> str:
-    return json.dumps({"output": output, "usage": usage}) if key.startswith(API_PREFIX) else output
+    return json.dumps({"output": output, "usage": usage}) if key.startswith(SERVED_CACHE) else output
 
 
 def _decode(key: str, value: str) -> tuple[Any, dict[str, Any] | None]:
-    if not key.startswith(API_PREFIX):
+    if not key.startswith(SERVED_CACHE):
         return value, None
     entry = json.loads(value)
     return entry["output"], entry["usage"]
