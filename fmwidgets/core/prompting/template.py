@@ -87,13 +87,15 @@ def _split_field(field: str) -> tuple[str, list[tuple[bool, Any]]]:
 
 
 def fields(template: str) -> list[str]:
-    """The top-level names the template's placeholders use, in order, without repeats."""
+    """The top-level names the template's placeholders use, in order, without repeats; those in a
+    format spec too (``w`` of ``{x:>{w}}``), since filling reads them from the same row."""
     names: list[str] = []
-    for _, field, _, _ in _placeholders(template):
-        if field is not None:
-            first, _ = _split_field(field)
-            if first not in names:
-                names.append(first)
+    for _, field, spec, _ in _placeholders(template):
+        if field is None:
+            continue
+        for name in [_split_field(field)[0], *(fields(spec) if spec and "{" in spec else [])]:
+            if name not in names:
+                names.append(name)
     return names
 
 

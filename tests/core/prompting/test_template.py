@@ -62,3 +62,17 @@ def test_missing_item_and_bad_braces_are_one_sentence_errors():
 
 def test_fields_lists_top_level_names_once():
     assert fields("{a} {b.c} {a} {d[0]} {{e}}") == ["a", "b", "d"]
+
+
+def test_fields_lists_the_names_in_a_format_spec_which_rows_must_have_too():
+    import pandas as pd
+
+    from fmwidgets.core.prompting.generate_df import fill_rows
+    from fmwidgets.errors import DataError
+
+    assert fields("{x:>{w}} {y:{w}.{p}f}") == ["x", "w", "y", "p"]
+    rows = pd.DataFrame({"x": ["a", "b"], "w": pd.Series([3, None], dtype=object)})
+    with pytest.raises(DataError, match="has no column 'y', 'p'"):
+        fill_rows(rows, "{x:>{w}} {y:{w}.{p}f}")
+    with pytest.warns(UserWarning, match="Skipped 1 of 2 rows with an empty"):  # the width is a cell too
+        assert fill_rows(rows, "[{x:>{w}}]") == (["[  a]"], [0])
