@@ -14,6 +14,7 @@ import contextlib
 import gc
 import hashlib
 import os
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
@@ -366,12 +367,21 @@ def _matching(spec: ModelSpec) -> ModelHandle | None:
     return None
 
 
+_pinned_loads = threading.Lock()  # one load of a pinned model, however many threads ask at once
+
+
 def load_spec(spec: ModelSpec, owner: str) -> ModelHandle:
     """The model ``spec`` names, loaded if it is not loaded yet (the current model stays current).
 
     ``owner`` says who pins it (``"the prompt 'qa@3'"``) in the one sentence raised when the
-    model cannot be loaded here.
+    model cannot be loaded here.  An application serving requests on threads calls this from
+    each of them: the first loads the model, the others wait for it and share it.
     """
+    with _pinned_loads:
+        return _load_spec(spec, owner)
+
+
+def _load_spec(spec: ModelSpec, owner: str) -> ModelHandle:
     found = _matching(spec)
     if found is not None:
         return found

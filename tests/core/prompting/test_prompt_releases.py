@@ -252,6 +252,32 @@ def test_import_refuses_conflicts_and_foreign_files_changing_nothing(tmp_path, m
     assert fm.prompt_versions()["id"].tolist() == ["qa@1", "qa@2"]
 
 
+def test_requests_on_threads_load_the_pinned_model_once_and_share_it(gpt2, tmp_path):
+    import threading
+
+    folder = testing.tiny_gpt2(tmp_path / "pinned")
+    fm.load(str(folder), as_="pinned")
+    fm.save_prompt("qa", "Q: {q}", model="pinned", max_new_tokens=2, greedy=True)
+    fm.unload("pinned")  # as in a fresh application process: the first requests load it
+    version, start, texts = prompts.get("qa@1"), threading.Barrier(4), []
+
+    def request():
+        start.wait()
+        texts.append(version.run(q="x"))
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    loaded = [n for n in fm.models()["name"] if n.startswith("pinned")]
+    try:
+        assert len(loaded) == 1 and len(texts) == 4 and len(set(texts)) == 1
+    finally:
+        for name in loaded:
+            fm.unload(name)
+
+
 def test_a_pinned_model_that_cannot_load_here_is_one_sentence(gpt2, tmp_path, monkeypatch):
     folder = testing.tiny_gpt2(tmp_path / "moving")
     handle = fm.load(str(folder), as_="moving")
