@@ -35,6 +35,7 @@ def lora_config(net, task: str, r: int, alpha: int, dropout: float, targets: Any
     from peft.utils.constants import (
         TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as known,
     )
+    from transformers.pytorch_utils import Conv1D
 
     if targets is None and net.config.model_type not in known:
         targets = LORA_FALLBACK_TARGETS
@@ -44,6 +45,9 @@ def lora_config(net, task: str, r: int, alpha: int, dropout: float, targets: Any
         "lora_dropout": dropout,
         "target_modules": targets,
         "task_type": "CAUSAL_LM" if task == "causal-lm" else "SEQ_CLS",
+        # GPT-2's layers are Conv1D, whose weights are stored transposed: peft must be told so
+        # (it corrects it by itself, with a warning per training, when it is not)
+        "fan_in_fan_out": any(isinstance(m, Conv1D) for m in net.modules()),
     }
 
 
