@@ -84,9 +84,6 @@ class RunRecord:
     def for_model(cls, kind: str, handle: Any, params: dict | None = None, seed=None, data=None, usage=None):
         """A record of ``kind`` for work done by the model behind ``handle``; ``usage`` holds an
         API-served model's per-row accounting, whose served model ids and fingerprints it notes."""
-        endpoint = getattr(handle, "provenance", lambda: None)()
-        if endpoint is not None:
-            endpoint = {**endpoint, **_served_as(usage or [])}
         return cls(
             kind=kind,
             model=handle.model_id,
@@ -98,7 +95,7 @@ class RunRecord:
             params={k: jsonable(v) for k, v in (params or {}).items()},
             seed=seed,
             data=fingerprint_df(data) if data is not None else None,
-            endpoint=endpoint,
+            endpoint=served_endpoint(handle, usage),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,6 +110,13 @@ class RunRecord:
         params = ", ".join(f"{k}={v}" for k, v in self.params.items() if v is not None)
         seed = f" seed={self.seed}" if self.seed is not None else ""
         return home_as_tilde(f"{self.kind} · {model} · {params}{seed}".rstrip(" ·"))
+
+
+def served_endpoint(handle: Any, usage: list[dict[str, Any] | None] | None) -> dict[str, Any] | None:
+    """Where the API-served model behind ``handle`` ran, with the model ids and fingerprints its
+    replies (``usage``) reported; None for a model in this kernel."""
+    endpoint = getattr(handle, "provenance", lambda: None)()
+    return None if endpoint is None else {**endpoint, **_served_as(usage or [])}
 
 
 def _served_as(rows: list[dict[str, Any] | None]) -> dict[str, Any]:

@@ -93,9 +93,10 @@ _ADDED_COLUMNS = (
     ("prompts", "model", "ALTER TABLE prompts ADD COLUMN model TEXT"),  # JSON ModelSpec or NULL
 )
 
-# The store moves to memory on these (primary) result codes: the file cannot take the write.
 SERVED_CACHE = "api:"  # how cache keys of API-served replies begin (entries: output and accounting)
-_SQLITE_BUSY = 5  # another connection holds the lock
+
+_SQLITE_BUSY = 5  # another connection holds the lock: an open is tried again (_connect)
+# The store moves to memory on these (primary) result codes: the file cannot take the write.
 _FILE_TROUBLE = {8, 10, 11, 13, 14, 26}  # SQLITE_READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB
 
 

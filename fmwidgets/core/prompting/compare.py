@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from ...errors import BadArgumentError
 from ...provenance.history import recorded
-from ...records import RunRecord
+from ...records import RunRecord, served_endpoint
 from ...render import Recorded
 from ...render.compare import comparison_bundle
 from ..models.registry import ModelHandle, get_model
@@ -87,10 +87,7 @@ def compare(
             "model (models=[...]) or pass a list of prompts."
         )
     grid = [[generate_text(p, model=h, **params) for h in handles] for p in prompts]
-    served = {
-        h.name: RunRecord.for_model("compare", h, usage=[row[i].usage for row in grid]).endpoint
-        for i, h in enumerate(handles)
-    }
+    served = {h.name: served_endpoint(h, [row[i].usage for row in grid]) for i, h in enumerate(handles)}
     record = RunRecord(
         kind="compare",
         model=", ".join(h.model_id for h in handles),
